@@ -1,0 +1,144 @@
+//! Reconnect delays: exponential growth with a cap, and jitter drawn per attempt.
+
+use crate::rng::Rng;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use core::fmt;
+
+/// How a delay is spread around its exponential base, drawn anew for every attempt
+/// so that many browsers that lost the same server do not come back in step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Jitter {
+    /// `base × (1 ± r)`: uniform within ±r of the base (r in `[0, 1]`; `0.2` is ±20%).
+    Ratio(f64),
+    /// Uniform in `[0, base]` ("full jitter").
+    Full,
+    /// `base/2 + uniform[0, base/2]` ("equal jitter").
+    Equal,
+    /// `min(maxMs, uniform[initialMs, 3 × previous delay])` ("decorrelated jitter").
+    Decorrelated,
+}
+
+impl Default for Jitter {
+    fn default() -> Self {
+        Jitter::Ratio(0.2)
+    }
+}
+
+/// Written as it is read: a number for a ratio, else the mode's name.
+impl Serialize for Jitter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Jitter::Ratio(r) => s.serialize_f64(*r),
+            Jitter::Full => s.serialize_str("full"),
+            Jitter::Equal => s.serialize_str("equal"),
+            Jitter::Decorrelated => s.serialize_str("decorrelated"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Jitter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Jitter;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\"")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Jitter, E> {
+                if (0.0..=1.0).contains(&v) {
+                    Ok(Jitter::Ratio(v))
+                } else {
+                    Err(E::custom(format_args!("jitter ratio must be between 0 and 1, got {v}")))
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Jitter, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Jitter, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Jitter, E> {
+                match v {
+                    "full" => Ok(Jitter::Full),
+                    "equal" => Ok(Jitter::Equal),
+                    "decorrelated" => Ok(Jitter::Decorrelated),
+                    other => Err(E::invalid_value(de::Unexpected::Str(other), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Backoff settings (`options.backoff`). All times in milliseconds.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct BackoffOptions {
+    /// Delay before the first retry, before jitter. Default 1000.
+    pub initial_ms: u64,
+    /// Growth per attempt. Default 2.
+    pub factor: f64,
+    /// Cap on the delay before jitter. Default 30000.
+    pub max_ms: u64,
+    /// Spread of each delay. Default ±20%.
+    pub jitter: Jitter,
+    /// Failed attempts in a row before the state becomes `down`; `None` retries for ever.
+    pub max_attempts: Option<u32>,
+    /// How long a connection must stay open before the attempt counter resets. Default 5000.
+    pub min_uptime_ms: u64,
+}
+
+impl Default for BackoffOptions {
+    fn default() -> Self {
+        BackoffOptions {
+            initial_ms: 1000,
+            factor: 2.0,
+            max_ms: 30_000,
+            jitter: Jitter::default(),
+            max_attempts: None,
+            min_uptime_ms: 5000,
+        }
+    }
+}
+
+impl BackoffOptions {
+    /// The delay before retry number `attempt` (1 for the first retry), without jitter.
+    pub fn base_delay(&self, attempt: u32) -> f64 {
+        let exp = attempt.saturating_sub(1).min(1024) as i32;
+        let raw = self.initial_ms as f64 * self.factor.powi(exp);
+        raw.min(self.max_ms as f64)
+    }
+
+    /// The delay before retry number `attempt`, with jitter drawn from `rng`.
+    /// `previous` is the delay used before the last attempt (for decorrelated jitter).
+    pub fn delay(&self, attempt: u32, previous: Option<u64>, rng: &mut Rng) -> u64 {
+        let base = self.base_delay(attempt);
+        let d = match self.jitter {
+            Jitter::Ratio(r) => base * (1.0 + rng.range_f64(-r, r)),
+            Jitter::Full => rng.range_f64(0.0, base),
+            Jitter::Equal => base / 2.0 + rng.range_f64(0.0, base / 2.0),
+            Jitter::Decorrelated => {
+                let lo = self.initial_ms as f64;
+                let prev = previous.map_or(lo, |p| p as f64);
+                rng.range_f64(lo, (prev * 3.0).max(lo)).min(self.max_ms as f64)
+            }
+        };
+        d.max(0.0).round() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_delay_doubles_to_the_cap() {
+        let b = BackoffOptions::default();
+        let got: Vec<f64> = (1..=7).map(|a| b.base_delay(a)).collect();
+        assert_eq!(got, [1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0]);
+        assert_eq!(b.base_delay(u32::MAX), 30000.0);
+    }
+}

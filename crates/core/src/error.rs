@@ -1,0 +1,80 @@
+//! Errors the engine reports to tabs, each with a stable code and a human message.
+
+use alloc::string::String;
+use core::fmt;
+use serde::Serialize;
+
+/// Everything that can go wrong from a tab's point of view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// `connect()` options are missing, of the wrong type, or out of range.
+    InvalidOptions(String),
+    /// A message to the worker that is not part of the protocol.
+    BadMessage(String),
+    /// The tab speaks another protocol version than the worker.
+    VersionMismatch {
+        /// The version the tab sent.
+        got: u32,
+        /// The version this worker speaks.
+        want: u32,
+    },
+    /// A message arrived before the tab's hello.
+    NotAttached,
+    /// `send()` while the socket is not open: the frame was not sent.
+    NotOpen(String),
+    /// The socket could not be created (for example ws:// from an https page).
+    OpenFailed(String),
+    /// Too many tabs for one worker.
+    TooManyClients(usize),
+}
+
+impl Error {
+    /// A short stable identifier for programs (`"invalid-options"`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidOptions(_) => "invalid-options",
+            Error::BadMessage(_) => "bad-message",
+            Error::VersionMismatch { .. } => "version-mismatch",
+            Error::NotAttached => "not-attached",
+            Error::NotOpen(_) => "not-open",
+            Error::OpenFailed(_) => "open-failed",
+            Error::TooManyClients(_) => "too-many-clients",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidOptions(m) => write!(f, "tabmux: invalid options: {m}"),
+            Error::BadMessage(m) => write!(f, "tabmux: bad message to the worker: {m}"),
+            Error::VersionMismatch { got, want } => write!(
+                f,
+                "tabmux: protocol version {got} is not spoken by this worker (it speaks {want})"
+            ),
+            Error::NotAttached => write!(f, "tabmux: the first message on a port must be a hello"),
+            Error::NotOpen(state) => {
+                write!(f, "tabmux: the socket is not open (state {state}); the frame was not sent")
+            }
+            Error::OpenFailed(m) => write!(f, "tabmux: the WebSocket could not be created: {m}"),
+            Error::TooManyClients(n) => write!(f, "tabmux: this worker already serves {n} clients"),
+        }
+    }
+}
+
+/// The wire form of an error: `{ code, message }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorReport {
+    /// [`Error::code`].
+    pub code: &'static str,
+    /// The human message.
+    pub message: String,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        use alloc::string::ToString;
+        ErrorReport { code: e.code(), message: e.to_string() }
+    }
+}

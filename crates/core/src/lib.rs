@@ -1,0 +1,25 @@
+//! tabmux-core: every decision about a browser's shared WebSocket, with no I/O.
+//!
+//! The engine never touches a socket, a clock or a random source by itself. A shell (the
+//! SharedWorker, or the in-page fallback) feeds it events with the current time and
+//! carries out the [`Action`]s it returns; tests drive it with a virtual clock.
+
+
+extern crate alloc;
+
+pub mod backoff;
+pub mod close_policy;
+pub mod engine;
+pub mod error;
+pub mod options;
+pub mod protocol;
+pub mod rng;
+pub mod status;
+
+pub use backoff::{BackoffOptions, Jitter};
+pub use close_policy::CloseAction;
+pub use engine::{Action, ClientId, Delivery, Engine, EndpointId, Ms, SocketId, CONNECT_TIMEOUT_CODE};
+pub use error::{Error, ErrorReport};
+pub use options::{Mode, Options};
+pub use protocol::{ClientMsg, PROTOCOL_VERSION, WORKER_NAME};
+pub use status::{CloseInfo, Counters, State, Stats, Status};

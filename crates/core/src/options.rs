@@ -1,0 +1,147 @@
+//! The options a page passes to `connect()`: plain data, validated in one place.
+
+use crate::backoff::{BackoffOptions, Jitter};
+use crate::close_policy::CloseAction;
+use crate::error::Error;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// Which transport a tab asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Mode {
+    /// The SharedWorker where the browser has one, else a socket in the page.
+    #[default]
+    Auto,
+    /// The SharedWorker, or an error where there is none.
+    Shared,
+    /// A socket in the page, driven by the same engine.
+    Direct,
+}
+
+/// The default URL of the worker script.
+pub const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
+
+/// Everything `connect()` accepts. Unknown keys are an error, so a typo is never ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Options {
+    /// The endpoint: an absolute `ws://` or `wss://` URL. Required.
+    pub url: String,
+    /// Where the worker script is served. Default `/shared-websocket-worker.js`.
+    #[serde(default = "default_worker_url")]
+    pub worker_url: String,
+    /// `auto`, `shared` or `direct`. Default `auto`.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Reconnect delays.
+    #[serde(default)]
+    pub backoff: BackoffOptions,
+    /// Close code → action, merged over the built-in table (keys are decimal codes).
+    #[serde(default)]
+    pub close_codes: BTreeMap<String, CloseAction>,
+    /// A connect attempt that has not opened after this long counts as failed. Default 10000.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+}
+
+fn default_worker_url() -> String {
+    DEFAULT_WORKER_URL.to_string()
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    10_000
+}
+
+impl Options {
+    /// Options with every default and the given endpoint URL.
+    pub fn new(url: &str) -> Self {
+        Options {
+            url: url.to_string(),
+            worker_url: default_worker_url(),
+            mode: Mode::Auto,
+            backoff: BackoffOptions::default(),
+            close_codes: BTreeMap::new(),
+            connect_timeout_ms: default_connect_timeout_ms(),
+        }
+    }
+
+    /// Checks every value; the error names the option and says what is allowed.
+    pub fn validate(&self) -> Result<(), Error> {
+        validate_url(&self.url)?;
+        if self.worker_url.is_empty() {
+            return Err(invalid("workerUrl", "must not be empty"));
+        }
+        let b = &self.backoff;
+        if b.initial_ms == 0 {
+            return Err(invalid("backoff.initialMs", "must be at least 1"));
+        }
+        if !(b.factor.is_finite() && b.factor >= 1.0) {
+            return Err(invalid("backoff.factor", "must be a finite number ≥ 1"));
+        }
+        if b.max_ms < b.initial_ms {
+            return Err(invalid("backoff.maxMs", "must be ≥ backoff.initialMs"));
+        }
+        if let Jitter::Ratio(r) = b.jitter {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(invalid("backoff.jitter", "a ratio must be between 0 and 1"));
+            }
+        }
+        if b.max_attempts == Some(0) {
+            return Err(invalid("backoff.maxAttempts", "must be at least 1 (omit it to retry for ever)"));
+        }
+        if self.connect_timeout_ms == 0 {
+            return Err(invalid("connectTimeoutMs", "must be at least 1"));
+        }
+        self.close_code_table()?;
+        Ok(())
+    }
+
+    /// `closeCodes` as a table of numeric codes.
+    pub fn close_code_table(&self) -> Result<Vec<(u16, CloseAction)>, Error> {
+        self.close_codes
+            .iter()
+            .map(|(k, v)| match k.parse::<u16>() {
+                Ok(code) if (1000..=4999).contains(&code) => Ok((code, *v)),
+                _ => Err(invalid("closeCodes", &format!("key {k:?} is not a close code (1000-4999)"))),
+            })
+            .collect()
+    }
+}
+
+fn invalid(option: &str, why: &str) -> Error {
+    Error::InvalidOptions(format!("{option} {why}"))
+}
+
+/// An endpoint URL must be absolute `ws://` or `wss://` with a host and no fragment
+/// (the WebSocket constructor rejects fragments).
+pub fn validate_url(url: &str) -> Result<(), Error> {
+    if url.is_empty() {
+        return Err(invalid("url", "is required (a ws:// or wss:// URL)"));
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("ws://")
+        .or_else(|| lower.strip_prefix("wss://"))
+        .ok_or_else(|| invalid("url", &format!("must start with ws:// or wss://, got {:?}", truncate(url))))?;
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    if host.is_empty() {
+        return Err(invalid("url", "has no host"));
+    }
+    if url.contains('#') {
+        return Err(invalid("url", "must not contain a #fragment"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("url", "must not contain spaces or control characters"));
+    }
+    Ok(())
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(80).collect()
+}

@@ -1,0 +1,209 @@
+//! The connections, their logs, and the operations tests ask for.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What a connection's writer task sends.
+pub enum Outgoing {
+    Text(String),
+    Close(u16, String),
+}
+
+/// How many entries each log keeps (oldest dropped first).
+const LOG_CAP: usize = 10_000;
+
+#[derive(Serialize, Clone)]
+struct Accept {
+    /// ms since the server started.
+    at: u64,
+    channel: String,
+    query: String,
+    refused: bool,
+}
+
+#[derive(Serialize, Clone)]
+struct Received {
+    at: u64,
+    conn: u64,
+    channel: String,
+    data: String,
+}
+
+#[derive(Serialize, Clone)]
+struct Closed {
+    at: u64,
+    conn: u64,
+    channel: String,
+    code: u16,
+}
+
+struct Conn {
+    channel: String,
+    tx: UnboundedSender<Outgoing>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    conns: BTreeMap<u64, Conn>,
+    total: u64,
+    seq: BTreeMap<String, u64>,
+    accepts: VecDeque<Accept>,
+    received: VecDeque<Received>,
+    closes: VecDeque<Closed>,
+    paused_until: Option<Instant>,
+}
+
+/// Everything the server knows, behind one lock.
+pub struct Hub {
+    start: Instant,
+    relay: bool,
+    inner: Mutex<Inner>,
+}
+
+fn push_capped<T>(q: &mut VecDeque<T>, v: T) {
+    if q.len() == LOG_CAP {
+        q.pop_front();
+    }
+    q.push_back(v);
+}
+
+impl Hub {
+    pub fn new(relay: bool) -> Self {
+        Hub { start: Instant::now(), relay, inner: Mutex::new(Inner::default()) }
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn paused(&self) -> bool {
+        self.lock().paused_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    pub fn pause_for(&self, d: Duration) {
+        self.lock().paused_until = Some(Instant::now() + d);
+    }
+
+    pub fn note_refused(&self, channel: &str, query: &str) {
+        let at = self.now();
+        let mut g = self.lock();
+        push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: true });
+    }
+
+    pub fn join(&self, channel: &str, query: &str, tx: UnboundedSender<Outgoing>) -> u64 {
+        let at = self.now();
+        let mut g = self.lock();
+        g.next_id += 1;
+        g.total += 1;
+        let id = g.next_id;
+        g.conns.insert(id, Conn { channel: channel.into(), tx });
+        push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: false });
+        id
+    }
+
+    pub fn leave(&self, id: u64, code: u16) {
+        let at = self.now();
+        let mut g = self.lock();
+        if let Some(c) = g.conns.remove(&id) {
+            push_capped(&mut g.closes, Closed { at, conn: id, channel: c.channel, code });
+        }
+    }
+
+    pub fn received(&self, id: u64, channel: &str, data: &str) {
+        let at = self.now();
+        let mut g = self.lock();
+        let logged: String = data.chars().take(4096).collect();
+        push_capped(&mut g.received, Received { at, conn: id, channel: channel.into(), data: logged });
+        if data.contains("\"type\":\"ping\"") {
+            if let Some(c) = g.conns.get(&id) {
+                let _ = c.tx.send(Outgoing::Text(r#"{"type":"pong"}"#.into()));
+            }
+        } else if self.relay {
+            for c in g.conns.values().filter(|c| c.channel == channel) {
+                let _ = c.tx.send(Outgoing::Text(data.to_string()));
+            }
+        }
+    }
+
+    /// Sends `n` frames to every connection of `channel`: `text` as given, or
+    /// `{"seq":k,"channel":…,"pad":"…"}` padded to about `size` bytes.
+    pub fn broadcast(&self, channel: &str, n: u64, size: usize, text: Option<&str>) -> serde_json::Value {
+        let mut g = self.lock();
+        let conns = g.conns.values().filter(|c| c.channel == channel).count();
+        let mut first = None;
+        for _ in 0..n {
+            let frame = match text {
+                Some(t) => t.to_string(),
+                None => {
+                    let seq = g.seq.entry(channel.to_string()).or_insert(0);
+                    *seq += 1;
+                    let seq = *seq;
+                    first.get_or_insert(seq);
+                    let head = format!("{{\"seq\":{seq},\"channel\":{},\"pad\":\"", serde_json::json!(channel));
+                    let pad = size.saturating_sub(head.len() + 2);
+                    format!("{head}{}\"}}", "x".repeat(pad))
+                }
+            };
+            for c in g.conns.values().filter(|c| c.channel == channel) {
+                let _ = c.tx.send(Outgoing::Text(frame.clone()));
+            }
+        }
+        serde_json::json!({ "sent": n, "conns": conns, "firstSeq": first })
+    }
+
+    /// The demo feed: one tick frame to every connection of `channel`.
+    pub fn tick(&self, channel: &str) {
+        let at = self.now();
+        let mut g = self.lock();
+        let seq = g.seq.entry(format!("tick:{channel}")).or_insert(0);
+        *seq += 1;
+        let frame = format!("{{\"type\":\"tick\",\"seq\":{seq},\"serverMs\":{at}}}");
+        for c in g.conns.values().filter(|c| c.channel == channel) {
+            let _ = c.tx.send(Outgoing::Text(frame.clone()));
+        }
+    }
+
+    /// Closes every connection (of `channel`, if given) with `code`.
+    pub fn close_all(&self, channel: Option<&str>, code: u16, reason: &str) -> usize {
+        let g = self.lock();
+        let mut n = 0;
+        for c in g.conns.values().filter(|c| channel.is_none_or(|ch| c.channel == ch)) {
+            let _ = c.tx.send(Outgoing::Close(code, reason.to_string()));
+            n += 1;
+        }
+        n
+    }
+
+    pub fn reset_logs(&self) {
+        let mut g = self.lock();
+        g.accepts.clear();
+        g.received.clear();
+        g.closes.clear();
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        let g = self.lock();
+        let mut by_channel: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in g.conns.values() {
+            *by_channel.entry(c.channel.as_str()).or_default() += 1;
+        }
+        serde_json::json!({
+            "now": self.now(),
+            "current": g.conns.len(),
+            "total": g.total,
+            "byChannel": by_channel,
+            "paused": g.paused_until.is_some_and(|t| Instant::now() < t),
+            "accepts": g.accepts,
+            "received": g.received,
+            "closes": g.closes,
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! tabmux-devserver: serves the demo and the worker files, a WebSocket feed, and control
+//! endpoints that tests and the demo use. Binds to 127.0.0.1 only.
+//!
+//! ```text
+//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay]
+//! ```
+//! `--port 0` (the default) picks a free port; the first line printed is
+//! `tabmux-devserver listening on http://127.0.0.1:PORT`.
+
+mod hub;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use hub::{Hub, Outgoing};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+struct Args {
+    port: u16,
+    statics: Vec<String>,
+    tick_ms: u64,
+    relay: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--port" => a.port = val("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--static" => a.statics.push(val("--static")?),
+            "--tick-ms" => a.tick_ms = val("--tick-ms")?.parse().map_err(|e| format!("--tick-ms: {e}"))?,
+            "--relay" => a.relay = true,
+            "--help" | "-h" => {
+                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay]".into())
+            }
+            other => return Err(format!("unknown argument {other:?} (see --help)")),
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let hub = Arc::new(Hub::new(args.relay));
+    if args.tick_ms > 0 {
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(args.tick_ms));
+            loop {
+                every.tick().await;
+                hub.tick("");
+            }
+        });
+    }
+    let mut app = Router::new()
+        .route("/ws", any(ws_default))
+        .route("/ws/{channel}", any(ws_channel))
+        .route("/control/stats", get(control_stats))
+        .route("/control/broadcast", any(control_broadcast))
+        .route("/control/close", any(control_close))
+        .route("/control/pause", any(control_pause))
+        .route("/control/reset", any(control_reset))
+        .with_state(hub);
+    // Each --static folder is tried in order; the first that has the file serves it.
+    let mut chain: Option<Router> = None;
+    for dir in args.statics.iter().rev() {
+        let serve = ServeDir::new(dir).append_index_html_on_directories(true);
+        chain = Some(match chain {
+            None => Router::new().fallback_service(serve),
+            Some(next) => Router::new().fallback_service(serve.fallback(next)),
+        });
+    }
+    if let Some(chain) = chain {
+        app = app.fallback_service(chain);
+    }
+    let app = app.layer(SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("tabmux-devserver: cannot bind 127.0.0.1:{}: {e}", args.port);
+            std::process::exit(1);
+        });
+    let port = listener.local_addr().expect("bound").port();
+    println!("tabmux-devserver listening on http://127.0.0.1:{port}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .expect("server");
+}
+
+async fn ws_default(
+    State(hub): State<Arc<Hub>>,
+    RawQuery(q): RawQuery,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(hub, String::new(), q.unwrap_or_default(), ws)
+}
+
+async fn ws_channel(
+    State(hub): State<Arc<Hub>>,
+    Path(channel): Path<String>,
+    RawQuery(q): RawQuery,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(hub, channel, q.unwrap_or_default(), ws)
+}
+
+fn upgrade(hub: Arc<Hub>, channel: String, query: String, ws: WebSocketUpgrade) -> Response {
+    if hub.paused() {
+        hub.note_refused(&channel, &query);
+        return (StatusCode::SERVICE_UNAVAILABLE, "paused by /control/pause").into_response();
+    }
+    ws.max_message_size(64 << 20)
+        .on_upgrade(move |socket| serve_socket(hub, channel, query, socket))
+}
+
+async fn serve_socket(hub: Arc<Hub>, channel: String, query: String, socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let id = hub.join(&channel, &query, tx);
+    let (mut sink, mut stream) = futures_split(socket);
+    let writer = tokio::spawn(async move {
+        use futures_util::SinkExt;
+        while let Some(out) = rx.recv().await {
+            let msg = match out {
+                Outgoing::Text(t) => Message::Text(t.into()),
+                Outgoing::Close(code, reason) => {
+                    let _ = sink
+                        .send(Message::Close(Some(axum::extract::ws::CloseFrame { code, reason: reason.into() })))
+                        .await;
+                    break;
+                }
+            };
+            if sink.send(msg).await.is_err() {
+                break;
+            }
+        }
+    });
+    use futures_util::StreamExt;
+    let mut close_code = 1006;
+    while let Some(msg) = stream.next().await {
+        match msg {
+            Ok(Message::Text(t)) => hub.received(id, &channel, t.as_str()),
+            Ok(Message::Binary(b)) => hub.received(id, &channel, &format!("<binary {} bytes>", b.len())),
+            Ok(Message::Close(frame)) => {
+                close_code = frame.map_or(1005, |f| f.code);
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    hub.leave(id, close_code);
+    writer.abort();
+}
+
+fn futures_split(
+    socket: WebSocket,
+) -> (
+    futures_util::stream::SplitSink<WebSocket, Message>,
+    futures_util::stream::SplitStream<WebSocket>,
+) {
+    use futures_util::StreamExt;
+    socket.split()
+}
+
+async fn control_stats(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+    Json(hub.stats())
+}
+
+#[derive(Deserialize)]
+struct BroadcastQ {
+    #[serde(default)]
+    channel: String,
+    n: Option<u64>,
+    size: Option<usize>,
+    text: Option<String>,
+}
+
+async fn control_broadcast(State(hub): State<Arc<Hub>>, Query(q): Query<BroadcastQ>) -> impl IntoResponse {
+    let n = q.n.unwrap_or(1).min(1_000_000);
+    Json(hub.broadcast(&q.channel, n, q.size.unwrap_or(0).min(16 << 20), q.text.as_deref()))
+}
+
+#[derive(Deserialize)]
+struct CloseQ {
+    channel: Option<String>,
+    code: Option<u16>,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn control_close(State(hub): State<Arc<Hub>>, Query(q): Query<CloseQ>) -> impl IntoResponse {
+    Json(serde_json::json!({ "closed": hub.close_all(q.channel.as_deref(), q.code.unwrap_or(1012), &q.reason) }))
+}
+
+#[derive(Deserialize)]
+struct PauseQ {
+    ms: u64,
+    #[serde(default)]
+    drop: bool,
+}
+
+async fn control_pause(State(hub): State<Arc<Hub>>, Query(q): Query<PauseQ>) -> impl IntoResponse {
+    hub.pause_for(Duration::from_millis(q.ms.min(600_000)));
+    let closed = if q.drop { hub.close_all(None, 1012, "server paused") } else { 0 };
+    Json(serde_json::json!({ "pausedMs": q.ms, "closed": closed }))
+}
+
+async fn control_reset(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+    hub.reset_logs();
+    Json(serde_json::json!({ "ok": true }))
+}

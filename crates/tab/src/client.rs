@@ -1,0 +1,412 @@
+//! `connect()` and the client it returns.
+
+use crate::listeners::{emit, Event, Listeners};
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+use tabmux_core::{ClientId, Error, Mode, Options, PROTOCOL_VERSION, WORKER_NAME};
+use tabmux_web::{is_frame, parse_options, to_js, Driver, Sink, ToTab};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
+
+/// How long `connect()` waits for the worker's welcome.
+const WELCOME_TIMEOUT_MS: u32 = 10_000;
+
+thread_local! {
+    static TAB_ID: String = random_id();
+    static DIRECT: Driver = Driver::new(random_seed());
+}
+
+fn random_seed() -> u64 {
+    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64)
+}
+
+fn random_id() -> String {
+    let mut n = random_seed();
+    let alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    (0..12).map(|_| { let c = alphabet[(n % 36) as usize] as char; n /= 36; c }).collect()
+}
+
+/// A JS `Error` with the message and a `code` property.
+fn js_error(e: &Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().into());
+    err.into()
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+type Resolvers = (js_sys::Function, js_sys::Function);
+
+enum Transport {
+    Shared { port: MessagePort, _worker: SharedWorker, _listeners: [EventListener; 2] },
+    Direct { driver: Driver, client: ClientId, _sink: Closure<dyn Fn(JsValue)> },
+}
+
+struct Inner {
+    transport: RefCell<Option<Transport>>,
+    shared: bool,
+    listeners: RefCell<Listeners>,
+    status: RefCell<JsValue>,
+    client_id: Cell<u32>,
+    connecting: RefCell<Option<Resolvers>>,
+    pending: RefCell<BTreeMap<u32, Resolvers>>,
+    next_request: Cell<u32>,
+    closed: Cell<bool>,
+    pagehide: RefCell<Option<EventListener>>,
+}
+
+/// A page's connection to a shared (or, in direct mode, its own) WebSocket.
+#[wasm_bindgen]
+pub struct TabClient {
+    inner: Rc<Inner>,
+}
+
+/// Connects this page. Resolves once the engine has accepted the client (not when the
+/// socket opens: watch `status` for that). Rejects with an `Error` whose `code` says why.
+#[wasm_bindgen]
+pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
+    console_error_panic_hook::set_once();
+    let opts = parse_options(&options).map_err(|e| js_error(&e))?;
+    let has_shared = js_sys::Reflect::get(&js_sys::global(), &"SharedWorker".into())
+        .map(|v| v.is_function())
+        .unwrap_or(false);
+    let shared = match opts.mode {
+        Mode::Direct => false,
+        Mode::Shared if !has_shared => {
+            return Err(js_error(&Error::InvalidOptions(
+                "mode \"shared\" was asked for, but this browser has no SharedWorker (use \"auto\" to fall back)".into(),
+            )))
+        }
+        _ => has_shared,
+    };
+    let inner = Rc::new(Inner {
+        transport: RefCell::new(None),
+        shared,
+        listeners: RefCell::new(Listeners::default()),
+        status: RefCell::new(JsValue::NULL),
+        client_id: Cell::new(0),
+        connecting: RefCell::new(None),
+        pending: RefCell::new(BTreeMap::new()),
+        next_request: Cell::new(0),
+        closed: Cell::new(false),
+        pagehide: RefCell::new(None),
+    });
+    let welcomed = js_sys::Promise::new(&mut |resolve, reject| {
+        *inner.connecting.borrow_mut() = Some((resolve, reject));
+    });
+    let _deadline = if shared {
+        let url = opts.worker_url.clone();
+        start_shared(&inner, opts)?;
+        let weak = Rc::downgrade(&inner);
+        Some(Timeout::new(WELCOME_TIMEOUT_MS, move || {
+            if let Some(i) = weak.upgrade() {
+                i.fail_connect(&Error::OpenFailed(format!(
+                    "the shared worker at {url} did not answer within {} s",
+                    WELCOME_TIMEOUT_MS / 1000
+                )));
+            }
+        }))
+    } else {
+        start_direct(&inner, opts)?;
+        None
+    };
+    if let Err(e) = JsFuture::from(welcomed).await {
+        inner.shutdown(false);
+        return Err(e);
+    }
+    let weak = Rc::downgrade(&inner);
+    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+    *inner.pagehide.borrow_mut() = Some(EventListener::new(&global, "pagehide", move |_| {
+        if let Some(i) = weak.upgrade() {
+            i.shutdown(true);
+        }
+    }));
+    Ok(TabClient { inner })
+}
+
+fn start_shared(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
+    let wo = WorkerOptions::new();
+    wo.set_name(WORKER_NAME);
+    let worker = SharedWorker::new_with_worker_options(&opts.worker_url, &wo).map_err(|e| {
+        js_error(&Error::OpenFailed(format!(
+            "could not start the shared worker at {}: {}",
+            opts.worker_url,
+            get(&e, "message").as_string().unwrap_or_default()
+        )))
+    })?;
+    let port = worker.port();
+    let weak = Rc::downgrade(inner);
+    let on_message = EventListener::new(&port, "message", move |ev| {
+        if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
+            i.on_incoming(&ev.data());
+        }
+    });
+    let weak = Rc::downgrade(inner);
+    let url = opts.worker_url.clone();
+    let on_error = EventListener::new(&worker, "error", move |_| {
+        if let Some(i) = weak.upgrade() {
+            i.fail_connect(&Error::OpenFailed(format!(
+                "the shared worker script at {url} failed to load or run"
+            )));
+        }
+    });
+    port.start();
+    let hello = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&hello, &k.into(), v);
+    set("t", &"hello".into())?;
+    set("v", &PROTOCOL_VERSION.into())?;
+    set("tabId", &TAB_ID.with(|t| JsValue::from_str(t)))?;
+    set("options", &to_js(&opts))?;
+    port.post_message(&hello)?;
+    *inner.transport.borrow_mut() =
+        Some(Transport::Shared { port, _worker: worker, _listeners: [on_message, on_error] });
+    Ok(())
+}
+
+fn start_direct(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
+    let weak: Weak<Inner> = Rc::downgrade(inner);
+    let sink = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+        if let Some(i) = weak.upgrade() {
+            i.on_incoming(&v);
+        }
+    });
+    let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
+    let driver = DIRECT.with(Driver::clone);
+    let client = TAB_ID
+        .with(|t| driver.attach(Sink::Local(f), t, opts))
+        .map_err(|e| js_error(&e))?;
+    *inner.transport.borrow_mut() = Some(Transport::Direct { driver, client, _sink: sink });
+    Ok(())
+}
+
+impl Inner {
+    fn fail_connect(&self, e: &Error) {
+        if let Some((_, reject)) = self.connecting.borrow_mut().take() {
+            let _ = reject.call1(&JsValue::NULL, &js_error(e));
+        }
+    }
+
+    fn on_incoming(&self, data: &JsValue) {
+        if is_frame(data) {
+            let list = self.listeners.borrow_mut().snapshot(Event::Message);
+            emit(&list, data);
+            return;
+        }
+        let t = get(data, "t").as_string().unwrap_or_default();
+        match t.as_str() {
+            "welcome" => {
+                self.client_id.set(get(data, "clientId").as_f64().unwrap_or(0.0) as u32);
+                if let Some((resolve, _)) = self.connecting.borrow_mut().take() {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            }
+            "status" => {
+                let status = get(data, "status");
+                *self.status.borrow_mut() = status.clone();
+                let list = self.listeners.borrow_mut().snapshot(Event::Status);
+                emit(&list, &status);
+            }
+            "stats" => {
+                let id = get(data, "id").as_f64().unwrap_or(-1.0) as u32;
+                let stats = get(data, "stats");
+                let _ = js_sys::Reflect::set(&stats, &"memoryBytes".into(), &get(data, "memoryBytes"));
+                let _ = js_sys::Reflect::set(&stats, &"transport".into(), &self.transport_name().into());
+                if let Some((resolve, _)) = self.pending.borrow_mut().remove(&id) {
+                    let _ = resolve.call1(&JsValue::NULL, &stats);
+                }
+            }
+            "error" => {
+                let message = get(data, "message").as_string().unwrap_or_else(|| "tabmux: unknown error".into());
+                let err = js_sys::Error::new(&message);
+                let _ = js_sys::Reflect::set(&err, &"code".into(), &get(data, "code"));
+                if let Some(id) = get(data, "id").as_f64() {
+                    if let Some((_, reject)) = self.pending.borrow_mut().remove(&(id as u32)) {
+                        let _ = reject.call1(&JsValue::NULL, &err);
+                        return;
+                    }
+                }
+                if let Some((_, reject)) = self.connecting.borrow_mut().take() {
+                    let _ = reject.call1(&JsValue::NULL, &err);
+                    return;
+                }
+                let list = self.listeners.borrow_mut().snapshot(Event::Error);
+                if emit(&list, &err) == 0 {
+                    web_sys::console::warn_1(&err);
+                }
+            }
+            _ => web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data),
+        }
+    }
+
+    fn transport_name(&self) -> &'static str {
+        if self.shared {
+            "shared"
+        } else {
+            "direct"
+        }
+    }
+
+    fn post_control(&self, t: &str, id: Option<u32>) {
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"t".into(), &t.into());
+        if let Some(id) = id {
+            let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
+        }
+        if let Some(Transport::Shared { port, .. }) = &*self.transport.borrow() {
+            let _ = port.post_message(&msg);
+        }
+    }
+
+    /// Detaches from the engine and drops every listener and pending request.
+    fn shutdown(&self, say_bye: bool) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let transport = self.transport.borrow_mut().take();
+        match transport {
+            Some(Transport::Shared { port, .. }) => {
+                if say_bye {
+                    let msg = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&msg, &"t".into(), &"bye".into());
+                    let _ = port.post_message(&msg);
+                }
+                port.close();
+            }
+            Some(Transport::Direct { driver, client, .. }) => driver.detach(client),
+            None => {}
+        }
+        let closed = js_error(&Error::NotOpen("closed".into()));
+        for (_, (_, reject)) in std::mem::take(&mut *self.pending.borrow_mut()) {
+            let _ = reject.call1(&JsValue::NULL, &closed);
+        }
+        self.listeners.borrow_mut().clear();
+        self.pagehide.borrow_mut().take();
+    }
+}
+
+fn closed_error() -> JsValue {
+    js_error(&Error::BadMessage("this client is closed".into()))
+}
+
+#[wasm_bindgen]
+impl TabClient {
+    /// `"shared"` (SharedWorker) or `"direct"` (a socket in this page).
+    #[wasm_bindgen(getter)]
+    pub fn transport(&self) -> String {
+        self.inner.transport_name().to_string()
+    }
+
+    /// This client's id in the engine.
+    #[wasm_bindgen(getter, js_name = clientId)]
+    pub fn client_id(&self) -> u32 {
+        self.inner.client_id.get()
+    }
+
+    /// This page's id (shared by every client in the page).
+    #[wasm_bindgen(getter, js_name = tabId)]
+    pub fn tab_id(&self) -> String {
+        TAB_ID.with(String::clone)
+    }
+
+    /// The last status received (`null` before the first).
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> JsValue {
+        self.inner.status.borrow().clone()
+    }
+
+    /// Adds a listener for `"message"`, `"status"` or `"error"`; returns its id for `off`.
+    pub fn on(&self, event: &str, listener: js_sys::Function) -> Result<u32, JsValue> {
+        let ev = Event::parse(event).ok_or_else(|| {
+            js_error(&Error::InvalidOptions(format!(
+                "unknown event {event:?} (expected \"message\", \"status\" or \"error\")"
+            )))
+        })?;
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        Ok(self.inner.listeners.borrow_mut().add(ev, listener))
+    }
+
+    /// Removes a listener; returns whether it was there.
+    pub fn off(&self, id: u32) -> bool {
+        self.inner.listeners.borrow_mut().remove(id)
+    }
+
+    /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. A frame
+    /// that cannot be sent (socket not open) is reported as an `error` event.
+    pub fn send(&self, data: JsValue) -> Result<(), JsValue> {
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        if !is_frame(&data) {
+            return Err(js_error(&Error::BadMessage(
+                "send takes a string, an ArrayBuffer or a typed array".into(),
+            )));
+        }
+        let transport = self.inner.transport.borrow();
+        match &*transport {
+            Some(Transport::Shared { port, .. }) => port.post_message(&data),
+            Some(Transport::Direct { driver, client, .. }) => {
+                let r = driver.send(*client, &data);
+                drop(transport);
+                if let Err(e) = r {
+                    self.inner.on_incoming(&ToTab::error(&e, None));
+                }
+                Ok(())
+            }
+            None => Err(closed_error()),
+        }
+    }
+
+    /// Resolves to the endpoint's stats (a plain object).
+    pub fn stats(&self) -> js_sys::Promise {
+        if self.inner.closed.get() {
+            return js_sys::Promise::reject(&closed_error());
+        }
+        let id = self.inner.next_request.get().wrapping_add(1);
+        self.inner.next_request.set(id);
+        let inner = self.inner.clone();
+        let p = js_sys::Promise::new(&mut |resolve, reject| {
+            inner.pending.borrow_mut().insert(id, (resolve, reject));
+        });
+        let direct = match &*self.inner.transport.borrow() {
+            Some(Transport::Direct { driver, client, .. }) => Some(driver.stats_message(*client, id)),
+            _ => None,
+        };
+        match direct {
+            Some(msg) => self.inner.on_incoming(&msg),
+            None => self.inner.post_control("stats", Some(id)),
+        }
+        p
+    }
+
+    /// Asks for a connection attempt now, if the socket is not open or opening.
+    pub fn reconnect(&self) -> Result<(), JsValue> {
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        let direct = match &*self.inner.transport.borrow() {
+            Some(Transport::Direct { driver, client, .. }) => Some((driver.clone(), *client)),
+            _ => None,
+        };
+        match direct {
+            Some((driver, client)) => driver.reconnect(client).map_err(|e| js_error(&e)),
+            None => {
+                self.inner.post_control("reconnect", None);
+                Ok(())
+            }
+        }
+    }
+
+    /// Detaches this client; the socket closes when the last client of its endpoint leaves.
+    /// Calling it again does nothing.
+    pub fn close(&self) {
+        self.inner.shutdown(true);
+    }
+}

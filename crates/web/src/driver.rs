@@ -1,0 +1,337 @@
+//! The driver: runs the engine against real WebSockets and `setTimeout`.
+
+use crate::wire::{frame_len, now_ms, to_js, ToTab};
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, Options, SocketId};
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A WebSocket seen through a `send` that takes any JS value, so a string frame is
+    /// passed on without being copied into wasm and back.
+    type AnySend;
+    #[wasm_bindgen(method, js_name = send, catch)]
+    fn send(this: &AnySend, data: &JsValue) -> Result<(), JsValue>;
+}
+
+/// Where a client's messages go.
+#[derive(Clone, Debug)]
+pub enum Sink {
+    /// A tab's port (in the SharedWorker).
+    Port(MessagePort),
+    /// A function in this page (the direct fallback).
+    Local(js_sys::Function),
+}
+
+impl Sink {
+    fn post(&self, v: &JsValue) {
+        match self {
+            // A closed port drops messages silently; nothing to report.
+            Sink::Port(p) => drop(p.post_message(v)),
+            Sink::Local(f) => {
+                if let Err(e) = f.call1(&JsValue::NULL, v) {
+                    web_sys::console::error_2(&"tabmux: a listener threw:".into(), &e);
+                }
+            }
+        }
+    }
+}
+
+struct Socket {
+    ws: WebSocket,
+    endpoint: EndpointId,
+    _listeners: [EventListener; 3],
+}
+
+struct Inner {
+    engine: Engine,
+    sockets: BTreeMap<SocketId, Socket>,
+    sinks: BTreeMap<ClientId, Sink>,
+    /// Per endpoint, its clients' sinks in delivery order; rebuilt when clients change,
+    /// so a frame costs one `Rc` clone, not a lookup per client.
+    fanout: BTreeMap<EndpointId, Rc<[Sink]>>,
+    timer: Option<(u64, Timeout)>,
+}
+
+/// One engine with its sockets, timers and client sinks. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Driver {
+    inner: Rc<RefCell<Inner>>,
+}
+
+type Posts = Vec<(Rc<[Sink]>, JsValue)>;
+
+impl Driver {
+    /// A driver whose jitter follows from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Driver {
+            inner: Rc::new(RefCell::new(Inner {
+                engine: Engine::new(seed),
+                sockets: BTreeMap::new(),
+                sinks: BTreeMap::new(),
+                fanout: BTreeMap::new(),
+                timer: None,
+            })),
+        }
+    }
+
+    /// Attaches a client; it is sent a welcome and the current status at once.
+    pub fn attach(&self, sink: Sink, tab_id: &str, options: Options) -> Result<ClientId, Error> {
+        let (client, endpoint) = {
+            let mut inner = self.inner.borrow_mut();
+            let (client, endpoint) = inner.engine.attach(now_ms(), tab_id, options)?;
+            inner.sinks.insert(client, sink.clone());
+            inner.rebuild_fanout(endpoint);
+            (client, endpoint)
+        };
+        sink.post(&to_js(&ToTab::Welcome { v: tabmux_core::PROTOCOL_VERSION, client_id: client.0 }));
+        // The endpoint may already be open: the new client must hear its status now, even if
+        // the engine has nothing new to tell the others.
+        let status = self.inner.borrow().engine.status(endpoint);
+        if let Some(s) = status {
+            sink.post(&to_js(&ToTab::Status { status: &s }));
+        }
+        self.pump();
+        Ok(client)
+    }
+
+    /// Detaches a client; the last one of an endpoint closes its socket.
+    pub fn detach(&self, client: ClientId) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            let endpoint = inner.engine.endpoint_of(client);
+            inner.engine.detach(now_ms(), client);
+            inner.sinks.remove(&client);
+            if let Some(ep) = endpoint {
+                inner.rebuild_fanout(ep);
+            }
+        }
+        self.pump();
+    }
+
+    /// Sends a frame (string, `ArrayBuffer` or typed array) on the client's socket.
+    pub fn send(&self, client: ClientId, data: &JsValue) -> Result<(), Error> {
+        let mut inner = self.inner.borrow_mut();
+        let Some(len) = frame_len(data) else {
+            inner.engine.note_send_error(client);
+            return Err(Error::BadMessage("send takes a string, an ArrayBuffer or a typed array".into()));
+        };
+        let socket = inner.engine.handle_send(client, len)?;
+        let ws = &inner.sockets.get(&socket).expect("the engine's open socket is held").ws;
+        ws.unchecked_ref::<AnySend>().send(data).map_err(|e| {
+            let msg = js_message(&e);
+            inner.engine.note_send_error(client);
+            Error::NotOpen(msg)
+        })
+    }
+
+    /// A tab asked to reconnect now.
+    pub fn reconnect(&self, client: ClientId) -> Result<(), Error> {
+        let r = self.inner.borrow_mut().engine.handle_reconnect(now_ms(), client);
+        self.pump();
+        r
+    }
+
+    /// The stats message (`{ t: "stats", id, stats, memoryBytes }`) for a client.
+    pub fn stats_message(&self, client: ClientId, id: u32) -> JsValue {
+        match self.inner.borrow().engine.stats(client) {
+            Ok(stats) => to_js(&ToTab::Stats { id, stats: &stats, memory_bytes: wasm_memory_bytes() }),
+            Err(e) => ToTab::error(&e, Some(id)),
+        }
+    }
+
+    /// How many clients are attached.
+    pub fn client_count(&self) -> usize {
+        self.inner.borrow().engine.client_count()
+    }
+
+    /// Carries out the engine's actions until there are none, then arms the timer.
+    /// Messages to sinks are posted with no borrow held, so a listener may call back in.
+    fn pump(&self) {
+        loop {
+            let posts: Posts = {
+                let mut inner = self.inner.borrow_mut();
+                let posts = inner.run_actions(&self.inner);
+                inner.arm_timer(Rc::downgrade(&self.inner));
+                posts
+            };
+            if posts.is_empty() {
+                return;
+            }
+            for (sinks, msg) in posts {
+                for s in sinks.iter() {
+                    s.post(&msg);
+                }
+            }
+        }
+    }
+
+    fn from_weak(weak: &Weak<RefCell<Inner>>) -> Option<Driver> {
+        weak.upgrade().map(|inner| Driver { inner })
+    }
+
+    fn on_open(&self, socket: SocketId) {
+        self.inner.borrow_mut().engine.handle_open(now_ms(), socket);
+        self.pump();
+    }
+
+    fn on_close(&self, socket: SocketId, code: u16, reason: &str) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.sockets.remove(&socket);
+            inner.engine.handle_close(now_ms(), socket, code, reason);
+        }
+        self.pump();
+    }
+
+    fn on_message(&self, socket: SocketId, data: &JsValue) {
+        let sinks = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(s) = inner.sockets.get(&socket) else { return };
+            let endpoint = s.endpoint;
+            let len = frame_len(data).unwrap_or(0);
+            match inner.engine.handle_frame(socket, len) {
+                Delivery::Stale => return,
+                Delivery::To(_) => inner.fanout.get(&endpoint).cloned(),
+            }
+        };
+        if let Some(sinks) = sinks {
+            for s in sinks.iter() {
+                s.post(data);
+            }
+        }
+    }
+
+    fn on_timer(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.timer = None;
+            inner.engine.handle_timeout(now_ms());
+        }
+        self.pump();
+    }
+}
+
+impl Inner {
+    fn rebuild_fanout(&mut self, endpoint: EndpointId) {
+        let sinks: Vec<Sink> =
+            self.engine.clients_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
+        if sinks.is_empty() {
+            self.fanout.remove(&endpoint);
+        } else {
+            self.fanout.insert(endpoint, sinks.into());
+        }
+    }
+
+    fn sinks_of(&self, endpoint: EndpointId) -> Rc<[Sink]> {
+        self.fanout.get(&endpoint).cloned().unwrap_or_else(|| Rc::from(Vec::new()))
+    }
+
+    fn run_actions(&mut self, me: &Rc<RefCell<Inner>>) -> Posts {
+        let mut posts = Vec::new();
+        while let Some(action) = self.engine.poll_action() {
+            match action {
+                Action::OpenSocket { socket, url } => {
+                    let endpoint = self.endpoint_for_new_socket(socket);
+                    match open_socket(me, socket, &url) {
+                        Ok((ws, listeners)) => {
+                            self.sockets.insert(socket, Socket { ws, endpoint, _listeners: listeners });
+                        }
+                        Err(msg) => {
+                            if let Some(ep) = self.engine.handle_open_failed(now_ms(), socket, &msg) {
+                                let err = ToTab::error(&Error::OpenFailed(msg), None);
+                                posts.push((self.sinks_of(ep), err));
+                            }
+                        }
+                    }
+                }
+                Action::CloseSocket { socket, code, reason } => {
+                    if let Some(s) = self.sockets.remove(&socket) {
+                        // Dropping `s` removes its listeners: no event of it reaches the engine.
+                        let _ = s.ws.close_with_code_and_reason(code, &reason);
+                    }
+                }
+                Action::Status { endpoint } => {
+                    if let Some(status) = self.engine.status(endpoint) {
+                        posts.push((self.sinks_of(endpoint), to_js(&ToTab::Status { status: &status })));
+                    }
+                }
+                _ => {}
+            }
+        }
+        posts
+    }
+
+    /// The endpoint a socket the engine just asked for belongs to.
+    fn endpoint_for_new_socket(&self, socket: SocketId) -> EndpointId {
+        self.engine.endpoint_of_socket(socket).expect("the engine names sockets it holds")
+    }
+
+    fn arm_timer(&mut self, weak: Weak<RefCell<Inner>>) {
+        let Some(deadline) = self.engine.poll_timeout() else {
+            self.timer = None;
+            return;
+        };
+        if self.timer.as_ref().is_some_and(|(d, _)| *d == deadline) {
+            return;
+        }
+        let delay = deadline.saturating_sub(now_ms()).min(u32::MAX as u64) as u32;
+        let t = Timeout::new(delay, move || {
+            if let Some(d) = Driver::from_weak(&weak) {
+                d.on_timer();
+            }
+        });
+        self.timer = Some((deadline, t));
+    }
+}
+
+fn open_socket(
+    me: &Rc<RefCell<Inner>>,
+    socket: SocketId,
+    url: &str,
+) -> Result<(WebSocket, [EventListener; 3]), String> {
+    let ws = WebSocket::new(url).map_err(|e| js_message(&e))?;
+    ws.set_binary_type(BinaryType::Arraybuffer);
+    let weak = Rc::downgrade(me);
+    let w = weak.clone();
+    let on_open = EventListener::new(&ws, "open", move |_| {
+        if let Some(d) = Driver::from_weak(&w) {
+            d.on_open(socket);
+        }
+    });
+    let w = weak.clone();
+    let on_message = EventListener::new(&ws, "message", move |ev| {
+        if let (Some(d), Some(ev)) = (Driver::from_weak(&w), ev.dyn_ref::<MessageEvent>()) {
+            d.on_message(socket, &ev.data());
+        }
+    });
+    let on_close = EventListener::new(&ws, "close", move |ev| {
+        if let (Some(d), Some(ev)) = (Driver::from_weak(&weak), ev.dyn_ref::<CloseEvent>()) {
+            d.on_close(socket, ev.code(), &ev.reason());
+        }
+    });
+    Ok((ws, [on_open, on_message, on_close]))
+}
+
+/// The message of a thrown JS value (an Error's `message`, or its string form).
+pub(crate) fn js_message(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".to_string())
+}
+
+/// The size of this module's linear memory.
+fn wasm_memory_bytes() -> u32 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| b.byte_length())
+}

@@ -1,0 +1,135 @@
+//! tabmux-worker: the SharedWorker runtime.
+//!
+//! The JS shim (`worker/shared-websocket-worker.js`) queues ports until this module is
+//! loaded, then calls [`start`] once and [`WorkerRuntime::attach`] for every port. Each
+//! port speaks the protocol in `tabmux_core::protocol`: frames pass through untouched,
+//! control objects are parsed here, and a malformed message gets an error reply on its own
+//! port without disturbing anyone else.
+#![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
+
+use gloo_events::EventListener as PortListener;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use tabmux_core::{ClientId, ClientMsg, Error};
+use tabmux_web::{is_frame, parse_control, Driver, Sink, ToTab};
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, MessagePort};
+
+
+struct PortEntry {
+    port: MessagePort,
+    client: Option<ClientId>,
+    _listener: Option<PortListener>,
+}
+
+struct State {
+    driver: Driver,
+    ports: RefCell<BTreeMap<u32, PortEntry>>,
+    next_port: std::cell::Cell<u32>,
+}
+
+/// The worker's single runtime: one engine, every port.
+#[wasm_bindgen]
+pub struct WorkerRuntime {
+    state: Rc<State>,
+}
+
+/// Starts the runtime. Call once, when the wasm module is ready.
+#[wasm_bindgen]
+pub fn start() -> WorkerRuntime {
+    console_error_panic_hook::set_once();
+    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
+    WorkerRuntime {
+        state: Rc::new(State {
+            driver: Driver::new(seed),
+            ports: RefCell::new(BTreeMap::new()),
+            next_port: std::cell::Cell::new(1),
+        }),
+    }
+}
+
+#[wasm_bindgen]
+impl WorkerRuntime {
+    /// Takes a port from a `connect` event and serves it.
+    pub fn attach(&self, port: MessagePort) {
+        let key = self.state.next_port.get();
+        self.state.next_port.set(key.wrapping_add(1));
+        let weak = Rc::downgrade(&self.state);
+        let listener = PortListener::new(&port, "message", move |ev| {
+            if let (Some(state), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
+                on_port_message(&state, key, &ev.data());
+            }
+        });
+        port.start();
+        self.state.ports.borrow_mut().insert(key, PortEntry { port, client: None, _listener: Some(listener) });
+    }
+
+    /// How many clients are attached (for tests and the demo).
+    #[wasm_bindgen(js_name = clientCount)]
+    pub fn client_count(&self) -> usize {
+        self.state.driver.client_count()
+    }
+
+    /// How many ports are held (attached or still saying hello).
+    #[wasm_bindgen(js_name = portCount)]
+    pub fn port_count(&self) -> usize {
+        self.state.ports.borrow().len()
+    }
+}
+
+fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
+    let (port, client) = match state.ports.borrow().get(&key) {
+        Some(e) => (e.port.clone(), e.client),
+        None => return,
+    };
+    let reply_err = |e: &Error, id: Option<u32>| drop(port.post_message(&ToTab::error(e, id)));
+    if is_frame(data) {
+        match client {
+            Some(c) => {
+                if let Err(e) = state.driver.send(c, data) {
+                    reply_err(&e, None);
+                }
+            }
+            None => reply_err(&Error::NotAttached, None),
+        }
+        return;
+    }
+    let msg = match parse_control(data) {
+        Ok(m) => m,
+        Err(e) => return reply_err(&e, None),
+    };
+    match (msg, client) {
+        (ClientMsg::Hello { tab_id, options }, None) => {
+            match state.driver.attach(Sink::Port(port.clone()), &tab_id, options) {
+                Ok(c) => {
+                    if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
+                        e.client = Some(c);
+                    }
+                }
+                Err(e) => reply_err(&e, None),
+            }
+        }
+        (ClientMsg::Hello { .. }, Some(_)) => {
+            reply_err(&Error::BadMessage("this port already said hello".into()), None)
+        }
+        (ClientMsg::Bye, _) => {
+            // Forget the port first, so nothing more is posted to it.
+            let entry = state.ports.borrow_mut().remove(&key);
+            if let Some(c) = client {
+                state.driver.detach(c);
+            }
+            if let Some(e) = entry {
+                e.port.close();
+            }
+        }
+        (_, None) => reply_err(&Error::NotAttached, None),
+        (ClientMsg::Stats { id }, Some(c)) => drop(port.post_message(&state.driver.stats_message(c, id))),
+        (ClientMsg::Reconnect, Some(c)) => {
+            if let Err(e) = state.driver.reconnect(c) {
+                reply_err(&e, None);
+            }
+        }
+        (_, Some(_)) => reply_err(&Error::BadMessage("unsupported message".into()), None),
+    }
+}

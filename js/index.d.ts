@@ -1,0 +1,97 @@
+// Types for the tabmux client. Defaults are those of crates/core (options.rs, backoff.rs).
+
+/** Reconnect delays (all in ms). */
+export interface BackoffOptions {
+  /** Delay before the first retry, before jitter. Default 1000. */
+  initialMs?: number;
+  /** Growth per attempt. Default 2. */
+  factor?: number;
+  /** Cap on the delay before jitter. Default 30000. */
+  maxMs?: number;
+  /** A ratio in [0, 1] (±that share of the delay; default 0.2) or a named mode. */
+  jitter?: number | "full" | "equal" | "decorrelated";
+  /** Failed attempts in a row before the state becomes "down". Default: retry for ever. */
+  maxAttempts?: number | null;
+  /** How long a connection must stay open before the attempt counter resets. Default 5000. */
+  minUptimeMs?: number;
+}
+
+export type CloseAction = "retry" | "retry-now" | "refresh-token" | "fatal";
+
+export interface ConnectOptions {
+  /** The endpoint: an absolute ws:// or wss:// URL. Required. */
+  url: string;
+  /** Where the worker script is served. Default "/shared-websocket-worker.js". */
+  workerUrl?: string;
+  /** "auto" (default): the SharedWorker where there is one, else a socket in the page. */
+  mode?: "auto" | "shared" | "direct";
+  backoff?: BackoffOptions;
+  /** Close code → action, merged over the built-in table. */
+  closeCodes?: Record<number, CloseAction>;
+  /** A connect attempt not open after this long counts as failed. Default 10000. */
+  connectTimeoutMs?: number;
+}
+
+export type State = "connecting" | "open" | "reconnecting" | "down" | "unauthorized" | "closed";
+
+export interface Status {
+  state: State;
+  /** Failed attempts in a row. */
+  attempt: number;
+  /** When the next attempt starts (ms since the epoch), while one is scheduled. */
+  nextRetryAt: number | null;
+  lastClose: { code: number; reason: string } | null;
+  online: boolean;
+  /** Distinct pages sharing the socket. */
+  tabs: number;
+  /** Clients sharing the socket (a page may hold several). */
+  clients: number;
+}
+
+export interface Stats extends Status {
+  framesIn: number;
+  framesOut: number;
+  /** UTF-16 code units for text frames, bytes for binary ones. */
+  bytesIn: number;
+  bytesOut: number;
+  /** Frames × clients delivered. */
+  deliveries: number;
+  /** Sockets that opened. */
+  connects: number;
+  /** Sockets created. */
+  attempts: number;
+  /** Sends refused. */
+  errors: number;
+  /** Endpoints the engine holds. */
+  endpoints: number;
+  /** The engine's wasm memory in bytes (the worker's, when shared). */
+  memoryBytes: number;
+  transport: "shared" | "direct";
+}
+
+/** An error from tabmux: `code` is stable ("invalid-options", "not-open", …). */
+export interface TabmuxError extends Error {
+  code: string;
+}
+
+export type Frame = string | ArrayBuffer;
+
+export declare class Client {
+  readonly transport: "shared" | "direct";
+  readonly clientId: number;
+  readonly tabId: string;
+  readonly status: Status | null;
+  on(event: "message", listener: (data: Frame) => void): () => boolean;
+  on(event: "status", listener: (status: Status) => void): () => boolean;
+  on(event: "error", listener: (error: TabmuxError) => void): () => boolean;
+  /** Sends on the shared socket; a frame that cannot be sent is reported as an "error" event. */
+  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  stats(): Promise<Stats>;
+  /** Tries now, if the socket is not open or opening. */
+  reconnect(): void;
+  /** Detaches; the socket closes when its last client detaches. */
+  close(): void;
+}
+
+/** Connects this page; rejects with a TabmuxError on invalid options or a worker that fails. */
+export declare function connect(options: ConnectOptions): Promise<Client>;

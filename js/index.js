@@ -1,0 +1,68 @@
+// tabmux: the ES-module entry. A thin wrapper over the wasm bindings (crates/tab): it
+// loads the wasm once and gives `on()` an unsubscribe function. No policy lives here.
+import init, { connect as wasmConnect } from "../dist/tab/tabmux_tab.js";
+
+let ready = null;
+
+/**
+ * Connects this page to the endpoint in `options.url`, through the shared worker where the
+ * browser has one (or `mode: "direct"` asks otherwise).
+ * @param {import("./index.js").ConnectOptions} options
+ * @returns {Promise<Client>}
+ */
+export async function connect(options) {
+  ready ??= init();
+  await ready;
+  return new Client(await wasmConnect(options));
+}
+
+/** A page's connection. See index.d.ts for the full contract. */
+export class Client {
+  #inner;
+
+  constructor(inner) {
+    this.#inner = inner;
+  }
+
+  /** "shared" or "direct": the transport actually in use. */
+  get transport() {
+    return this.#inner.transport;
+  }
+
+  /** This client's id in the engine. */
+  get clientId() {
+    return this.#inner.clientId;
+  }
+
+  /** This page's id, shared by every client of the page. */
+  get tabId() {
+    return this.#inner.tabId;
+  }
+
+  /** The last status received, or null before the first. */
+  get status() {
+    return this.#inner.status;
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on(event, listener) {
+    const id = this.#inner.on(event, listener);
+    return () => this.#inner.off(id);
+  }
+
+  send(data) {
+    this.#inner.send(data);
+  }
+
+  stats() {
+    return this.#inner.stats();
+  }
+
+  reconnect() {
+    this.#inner.reconnect();
+  }
+
+  close() {
+    this.#inner.close();
+  }
+}

@@ -1,0 +1,145 @@
+// One socket per browser, shared by every tab: the foundation's end-to-end tests.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openTab, until, sleep, seqFrames } from "./helpers.mjs";
+
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function connectAll(pages, options) {
+  const infos = [];
+  for (const p of pages) infos.push(await p.evaluate((o) => T.connect(o), options));
+  return infos;
+}
+
+const stateOf = (page, i = 0) => page.evaluate((i) => T.state(i), i);
+const messagesOf = (page, i = 0) => page.evaluate((i) => T.clients[i].messages, i);
+
+async function waitOpen(pages, tabs, i = 0) {
+  for (const p of pages) {
+    await until(async () => {
+      const s = await stateOf(p, i);
+      return s?.state === "open" && s.tabs === tabs;
+    }, `state open with ${tabs} tabs`);
+  }
+}
+
+test("3 tabs share 1 socket; every tab gets every frame once, in order; sends reach the server", async () => {
+  const context = await browser.newContext();
+  await server.ctl("/control/reset");
+  const pages = [await openTab(context, server), await openTab(context, server), await openTab(context, server)];
+  const infos = await connectAll(pages, { url: server.ws("/ws/three") });
+  assert.deepEqual(infos.map((i) => i.transport), ["shared", "shared", "shared"]);
+  assert.equal(new Set(infos.map((i) => i.tabId)).size, 3);
+  await waitOpen(pages, 3);
+  let stats = await server.ctl("/control/stats");
+  assert.equal(stats.byChannel.three, 1);
+  assert.equal(stats.accepts.filter((a) => a.channel === "three").length, 1);
+
+  const { firstSeq } = await server.ctl("/control/broadcast?channel=three&n=200");
+  const expected = seqFrames(firstSeq, firstSeq + 199, "three");
+  for (const p of pages) await until(async () => (await messagesOf(p)).length >= 200, "200 frames");
+  await sleep(200); // any duplicate would have arrived by now
+  for (const p of pages) assert.deepEqual(await messagesOf(p), expected);
+
+  await pages[1].evaluate(() => T.clients[0].c.send("hello from tab 2"));
+  await until(async () => (await server.ctl("/control/stats")).received.some((r) => r.data === "hello from tab 2"), "frame at the server");
+  stats = await server.ctl("/control/stats");
+  assert.equal(stats.received.filter((r) => r.data === "hello from tab 2").length, 1);
+
+  const tabStats = await pages[0].evaluate(() => T.clients[0].c.stats());
+  assert.equal(tabStats.state, "open");
+  assert.equal(tabStats.tabs, 3);
+  assert.equal(tabStats.framesIn, 200);
+  assert.equal(tabStats.framesOut, 1);
+  assert.equal(tabStats.deliveries, 600);
+  assert.equal(tabStats.transport, "shared");
+  assert.ok(tabStats.memoryBytes > 0);
+  await context.close();
+});
+
+test("a closed tab stops receiving and is no longer counted; the last tab closing closes the socket", async () => {
+  const context = await browser.newContext();
+  const pages = [await openTab(context, server), await openTab(context, server), await openTab(context, server)];
+  await connectAll(pages, { url: server.ws("/ws/leave") });
+  await waitOpen(pages, 3);
+  await pages[2].close();
+  await waitOpen(pages.slice(0, 2), 2);
+  const { firstSeq } = await server.ctl("/control/broadcast?channel=leave&n=5");
+  for (const p of pages.slice(0, 2)) {
+    await until(async () => (await messagesOf(p)).length >= 5, "5 frames");
+    assert.deepEqual(await messagesOf(p), seqFrames(firstSeq, firstSeq + 4, "leave"));
+  }
+  assert.equal((await server.ctl("/control/stats")).byChannel.leave, 1);
+  await pages[0].close();
+  await waitOpen([pages[1]], 1);
+  await pages[1].close();
+  await until(async () => !(await server.ctl("/control/stats")).byChannel.leave, "server sees the socket close");
+  await context.close();
+});
+
+test("a second browser context is a second browser: 2 connections", async () => {
+  const a = await browser.newContext();
+  const b = await browser.newContext();
+  const pa = [await openTab(a, server), await openTab(a, server)];
+  const pb = [await openTab(b, server), await openTab(b, server)];
+  await connectAll([...pa, ...pb], { url: server.ws("/ws/ctx") });
+  await waitOpen(pa, 2);
+  await waitOpen(pb, 2);
+  assert.equal((await server.ctl("/control/stats")).byChannel.ctx, 2);
+  await a.close();
+  await b.close();
+});
+
+test("without SharedWorker each tab falls back to its own direct socket, same API", async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    delete globalThis.SharedWorker;
+  });
+  const pages = [await openTab(context, server), await openTab(context, server)];
+  const infos = await connectAll(pages, { url: server.ws("/ws/direct") });
+  assert.deepEqual(infos.map((i) => i.transport), ["direct", "direct"]);
+  await waitOpen(pages, 1);
+  assert.equal((await server.ctl("/control/stats")).byChannel.direct, 2);
+  const { firstSeq } = await server.ctl("/control/broadcast?channel=direct&n=50");
+  for (const p of pages) {
+    await until(async () => (await messagesOf(p)).length >= 50, "50 frames");
+    assert.deepEqual(await messagesOf(p), seqFrames(firstSeq, firstSeq + 49, "direct"));
+  }
+  await pages[0].evaluate(() => T.clients[0].c.send("direct hello"));
+  await until(async () => (await server.ctl("/control/stats")).received.some((r) => r.data === "direct hello"), "direct send at the server");
+  const st = await pages[0].evaluate(() => T.clients[0].c.stats());
+  assert.equal(st.transport, "direct");
+  assert.equal(st.framesIn, 50);
+  assert.equal(st.framesOut, 1);
+  await context.close();
+  await until(async () => !(await server.ctl("/control/stats")).byChannel.direct, "direct sockets closed");
+});
+
+test("two endpoint URLs from the same tabs: 2 sockets, frames not mixed", async () => {
+  const context = await browser.newContext();
+  const pages = [await openTab(context, server), await openTab(context, server)];
+  await connectAll(pages, { url: server.ws("/ws/a") });
+  await connectAll(pages, { url: server.ws("/ws/b") });
+  await waitOpen(pages, 2, 0);
+  await waitOpen(pages, 2, 1);
+  const stats = await server.ctl("/control/stats");
+  assert.equal(stats.byChannel.a, 1);
+  assert.equal(stats.byChannel.b, 1);
+  const a = await server.ctl("/control/broadcast?channel=a&n=3");
+  const b = await server.ctl("/control/broadcast?channel=b&n=2");
+  for (const p of pages) {
+    await until(async () => (await messagesOf(p, 0)).length >= 3 && (await messagesOf(p, 1)).length >= 2, "frames on both");
+    await sleep(100);
+    assert.deepEqual(await messagesOf(p, 0), seqFrames(a.firstSeq, a.firstSeq + 2, "a"));
+    assert.deepEqual(await messagesOf(p, 1), seqFrames(b.firstSeq, b.firstSeq + 1, "b"));
+  }
+  await context.close();
+});
