@@ -105,6 +105,10 @@ impl Default for BackoffOptions {
 }
 
 impl BackoffOptions {
+    /// Every key `backoff` accepts (checked by a test against the fields).
+    pub const KEYS: &'static [&'static str] =
+        &["initialMs", "factor", "maxMs", "jitter", "maxAttempts", "minUptimeMs"];
+
     /// The delay before retry number `attempt` (1 for the first retry), without jitter.
     pub fn base_delay(&self, attempt: u32) -> f64 {
         let exp = attempt.saturating_sub(1).min(1024) as i32;

@@ -25,6 +25,8 @@ pub enum Error {
     NotOpen(String),
     /// The socket could not be created (for example ws:// from an https page).
     OpenFailed(String),
+    /// The shared worker could not be started or did not answer.
+    WorkerFailed(String),
     /// Too many tabs for one worker.
     TooManyClients(usize),
 }
@@ -39,6 +41,7 @@ impl Error {
             Error::NotAttached => "not-attached",
             Error::NotOpen(_) => "not-open",
             Error::OpenFailed(_) => "open-failed",
+            Error::WorkerFailed(_) => "worker-failed",
             Error::TooManyClients(_) => "too-many-clients",
         }
     }
@@ -58,6 +61,7 @@ impl fmt::Display for Error {
                 write!(f, "tabmux: the socket is not open (state {state}); the frame was not sent")
             }
             Error::OpenFailed(m) => write!(f, "tabmux: the WebSocket could not be created: {m}"),
+            Error::WorkerFailed(m) => write!(f, "tabmux: {m}"),
             Error::TooManyClients(n) => write!(f, "tabmux: this worker already serves {n} clients"),
         }
     }

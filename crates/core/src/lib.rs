@@ -18,6 +18,7 @@ pub mod status;
 
 pub use backoff::{BackoffOptions, Jitter};
 pub use close_policy::CloseAction;
+pub use rng::Rng;
 pub use engine::{Action, ClientId, Delivery, Engine, EndpointId, Ms, SocketId, CONNECT_TIMEOUT_CODE};
 pub use error::{Error, ErrorReport};
 pub use options::{Mode, Options};

@@ -59,6 +59,10 @@ fn default_connect_timeout_ms() -> u64 {
 }
 
 impl Options {
+    /// Every key `connect()` accepts at the top level (checked by a test against the fields).
+    pub const KEYS: &'static [&'static str] =
+        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs"];
+
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
         Options {

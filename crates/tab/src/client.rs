@@ -106,7 +106,7 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
         let weak = Rc::downgrade(&inner);
         Some(Timeout::new(WELCOME_TIMEOUT_MS, move || {
             if let Some(i) = weak.upgrade() {
-                i.fail_connect(&Error::OpenFailed(format!(
+                i.fail_connect(&Error::WorkerFailed(format!(
                     "the shared worker at {url} did not answer within {} s",
                     WELCOME_TIMEOUT_MS / 1000
                 )));
@@ -134,7 +134,7 @@ fn start_shared(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
     let wo = WorkerOptions::new();
     wo.set_name(WORKER_NAME);
     let worker = SharedWorker::new_with_worker_options(&opts.worker_url, &wo).map_err(|e| {
-        js_error(&Error::OpenFailed(format!(
+        js_error(&Error::WorkerFailed(format!(
             "could not start the shared worker at {}: {}",
             opts.worker_url,
             get(&e, "message").as_string().unwrap_or_default()
@@ -151,7 +151,7 @@ fn start_shared(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
     let url = opts.worker_url.clone();
     let on_error = EventListener::new(&worker, "error", move |_| {
         if let Some(i) = weak.upgrade() {
-            i.fail_connect(&Error::OpenFailed(format!(
+            i.fail_connect(&Error::WorkerFailed(format!(
                 "the shared worker script at {url} failed to load or run"
             )));
         }

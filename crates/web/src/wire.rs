@@ -129,8 +129,32 @@ pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
     if !v.is_object() {
         return Err(Error::InvalidOptions("options must be an object with at least a url".into()));
     }
-    let options: Options =
-        serde_wasm_bindgen::from_value(v.clone()).map_err(|e| Error::InvalidOptions(e.to_string()))?;
+    // serde-wasm-bindgen reads only the fields it knows: check for typos here.
+    check_keys(v, Options::KEYS, "")?;
+    let backoff = get(v, "backoff");
+    if backoff.is_object() {
+        check_keys(&backoff, tabmux_core::BackoffOptions::KEYS, "backoff.")?;
+    }
+    let de = serde_wasm_bindgen::Deserializer::from(v.clone());
+    let options: Options = serde_path_to_error::deserialize(de).map_err(|e| {
+        // serde-wasm-bindgen's errors are JS Errors whose string form starts "Error: ".
+        let text = e.inner().to_string();
+        let text = text.strip_prefix("Error: ").unwrap_or(&text);
+        let path = e.path().to_string();
+        Error::InvalidOptions(if path == "." { text.to_string() } else { format!("{path}: {text}") })
+    })?;
     options.validate()?;
     Ok(options)
+}
+
+fn check_keys(v: &JsValue, allowed: &[&str], prefix: &str) -> Result<(), Error> {
+    for key in js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            let expected = allowed.iter().map(|k| format!("`{prefix}{k}`")).collect::<Vec<_>>().join(", ");
+            let shown: String = key.chars().take(40).collect();
+            return Err(Error::InvalidOptions(format!("unknown field `{prefix}{shown}`, expected one of {expected}")));
+        }
+    }
+    Ok(())
 }

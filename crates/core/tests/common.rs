@@ -1,0 +1,100 @@
+//! A virtual-clock harness for driving the engine in tests.
+#![allow(dead_code)]
+
+use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Options, SocketId, State, Status};
+
+pub struct Harness {
+    pub engine: Engine,
+    pub now: u64,
+    pub actions: Vec<Action>,
+}
+
+impl Harness {
+    pub fn new(seed: u64) -> Self {
+        Harness { engine: Engine::new(seed), now: 1_000_000, actions: Vec::new() }
+    }
+
+    /// Drains the engine's actions into `self.actions` and returns the new ones.
+    pub fn drain(&mut self) -> Vec<Action> {
+        let mut new = Vec::new();
+        while let Some(a) = self.engine.poll_action() {
+            new.push(a);
+        }
+        self.actions.extend(new.iter().cloned());
+        new
+    }
+
+    pub fn attach(&mut self, tab: &str, options: Options) -> (ClientId, EndpointId) {
+        let r = self.engine.attach(self.now, tab, options).expect("attach");
+        self.drain();
+        r
+    }
+
+    /// The socket of the last OpenSocket action.
+    pub fn last_socket(&self) -> SocketId {
+        self.actions
+            .iter()
+            .rev()
+            .find_map(|a| match a {
+                Action::OpenSocket { socket, .. } => Some(*socket),
+                _ => None,
+            })
+            .expect("an OpenSocket action")
+    }
+
+    pub fn opens(&self) -> usize {
+        self.actions.iter().filter(|a| matches!(a, Action::OpenSocket { .. })).count()
+    }
+
+    pub fn open(&mut self, socket: SocketId) {
+        self.engine.handle_open(self.now, socket);
+        self.drain();
+    }
+
+    pub fn close(&mut self, socket: SocketId, code: u16) {
+        self.engine.handle_close(self.now, socket, code, "test");
+        self.drain();
+    }
+
+    pub fn advance(&mut self, ms: u64) {
+        self.now += ms;
+        self.engine.handle_timeout(self.now);
+        self.drain();
+    }
+
+    /// Moves the clock to the next deadline and fires it; returns how far it moved.
+    pub fn fire_next(&mut self) -> Option<u64> {
+        let at = self.engine.poll_timeout()?;
+        let moved = at.saturating_sub(self.now);
+        self.now = self.now.max(at);
+        self.engine.handle_timeout(self.now);
+        self.drain();
+        Some(moved)
+    }
+
+    pub fn status(&self, ep: EndpointId) -> Status {
+        self.engine.status(ep).expect("endpoint")
+    }
+
+    pub fn state(&self, ep: EndpointId) -> State {
+        self.status(ep).state
+    }
+
+    pub fn deliver(&mut self, socket: SocketId) -> Option<Vec<ClientId>> {
+        match self.engine.handle_frame(socket, 10) {
+            Delivery::To(c) => Some(c.to_vec()),
+            Delivery::Stale => None,
+        }
+    }
+}
+
+pub fn opts(url: &str) -> Options {
+    Options::new(url)
+}
+
+/// Options with no jitter, so delays are exact.
+pub fn exact(url: &str) -> Options {
+    let mut o = Options::new(url);
+    o.backoff.jitter = tabmux_core::Jitter::Ratio(0.0);
+    o
+}

@@ -1,0 +1,86 @@
+//! Options: defaults, parsing from JSON (as from a JS object), and every validation error.
+use tabmux_core::{CloseAction, Jitter, Mode, Options};
+
+fn parse(json: &str) -> Result<Options, String> {
+    let o: Options = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    o.validate().map_err(|e| e.to_string())?;
+    Ok(o)
+}
+
+#[test]
+fn defaults_fill_everything_but_the_url() {
+    let o = parse(r#"{"url":"ws://127.0.0.1:1/ws"}"#).unwrap();
+    assert_eq!(o, Options::new("ws://127.0.0.1:1/ws"));
+    assert_eq!(o.worker_url, "/shared-websocket-worker.js");
+    assert_eq!(o.mode, Mode::Auto);
+    assert_eq!((o.backoff.initial_ms, o.backoff.factor, o.backoff.max_ms), (1000, 2.0, 30_000));
+    assert_eq!((o.backoff.jitter, o.backoff.max_attempts, o.backoff.min_uptime_ms), (Jitter::Ratio(0.2), None, 5000));
+    assert_eq!(o.connect_timeout_ms, 10_000);
+}
+
+#[test]
+fn every_option_is_read() {
+    let o = parse(
+        r#"{"url":"wss://x.example/ws?a=1","workerUrl":"/w.js","mode":"direct","connectTimeoutMs":500,
+            "backoff":{"initialMs":5000,"factor":3,"maxMs":30000,"jitter":"decorrelated","maxAttempts":5,"minUptimeMs":1},
+            "closeCodes":{"4001":"fatal","1006":"retry-now"}}"#,
+    )
+    .unwrap();
+    assert_eq!(o.mode, Mode::Direct);
+    assert_eq!(o.backoff.jitter, Jitter::Decorrelated);
+    assert_eq!(o.backoff.max_attempts, Some(5));
+    assert_eq!(o.close_code_table().unwrap(), vec![(1006, CloseAction::RetryNow), (4001, CloseAction::Fatal)]);
+}
+
+#[test]
+fn options_round_trip_through_their_serialized_form() {
+    let mut o = Options::new("ws://h/ws");
+    for j in [Jitter::Ratio(0.35), Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
+        o.backoff.jitter = j;
+        o.close_codes.insert("4001".into(), CloseAction::RefreshToken);
+        let json = serde_json::to_string(&o).unwrap();
+        assert_eq!(parse(&json).unwrap(), o);
+    }
+}
+
+#[test]
+fn each_bad_option_gets_a_message_that_names_it() {
+    let cases = [
+        (r#"{}"#, "missing field `url`"),
+        (r#"{"url":""}"#, "tabmux: invalid options: url is required (a ws:// or wss:// URL)"),
+        (r#"{"url":"http://h/ws"}"#, "tabmux: invalid options: url must start with ws:// or wss://, got \"http://h/ws\""),
+        (r#"{"url":"/ws"}"#, "tabmux: invalid options: url must start with ws:// or wss://, got \"/ws\""),
+        (r#"{"url":"ws:///ws"}"#, "tabmux: invalid options: url has no host"),
+        (r#"{"url":"ws://h/ws#x"}"#, "tabmux: invalid options: url must not contain a #fragment"),
+        (r#"{"url":"ws://h/ws","mode":"bogus"}"#, "unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"),
+        (r#"{"url":"ws://h/ws","colour":1}"#, "unknown field `colour`"),
+        (r#"{"url":"ws://h/ws","backoff":{"factor":0.5}}"#, "tabmux: invalid options: backoff.factor must be a finite number ≥ 1"),
+        (r#"{"url":"ws://h/ws","backoff":{"initialMs":0}}"#, "tabmux: invalid options: backoff.initialMs must be at least 1"),
+        (r#"{"url":"ws://h/ws","backoff":{"initialMs":5000,"maxMs":100}}"#, "tabmux: invalid options: backoff.maxMs must be ≥ backoff.initialMs"),
+        (r#"{"url":"ws://h/ws","backoff":{"jitter":1.5}}"#, "jitter ratio must be between 0 and 1, got 1.5"),
+        (r#"{"url":"ws://h/ws","backoff":{"jitter":"wobbly"}}"#, "invalid value: string \"wobbly\""),
+        (r#"{"url":"ws://h/ws","backoff":{"maxAttempts":0}}"#, "tabmux: invalid options: backoff.maxAttempts must be at least 1 (omit it to retry for ever)"),
+        (r#"{"url":"ws://h/ws","connectTimeoutMs":0}"#, "tabmux: invalid options: connectTimeoutMs must be at least 1"),
+        (r#"{"url":"ws://h/ws","closeCodes":{"abc":"fatal"}}"#, "tabmux: invalid options: closeCodes key \"abc\" is not a close code (1000-4999)"),
+        (r#"{"url":"ws://h/ws","closeCodes":{"4001":"explode"}}"#, "unknown variant `explode`"),
+        (r#"{"url":"ws://h/ws","workerUrl":""}"#, "tabmux: invalid options: workerUrl must not be empty"),
+        (r#"{"url":42}"#, "invalid type: integer `42`, expected a string"),
+    ];
+    for (json, want) in cases {
+        let err = parse(json).unwrap_err();
+        assert!(err.contains(want), "{json}: got {err:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn the_key_lists_match_the_fields() {
+    let v = serde_json::to_value(Options::new("ws://h/")).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut want = Options::KEYS.to_vec();
+    want.sort_unstable();
+    assert_eq!(keys, want);
+    let b: Vec<String> = v["backoff"].as_object().unwrap().keys().cloned().collect();
+    let mut want = tabmux_core::BackoffOptions::KEYS.to_vec();
+    want.sort_unstable();
+    assert_eq!(b, want);
+}

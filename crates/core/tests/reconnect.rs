@@ -1,0 +1,231 @@
+//! Reconnects: backoff delays and jitter, the close-code table, connect timeout,
+//! maxAttempts, minUptime and `reconnect()`. All on a virtual clock.
+mod common;
+use common::*;
+use tabmux_core::{Action, BackoffOptions, CloseAction, Jitter, Rng, State, CONNECT_TIMEOUT_CODE};
+
+#[test]
+fn without_jitter_delays_double_from_initial_to_the_cap() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.backoff.max_ms = 8000;
+    let (_, ep) = h.attach("a", o);
+    let mut delays = Vec::new();
+    for _ in 0..6 {
+        let s = h.last_socket();
+        h.close(s, 1006);
+        assert_eq!(h.state(ep), State::Reconnecting);
+        delays.push(h.fire_next().unwrap());
+    }
+    assert_eq!(delays, [1000, 2000, 4000, 8000, 8000, 8000]);
+    assert_eq!(h.status(ep).attempt, 6);
+    assert_eq!(h.opens(), 7);
+}
+
+#[test]
+fn ratio_jitter_stays_within_bounds_for_every_attempt_over_many_seeds() {
+    let b = BackoffOptions::default(); // ±20%, 1 s doubling to 30 s
+    for seed in 0..2000u64 {
+        let mut rng = Rng::new(seed);
+        for attempt in 1..=8u32 {
+            let base = b.base_delay(attempt);
+            let d = b.delay(attempt, None, &mut rng) as f64;
+            assert!(d >= (base * 0.8).floor() && d <= (base * 1.2).ceil(), "seed {seed} attempt {attempt}: {d} vs {base}");
+        }
+    }
+}
+
+#[test]
+fn full_equal_and_decorrelated_jitter_stay_within_their_ranges() {
+    let mut b = BackoffOptions::default();
+    for seed in 0..1000u64 {
+        let mut rng = Rng::new(seed);
+        for attempt in 1..=8u32 {
+            let base = b.base_delay(attempt);
+            b.jitter = Jitter::Full;
+            let full = b.delay(attempt, None, &mut rng) as f64;
+            assert!((0.0..=base).contains(&full));
+            b.jitter = Jitter::Equal;
+            let equal = b.delay(attempt, None, &mut rng) as f64;
+            assert!(equal >= base / 2.0 - 0.5 && equal <= base + 0.5);
+            b.jitter = Jitter::Decorrelated;
+            let prev = 700 * attempt as u64;
+            let dec = b.delay(attempt, Some(prev), &mut rng);
+            assert!(dec >= 1000 && dec <= (prev * 3).max(1000).min(30_000), "{dec}");
+        }
+    }
+}
+
+#[test]
+fn jitter_is_drawn_per_attempt_and_spreads_browsers_apart() {
+    // 100 browsers (seeds) losing the server at the same instant: their first retries spread
+    // over the ±20% window instead of landing together.
+    let b = BackoffOptions::default();
+    let mut firsts: Vec<u64> = (0..100).map(|s| b.delay(1, None, &mut Rng::new(s))).collect();
+    firsts.sort_unstable();
+    assert!(firsts[0] < 850 && firsts[99] > 1150, "{firsts:?}");
+    let most_in_100ms = firsts.iter().map(|&t| firsts.iter().filter(|&&u| u >= t && u < t + 100).count()).max().unwrap();
+    assert!(most_in_100ms <= 40, "{most_in_100ms} of 100 in one 100 ms window");
+    // One browser: two attempts at the same base do not repeat the same draw.
+    let mut rng = Rng::new(5);
+    assert_ne!(b.delay(3, None, &mut rng), b.delay(3, None, &mut rng));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_schedule() {
+    let run = |seed| {
+        let mut h = Harness::new(seed);
+        h.attach("a", opts("ws://h/ws"));
+        (0..5)
+            .map(|_| {
+                let s = h.last_socket();
+                h.close(s, 1006);
+                h.fire_next().unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(42), run(42));
+    assert_ne!(run(42), run(43));
+}
+
+#[test]
+fn every_row_of_the_default_close_code_table() {
+    let retry = [1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4000, 4999, 3000];
+    let fatal = [1002, 1003, 1007, 1008, 1009, 1010];
+    let auth = [4401, 4403];
+    for code in retry {
+        let mut h = Harness::new(1);
+        let (_, ep) = h.attach("a", exact("ws://h/ws"));
+        let s = h.last_socket();
+        h.open(s);
+        h.close(s, code);
+        let st = h.status(ep);
+        assert_eq!((st.state, st.attempt, st.next_retry_at), (State::Reconnecting, 1, Some(h.now + 1000)), "code {code}");
+        assert_eq!(st.last_close.unwrap().code, code);
+    }
+    for code in fatal {
+        let mut h = Harness::new(1);
+        let (_, ep) = h.attach("a", exact("ws://h/ws"));
+        let s = h.last_socket();
+        h.open(s);
+        h.close(s, code);
+        assert_eq!(h.state(ep), State::Closed, "code {code}");
+        assert_eq!(h.engine.poll_timeout(), None, "code {code}: nothing scheduled");
+        h.advance(3_600_000);
+        assert_eq!(h.opens(), 1, "code {code}: no retry");
+    }
+    for code in auth {
+        let mut h = Harness::new(1);
+        let (_, ep) = h.attach("a", exact("ws://h/ws"));
+        let s = h.last_socket();
+        h.open(s);
+        h.close(s, code);
+        // No token source exists: a refused credential means unauthorized, no loop.
+        assert_eq!(h.state(ep), State::Unauthorized, "code {code}");
+        h.advance(3_600_000);
+        assert_eq!(h.opens(), 1);
+    }
+}
+
+#[test]
+fn the_users_close_code_table_overrides_the_defaults() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.close_codes.insert("1008".into(), CloseAction::Retry);
+    o.close_codes.insert("4000".into(), CloseAction::Fatal);
+    o.close_codes.insert("1012".into(), CloseAction::RetryNow);
+    let (_, ep) = h.attach("a", o);
+    let s = h.last_socket();
+    h.open(s);
+    h.close(s, 1008);
+    assert_eq!(h.state(ep), State::Reconnecting);
+    h.fire_next();
+    let s = h.last_socket();
+    h.close(s, 1012);
+    // retry-now opens at once, without a timer, and still counts the attempt.
+    assert_eq!(h.opens(), 3);
+    assert_eq!(h.status(ep).attempt, 2);
+    let s = h.last_socket();
+    h.open(s);
+    h.close(s, 4000);
+    assert_eq!(h.state(ep), State::Closed);
+}
+
+#[test]
+fn a_connect_that_does_not_open_in_time_is_closed_and_counts_as_a_failed_attempt() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.connect_timeout_ms = 3000;
+    let (_, ep) = h.attach("a", o);
+    let s = h.last_socket();
+    assert_eq!(h.fire_next(), Some(3000));
+    assert!(h.actions.contains(&Action::CloseSocket { socket: s, code: CONNECT_TIMEOUT_CODE, reason: "connect timeout".into() }));
+    let st = h.status(ep);
+    assert_eq!((st.state, st.attempt, st.last_close.unwrap().code), (State::Reconnecting, 1, CONNECT_TIMEOUT_CODE));
+    assert_eq!(h.fire_next(), Some(1000));
+    assert_eq!(h.opens(), 2);
+}
+
+#[test]
+fn after_max_attempts_the_state_is_down_until_a_tab_asks_to_reconnect() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.backoff.max_attempts = Some(3);
+    let (c, ep) = h.attach("a", o);
+    for _ in 0..3 {
+        let s = h.last_socket();
+        h.close(s, 1006);
+        h.fire_next().unwrap();
+    }
+    let s = h.last_socket();
+    h.close(s, 1006);
+    assert_eq!(h.state(ep), State::Down);
+    assert_eq!(h.engine.poll_timeout(), None);
+    assert_eq!(h.opens(), 4);
+    h.engine.handle_reconnect(h.now, c).unwrap();
+    h.drain();
+    assert_eq!(h.opens(), 5);
+    assert_eq!(h.status(ep).attempt, 0);
+    let s = h.last_socket();
+    h.open(s);
+    assert_eq!(h.state(ep), State::Open);
+    // reconnect() while open changes nothing.
+    h.engine.handle_reconnect(h.now, c).unwrap();
+    assert_eq!(h.drain(), vec![]);
+}
+
+#[test]
+fn the_attempt_counter_resets_only_after_min_uptime() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", exact("ws://h/ws")); // minUptime 5000
+    // A server that accepts and drops at once: delays keep growing.
+    let mut delays = Vec::new();
+    for _ in 0..4 {
+        let s = h.last_socket();
+        h.open(s);
+        h.now += 100;
+        h.close(s, 1006);
+        delays.push(h.fire_next().unwrap());
+    }
+    assert_eq!(delays, [1000, 2000, 4000, 8000]);
+    // A connection that lasts minUptime resets the counter: the next delay is the first one.
+    let s = h.last_socket();
+    h.open(s);
+    h.now += 5000;
+    h.close(s, 1006);
+    assert_eq!(h.status(ep).attempt, 1);
+    assert_eq!(h.fire_next(), Some(1000));
+}
+
+#[test]
+fn a_constructor_failure_closes_the_endpoint_with_the_reason() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", exact("ws://h/ws"));
+    let s = h.last_socket();
+    assert_eq!(h.engine.handle_open_failed(h.now, s, "SecurityError: insecure"), Some(ep));
+    h.drain();
+    let st = h.status(ep);
+    assert_eq!(st.state, State::Closed);
+    assert_eq!(st.last_close.unwrap().reason, "SecurityError: insecure");
+    assert_eq!(h.engine.poll_timeout(), None);
+}

@@ -1,0 +1,127 @@
+//! The tab client in a real page: the direct fallback (the engine running in the page,
+//! with a real socket to the dev server) and option validation.
+#![allow(missing_docs)]
+
+use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::rc::Rc;
+use tabmux_tab::{connect, TabClient};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const HTTP: &str = match option_env!("TABMUX_TEST_HTTP") {
+    Some(s) => s,
+    None => "http://127.0.0.1:8080",
+};
+
+fn ws_url(channel: &str) -> String {
+    format!("{}/ws/{channel}", HTTP.replacen("http://", "ws://", 1))
+}
+
+fn get(v: &JsValue, k: &str) -> JsValue {
+    if !v.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(v, &k.into()).unwrap()
+}
+
+fn options(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+async fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..400 {
+        if cond() {
+            return;
+        }
+        TimeoutFuture::new(25).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn ctl(path: &str) -> JsValue {
+    let win = web_sys::window().unwrap();
+    let resp: web_sys::Response = JsFuture::from(win.fetch_with_str(&format!("{HTTP}{path}"))).await.unwrap().unchecked_into();
+    JsFuture::from(resp.json().unwrap()).await.unwrap()
+}
+
+fn recorder(client: &TabClient, event: &str) -> (Rc<RefCell<Vec<JsValue>>>, Closure<dyn Fn(JsValue)>, u32) {
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    let f = Closure::<dyn Fn(JsValue)>::new(move |v| g.borrow_mut().push(v));
+    let id = client.on(event, f.as_ref().unchecked_ref::<js_sys::Function>().clone()).unwrap();
+    (got, f, id)
+}
+
+#[wasm_bindgen_test]
+async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
+    let url = ws_url("wasm-direct");
+    let client = connect(options(&format!(r#"{{"url":"{url}","mode":"direct"}}"#))).await.unwrap();
+    assert_eq!(client.transport(), "direct");
+    let (frames, _f1, frames_id) = recorder(&client, "message");
+    let (statuses, _f2, _) = recorder(&client, "status");
+    let c = &client;
+    wait_for("open", || get(&c.status(), "state").as_string().as_deref() == Some("open")).await;
+    assert_eq!(get(&client.status(), "tabs").as_f64(), Some(1.0));
+    assert_eq!(get(&statuses.borrow()[0], "state").as_string().as_deref(), Some("open"));
+
+    let sent = ctl("/control/broadcast?channel=wasm-direct&n=4").await;
+    let first = get(&sent, "firstSeq").as_f64().unwrap() as u64;
+    wait_for("4 frames", || frames.borrow().len() == 4).await;
+    let got: Vec<String> = frames.borrow().iter().map(|v| v.as_string().unwrap()).collect();
+    let want: Vec<String> = (first..first + 4).map(|s| format!("{{\"seq\":{s},\"channel\":\"wasm-direct\",\"pad\":\"\"}}")).collect();
+    assert_eq!(got, want);
+
+    client.send(JsValue::from_str("direct from wasm")).unwrap();
+    let err = client.send(JsValue::from(5)).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad-message"));
+
+    let stats = JsFuture::from(client.stats()).await.unwrap();
+    assert_eq!(get(&stats, "framesIn").as_f64(), Some(4.0));
+    assert_eq!(get(&stats, "framesOut").as_f64(), Some(1.0));
+    assert_eq!(get(&stats, "transport").as_string().as_deref(), Some("direct"));
+
+    // off() removes the listener: a later frame is not recorded.
+    assert!(client.off(frames_id));
+    assert!(!client.off(frames_id));
+    ctl("/control/broadcast?channel=wasm-direct&n=1").await;
+    TimeoutFuture::new(200).await;
+    assert_eq!(frames.borrow().len(), 4);
+
+    client.close();
+    client.close(); // idempotent
+    assert_eq!(get(&client.send(JsValue::from_str("x")).unwrap_err(), "message").as_string().as_deref(), Some("tabmux: bad message to the worker: this client is closed"));
+    for _ in 0..200 {
+        if get(&get(&ctl("/control/stats").await, "byChannel"), "wasm-direct").is_undefined() {
+            return;
+        }
+        TimeoutFuture::new(25).await;
+    }
+    panic!("the direct socket was not closed");
+}
+
+#[wasm_bindgen_test]
+async fn invalid_options_reject_with_a_coded_error_that_names_the_problem() {
+    let cases = [
+        ("{}", "tabmux: invalid options: missing field `url`"),
+        (r#"{"url":"http://127.0.0.1/ws"}"#, "tabmux: invalid options: url must start with ws:// or wss://, got \"http://127.0.0.1/ws\""),
+        (r#"{"url":"ws://127.0.0.1/ws","mode":"bogus"}"#, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"),
+        (r#"{"url":"ws://127.0.0.1/ws","backoff":{"factor":"two"}}"#, "tabmux: invalid options: backoff.factor: invalid type: string \"two\", expected f64"),
+    ];
+    for (json, want) in cases {
+        let err = match connect(options(json)).await {
+            Ok(_) => panic!("{json} was accepted"),
+            Err(e) => e,
+        };
+        assert_eq!(get(&err, "code").as_string().as_deref(), Some("invalid-options"), "{json}");
+        assert_eq!(get(&err, "message").as_string().unwrap(), want, "{json}");
+    }
+    let err = match connect(JsValue::from_str("ws://127.0.0.1/ws")).await {
+        Ok(_) => panic!("a string was accepted as options"),
+        Err(e) => e,
+    };
+    assert_eq!(get(&err, "message").as_string().unwrap(), "tabmux: invalid options: options must be an object with at least a url");
+}

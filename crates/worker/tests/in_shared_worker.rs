@@ -1,0 +1,219 @@
+//! The worker runtime inside a real SharedWorkerGlobalScope, with real WebSockets to the
+//! dev server that `npm test` starts (its address is baked in at compile time).
+#![allow(missing_docs)]
+
+use gloo_events::EventListener;
+use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::rc::Rc;
+use tabmux_worker::{start, WorkerRuntime};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{MessageChannel, MessageEvent, MessagePort};
+
+wasm_bindgen_test_configure!(run_in_shared_worker);
+
+const HTTP: &str = match option_env!("TABMUX_TEST_HTTP") {
+    Some(s) => s,
+    None => "http://127.0.0.1:8080",
+};
+
+fn ws_url(channel: &str) -> String {
+    format!("{}/ws/{channel}", HTTP.replacen("http://", "ws://", 1))
+}
+
+fn get(v: &JsValue, k: &str) -> JsValue {
+    if !v.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(v, &k.into()).unwrap()
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        js_sys::Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
+fn hello(tab: &str, url: &str) -> JsValue {
+    obj(&[
+        ("t", "hello".into()),
+        ("v", 1.into()),
+        ("tabId", tab.into()),
+        ("options", obj(&[("url", url.into())])),
+    ])
+}
+
+/// A fake tab: one end of a MessageChannel whose other end the runtime serves.
+struct Tab {
+    port: MessagePort,
+    got: Rc<RefCell<Vec<JsValue>>>,
+    _listener: EventListener,
+}
+
+impl Tab {
+    fn new(rt: &WorkerRuntime) -> Tab {
+        let ch = MessageChannel::new().unwrap();
+        rt.attach(ch.port1());
+        let port = ch.port2();
+        let got = Rc::new(RefCell::new(Vec::new()));
+        let g = got.clone();
+        let listener = EventListener::new(&port, "message", move |ev| {
+            g.borrow_mut().push(ev.dyn_ref::<MessageEvent>().unwrap().data());
+        });
+        port.start();
+        Tab { port, got, _listener: listener }
+    }
+
+    fn post(&self, v: &JsValue) {
+        self.port.post_message(v).unwrap();
+    }
+
+    fn frames(&self) -> Vec<String> {
+        self.got.borrow().iter().filter_map(|v| v.as_string()).collect()
+    }
+
+    fn of_type(&self, t: &str) -> Vec<JsValue> {
+        self.got.borrow().iter().filter(|v| get(v, "t").as_string().as_deref() == Some(t)).cloned().collect()
+    }
+
+    fn last_status(&self) -> Option<JsValue> {
+        self.of_type("status").last().map(|m| get(m, "status"))
+    }
+
+    fn is_open_with(&self, tabs: u32) -> bool {
+        self.last_status().is_some_and(|s| {
+            get(&s, "state").as_string().as_deref() == Some("open") && get(&s, "tabs").as_f64() == Some(tabs as f64)
+        })
+    }
+
+    fn error_codes(&self) -> Vec<String> {
+        self.of_type("error").iter().map(|e| get(e, "code").as_string().unwrap()).collect()
+    }
+}
+
+async fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..400 {
+        if cond() {
+            return;
+        }
+        TimeoutFuture::new(25).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn ctl(path: &str) -> JsValue {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let resp: web_sys::Response = JsFuture::from(scope.fetch_with_str(&format!("{HTTP}{path}"))).await.unwrap().unchecked_into();
+    assert!(resp.ok(), "{path}: HTTP {}", resp.status());
+    JsFuture::from(resp.json().unwrap()).await.unwrap()
+}
+
+fn seq_frames(first: f64, n: usize, channel: &str) -> Vec<String> {
+    (0..n).map(|i| format!("{{\"seq\":{},\"channel\":\"{channel}\",\"pad\":\"\"}}", first as u64 + i as u64)).collect()
+}
+
+#[wasm_bindgen_test]
+async fn two_ports_share_one_socket_inside_a_real_shared_worker() {
+    assert!(js_sys::global().dyn_into::<web_sys::SharedWorkerGlobalScope>().is_ok(), "not in a SharedWorker");
+    let rt = start();
+    let a = Tab::new(&rt);
+    let b = Tab::new(&rt);
+    a.post(&hello("tab-a", &ws_url("wasm-shared")));
+    b.post(&hello("tab-b", &ws_url("wasm-shared")));
+    wait_for("both open with 2 tabs", || a.is_open_with(2) && b.is_open_with(2)).await;
+    assert_eq!(a.of_type("welcome").len(), 1);
+    assert_eq!(rt.client_count(), 2);
+    let stats = ctl("/control/stats").await;
+    assert_eq!(get(&get(&stats, "byChannel"), "wasm-shared").as_f64(), Some(1.0));
+
+    let sent = ctl("/control/broadcast?channel=wasm-shared&n=3").await;
+    let want = seq_frames(get(&sent, "firstSeq").as_f64().unwrap(), 3, "wasm-shared");
+    wait_for("3 frames on both ports", || a.frames().len() == 3 && b.frames().len() == 3).await;
+    assert_eq!(a.frames(), want);
+    assert_eq!(b.frames(), want);
+
+    // A frame posted by a tab goes out on the shared socket.
+    b.post(&JsValue::from_str("from the wasm test"));
+    a.post(&obj(&[("t", "stats".into()), ("id", 7.into())]));
+    wait_for("stats reply", || a.of_type("stats").len() == 1).await;
+    let reply = &a.of_type("stats")[0];
+    assert_eq!(get(reply, "id").as_f64(), Some(7.0));
+    assert_eq!(get(&get(reply, "stats"), "framesIn").as_f64(), Some(3.0));
+    assert_eq!(get(&get(reply, "stats"), "deliveries").as_f64(), Some(6.0));
+    assert!(get(reply, "memoryBytes").as_f64().unwrap() > 0.0);
+
+    // Both say goodbye: the socket closes at the server.
+    a.post(&obj(&[("t", "bye".into())]));
+    b.post(&obj(&[("t", "bye".into())]));
+    wait_for("ports released", || rt.port_count() == 0).await;
+    assert_eq!(rt.client_count(), 0);
+    for _ in 0..200 {
+        let s = ctl("/control/stats").await;
+        if get(&get(&s, "byChannel"), "wasm-shared").is_undefined() {
+            let recv = get(&s, "received");
+            let got: Vec<String> = js_sys::Array::from(&recv).iter().map(|r| get(&r, "data").as_string().unwrap()).collect();
+            assert!(got.contains(&"from the wasm test".to_string()));
+            return;
+        }
+        TimeoutFuture::new(25).await;
+    }
+    panic!("the server still holds the socket");
+}
+
+#[wasm_bindgen_test]
+async fn garbage_on_one_port_gets_error_replies_and_the_other_port_keeps_receiving() {
+    let rt = start();
+    let good = Tab::new(&rt);
+    good.post(&hello("good", &ws_url("wasm-garbage")));
+    wait_for("good open", || good.is_open_with(1)).await;
+
+    let bad = Tab::new(&rt);
+    let garbage = [
+        JsValue::from(42),
+        JsValue::NULL,
+        obj(&[]),
+        obj(&[("t", "explode".into())]),
+        JsValue::from_str("a frame before hello"),
+        obj(&[("t", "stats".into()), ("id", 1.into())]),
+        obj(&[("t", "hello".into()), ("v", 99.into()), ("tabId", "x".into()), ("options", obj(&[("url", "ws://h/".into())]))]),
+        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "x".into()), ("options", obj(&[("url", "http://nope/".into())]))]),
+        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "".into()), ("options", obj(&[("url", "ws://h/".into())]))]),
+        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "x".into()), ("options", 5.into())]),
+    ];
+    for g in &garbage {
+        bad.post(g);
+    }
+    wait_for("an error for each", || bad.error_codes().len() == garbage.len()).await;
+    assert_eq!(
+        bad.error_codes(),
+        [
+            "bad-message", "bad-message", "bad-message", "bad-message", "not-attached", "not-attached",
+            "version-mismatch", "invalid-options", "bad-message", "invalid-options"
+        ]
+    );
+    let msgs: Vec<String> = bad.of_type("error").iter().map(|e| get(e, "message").as_string().unwrap()).collect();
+    assert_eq!(msgs[3], "tabmux: bad message to the worker: unknown message type \"explode\"");
+    assert_eq!(msgs[6], "tabmux: protocol version 99 is not spoken by this worker (it speaks 1)");
+    assert_eq!(msgs[7], "tabmux: invalid options: url must start with ws:// or wss://, got \"http://nope/\"");
+    assert_eq!(rt.client_count(), 1);
+
+    // The good tab never noticed.
+    let sent = ctl("/control/broadcast?channel=wasm-garbage&n=2").await;
+    wait_for("2 frames", || good.frames().len() == 2).await;
+    assert_eq!(good.frames(), seq_frames(get(&sent, "firstSeq").as_f64().unwrap(), 2, "wasm-garbage"));
+    assert!(good.error_codes().is_empty());
+
+    // The bad port can still attach properly afterwards; a second hello is refused.
+    bad.post(&hello("bad", &ws_url("wasm-garbage")));
+    wait_for("bad attached", || bad.is_open_with(2)).await;
+    bad.post(&hello("bad", &ws_url("wasm-garbage")));
+    wait_for("second hello refused", || bad.error_codes().len() == garbage.len() + 1).await;
+    assert_eq!(bad.error_codes().last().unwrap(), "bad-message");
+    good.post(&obj(&[("t", "bye".into())]));
+    bad.post(&obj(&[("t", "bye".into())]));
+    wait_for("released", || rt.port_count() == 0).await;
+}

@@ -1,0 +1,35 @@
+// `npm test`: everything, from a fresh machine. In order: native tests (cargo test), the
+// wasm build, the wasm crates' tests in headless Chromium (one of them inside a real
+// SharedWorker, talking to the dev server), and the end-to-end tests (node --test).
+import { join } from "node:path";
+import { build, readConfig } from "./build.mjs";
+import { execFileSync } from "node:child_process";
+import { chromiumPath, ensureToolchain, env, root, run } from "./bootstrap.mjs";
+
+ensureToolchain({ browser: true });
+// After the toolchain step: the helpers import playwright-core, which it installs.
+const { startServer } = await import("../tests/e2e/helpers.mjs");
+run("cargo", ["test"]);
+await build();
+run("cargo", ["build", "-p", "tabmux-devserver"]);
+
+const cfg = await readConfig();
+const server = await startServer();
+try {
+  const chromedriver = execFileSync("sh", ["-c", "command -v chromedriver"], { env, encoding: "utf8" }).trim();
+  for (const crate of cfg.test.crates) {
+    run("wasm-pack", ["test", "--headless", `--${cfg.test.browser}`, "--chromedriver", chromedriver, crate], {
+      env: {
+        ...env,
+        // Read at compile time by the wasm tests: where the dev server for this run listens.
+        TABMUX_TEST_HTTP: server.http,
+        WASM_BINDGEN_TEST_TIMEOUT: String(cfg.test.timeout_s),
+        CHROME_BIN: chromiumPath(),
+      },
+    });
+  }
+} finally {
+  await server.stop();
+}
+
+run("node", ["--test", "--test-concurrency=1", join(root, "tests", "e2e")]);

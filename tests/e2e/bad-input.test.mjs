@@ -1,0 +1,73 @@
+// Bad input through the public API and the real worker script: clear errors, nothing lost.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openTab, until, sleep, seqFrames } from "./helpers.mjs";
+
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("invalid options are thrown as errors with a code and a message naming the option", async () => {
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  const cases = [
+    [{}, "tabmux: invalid options: missing field `url`"],
+    [{ url: "http://127.0.0.1/ws" }, 'tabmux: invalid options: url must start with ws:// or wss://, got "http://127.0.0.1/ws"'],
+    [{ url: server.ws(), mode: "bogus" }, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"],
+    [{ url: server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `backoff`, `closeCodes`, `connectTimeoutMs`"],
+    [{ url: server.ws(), backoff: { initalMs: 5 } }, "tabmux: invalid options: unknown field `backoff.initalMs`, expected one of `backoff.initialMs`, `backoff.factor`, `backoff.maxMs`, `backoff.jitter`, `backoff.maxAttempts`, `backoff.minUptimeMs`"],
+    [{ url: server.ws(), backoff: { maxMs: -1 } }, "tabmux: invalid options: backoff.maxMs: invalid type: floating point `-1.0`, expected u64"],
+  ];
+  for (const [options, message] of cases) {
+    assert.deepEqual(await page.evaluate((o) => T.connectError(o), options), { code: "invalid-options", message });
+  }
+  await context.close();
+});
+
+test("a worker script that does not load rejects connect() with a clear error", async () => {
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  const err = await page.evaluate((url) => T.connectError({ url, workerUrl: "/no-such-worker.js" }), server.ws());
+  assert.deepEqual(err, { code: "worker-failed", message: "tabmux: the shared worker script at /no-such-worker.js failed to load or run" });
+  await context.close();
+});
+
+test("a page posting garbage to the worker gets errors back; the other tabs keep receiving", async () => {
+  const context = await browser.newContext();
+  const good = [await openTab(context, server), await openTab(context, server)];
+  for (const p of good) await p.evaluate((url) => T.connect({ url }), server.ws("/ws/garbage"));
+  for (const p of good) await until(() => p.evaluate(() => T.state(0)?.state === "open" && T.state(0).tabs === 2), "open");
+
+  const evil = await openTab(context, server);
+  const replies = await evil.evaluate(async () => {
+    const w = new SharedWorker("/shared-websocket-worker.js", { name: "tabmux-v1" });
+    const got = [];
+    w.port.onmessage = (e) => got.push(e.data);
+    const junk = [42, null, true, [1, 2], {}, { t: 7 }, { t: "hello" }, { t: "hello", v: 1, tabId: "x", options: { url: 5 } }, "frame before hello", new ArrayBuffer(8), { t: "x".repeat(100000) }];
+    for (const j of junk) w.port.postMessage(j);
+    // A huge message must not break anything either.
+    w.port.postMessage({ t: "hello", v: 1, tabId: "y".repeat(1 << 20), options: {} });
+    const deadline = Date.now() + 5000;
+    while (got.length < junk.length + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return got.map((m) => m.code);
+  });
+  assert.deepEqual(replies, [
+    "bad-message", "bad-message", "bad-message", "bad-message", "bad-message", "bad-message",
+    "bad-message", "invalid-options", "not-attached", "not-attached", "bad-message", "bad-message",
+  ]);
+  const { firstSeq } = await server.ctl("/control/broadcast?channel=garbage&n=20");
+  for (const p of good) {
+    await until(() => p.evaluate(() => T.clients[0].messages.length >= 20), "20 frames");
+    await sleep(50);
+    assert.deepEqual(await p.evaluate(() => T.clients[0].messages), seqFrames(firstSeq, firstSeq + 19, "garbage"));
+    assert.deepEqual(await p.evaluate(() => T.clients[0].errors), []);
+  }
+  assert.equal((await server.ctl("/control/stats")).byChannel.garbage, 1);
+  await context.close();
+});
