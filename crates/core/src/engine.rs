@@ -9,13 +9,18 @@
 //! - Frames are never held here: [`Engine::handle_frame`] answers which clients get a frame,
 //!   and the shell passes the frame's original JS value to them.
 
+use crate::breaker::Breaker;
 use crate::close_policy::{action_for, CloseAction};
 use crate::error::Error;
+use crate::heartbeat::{Quality, HEARTBEAT_TIMEOUT_CODE};
 use crate::options::Options;
 use crate::protocol::MAX_CLIENTS;
 use crate::rng::Rng;
-use crate::status::{CloseInfo, Counters, State, Stats, Status};
+use crate::status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};
+use crate::token::{redact, with_token, MAX_TOKEN_BYTES};
+use crate::window::Window;
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::Serialize;
@@ -50,7 +55,8 @@ id_type!(
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
-    /// Create a WebSocket to `url`; report its events with `socket`.
+    /// Create a WebSocket to `url`; report its events with `socket`. The URL may carry the
+    /// token: never log it.
     OpenSocket {
         /// The id to report events with.
         socket: SocketId,
@@ -66,6 +72,21 @@ pub enum Action {
         /// The close reason to send.
         reason: String,
     },
+    /// Send this text frame on the socket (the heartbeat's ping).
+    SendText {
+        /// The socket.
+        socket: SocketId,
+        /// The frame.
+        data: String,
+    },
+    /// Fetch the token from `url` (with credentials) and report it with
+    /// [`Engine::handle_token_fetched`].
+    FetchToken {
+        /// The endpoint the token is for.
+        endpoint: EndpointId,
+        /// Where to fetch it.
+        url: String,
+    },
     /// The endpoint's status changed: send [`Engine::status`] to [`Engine::clients_of`].
     Status {
         /// The endpoint.
@@ -73,15 +94,41 @@ pub enum Action {
     },
 }
 
+/// What the shell knows about a frame without copying it into wasm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FrameMeta {
+    /// Its size (UTF-16 code units of text, bytes of binary).
+    pub len: usize,
+    /// Whether it matched the heartbeat's pong pattern.
+    pub pong: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Conn {
+    /// Waiting for the token fetch that precedes a connect.
+    Fetching,
     Connecting { socket: SocketId, deadline: Ms },
     Open { socket: SocketId, since: Ms },
     Waiting { retry_at: Ms },
+    Offline,
     Down,
     Unauthorized,
     Closed,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Heartbeat {
+    next_ping: Ms,
+    ping_sent: Option<Ms>,
+    pong_deadline: Option<Ms>,
+}
+
+/// How many close codes the histogram remembers.
+pub const CLOSE_HISTORY: usize = 100;
+/// How many connection durations are kept for percentiles.
+pub const DURATION_HISTORY: usize = 50;
+/// How many round-trip samples are kept for percentiles.
+pub const RTT_HISTORY: usize = 50;
 
 #[derive(Debug)]
 struct Endpoint {
@@ -91,9 +138,21 @@ struct Endpoint {
     close_table: Vec<(u16, CloseAction)>,
     clients: Vec<ClientId>,
     conn: Conn,
+    heartbeat: Option<Heartbeat>,
     attempt: u32,
     last_delay: Option<Ms>,
     last_close: Option<CloseInfo>,
+    last_error: Option<String>,
+    breaker: Breaker,
+    token: Option<String>,
+    pending_token: Option<(String, Ms)>,
+    fetch_in_flight: bool,
+    next_poll: Option<Ms>,
+    auth_retry_used: bool,
+    rtt: Option<Ms>,
+    rtts: Window<Ms>,
+    closes: Window<u16>,
+    durations: Window<Ms>,
     last_status: Option<Status>,
     counters: Counters,
 }
@@ -108,14 +167,22 @@ impl Endpoint {
 
     fn state(&self) -> State {
         match self.conn {
-            Conn::Connecting { .. } if self.attempt == 0 && self.counters.connects == 0 => {
+            Conn::Fetching | Conn::Connecting { .. } if self.attempt == 0 && self.counters.connects == 0 => {
                 State::Connecting
             }
-            Conn::Connecting { .. } | Conn::Waiting { .. } => State::Reconnecting,
+            Conn::Fetching | Conn::Connecting { .. } | Conn::Waiting { .. } => State::Reconnecting,
             Conn::Open { .. } => State::Open,
+            Conn::Offline => State::Offline,
             Conn::Down => State::Down,
             Conn::Unauthorized => State::Unauthorized,
             Conn::Closed => State::Closed,
+        }
+    }
+
+    fn secret(&self, text: &str) -> String {
+        match &self.token {
+            Some(t) => redact(text, t),
+            None => text.to_string(),
         }
     }
 }
@@ -131,8 +198,8 @@ struct ClientEntry {
 pub enum Delivery<'a> {
     /// Pass the frame, unchanged, to these clients, in this order.
     To(&'a [ClientId]),
-    /// The frame came from a socket that is no longer current: drop it.
-    Stale,
+    /// Deliver to no one: the socket is no longer current, or the frame was a pong.
+    Drop,
 }
 
 /// The engine. See the module docs for the contract.
@@ -141,6 +208,7 @@ pub struct Engine {
     now: Ms,
     rng: Rng,
     next_id: u32,
+    online: bool,
     endpoints: Vec<Endpoint>,
     clients: BTreeMap<ClientId, ClientEntry>,
     actions: VecDeque<Action>,
@@ -153,6 +221,7 @@ impl Engine {
             now: 0,
             rng: Rng::new(seed),
             next_id: 1,
+            online: true,
             endpoints: Vec::new(),
             clients: BTreeMap::new(),
             actions: VecDeque::new(),
@@ -177,8 +246,14 @@ impl Engine {
         self.endpoints.iter().position(|e| e.socket() == Some(socket))
     }
 
+    fn client_ep(&self, client: ClientId) -> Result<usize, Error> {
+        let entry = self.clients.get(&client).ok_or(Error::NotAttached)?;
+        self.ep_index(entry.endpoint).ok_or(Error::NotAttached)
+    }
+
     /// Attaches a client to the endpoint named by `options.url`, creating the endpoint
-    /// (and asking for its socket) when it is the first. Options are validated here too.
+    /// (and starting its first attempt) when it is the first. Options are validated here too;
+    /// a later client's options for an existing endpoint are ignored (the first one's rule).
     pub fn attach(&mut self, now: Ms, tab_id: &str, options: Options) -> Result<(ClientId, EndpointId), Error> {
         self.tick(now);
         options.validate()?;
@@ -191,6 +266,7 @@ impl Engine {
             None => {
                 let close_table = options.close_code_table()?;
                 let id = EndpointId(self.fresh_id());
+                let next_poll = options.token.url.as_ref().map(|_| self.now + options.token.poll_ms);
                 self.endpoints.push(Endpoint {
                     id,
                     url: options.url.clone(),
@@ -198,14 +274,30 @@ impl Engine {
                     close_table,
                     clients: Vec::new(),
                     conn: Conn::Closed,
+                    heartbeat: None,
                     attempt: 0,
                     last_delay: None,
                     last_close: None,
+                    last_error: None,
+                    breaker: Breaker::default(),
+                    token: None,
+                    pending_token: None,
+                    fetch_in_flight: false,
+                    next_poll,
+                    auth_retry_used: false,
+                    rtt: None,
+                    rtts: Window::new(RTT_HISTORY),
+                    closes: Window::new(CLOSE_HISTORY),
+                    durations: Window::new(DURATION_HISTORY),
                     last_status: None,
                     counters: Counters::default(),
                 });
                 let i = self.endpoints.len() - 1;
-                self.open_socket(i);
+                if self.online {
+                    self.start_attempt(i);
+                } else {
+                    self.endpoints[i].conn = Conn::Offline;
+                }
                 i
             }
         };
@@ -227,11 +319,7 @@ impl Engine {
         ep.clients.retain(|c| *c != client);
         if ep.clients.is_empty() {
             if let Some(socket) = ep.socket() {
-                self.actions.push_back(Action::CloseSocket {
-                    socket,
-                    code: 1000,
-                    reason: "no tabs left".to_string(),
-                });
+                self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "no tabs left".into() });
             }
             self.endpoints.remove(idx);
         } else {
@@ -239,37 +327,128 @@ impl Engine {
         }
     }
 
-    /// A control message from an attached client. `Hello` and `Stats` are answered by the
-    /// shell ([`Engine::attach`], [`Engine::stats`]); this handles the rest.
+    /// A tab asked to try now (`client.reconnect()`): unless the socket is open or opening,
+    /// the attempt counter resets and an attempt starts at once. Against an open breaker
+    /// this attempt is the half-open probe.
     pub fn handle_reconnect(&mut self, now: Ms, client: ClientId) -> Result<(), Error> {
         self.tick(now);
         let idx = self.client_ep(client)?;
-        let ep = &mut self.endpoints[idx];
-        match ep.conn {
-            Conn::Open { .. } | Conn::Connecting { .. } => {}
-            Conn::Waiting { .. } | Conn::Down | Conn::Unauthorized | Conn::Closed => {
-                ep.attempt = 0;
-                ep.last_delay = None;
-                self.open_socket(idx);
-                self.touch(idx);
-            }
-        }
+        self.retry_now(idx);
         Ok(())
     }
 
-    fn client_ep(&self, client: ClientId) -> Result<usize, Error> {
-        let entry = self.clients.get(&client).ok_or(Error::NotAttached)?;
-        self.ep_index(entry.endpoint).ok_or(Error::NotAttached)
+    fn retry_now(&mut self, idx: usize) {
+        let ep = &mut self.endpoints[idx];
+        if matches!(ep.conn, Conn::Open { .. } | Conn::Connecting { .. } | Conn::Fetching) {
+            return;
+        }
+        ep.attempt = 0;
+        ep.last_delay = None;
+        ep.auth_retry_used = false;
+        self.start_attempt(idx);
+        self.touch(idx);
+    }
+
+    /// A tab became visible: an endpoint that is `down` tries again.
+    pub fn handle_visible(&mut self, now: Ms) {
+        self.tick(now);
+        for idx in 0..self.endpoints.len() {
+            if self.endpoints[idx].conn == Conn::Down {
+                self.retry_now(idx);
+            }
+        }
+    }
+
+    /// The browser went offline or online (the worker's own events, or a tab's).
+    /// Offline: no attempts (an open socket is kept until it closes). Online: backoff
+    /// resets and every endpoint that is not open tries at once.
+    pub fn handle_online(&mut self, now: Ms, online: bool) {
+        self.tick(now);
+        if self.online == online {
+            return;
+        }
+        self.online = online;
+        for idx in 0..self.endpoints.len() {
+            if online {
+                if matches!(self.endpoints[idx].conn, Conn::Offline | Conn::Waiting { .. } | Conn::Down) {
+                    self.retry_now(idx);
+                }
+            } else if matches!(self.endpoints[idx].conn, Conn::Waiting { .. }) {
+                self.endpoints[idx].conn = Conn::Offline;
+            }
+            self.touch(idx);
+        }
+    }
+
+    /// A tab reports a token (`client.setToken`). Reports within `debounceMs` count as one;
+    /// a token equal to the current one does nothing; a new one causes at most one reconnect.
+    pub fn handle_set_token(&mut self, now: Ms, client: ClientId, token: &str) -> Result<(), Error> {
+        self.tick(now);
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+            return Err(Error::BadMessage(format!("a token must be 1 to {MAX_TOKEN_BYTES} bytes")));
+        }
+        let idx = self.client_ep(client)?;
+        let now = self.now;
+        let ep = &mut self.endpoints[idx];
+        if ep.pending_token.is_none() && ep.token.as_deref() == Some(token) {
+            return Ok(());
+        }
+        ep.pending_token = Some((token.to_string(), now.saturating_add(ep.options.token.debounce_ms)));
+        Ok(())
+    }
+
+    /// The result of a [`Action::FetchToken`]. A fetch before a connect continues it; a
+    /// poll that brings a new token reconnects once.
+    pub fn handle_token_fetched(&mut self, now: Ms, endpoint: EndpointId, result: Result<&str, &str>) {
+        self.tick(now);
+        let Some(idx) = self.ep_index(endpoint) else { return };
+        let ep = &mut self.endpoints[idx];
+        ep.fetch_in_flight = false;
+        let waiting = ep.conn == Conn::Fetching;
+        match result.map(str::trim) {
+            Ok(t) if !t.is_empty() && t.len() <= MAX_TOKEN_BYTES => {
+                let changed = ep.token.as_deref() != Some(t);
+                let had = ep.token.is_some();
+                ep.token = Some(t.to_string());
+                ep.last_error = None;
+                if waiting {
+                    self.open_socket(idx);
+                } else if changed && had {
+                    self.rotate(idx);
+                }
+            }
+            other => {
+                let why = match other {
+                    Ok(_) => "the token URL returned an empty or oversized token".to_string(),
+                    Err(e) => format!("token fetch failed: {}", ep.secret(e)),
+                };
+                ep.last_error = Some(truncate_reason(&why));
+                if waiting {
+                    self.failed_attempt(idx);
+                    self.schedule_retry(idx, false);
+                }
+            }
+        }
+        self.touch(idx);
     }
 
     /// The socket opened.
     pub fn handle_open(&mut self, now: Ms, socket: SocketId) {
         self.tick(now);
         let Some(idx) = self.ep_index_by_socket(socket) else { return };
+        let now = self.now;
         let ep = &mut self.endpoints[idx];
         if let Conn::Connecting { .. } = ep.conn {
-            ep.conn = Conn::Open { socket, since: self.now };
+            ep.conn = Conn::Open { socket, since: now };
             ep.counters.connects += 1;
+            ep.breaker.on_success();
+            ep.auth_retry_used = false;
+            ep.last_error = None;
+            ep.heartbeat = ep.options.heartbeat.as_ref().map(|h| Heartbeat {
+                next_ping: now.saturating_add(h.interval_ms),
+                ping_sent: None,
+                pong_deadline: None,
+            });
             self.touch(idx);
         }
     }
@@ -283,38 +462,70 @@ impl Engine {
     }
 
     /// The WebSocket constructor threw (bad URL, blocked mixed content, CSP): no retry can
-    /// succeed, so the endpoint is closed and its clients told why.
-    pub fn handle_open_failed(&mut self, now: Ms, socket: SocketId, message: &str) -> Option<EndpointId> {
+    /// succeed, so the endpoint is closed and its clients told why (token redacted).
+    pub fn handle_open_failed(&mut self, now: Ms, socket: SocketId, message: &str) -> Option<(EndpointId, String)> {
         self.tick(now);
         let idx = self.ep_index_by_socket(socket)?;
         let ep = &mut self.endpoints[idx];
+        let msg = ep.secret(message);
         ep.conn = Conn::Closed;
-        ep.last_close = Some(CloseInfo { code: 1006, reason: truncate_reason(message) });
+        ep.last_close = Some(CloseInfo { code: 1006, reason: truncate_reason(&msg) });
+        ep.last_error = Some(truncate_reason(&msg));
+        let id = ep.id;
         self.touch(idx);
-        Some(self.endpoints[idx].id)
+        Some((id, msg))
+    }
+
+    fn failed_attempt(&mut self, idx: usize) {
+        let now = self.now;
+        let ep = &mut self.endpoints[idx];
+        let o = ep.options.breaker.clone();
+        ep.breaker.on_failure(now, &o);
     }
 
     fn lost(&mut self, idx: usize, code: u16, reason: &str) {
         let now = self.now;
         let ep = &mut self.endpoints[idx];
-        if let Conn::Open { since, .. } = ep.conn {
-            if now.saturating_sub(since) >= ep.options.backoff.min_uptime_ms {
-                ep.attempt = 0;
-                ep.last_delay = None;
+        match ep.conn {
+            Conn::Open { since, .. } => {
+                let up = now.saturating_sub(since);
+                ep.durations.push(up);
+                if up >= ep.options.backoff.min_uptime_ms {
+                    ep.attempt = 0;
+                    ep.last_delay = None;
+                }
             }
+            _ => self.failed_attempt(idx),
         }
-        ep.last_close = Some(CloseInfo { code, reason: truncate_reason(reason) });
+        let ep = &mut self.endpoints[idx];
+        ep.heartbeat = None;
+        ep.rtt = None;
+        ep.closes.push(code);
+        ep.last_close = Some(CloseInfo { code, reason: truncate_reason(&ep.secret(reason)) });
+        if !self.online {
+            ep.conn = Conn::Offline;
+            self.touch(idx);
+            return;
+        }
         match action_for(code, &ep.close_table) {
             CloseAction::Retry => self.schedule_retry(idx, false),
             CloseAction::RetryNow => self.schedule_retry(idx, true),
-            // No token source exists yet: a refused credential cannot be renewed.
-            CloseAction::RefreshToken => self.endpoints[idx].conn = Conn::Unauthorized,
-            CloseAction::Fatal => self.endpoints[idx].conn = Conn::Closed,
+            CloseAction::RefreshToken => {
+                if ep.options.token.url.is_some() && !ep.auth_retry_used {
+                    // Fetch a fresh token and retry once, at once.
+                    ep.auth_retry_used = true;
+                    ep.attempt = ep.attempt.saturating_add(1);
+                    self.start_attempt(idx);
+                } else {
+                    ep.conn = Conn::Unauthorized;
+                }
+            }
+            CloseAction::Fatal => ep.conn = Conn::Closed,
         }
         self.touch(idx);
     }
 
-    fn schedule_retry(&mut self, idx: usize, now_please: bool) {
+    fn schedule_retry(&mut self, idx: usize, at_once: bool) {
         let now = self.now;
         let ep = &mut self.endpoints[idx];
         ep.attempt = ep.attempt.saturating_add(1);
@@ -322,13 +533,37 @@ impl Engine {
             ep.conn = Conn::Down;
             return;
         }
-        if now_please {
-            self.open_socket(idx);
-            return;
+        let planned = if at_once {
+            now
+        } else {
+            let delay = ep.options.backoff.delay(ep.attempt, ep.last_delay, &mut self.rng);
+            ep.last_delay = Some(delay);
+            now.saturating_add(delay)
+        };
+        let retry_at = ep.breaker.gate(planned);
+        if retry_at <= now {
+            self.start_attempt(idx);
+        } else {
+            ep.conn = Conn::Waiting { retry_at };
         }
-        let delay = ep.options.backoff.delay(ep.attempt, ep.last_delay, &mut self.rng);
-        ep.last_delay = Some(delay);
-        ep.conn = Conn::Waiting { retry_at: now.saturating_add(delay) };
+    }
+
+    /// Starts an attempt: a token fetch first when `token.url` is set, else the socket.
+    fn start_attempt(&mut self, idx: usize) {
+        let ep = &mut self.endpoints[idx];
+        ep.breaker.on_attempt();
+        match ep.options.token.url.clone() {
+            Some(url) => {
+                ep.conn = Conn::Fetching;
+                if !ep.fetch_in_flight {
+                    ep.fetch_in_flight = true;
+                    ep.counters.token_fetches += 1;
+                    let endpoint = ep.id;
+                    self.actions.push_back(Action::FetchToken { endpoint, url });
+                }
+            }
+            None => self.open_socket(idx),
+        }
     }
 
     fn open_socket(&mut self, idx: usize) {
@@ -336,29 +571,99 @@ impl Engine {
         let now = self.now;
         let ep = &mut self.endpoints[idx];
         ep.conn = Conn::Connecting { socket, deadline: now.saturating_add(ep.options.connect_timeout_ms) };
+        ep.heartbeat = None;
         ep.counters.attempts += 1;
-        self.actions.push_back(Action::OpenSocket { socket, url: ep.url.clone() });
+        let url = match &ep.token {
+            Some(t) => with_token(&ep.url, &ep.options.token.param, t),
+            None => ep.url.clone(),
+        };
+        self.actions.push_back(Action::OpenSocket { socket, url });
     }
 
-    /// Time has reached `now`: start due retries, give up on connects past their timeout.
+    /// Replaces the socket with one that uses the current token: one reconnect, no backoff.
+    fn rotate(&mut self, idx: usize) {
+        let ep = &mut self.endpoints[idx];
+        match ep.conn {
+            Conn::Open { socket, .. } | Conn::Connecting { socket, .. } => {
+                self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "token changed".into() });
+                ep.counters.token_reconnects += 1;
+                self.open_socket(idx);
+            }
+            Conn::Unauthorized => {
+                ep.attempt = 0;
+                ep.auth_retry_used = false;
+                self.start_attempt(idx);
+            }
+            // Waiting, offline, down or closed: the next attempt uses the new token.
+            _ => {}
+        }
+    }
+
+    /// Time has reached `now`: start due retries, give up on connects past their timeout,
+    /// send pings, close on missed pongs, apply debounced tokens, poll the token URL.
     pub fn handle_timeout(&mut self, now: Ms) {
         self.tick(now);
+        let now = self.now;
         for idx in 0..self.endpoints.len() {
-            match self.endpoints[idx].conn {
-                Conn::Waiting { retry_at } if retry_at <= self.now => {
-                    self.open_socket(idx);
-                    self.touch(idx);
+            if let Some((token, at)) = self.endpoints[idx].pending_token.clone() {
+                if at <= now {
+                    let ep = &mut self.endpoints[idx];
+                    ep.pending_token = None;
+                    if ep.token.as_deref() != Some(token.as_str()) {
+                        ep.token = Some(token);
+                        self.rotate(idx);
+                    }
                 }
-                Conn::Connecting { socket, deadline } if deadline <= self.now => {
+            }
+            let ep = &mut self.endpoints[idx];
+            if let (Some(at), Some(url)) = (ep.next_poll, ep.options.token.url.clone()) {
+                if at <= now {
+                    ep.next_poll = Some(now.saturating_add(ep.options.token.poll_ms));
+                    if !ep.fetch_in_flight {
+                        ep.fetch_in_flight = true;
+                        ep.counters.token_fetches += 1;
+                        let endpoint = ep.id;
+                        self.actions.push_back(Action::FetchToken { endpoint, url });
+                    }
+                }
+            }
+            match self.endpoints[idx].conn {
+                Conn::Waiting { retry_at } if retry_at <= now => self.start_attempt(idx),
+                Conn::Connecting { socket, deadline } if deadline <= now => {
                     self.actions.push_back(Action::CloseSocket {
                         socket,
                         code: CONNECT_TIMEOUT_CODE,
-                        reason: "connect timeout".to_string(),
+                        reason: "connect timeout".into(),
                     });
                     self.lost(idx, CONNECT_TIMEOUT_CODE, "connect timeout");
                 }
+                Conn::Open { socket, .. } => self.heartbeat_due(idx, socket, now),
                 _ => {}
             }
+            self.touch(idx);
+        }
+    }
+
+    fn heartbeat_due(&mut self, idx: usize, socket: SocketId, now: Ms) {
+        let ep = &mut self.endpoints[idx];
+        let (Some(hb), Some(o)) = (ep.heartbeat.as_mut(), ep.options.heartbeat.as_ref()) else { return };
+        if hb.pong_deadline.is_some_and(|d| d <= now) {
+            self.actions.push_back(Action::CloseSocket {
+                socket,
+                code: HEARTBEAT_TIMEOUT_CODE,
+                reason: "heartbeat timeout".into(),
+            });
+            self.lost(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout");
+            return;
+        }
+        if hb.next_ping <= now {
+            hb.next_ping = now.saturating_add(o.interval_ms);
+            hb.ping_sent = Some(now);
+            if hb.pong_deadline.is_none() {
+                hb.pong_deadline = Some(now.saturating_add(o.timeout_ms));
+            }
+            ep.counters.pings += 1;
+            self.actions.push_back(Action::SendText { socket, data: o.ping.clone() });
         }
     }
 
@@ -366,11 +671,16 @@ impl Engine {
     pub fn poll_timeout(&self) -> Option<Ms> {
         self.endpoints
             .iter()
-            .filter_map(|e| match e.conn {
-                Conn::Waiting { retry_at } => Some(retry_at),
-                Conn::Connecting { deadline, .. } => Some(deadline),
-                _ => None,
+            .flat_map(|e| {
+                let conn = match e.conn {
+                    Conn::Waiting { retry_at } => Some(retry_at),
+                    Conn::Connecting { deadline, .. } => Some(deadline),
+                    _ => None,
+                };
+                let hb = e.heartbeat.map(|h| h.pong_deadline.map_or(h.next_ping, |d| d.min(h.next_ping)));
+                [conn, hb, e.pending_token.as_ref().map(|(_, at)| *at), e.next_poll]
             })
+            .flatten()
             .min()
     }
 
@@ -379,15 +689,34 @@ impl Engine {
         self.actions.pop_front()
     }
 
-    /// A frame of `len` bytes arrived on `socket`. Answers who gets it.
-    pub fn handle_frame(&mut self, socket: SocketId, len: usize) -> Delivery<'_> {
-        let Some(idx) = self.ep_index_by_socket(socket) else { return Delivery::Stale };
+    /// A frame arrived on `socket`. Any frame proves the socket alive; a pong is measured
+    /// and swallowed. Answers who gets the frame.
+    pub fn handle_frame(&mut self, now: Ms, socket: SocketId, meta: FrameMeta) -> Delivery<'_> {
+        self.tick(now);
+        let now = self.now;
+        let Some(idx) = self.ep_index_by_socket(socket) else { return Delivery::Drop };
         let ep = &mut self.endpoints[idx];
         if !matches!(ep.conn, Conn::Open { .. }) {
-            return Delivery::Stale;
+            return Delivery::Drop;
         }
         ep.counters.frames_in += 1;
-        ep.counters.bytes_in += len as u64;
+        ep.counters.bytes_in += meta.len as u64;
+        if let Some(hb) = ep.heartbeat.as_mut() {
+            hb.pong_deadline = None;
+            if meta.pong {
+                if let Some(sent) = hb.ping_sent.take() {
+                    let rtt = now.saturating_sub(sent);
+                    ep.rtt = Some(rtt);
+                    ep.rtts.push(rtt);
+                }
+            }
+        }
+        if meta.pong && ep.options.heartbeat.is_some() {
+            ep.counters.pongs += 1;
+            self.touch(idx);
+            return Delivery::Drop;
+        }
+        let ep = &mut self.endpoints[idx];
         ep.counters.deliveries += ep.clients.len() as u64;
         Delivery::To(&self.endpoints[idx].clients)
     }
@@ -427,6 +756,11 @@ impl Engine {
         self.ep_index_by_socket(socket).map(|i| self.endpoints[i].id)
     }
 
+    /// The options an endpoint was created with (the first client's).
+    pub fn options_of(&self, endpoint: EndpointId) -> Option<&Options> {
+        self.ep_index(endpoint).map(|i| &self.endpoints[i].options)
+    }
+
     /// The clients of an endpoint, in attach order (empty for an unknown endpoint).
     pub fn clients_of(&self, endpoint: EndpointId) -> &[ClientId] {
         self.ep_index(endpoint).map_or(&[], |i| &self.endpoints[i].clients)
@@ -437,13 +771,30 @@ impl Engine {
         self.ep_index(endpoint).map(|i| self.compute_status(i))
     }
 
+    /// Whether the engine believes the browser is online.
+    pub fn online(&self) -> bool {
+        self.online
+    }
+
     /// Status and counters of the endpoint a client is attached to.
     pub fn stats(&self, client: ClientId) -> Result<Stats, Error> {
         let idx = self.client_ep(client)?;
+        let ep = &self.endpoints[idx];
+        let status = self.compute_status(idx);
+        let mut close_codes = BTreeMap::new();
+        for c in ep.closes.iter() {
+            *close_codes.entry(format!("{c}")).or_insert(0u32) += 1;
+        }
+        let health = Health::judge(&status);
         Ok(Stats {
-            status: self.compute_status(idx),
-            counters: self.endpoints[idx].counters.clone(),
+            status,
+            counters: ep.counters.clone(),
             endpoints: self.endpoints.len() as u32,
+            reconnects: ep.counters.attempts.saturating_sub(1),
+            close_codes,
+            durations_ms: Percentiles::of(&ep.durations),
+            rtt_ms_p: Percentiles::of(&ep.rtts),
+            health,
         })
     }
 
@@ -471,7 +822,12 @@ impl Engine {
                 _ => None,
             },
             last_close: ep.last_close.clone(),
-            online: true,
+            last_error: ep.last_error.clone(),
+            breaker: ep.breaker.state(),
+            breaker_retry_at: ep.breaker.retry_at(),
+            rtt_ms: ep.rtt,
+            quality: if matches!(ep.conn, Conn::Open { .. }) { Quality::from_rtt(ep.rtt) } else { Quality::Unknown },
+            online: self.online,
             tabs: tabs.len() as u32,
             clients: ep.clients.len() as u32,
         }

@@ -8,19 +8,26 @@
 extern crate alloc;
 
 pub mod backoff;
+pub mod breaker;
 pub mod close_policy;
 pub mod engine;
 pub mod error;
+pub mod heartbeat;
 pub mod options;
 pub mod protocol;
 pub mod rng;
 pub mod status;
+pub mod token;
+pub mod window;
 
 pub use backoff::{BackoffOptions, Jitter};
 pub use close_policy::CloseAction;
 pub use rng::Rng;
-pub use engine::{Action, ClientId, Delivery, Engine, EndpointId, Ms, SocketId, CONNECT_TIMEOUT_CODE};
+pub use breaker::{BreakerOptions, BreakerState};
+pub use engine::{Action, ClientId, Delivery, Engine, EndpointId, FrameMeta, Ms, SocketId, CONNECT_TIMEOUT_CODE};
+pub use heartbeat::{HeartbeatOptions, PongMatch, Quality, HEARTBEAT_TIMEOUT_CODE};
+pub use token::TokenOptions;
 pub use error::{Error, ErrorReport};
 pub use options::{Mode, Options};
 pub use protocol::{ClientMsg, PROTOCOL_VERSION, WORKER_NAME};
-pub use status::{CloseInfo, Counters, State, Stats, Status};
+pub use status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};

@@ -1,7 +1,10 @@
 //! The options a page passes to `connect()`: plain data, validated in one place.
 
 use crate::backoff::{BackoffOptions, Jitter};
+use crate::breaker::BreakerOptions;
 use crate::close_policy::CloseAction;
+use crate::heartbeat::HeartbeatOptions;
+use crate::token::{TokenOptions, MAX_TOKEN_BYTES};
 use crate::error::Error;
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -48,6 +51,34 @@ pub struct Options {
     /// A connect attempt that has not opened after this long counts as failed. Default 10000.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
+    /// The circuit breaker around connect attempts.
+    #[serde(default)]
+    pub breaker: BreakerOptions,
+    /// Pings and the pong timeout; `None` (`heartbeat: false`) turns them off.
+    #[serde(default = "default_heartbeat", deserialize_with = "heartbeat_or_off")]
+    pub heartbeat: Option<HeartbeatOptions>,
+    /// Where the token comes from and where it goes.
+    #[serde(default)]
+    pub token: TokenOptions,
+}
+
+fn default_heartbeat() -> Option<HeartbeatOptions> {
+    Some(HeartbeatOptions::default())
+}
+
+/// `heartbeat: false` or `null` → off; `true` → the defaults; an object → those settings.
+fn heartbeat_or_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<HeartbeatOptions>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Flag(bool),
+        Settings(HeartbeatOptions),
+    }
+    Ok(match Option::<Either>::deserialize(d)? {
+        None | Some(Either::Flag(false)) => None,
+        Some(Either::Flag(true)) => Some(HeartbeatOptions::default()),
+        Some(Either::Settings(h)) => Some(h),
+    })
 }
 
 fn default_worker_url() -> String {
@@ -61,7 +92,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs"];
+        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -72,6 +103,9 @@ impl Options {
             backoff: BackoffOptions::default(),
             close_codes: BTreeMap::new(),
             connect_timeout_ms: default_connect_timeout_ms(),
+            breaker: BreakerOptions::default(),
+            heartbeat: default_heartbeat(),
+            token: TokenOptions::default(),
         }
     }
 
@@ -101,6 +135,33 @@ impl Options {
         }
         if self.connect_timeout_ms == 0 {
             return Err(invalid("connectTimeoutMs", "must be at least 1"));
+        }
+        if self.breaker.failure_threshold == 0 {
+            return Err(invalid("breaker.failureThreshold", "must be at least 1"));
+        }
+        if self.breaker.reset_timeout_ms == 0 {
+            return Err(invalid("breaker.resetTimeoutMs", "must be at least 1"));
+        }
+        if let Some(h) = &self.heartbeat {
+            if h.interval_ms == 0 || h.timeout_ms == 0 {
+                return Err(invalid("heartbeat", "intervalMs and timeoutMs must be at least 1"));
+            }
+            if h.ping.is_empty() || h.pong.field.is_empty() || h.pong.value.is_empty() {
+                return Err(invalid("heartbeat", "ping, pong.field and pong.value must not be empty"));
+            }
+        }
+        let t = &self.token;
+        if t.param.is_empty() {
+            return Err(invalid("token.param", "must not be empty"));
+        }
+        if t.url.as_deref() == Some("") {
+            return Err(invalid("token.url", "must not be empty (omit it for no token URL)"));
+        }
+        if t.poll_ms == 0 {
+            return Err(invalid("token.pollMs", "must be at least 1"));
+        }
+        if t.param.len() > 256 || t.url.as_ref().is_some_and(|u| u.len() > MAX_TOKEN_BYTES) {
+            return Err(invalid("token", "param or url is too long"));
         }
         self.close_code_table()?;
         Ok(())

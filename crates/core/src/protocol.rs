@@ -37,4 +37,16 @@ pub enum ClientMsg {
     Reconnect,
     /// `{ t: "bye" }`: this client is going away.
     Bye,
+    /// `{ t: "token", token }`: the page has this token (debounced across tabs).
+    Token {
+        /// The token (never logged or echoed).
+        token: String,
+    },
+    /// `{ t: "online", online }`: the page saw the browser go online or offline.
+    Online {
+        /// Online or not.
+        online: bool,
+    },
+    /// `{ t: "visible" }`: the page became visible.
+    Visible,
 }

@@ -1,5 +1,9 @@
 //! What tabs are told: the connection status (pushed on change) and the stats (on request).
 
+use crate::breaker::BreakerState;
+use crate::heartbeat::Quality;
+use crate::window::Window;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use serde::Serialize;
 
@@ -14,6 +18,8 @@ pub enum State {
     Open,
     /// The socket was lost; a retry is scheduled or under way.
     Reconnecting,
+    /// The browser is offline: no attempts until it is back.
+    Offline,
     /// `backoff.maxAttempts` failed in a row; waiting for `reconnect()`.
     Down,
     /// The server refused the credentials and there is no way to get new ones.
@@ -29,6 +35,7 @@ impl State {
             State::Connecting => "connecting",
             State::Open => "open",
             State::Reconnecting => "reconnecting",
+            State::Offline => "offline",
             State::Down => "down",
             State::Unauthorized => "unauthorized",
             State::Closed => "closed",
@@ -57,6 +64,16 @@ pub struct Status {
     pub next_retry_at: Option<u64>,
     /// How the last socket closed, if one has.
     pub last_close: Option<CloseInfo>,
+    /// The last error that was not a close (a failed token fetch, a refused URL), if any.
+    pub last_error: Option<String>,
+    /// The circuit breaker's position.
+    pub breaker: BreakerState,
+    /// While the breaker is open: when its half-open probe may start (ms since the epoch).
+    pub breaker_retry_at: Option<u64>,
+    /// The last heartbeat round trip on this connection, in ms.
+    pub rtt_ms: Option<u64>,
+    /// A grade from `rtt_ms` (`unknown` while not open or not measured yet).
+    pub quality: Quality,
     /// Whether the browser reports itself online.
     pub online: bool,
     /// Distinct pages (tabs) sharing this socket.
@@ -85,6 +102,58 @@ pub struct Counters {
     pub attempts: u64,
     /// Sends refused (socket not open, bad data).
     pub errors: u64,
+    /// Heartbeat pings sent.
+    pub pings: u64,
+    /// Pongs received (not delivered to tabs).
+    pub pongs: u64,
+    /// Token fetches started.
+    pub token_fetches: u64,
+    /// Reconnects caused by a changed token.
+    pub token_reconnects: u64,
+}
+
+/// Nearest-rank percentiles of a sample window (ms).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Percentiles {
+    /// The median, if there are samples.
+    pub p50: Option<u64>,
+    /// The 95th percentile, if there are samples.
+    pub p95: Option<u64>,
+    /// How many samples (bounded by the window).
+    pub count: u32,
+}
+
+impl Percentiles {
+    /// The percentiles of `w`.
+    pub fn of(w: &Window<u64>) -> Self {
+        Percentiles { p50: w.percentile(50), p95: w.percentile(95), count: w.len() as u32 }
+    }
+}
+
+/// A one-word verdict on the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Health {
+    /// Open, breaker closed, round trip not poor, no failed attempts pending.
+    Healthy,
+    /// Connecting, reconnecting or offline; or a poor round trip; or open again after failures.
+    Warning,
+    /// Down, unauthorized or closed; or the breaker is not closed.
+    Critical,
+}
+
+impl Health {
+    /// The verdict for a status (thresholds documented in the README).
+    pub fn judge(s: &Status) -> Health {
+        match s.state {
+            State::Down | State::Unauthorized | State::Closed => Health::Critical,
+            _ if s.breaker != BreakerState::Closed => Health::Critical,
+            State::Connecting | State::Reconnecting | State::Offline => Health::Warning,
+            State::Open if s.quality == Quality::Poor || s.attempt > 0 => Health::Warning,
+            State::Open => Health::Healthy,
+        }
+    }
 }
 
 /// The reply to `client.stats()`.
@@ -99,4 +168,16 @@ pub struct Stats {
     pub counters: Counters,
     /// Endpoints (distinct URLs) this engine holds sockets for.
     pub endpoints: u32,
+    /// Attempts after the first (`attempts - 1`).
+    pub reconnects: u64,
+    /// Close code → count, over the last 100 closes.
+    pub close_codes: BTreeMap<String, u32>,
+    /// Connection durations (ms) over the last 50 connections.
+    #[serde(rename = "durations")]
+    pub durations_ms: Percentiles,
+    /// Heartbeat round trips (ms) over the last 50 pongs.
+    #[serde(rename = "rtt")]
+    pub rtt_ms_p: Percentiles,
+    /// The verdict.
+    pub health: Health,
 }

@@ -222,7 +222,7 @@ fn a_constructor_failure_closes_the_endpoint_with_the_reason() {
     let mut h = Harness::new(1);
     let (_, ep) = h.attach("a", exact("ws://h/ws"));
     let s = h.last_socket();
-    assert_eq!(h.engine.handle_open_failed(h.now, s, "SecurityError: insecure"), Some(ep));
+    assert_eq!(h.engine.handle_open_failed(h.now, s, "SecurityError: insecure"), Some((ep, "SecurityError: insecure".to_string())));
     h.drain();
     let st = h.status(ep);
     assert_eq!(st.state, State::Closed);

@@ -1,7 +1,7 @@
 //! A virtual-clock harness for driving the engine in tests.
 #![allow(dead_code)]
 
-use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Options, SocketId, State, Status};
+use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, FrameMeta, Options, SocketId, State, Status};
 
 pub struct Harness {
     pub engine: Engine,
@@ -81,9 +81,9 @@ impl Harness {
     }
 
     pub fn deliver(&mut self, socket: SocketId) -> Option<Vec<ClientId>> {
-        match self.engine.handle_frame(socket, 10) {
+        match self.engine.handle_frame(self.now, socket, FrameMeta { len: 10, pong: false }) {
             Delivery::To(c) => Some(c.to_vec()),
-            Delivery::Stale => None,
+            Delivery::Drop => None,
         }
     }
 }
@@ -92,9 +92,30 @@ pub fn opts(url: &str) -> Options {
     Options::new(url)
 }
 
-/// Options with no jitter, so delays are exact.
+/// Options with no jitter, so delays are exact, and with the heartbeat off and the breaker
+/// out of the way, so a test sees only the rule it is about.
 pub fn exact(url: &str) -> Options {
     let mut o = Options::new(url);
     o.backoff.jitter = tabmux_core::Jitter::Ratio(0.0);
+    o.heartbeat = None;
+    o.breaker.failure_threshold = 1000;
     o
+}
+
+/// The url of the last OpenSocket action.
+impl Harness {
+    pub fn last_url(&self) -> String {
+        self.actions
+            .iter()
+            .rev()
+            .find_map(|a| match a {
+                Action::OpenSocket { url, .. } => Some(url.clone()),
+                _ => None,
+            })
+            .expect("an OpenSocket action")
+    }
+
+    pub fn count(&self, pred: impl Fn(&Action) -> bool) -> usize {
+        self.actions.iter().filter(|a| pred(a)).count()
+    }
 }

@@ -1,0 +1,103 @@
+//! The circuit breaker around connect attempts: one per endpoint, so one for the whole
+//! browser when the engine runs in the SharedWorker.
+
+use crate::engine::Ms;
+use serde::{Deserialize, Serialize};
+
+/// Breaker settings (`options.breaker`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct BreakerOptions {
+    /// Failed attempts in a row that open the breaker. Default 3.
+    pub failure_threshold: u32,
+    /// How long the breaker stays open before one half-open probe. Default 30000.
+    pub reset_timeout_ms: u64,
+}
+
+impl Default for BreakerOptions {
+    fn default() -> Self {
+        BreakerOptions { failure_threshold: 3, reset_timeout_ms: 30_000 }
+    }
+}
+
+impl BreakerOptions {
+    /// Every key `breaker` accepts (checked by a test against the fields).
+    pub const KEYS: &'static [&'static str] = &["failureThreshold", "resetTimeoutMs"];
+}
+
+/// The breaker's position, as tabs see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum BreakerState {
+    /// Attempts flow.
+    Closed,
+    /// No attempt until the reset timeout has passed.
+    Open,
+    /// One probe is allowed; its outcome closes or reopens the breaker.
+    HalfOpen,
+}
+
+/// A consecutive-failure breaker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breaker {
+    failures: u32,
+    state: BreakerState,
+    open_until: Ms,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Breaker { failures: 0, state: BreakerState::Closed, open_until: 0 }
+    }
+}
+
+impl Breaker {
+    /// The current position.
+    pub fn state(&self) -> BreakerState {
+        self.state
+    }
+
+    /// Failed attempts in a row.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// While open: when the half-open probe may start.
+    pub fn retry_at(&self) -> Option<Ms> {
+        (self.state == BreakerState::Open).then_some(self.open_until)
+    }
+
+    /// An attempt reached `open`: the breaker closes.
+    pub fn on_success(&mut self) {
+        self.failures = 0;
+        self.state = BreakerState::Closed;
+    }
+
+    /// An attempt failed at `now`. A failed probe reopens at once; otherwise the breaker
+    /// opens when the failures reach the threshold.
+    pub fn on_failure(&mut self, now: Ms, o: &BreakerOptions) {
+        self.failures = self.failures.saturating_add(1);
+        if self.state == BreakerState::HalfOpen || self.failures >= o.failure_threshold {
+            self.state = BreakerState::Open;
+            self.open_until = now.saturating_add(o.reset_timeout_ms);
+        }
+    }
+
+    /// The earliest time an attempt planned for `at` may really start.
+    pub fn gate(&self, at: Ms) -> Ms {
+        match self.state {
+            BreakerState::Open => at.max(self.open_until),
+            _ => at,
+        }
+    }
+
+    /// An attempt starts at `now`: if the breaker was open (and its time has come, or a
+    /// tab asked explicitly), this attempt is the half-open probe.
+    pub fn on_attempt(&mut self) {
+        if self.state == BreakerState::Open {
+            self.state = BreakerState::HalfOpen;
+        }
+    }
+}

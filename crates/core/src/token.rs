@@ -1,0 +1,91 @@
+//! Token settings and how a token goes into the connect URL.
+
+use alloc::string::String;
+use serde::{Deserialize, Serialize};
+
+/// Token settings (`options.token`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct TokenOptions {
+    /// The query parameter the token goes in. Default `"token"`.
+    pub param: String,
+    /// A URL the worker fetches (with credentials) before each connect and every `pollMs`;
+    /// its response body, trimmed, is the token. Default: none.
+    pub url: Option<String>,
+    /// How often `url` is polled while any tab is attached. Default 10000.
+    pub poll_ms: u64,
+    /// Reports from tabs (`setToken`) within this long count as one. Default 250.
+    pub debounce_ms: u64,
+}
+
+impl Default for TokenOptions {
+    fn default() -> Self {
+        TokenOptions { param: "token".into(), url: None, poll_ms: 10_000, debounce_ms: 250 }
+    }
+}
+
+impl TokenOptions {
+    /// Every key `token` accepts (checked by a test against the fields).
+    pub const KEYS: &'static [&'static str] = &["param", "url", "pollMs", "debounceMs"];
+}
+
+/// The most bytes a token may have.
+pub const MAX_TOKEN_BYTES: usize = 8192;
+
+/// `url` with `param=<token>` added to its query, percent-encoded.
+pub fn with_token(url: &str, param: &str, token: &str) -> String {
+    let mut out = String::with_capacity(url.len() + param.len() + token.len() * 3 + 2);
+    out.push_str(url);
+    out.push(if url.contains('?') { '&' } else { '?' });
+    encode_into(&mut out, param);
+    out.push('=');
+    encode_into(&mut out, token);
+    out
+}
+
+/// `url` with `param=<value>` added (for the resume parameter and the like).
+pub fn with_param(url: &str, param: &str, value: &str) -> String {
+    with_token(url, param, value)
+}
+
+fn encode_into(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+/// `text` with every occurrence of `secret` (raw and as it appears in a URL) replaced by
+/// `***`, so an error message can never carry the token.
+pub fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.into();
+    }
+    let mut encoded = String::new();
+    encode_into(&mut encoded, secret);
+    text.replace(secret, "***").replace(&encoded, "***")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_is_percent_encoded_into_the_query() {
+        assert_eq!(with_token("ws://h/ws", "token", "a b&c=d/é"), "ws://h/ws?token=a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(with_token("ws://h/ws?x=1", "t", "abc"), "ws://h/ws?x=1&t=abc");
+    }
+
+    #[test]
+    fn redact_hides_raw_and_encoded_forms() {
+        let msg = "The URL 'ws://h/ws?token=s%20e' is invalid (s e)";
+        assert_eq!(redact(msg, "s e"), "The URL 'ws://h/ws?token=***' is invalid (***)");
+    }
+}

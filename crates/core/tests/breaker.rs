@@ -1,0 +1,93 @@
+//! The circuit breaker: closed → open → half-open → closed/open, on a virtual clock.
+mod common;
+use common::*;
+use tabmux_core::{BreakerState, Health, State};
+
+fn breaker_opts() -> tabmux_core::Options {
+    let mut o = exact("ws://h/ws");
+    o.breaker.failure_threshold = 3;
+    o.breaker.reset_timeout_ms = 30_000;
+    o
+}
+
+#[test]
+fn opens_after_three_failures_and_probes_once_per_reset_timeout() {
+    let mut h = Harness::new(1);
+    let (c, ep) = h.attach("a", breaker_opts());
+    // Attempt 1 (first connect) and retries 1, 2 fail: the third failure opens the breaker.
+    let s = h.last_socket();
+    h.close(s, 1006);
+    assert_eq!(h.status(ep).breaker, BreakerState::Closed);
+    assert_eq!(h.fire_next(), Some(1000));
+    h.close(h.last_socket(), 1006);
+    assert_eq!(h.fire_next(), Some(2000));
+    let t_open = h.now;
+    h.close(h.last_socket(), 1006);
+    let st = h.status(ep);
+    assert_eq!(st.breaker, BreakerState::Open);
+    assert_eq!(st.breaker_retry_at, Some(t_open + 30_000));
+    // The backoff would retry after 4 s; the open breaker holds it to 30 s.
+    assert_eq!(st.next_retry_at, Some(t_open + 30_000));
+    assert_eq!(h.engine.stats(c).unwrap().health, Health::Critical);
+    assert_eq!(h.opens(), 3);
+    assert_eq!(h.fire_next(), Some(30_000));
+    assert_eq!(h.opens(), 4);
+    assert_eq!(h.status(ep).breaker, BreakerState::HalfOpen);
+    // The probe fails: open again for a full reset timeout, one attempt per timeout.
+    h.close(h.last_socket(), 1006);
+    assert_eq!(h.status(ep).breaker, BreakerState::Open);
+    assert_eq!(h.fire_next(), Some(30_000));
+    assert_eq!(h.opens(), 5);
+    h.close(h.last_socket(), 1006);
+    // Over 10 more minutes: exactly one probe per 30 s (backoff caps at 30 s too).
+    let before = h.opens();
+    let end = h.now + 600_000;
+    while h.engine.poll_timeout().is_some_and(|t| t <= end) {
+        h.fire_next();
+        h.close(h.last_socket(), 1006);
+    }
+    assert_eq!(h.opens() - before, 20);
+    // A successful probe closes the breaker.
+    h.fire_next();
+    h.open(h.last_socket());
+    let st = h.status(ep);
+    assert_eq!((st.state, st.breaker, st.breaker_retry_at), (State::Open, BreakerState::Closed, None));
+}
+
+#[test]
+fn a_success_before_the_threshold_resets_the_count() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", breaker_opts());
+    h.close(h.last_socket(), 1006);
+    h.fire_next();
+    h.close(h.last_socket(), 1006);
+    h.fire_next();
+    h.open(h.last_socket()); // two failures, then a success
+    h.close(h.last_socket(), 1006); // a drop after open is not a failed attempt
+    h.fire_next();
+    h.close(h.last_socket(), 1006);
+    h.fire_next();
+    h.close(h.last_socket(), 1006);
+    assert_eq!(h.status(ep).breaker, BreakerState::Closed);
+    h.fire_next();
+    h.close(h.last_socket(), 1006);
+    assert_eq!(h.status(ep).breaker, BreakerState::Open);
+}
+
+#[test]
+fn reconnect_against_an_open_breaker_is_the_half_open_probe() {
+    let mut h = Harness::new(1);
+    let (c, ep) = h.attach("a", breaker_opts());
+    for _ in 0..2 {
+        h.close(h.last_socket(), 1006);
+        h.fire_next();
+    }
+    h.close(h.last_socket(), 1006);
+    assert_eq!(h.status(ep).breaker, BreakerState::Open);
+    h.engine.handle_reconnect(h.now, c).unwrap();
+    h.drain();
+    assert_eq!(h.opens(), 4);
+    assert_eq!(h.status(ep).breaker, BreakerState::HalfOpen);
+    h.close(h.last_socket(), 1006);
+    assert_eq!(h.status(ep).breaker, BreakerState::Open);
+}

@@ -1,0 +1,136 @@
+//! Tokens: into the URL, debounced setToken across tabs, token URL fetched before each
+//! connect and polled, 4401 refresh-and-retry-once, and never in status or errors.
+mod common;
+use common::*;
+use tabmux_core::{Action, State};
+
+fn fetches(h: &Harness) -> usize {
+    h.count(|a| matches!(a, Action::FetchToken { .. }))
+}
+
+fn url_opts() -> tabmux_core::Options {
+    let mut o = exact("ws://h/ws");
+    o.token.url = Some("/token".into());
+    o
+}
+
+#[test]
+fn five_tabs_reporting_the_same_new_token_cause_exactly_one_reconnect() {
+    let mut h = Harness::new(1);
+    let clients: Vec<_> = (0..5).map(|i| h.attach(&format!("tab{i}"), exact("ws://h/ws")).0).collect();
+    let ep = h.engine.endpoint_of(clients[0]).unwrap();
+    h.open(h.last_socket());
+    for (i, c) in clients.iter().enumerate() {
+        h.now += 30; // all within the 250 ms debounce of each other
+        h.engine.handle_set_token(h.now, *c, "T1").unwrap();
+        assert_eq!(h.engine.poll_timeout(), Some(h.now + 250), "report {i} restarts the debounce");
+    }
+    h.fire_next();
+    assert_eq!(h.opens(), 2);
+    assert_eq!(h.last_url(), "ws://h/ws?token=T1");
+    assert_eq!(h.count(|a| matches!(a, Action::CloseSocket { code: 1000, reason, .. } if reason == "token changed")), 1);
+    h.open(h.last_socket());
+    // The same token again does nothing at all.
+    for c in &clients {
+        h.engine.handle_set_token(h.now, *c, "T1").unwrap();
+    }
+    assert_eq!(h.engine.poll_timeout(), None);
+    h.advance(10_000);
+    assert_eq!(h.opens(), 2);
+    assert_eq!(h.state(ep), State::Open);
+    assert_eq!(h.engine.stats(clients[0]).unwrap().counters.token_reconnects, 1);
+}
+
+#[test]
+fn a_token_url_is_fetched_before_each_connect_and_polled_once_per_interval() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", url_opts());
+    assert_eq!(h.actions.first(), Some(&Action::FetchToken { endpoint: ep, url: "/token".into() }));
+    assert_eq!(h.opens(), 0);
+    assert_eq!(h.state(ep), State::Connecting);
+    // A second tab does not cause a second fetch.
+    h.attach("b", url_opts());
+    assert_eq!(fetches(&h), 1);
+    h.engine.handle_token_fetched(h.now, ep, Ok(" abc \n"));
+    h.drain();
+    assert_eq!(h.last_url(), "ws://h/ws?token=abc");
+    h.open(h.last_socket());
+    // Polls every 10 s; the same token changes nothing.
+    for i in 0..6 {
+        assert_eq!(h.fire_next(), Some(if i == 0 { 10_000 } else { 10_000 }));
+        h.engine.handle_token_fetched(h.now, ep, Ok("abc"));
+        h.drain();
+    }
+    assert_eq!(fetches(&h), 7);
+    assert_eq!(h.opens(), 1);
+    // A new token from a poll: exactly one reconnect, straight to the socket (no second fetch).
+    h.fire_next();
+    h.engine.handle_token_fetched(h.now, ep, Ok("def"));
+    h.drain();
+    assert_eq!(h.opens(), 2);
+    assert_eq!(h.last_url(), "ws://h/ws?token=def");
+    assert_eq!(fetches(&h), 8);
+}
+
+#[test]
+fn close_4401_with_a_token_url_fetches_once_and_reconnects_once_then_gives_up() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", url_opts());
+    h.engine.handle_token_fetched(h.now, ep, Ok("old"));
+    h.drain();
+    h.open(h.last_socket());
+    h.close(h.last_socket(), 4401);
+    assert_eq!(fetches(&h), 2);
+    h.engine.handle_token_fetched(h.now, ep, Ok("new"));
+    h.drain();
+    assert_eq!(h.opens(), 2);
+    assert_eq!(h.last_url(), "ws://h/ws?token=new");
+    // Refused again before opening: unauthorized, nothing more.
+    h.close(h.last_socket(), 4401);
+    assert_eq!(h.state(ep), State::Unauthorized);
+    h.advance(9_000);
+    assert_eq!((h.opens(), fetches(&h)), (2, 2));
+}
+
+#[test]
+fn close_4401_without_a_token_source_is_unauthorized_until_a_tab_sets_a_token() {
+    let mut h = Harness::new(1);
+    let (c, ep) = h.attach("a", exact("ws://h/ws"));
+    h.open(h.last_socket());
+    h.close(h.last_socket(), 4401);
+    assert_eq!(h.state(ep), State::Unauthorized);
+    assert_eq!(h.engine.poll_timeout(), None);
+    h.engine.handle_set_token(h.now, c, "signed-in-again").unwrap();
+    h.fire_next();
+    assert_eq!(h.opens(), 2);
+    assert_eq!(h.last_url(), "ws://h/ws?token=signed-in-again");
+    assert_eq!(h.state(ep), State::Reconnecting);
+}
+
+#[test]
+fn a_failed_token_fetch_is_a_failed_attempt_and_the_error_is_shown_without_the_token() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", url_opts());
+    h.engine.handle_token_fetched(h.now, ep, Err("HTTP 503"));
+    h.drain();
+    let st = h.status(ep);
+    assert_eq!((st.state, st.last_error.as_deref()), (State::Reconnecting, Some("token fetch failed: HTTP 503")));
+    assert_eq!(h.fire_next(), Some(1000));
+    assert_eq!(fetches(&h), 2);
+    // The token is redacted from anything that could carry it.
+    h.engine.handle_token_fetched(h.now, ep, Ok("s3cr3t"));
+    h.drain();
+    let s = h.last_socket();
+    let (_, msg) = h.engine.handle_open_failed(h.now, s, "The URL 'ws://h/ws?token=s3cr3t' is invalid.").unwrap();
+    assert_eq!(msg, "The URL 'ws://h/ws?token=***' is invalid.");
+    let st = format!("{:?}", h.status(ep));
+    assert!(!st.contains("s3cr3t"), "{st}");
+}
+
+#[test]
+fn bad_tokens_are_refused() {
+    let mut h = Harness::new(1);
+    let (c, _) = h.attach("a", exact("ws://h/ws"));
+    assert_eq!(h.engine.handle_set_token(h.now, c, "").unwrap_err().code(), "bad-message");
+    assert_eq!(h.engine.handle_set_token(h.now, c, &"x".repeat(8193)).unwrap_err().code(), "bad-message");
+}
