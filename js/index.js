@@ -62,6 +62,11 @@ export class Client {
     this.#inner.reconnect();
   }
 
+  /** Reports a token; see index.d.ts. */
+  setToken(token) {
+    this.#inner.setToken(token);
+  }
+
   close() {
     this.#inner.close();
   }

@@ -55,6 +55,9 @@ struct Inner {
     received: VecDeque<Received>,
     closes: VecDeque<Closed>,
     paused_until: Option<Instant>,
+    pong_off: bool,
+    token: String,
+    token_fetches: VecDeque<u64>,
 }
 
 /// Everything the server knows, behind one lock.
@@ -123,6 +126,9 @@ impl Hub {
         let logged: String = data.chars().take(4096).collect();
         push_capped(&mut g.received, Received { at, conn: id, channel: channel.into(), data: logged });
         if data.contains("\"type\":\"ping\"") {
+            if g.pong_off {
+                return;
+            }
             if let Some(c) = g.conns.get(&id) {
                 let _ = c.tx.send(Outgoing::Text(r#"{"type":"pong"}"#.into()));
             }
@@ -182,8 +188,27 @@ impl Hub {
         n
     }
 
+    /// Stops or resumes answering pings.
+    pub fn set_pong(&self, enabled: bool) {
+        self.lock().pong_off = !enabled;
+    }
+
+    /// Sets the token `/token` hands out.
+    pub fn set_token(&self, token: &str) {
+        self.lock().token = token.to_string();
+    }
+
+    /// A `/token` fetch: logged, answered with the current token.
+    pub fn fetch_token(&self) -> String {
+        let at = self.now();
+        let mut g = self.lock();
+        push_capped(&mut g.token_fetches, at);
+        g.token.clone()
+    }
+
     pub fn reset_logs(&self) {
         let mut g = self.lock();
+        g.token_fetches.clear();
         g.accepts.clear();
         g.received.clear();
         g.closes.clear();
@@ -204,6 +229,8 @@ impl Hub {
             "accepts": g.accepts,
             "received": g.received,
             "closes": g.closes,
+            "pong": !g.pong_off,
+            "tokenFetches": g.token_fetches,
         })
     }
 }

@@ -78,6 +78,9 @@ async fn main() {
         .route("/control/close", any(control_close))
         .route("/control/pause", any(control_pause))
         .route("/control/reset", any(control_reset))
+        .route("/control/pong", any(control_pong))
+        .route("/control/token", any(control_token))
+        .route("/token", get(token))
         .with_state(hub);
     // Each --static folder is tried in order; the first that has the file serves it.
     let mut chain: Option<Router> = None;
@@ -235,4 +238,29 @@ async fn control_pause(State(hub): State<Arc<Hub>>, Query(q): Query<PauseQ>) -> 
 async fn control_reset(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
     hub.reset_logs();
     Json(serde_json::json!({ "ok": true }))
+}
+
+#[derive(Deserialize)]
+struct PongQ {
+    enabled: bool,
+}
+
+async fn control_pong(State(hub): State<Arc<Hub>>, Query(q): Query<PongQ>) -> impl IntoResponse {
+    hub.set_pong(q.enabled);
+    Json(serde_json::json!({ "pong": q.enabled }))
+}
+
+#[derive(Deserialize)]
+struct TokenQ {
+    value: String,
+}
+
+async fn control_token(State(hub): State<Arc<Hub>>, Query(q): Query<TokenQ>) -> impl IntoResponse {
+    hub.set_token(&q.value);
+    Json(serde_json::json!({ "ok": true }))
+}
+
+/// The token endpoint a page's `token.url` points at: the current token as text.
+async fn token(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+    hub.fetch_token()
 }

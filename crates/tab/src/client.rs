@@ -58,7 +58,8 @@ struct Inner {
     pending: RefCell<BTreeMap<u32, Resolvers>>,
     next_request: Cell<u32>,
     closed: Cell<bool>,
-    pagehide: RefCell<Option<EventListener>>,
+    /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
+    page_listeners: RefCell<Vec<EventListener>>,
 }
 
 /// A page's connection to a shared (or, in direct mode, its own) WebSocket.
@@ -95,7 +96,7 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
         pending: RefCell::new(BTreeMap::new()),
         next_request: Cell::new(0),
         closed: Cell::new(false),
-        pagehide: RefCell::new(None),
+        page_listeners: RefCell::new(Vec::new()),
     });
     let welcomed = js_sys::Promise::new(&mut |resolve, reject| {
         *inner.connecting.borrow_mut() = Some((resolve, reject));
@@ -120,14 +121,47 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
         inner.shutdown(false);
         return Err(e);
     }
-    let weak = Rc::downgrade(&inner);
+    watch_page(&inner);
+    Ok(TabClient { inner })
+}
+
+/// Says goodbye on `pagehide`, and forwards online/offline and "became visible" to the
+/// engine, which acts on them once for the whole browser.
+fn watch_page(inner: &Rc<Inner>) {
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
-    *inner.pagehide.borrow_mut() = Some(EventListener::new(&global, "pagehide", move |_| {
+    let mut listeners = Vec::new();
+    let weak = Rc::downgrade(inner);
+    listeners.push(EventListener::new(&global, "pagehide", move |_| {
         if let Some(i) = weak.upgrade() {
             i.shutdown(true);
         }
     }));
-    Ok(TabClient { inner })
+    for (event, online) in [("online", true), ("offline", false)] {
+        let weak = Rc::downgrade(inner);
+        listeners.push(EventListener::new(&global, event, move |_| {
+            if let Some(i) = weak.upgrade() {
+                i.forward(Forward::Online(online));
+            }
+        }));
+    }
+    let document = get(&js_sys::global(), "document");
+    if document.is_object() {
+        let weak = Rc::downgrade(inner);
+        let doc: web_sys::EventTarget = document.clone().unchecked_into();
+        listeners.push(EventListener::new(&doc, "visibilitychange", move |_| {
+            if get(&document, "visibilityState").as_string().as_deref() == Some("visible") {
+                if let Some(i) = weak.upgrade() {
+                    i.forward(Forward::Visible);
+                }
+            }
+        }));
+    }
+    *inner.page_listeners.borrow_mut() = listeners;
+}
+
+enum Forward {
+    Online(bool),
+    Visible,
 }
 
 fn start_shared(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
@@ -186,6 +220,30 @@ fn start_direct(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
 }
 
 impl Inner {
+    fn forward(&self, what: Forward) {
+        let direct = match &*self.transport.borrow() {
+            Some(Transport::Direct { driver, .. }) => Some(driver.clone()),
+            _ => None,
+        };
+        match (direct, what) {
+            (Some(d), Forward::Online(on)) => d.online(on),
+            (Some(d), Forward::Visible) => d.visible(),
+            (None, Forward::Online(on)) => {
+                let msg = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"online".into());
+                let _ = js_sys::Reflect::set(&msg, &"online".into(), &on.into());
+                self.post(&msg);
+            }
+            (None, Forward::Visible) => self.post_control("visible", None),
+        }
+    }
+
+    fn post(&self, msg: &JsValue) {
+        if let Some(Transport::Shared { port, .. }) = &*self.transport.borrow() {
+            let _ = port.post_message(msg);
+        }
+    }
+
     fn fail_connect(&self, e: &Error) {
         if let Some((_, reject)) = self.connecting.borrow_mut().take() {
             let _ = reject.call1(&JsValue::NULL, &js_error(e));
@@ -258,9 +316,7 @@ impl Inner {
         if let Some(id) = id {
             let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
         }
-        if let Some(Transport::Shared { port, .. }) = &*self.transport.borrow() {
-            let _ = port.post_message(&msg);
-        }
+        self.post(&msg);
     }
 
     /// Detaches from the engine and drops every listener and pending request.
@@ -286,7 +342,7 @@ impl Inner {
             let _ = reject.call1(&JsValue::NULL, &closed);
         }
         self.listeners.borrow_mut().clear();
-        self.pagehide.borrow_mut().take();
+        self.page_listeners.borrow_mut().clear();
     }
 }
 
@@ -399,6 +455,33 @@ impl TabClient {
             Some((driver, client)) => driver.reconnect(client).map_err(|e| js_error(&e)),
             None => {
                 self.inner.post_control("reconnect", None);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reports a token (for example after sign-in). Reports from every tab within
+    /// `token.debounceMs` count as one; a token equal to the current one does nothing; a new
+    /// one reconnects the shared socket once. The token is never echoed in status or errors.
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        let Some(t) = token.as_string() else {
+            return Err(js_error(&Error::BadMessage("setToken takes a string".into())));
+        };
+        let direct = match &*self.inner.transport.borrow() {
+            Some(Transport::Direct { driver, client, .. }) => Some((driver.clone(), *client)),
+            _ => None,
+        };
+        match direct {
+            Some((driver, client)) => driver.set_token(client, &t).map_err(|e| js_error(&e)),
+            None => {
+                let msg = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"token".into());
+                let _ = js_sys::Reflect::set(&msg, &"token".into(), &token);
+                self.inner.post(&msg);
                 Ok(())
             }
         }

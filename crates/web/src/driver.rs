@@ -6,7 +6,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
-use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, Options, SocketId};
+use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SocketId};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
 
@@ -17,6 +17,50 @@ extern "C" {
     type AnySend;
     #[wasm_bindgen(method, js_name = send, catch)]
     fn send(this: &AnySend, data: &JsValue) -> Result<(), JsValue>;
+
+    /// `JSON.parse` on a JS string, without copying it through wasm.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// A JS string, seen through an `includes` that takes a JS string (no copy either way).
+    type JsText;
+    #[wasm_bindgen(method)]
+    fn includes(this: &JsText, needle: &JsValue) -> bool;
+
+    /// The global `fetch` (window or worker).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(input: &str, init: &JsValue) -> js_sys::Promise;
+}
+
+/// Pongs are small: longer text frames are never parsed to look for one.
+const MAX_PONG_LEN: usize = 1024;
+
+/// Recognises the heartbeat's pong without copying frames into wasm: a cheap `includes`
+/// on the JS string first, `JSON.parse` only for the few frames that pass it.
+struct PongMatcher {
+    needle: JsValue,
+    field: JsValue,
+    value: JsValue,
+}
+
+impl PongMatcher {
+    fn new(p: &PongMatch) -> Self {
+        PongMatcher {
+            needle: JsValue::from_str(&p.value),
+            field: JsValue::from_str(&p.field),
+            value: JsValue::from_str(&p.value),
+        }
+    }
+
+    fn matches(&self, data: &JsValue, len: usize) -> bool {
+        if len > MAX_PONG_LEN || !data.is_string() || !data.unchecked_ref::<JsText>().includes(&self.needle) {
+            return false;
+        }
+        match json_parse(data) {
+            Ok(v) if v.is_object() => js_sys::Reflect::get(&v, &self.field).is_ok_and(|f| f == self.value),
+            _ => false,
+        }
+    }
 }
 
 /// Where a client's messages go.
@@ -45,6 +89,7 @@ impl Sink {
 struct Socket {
     ws: WebSocket,
     endpoint: EndpointId,
+    pong: Option<PongMatcher>,
     _listeners: [EventListener; 3],
 }
 
@@ -137,6 +182,25 @@ impl Driver {
         r
     }
 
+    /// A tab reported a token (debounced in the engine).
+    pub fn set_token(&self, client: ClientId, token: &str) -> Result<(), Error> {
+        let r = self.inner.borrow_mut().engine.handle_set_token(now_ms(), client, token);
+        self.pump();
+        r
+    }
+
+    /// The browser went online or offline.
+    pub fn online(&self, online: bool) {
+        self.inner.borrow_mut().engine.handle_online(now_ms(), online);
+        self.pump();
+    }
+
+    /// A tab became visible.
+    pub fn visible(&self) {
+        self.inner.borrow_mut().engine.handle_visible(now_ms());
+        self.pump();
+    }
+
     /// The stats message (`{ t: "stats", id, stats, memoryBytes }`) for a client.
     pub fn stats_message(&self, client: ClientId, id: u32) -> JsValue {
         match self.inner.borrow().engine.stats(client) {
@@ -195,9 +259,17 @@ impl Driver {
             let Some(s) = inner.sockets.get(&socket) else { return };
             let endpoint = s.endpoint;
             let len = frame_len(data).unwrap_or(0);
-            match inner.engine.handle_frame(socket, len) {
-                Delivery::Stale => return,
+            let pong = s.pong.as_ref().is_some_and(|m| m.matches(data, len));
+            match inner.engine.handle_frame(now_ms(), socket, FrameMeta { len, pong }) {
                 Delivery::To(_) => inner.fanout.get(&endpoint).cloned(),
+                _ => {
+                    drop(inner);
+                    // A pong changes the round trip in the status.
+                    if pong {
+                        self.pump();
+                    }
+                    return;
+                }
             }
         };
         if let Some(sinks) = sinks {
@@ -240,16 +312,28 @@ impl Inner {
                     let endpoint = self.endpoint_for_new_socket(socket);
                     match open_socket(me, socket, &url) {
                         Ok((ws, listeners)) => {
-                            self.sockets.insert(socket, Socket { ws, endpoint, _listeners: listeners });
+                            let pong = self
+                                .engine
+                                .options_of(endpoint)
+                                .and_then(|o| o.heartbeat.as_ref())
+                                .map(|h| PongMatcher::new(&h.pong));
+                            self.sockets.insert(socket, Socket { ws, endpoint, pong, _listeners: listeners });
                         }
                         Err(msg) => {
-                            if let Some(ep) = self.engine.handle_open_failed(now_ms(), socket, &msg) {
+                            // The engine redacts the token from the message.
+                            if let Some((ep, msg)) = self.engine.handle_open_failed(now_ms(), socket, &msg) {
                                 let err = ToTab::error(&Error::OpenFailed(msg), None);
                                 posts.push((self.sinks_of(ep), err));
                             }
                         }
                     }
                 }
+                Action::SendText { socket, data } => {
+                    if let Some(s) = self.sockets.get(&socket) {
+                        let _ = s.ws.send_with_str(&data);
+                    }
+                }
+                Action::FetchToken { endpoint, url } => fetch_token(Rc::downgrade(me), endpoint, url),
                 Action::CloseSocket { socket, code, reason } => {
                     if let Some(s) = self.sockets.remove(&socket) {
                         // Dropping `s` removes its listeners: no event of it reaches the engine.
@@ -316,6 +400,35 @@ fn open_socket(
         }
     });
     Ok((ws, [on_open, on_message, on_close]))
+}
+
+/// Fetches the token (with credentials) and reports the result to the engine.
+fn fetch_token(weak: Weak<RefCell<Inner>>, endpoint: EndpointId, url: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = fetch_text(&url).await;
+        if let Some(d) = Driver::from_weak(&weak) {
+            d.inner.borrow_mut().engine.handle_token_fetched(
+                now_ms(),
+                endpoint,
+                result.as_deref().map_err(String::as_str),
+            );
+            d.pump();
+        }
+    });
+}
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let init = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&init, &"credentials".into(), &"include".into());
+    let _ = js_sys::Reflect::set(&init, &"cache".into(), &"no-store".into());
+    let resp = wasm_bindgen_futures::JsFuture::from(global_fetch(url, &init)).await.map_err(|e| js_message(&e))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "fetch did not return a Response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    let text = resp.text().map_err(|e| js_message(&e))?;
+    let text = wasm_bindgen_futures::JsFuture::from(text).await.map_err(|e| js_message(&e))?;
+    text.as_string().ok_or_else(|| "the token response is not text".to_string())
 }
 
 /// The message of a thrown JS value (an Error's `message`, or its string form).

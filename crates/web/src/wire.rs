@@ -120,6 +120,16 @@ pub fn parse_control(v: &JsValue) -> Result<ClientMsg, Error> {
         }
         "reconnect" => Ok(ClientMsg::Reconnect),
         "bye" => Ok(ClientMsg::Bye),
+        "visible" => Ok(ClientMsg::Visible),
+        "online" => Ok(ClientMsg::Online {
+            online: get(v, "online").as_bool().ok_or_else(|| bad("online needs a boolean \"online\""))?,
+        }),
+        "token" => {
+            let token = get(v, "token");
+            // The message never repeats the token.
+            let token = token.as_string().ok_or_else(|| bad("token needs a string \"token\""))?;
+            Ok(ClientMsg::Token { token })
+        }
         other => Err(bad(&format!("unknown message type {:?}", other.chars().take(40).collect::<String>()))),
     }
 }
@@ -131,9 +141,16 @@ pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
     }
     // serde-wasm-bindgen reads only the fields it knows: check for typos here.
     check_keys(v, Options::KEYS, "")?;
-    let backoff = get(v, "backoff");
-    if backoff.is_object() {
-        check_keys(&backoff, tabmux_core::BackoffOptions::KEYS, "backoff.")?;
+    for (key, keys) in [
+        ("backoff", tabmux_core::BackoffOptions::KEYS),
+        ("breaker", tabmux_core::BreakerOptions::KEYS),
+        ("heartbeat", tabmux_core::HeartbeatOptions::KEYS),
+        ("token", tabmux_core::TokenOptions::KEYS),
+    ] {
+        let nested = get(v, key);
+        if nested.is_object() {
+            check_keys(&nested, keys, &format!("{key}."))?;
+        }
     }
     let de = serde_wasm_bindgen::Deserializer::from(v.clone());
     let options: Options = serde_path_to_error::deserialize(de).map_err(|e| {

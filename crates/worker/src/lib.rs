@@ -25,6 +25,7 @@ struct PortEntry {
 
 struct State {
     driver: Driver,
+    _network: RefCell<Vec<PortListener>>,
     ports: RefCell<BTreeMap<u32, PortEntry>>,
     next_port: std::cell::Cell<u32>,
 }
@@ -40,13 +41,30 @@ pub struct WorkerRuntime {
 pub fn start() -> WorkerRuntime {
     console_error_panic_hook::set_once();
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
-    WorkerRuntime {
-        state: Rc::new(State {
-            driver: Driver::new(seed),
-            ports: RefCell::new(BTreeMap::new()),
-            next_port: std::cell::Cell::new(1),
-        }),
+    let state = Rc::new(State {
+        driver: Driver::new(seed),
+        _network: RefCell::new(Vec::new()),
+        ports: RefCell::new(BTreeMap::new()),
+        next_port: std::cell::Cell::new(1),
+    });
+    // The worker's own view of the network; tabs forward theirs too.
+    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+    for (event, online) in [("online", true), ("offline", false)] {
+        let weak = Rc::downgrade(&state);
+        state._network.borrow_mut().push(PortListener::new(&global, event, move |_| {
+            if let Some(s) = weak.upgrade() {
+                s.driver.online(online);
+            }
+        }));
     }
+    let on_line = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()))
+        .ok()
+        .and_then(|v| v.as_bool());
+    if on_line == Some(false) {
+        state.driver.online(false);
+    }
+    WorkerRuntime { state }
 }
 
 #[wasm_bindgen]
@@ -123,7 +141,14 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                 e.port.close();
             }
         }
+        (ClientMsg::Online { online }, _) => state.driver.online(online),
+        (ClientMsg::Visible, _) => state.driver.visible(),
         (_, None) => reply_err(&Error::NotAttached, None),
+        (ClientMsg::Token { token }, Some(c)) => {
+            if let Err(e) = state.driver.set_token(c, &token) {
+                reply_err(&e, None);
+            }
+        }
         (ClientMsg::Stats { id }, Some(c)) => drop(port.post_message(&state.driver.stats_message(c, id))),
         (ClientMsg::Reconnect, Some(c)) => {
             if let Err(e) = state.driver.reconnect(c) {
