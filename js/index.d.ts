@@ -18,6 +18,37 @@ export interface BackoffOptions {
 
 export type CloseAction = "retry" | "retry-now" | "refresh-token" | "fatal";
 
+/** The circuit breaker around connect attempts (one per endpoint for the whole browser). */
+export interface BreakerOptions {
+  /** Failed attempts in a row that open the breaker. Default 3. */
+  failureThreshold?: number;
+  /** How long it stays open before one half-open probe. Default 30000. */
+  resetTimeoutMs?: number;
+}
+
+/** Pings from the worker while open; `false` turns them off. */
+export interface HeartbeatOptions {
+  /** Default 30000. */
+  intervalMs?: number;
+  /** No frame at all this long after a ping closes the socket (4000) and reconnects. Default 10000. */
+  timeoutMs?: number;
+  /** The ping frame. Default '{"type":"ping"}'. */
+  ping?: string;
+  /** A pong is a text frame (≤ 1024 chars) whose JSON `field` equals `value`. Default type == "pong". */
+  pong?: { field: string; value: string };
+}
+
+export interface TokenOptions {
+  /** The query parameter the token goes in. Default "token". */
+  param?: string;
+  /** Fetched by the worker (with credentials) before each connect and every pollMs; the trimmed body is the token. */
+  url?: string | null;
+  /** Default 10000. */
+  pollMs?: number;
+  /** setToken reports within this long count as one. Default 250. */
+  debounceMs?: number;
+}
+
 export interface ConnectOptions {
   /** The endpoint: an absolute ws:// or wss:// URL. Required. */
   url: string;
@@ -30,9 +61,12 @@ export interface ConnectOptions {
   closeCodes?: Record<number, CloseAction>;
   /** A connect attempt not open after this long counts as failed. Default 10000. */
   connectTimeoutMs?: number;
+  breaker?: BreakerOptions;
+  heartbeat?: HeartbeatOptions | boolean;
+  token?: TokenOptions;
 }
 
-export type State = "connecting" | "open" | "reconnecting" | "down" | "unauthorized" | "closed";
+export type State = "connecting" | "open" | "reconnecting" | "offline" | "down" | "unauthorized" | "closed";
 
 export interface Status {
   state: State;
@@ -41,11 +75,26 @@ export interface Status {
   /** When the next attempt starts (ms since the epoch), while one is scheduled. */
   nextRetryAt: number | null;
   lastClose: { code: number; reason: string } | null;
+  /** The last error that was not a close (a failed token fetch, a refused URL). */
+  lastError: string | null;
+  breaker: "closed" | "open" | "half-open";
+  /** While the breaker is open: when its probe may start (ms since the epoch). */
+  breakerRetryAt: number | null;
+  /** The last heartbeat round trip, in ms. */
+  rttMs: number | null;
+  /** unknown, good (< 150 ms), fair (< 500 ms), poor. */
+  quality: "unknown" | "good" | "fair" | "poor";
   online: boolean;
   /** Distinct pages sharing the socket. */
   tabs: number;
   /** Clients sharing the socket (a page may hold several). */
   clients: number;
+}
+
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  count: number;
 }
 
 export interface Stats extends Status {
@@ -62,6 +111,19 @@ export interface Stats extends Status {
   attempts: number;
   /** Sends refused. */
   errors: number;
+  pings: number;
+  pongs: number;
+  tokenFetches: number;
+  tokenReconnects: number;
+  /** Attempts after the first. */
+  reconnects: number;
+  /** Close code → count over the last 100 closes. */
+  closeCodes: Record<string, number>;
+  /** Connection durations (ms) over the last 50 connections. */
+  durations: Percentiles;
+  /** Heartbeat round trips (ms) over the last 50 pongs. */
+  rtt: Percentiles;
+  health: "healthy" | "warning" | "critical";
   /** Endpoints the engine holds. */
   endpoints: number;
   /** The engine's wasm memory in bytes (the worker's, when shared). */
@@ -87,8 +149,10 @@ export declare class Client {
   /** Sends on the shared socket; a frame that cannot be sent is reported as an "error" event. */
   send(data: string | ArrayBuffer | ArrayBufferView): void;
   stats(): Promise<Stats>;
-  /** Tries now, if the socket is not open or opening. */
+  /** Tries now, if the socket is not open or opening (against an open breaker: the probe). */
   reconnect(): void;
+  /** Reports a token; reports from all tabs within debounceMs count as one; a new token reconnects once. */
+  setToken(token: string): void;
   /** Detaches; the socket closes when its last client detaches. */
   close(): void;
 }

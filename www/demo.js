@@ -8,7 +8,12 @@ $("direct").checked = direct;
 $("direct").onchange = (e) => { location.search = e.target.checked ? "?direct" : ""; };
 
 const scheme = location.protocol === "https:" ? "wss" : "ws";
-const client = await connect({ url: `${scheme}://${location.host}/ws`, mode: direct ? "direct" : "auto" });
+// A short heartbeat so the round trip shows up quickly in the demo.
+const client = await connect({
+  url: `${scheme}://${location.host}/ws`,
+  mode: direct ? "direct" : "auto",
+  heartbeat: { intervalMs: 5000, timeoutMs: 3000 },
+});
 $("tab").textContent = client.tabId;
 $("transport").textContent = client.transport;
 
@@ -27,6 +32,8 @@ function showStatus(s) {
   $("state").textContent = s.state + (s.attempt ? ` (attempt ${s.attempt})` : "");
   $("state").dataset.state = s.state;
   $("tabs").textContent = s.tabs;
+  $("rtt").textContent = s.rttMs == null ? "–" : `${s.rttMs} ms (${s.quality})`;
+  $("breaker").textContent = s.breaker;
   $("last-close").textContent = s.lastClose ? `last close: ${s.lastClose.code} ${s.lastClose.reason}` : "";
 }
 showStatus(client.status);
@@ -37,6 +44,7 @@ async function poll() {
   try {
     const s = await (await fetch("/control/stats")).json();
     $("server").textContent = s.current;
+    $("health").textContent = (await client.stats()).health;
   } catch { $("server").textContent = "?"; }
 }
 setInterval(poll, 1000);
@@ -51,3 +59,5 @@ $("send").onsubmit = (e) => {
 $("drop").onclick = () => fetch("/control/close?code=1012&reason=demo");
 $("pause").onclick = () => fetch("/control/pause?ms=20000&drop=true");
 $("reconnect").onclick = () => client.reconnect();
+$("auth").onclick = () => fetch("/control/close?code=4401&reason=demo");
+$("token").onclick = () => client.setToken(`demo-${Date.now()}`);
