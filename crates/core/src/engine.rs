@@ -13,13 +13,14 @@ use crate::breaker::Breaker;
 use crate::close_policy::{action_for, CloseAction};
 use crate::error::Error;
 use crate::heartbeat::{Quality, HEARTBEAT_TIMEOUT_CODE};
+use crate::integrity::{fill_template, MAX_KEY_BYTES, MAX_TOPICS, MAX_TOPIC_BYTES};
 use crate::options::Options;
 use crate::protocol::MAX_CLIENTS;
 use crate::rng::Rng;
 use crate::status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};
 use crate::token::{redact, with_token, MAX_TOKEN_BYTES};
 use crate::window::Window;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -92,15 +93,72 @@ pub enum Action {
         /// The endpoint.
         endpoint: EndpointId,
     },
+    /// Write the queued send `send` of `client` on `socket` (in this order), then tell the
+    /// client it was written.
+    WriteQueued {
+        /// The socket.
+        socket: SocketId,
+        /// Who sent it.
+        client: ClientId,
+        /// The shell's id for the send.
+        send: u64,
+    },
+    /// A queued send will never be written: tell the client why and forget its data.
+    SendFailed {
+        /// Who sent it.
+        client: ClientId,
+        /// The shell's id for the send.
+        send: u64,
+        /// Why.
+        error: Error,
+    },
+    /// Sequence numbers `from..=to` were skipped: tell every client of the endpoint.
+    Gap {
+        /// The endpoint.
+        endpoint: EndpointId,
+        /// The first missing number.
+        from: u64,
+        /// The last missing number.
+        to: u64,
+    },
+    /// A frame kept for replay was evicted: forget its data.
+    Forget {
+        /// The id [`Delivery::To`] gave it.
+        replay: u64,
+    },
 }
 
-/// What the shell knows about a frame without copying it into wasm.
+/// Where a send went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Write it on this socket now.
+    Write(SocketId),
+    /// Queued until the socket opens ([`Action::WriteQueued`] or [`Action::SendFailed`] follows).
+    Queued,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Queued {
+    client: ClientId,
+    send: u64,
+    len: usize,
+    expires: Ms,
+}
+
+/// What the shell knows about a frame without copying it into wasm: its size, and the
+/// values the enabled options point at (extracted only when those options are on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FrameMeta {
+pub struct FrameMeta<'a> {
     /// Its size (UTF-16 code units of text, bytes of binary).
     pub len: usize,
     /// Whether it matched the heartbeat's pong pattern.
     pub pong: bool,
+    /// The dedup key, when `dedup` is on and the frame has one.
+    pub key: Option<&'a str>,
+    /// The sequence number, when `sequence` is on and the frame has one.
+    pub seq: Option<u64>,
+    /// The topic, when `topics` is on and the frame has one.
+    pub topic: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +208,15 @@ struct Endpoint {
     next_poll: Option<Ms>,
     auth_retry_used: bool,
     rtt: Option<Ms>,
+    last_seq: Option<u64>,
+    dedup: VecDeque<String>,
+    dedup_set: BTreeSet<String>,
+    topics: BTreeMap<String, Vec<ClientId>>,
+    queue: VecDeque<Queued>,
+    queue_bytes: usize,
+    replay: BTreeMap<Option<String>, VecDeque<(u64, usize)>>,
+    replay_bytes: usize,
+    idle_until: Option<Ms>,
     rtts: Window<Ms>,
     closes: Window<u16>,
     durations: Window<Ms>,
@@ -197,8 +264,15 @@ struct ClientEntry {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Delivery<'a> {
     /// Pass the frame, unchanged, to these clients, in this order.
-    To(&'a [ClientId]),
-    /// Deliver to no one: the socket is no longer current, or the frame was a pong.
+    To {
+        /// The clients (possibly none: a topic nobody subscribed to).
+        clients: &'a [ClientId],
+        /// Whether it is a topic frame (deliver it tagged with its topic).
+        topic: bool,
+        /// Keep the frame's data under this id for replay, until [`Action::Forget`].
+        retain: Option<u64>,
+    },
+    /// Deliver to no one: a stale socket, a pong, or a duplicate.
     Drop,
 }
 
@@ -208,6 +282,7 @@ pub struct Engine {
     now: Ms,
     rng: Rng,
     next_id: u32,
+    next_replay: u64,
     online: bool,
     endpoints: Vec<Endpoint>,
     clients: BTreeMap<ClientId, ClientEntry>,
@@ -221,6 +296,7 @@ impl Engine {
             now: 0,
             rng: Rng::new(seed),
             next_id: 1,
+            next_replay: 1,
             online: true,
             endpoints: Vec::new(),
             clients: BTreeMap::new(),
@@ -286,6 +362,15 @@ impl Engine {
                     next_poll,
                     auth_retry_used: false,
                     rtt: None,
+                    last_seq: None,
+                    dedup: VecDeque::new(),
+                    dedup_set: BTreeSet::new(),
+                    topics: BTreeMap::new(),
+                    queue: VecDeque::new(),
+                    queue_bytes: 0,
+                    replay: BTreeMap::new(),
+                    replay_bytes: 0,
+                    idle_until: None,
                     rtts: Window::new(RTT_HISTORY),
                     closes: Window::new(CLOSE_HISTORY),
                     durations: Window::new(DURATION_HISTORY),
@@ -303,10 +388,25 @@ impl Engine {
         };
         let ep = &mut self.endpoints[idx];
         ep.clients.push(client);
+        ep.idle_until = None;
         let endpoint = ep.id;
         self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string() });
         self.touch(idx);
         Ok((client, endpoint))
+    }
+
+    /// Whether an endpoint for `options.url` exists with other settings (the first client's
+    /// options apply to everyone; the shell warns the newcomer). `mode` and `workerUrl` are
+    /// the tab's own business and do not count.
+    pub fn conflicting_options(&self, options: &Options) -> bool {
+        self.endpoints.iter().any(|e| {
+            e.url == options.url && {
+                let mut theirs = e.options.clone();
+                theirs.mode = options.mode;
+                theirs.worker_url.clone_from(&options.worker_url);
+                theirs != *options
+            }
+        })
     }
 
     /// Detaches a client (goodbye, closed port, dead tab). When it was the endpoint's last
@@ -317,14 +417,108 @@ impl Engine {
         let Some(idx) = self.ep_index(entry.endpoint) else { return };
         let ep = &mut self.endpoints[idx];
         ep.clients.retain(|c| *c != client);
+        // Its topics are released (the last subscriber's leaving unsubscribes at the server)…
+        let mine: Vec<String> =
+            ep.topics.iter().filter(|(_, subs)| subs.contains(&client)).map(|(t, _)| t.clone()).collect();
+        for t in mine {
+            self.release_topic(idx, client, &t);
+        }
+        // …and its queued sends are dropped.
+        let ep = &mut self.endpoints[idx];
+        let (gone, kept): (VecDeque<Queued>, VecDeque<Queued>) = ep.queue.drain(..).partition(|q| q.client == client);
+        ep.queue = kept;
+        for q in gone {
+            ep.queue_bytes -= q.len;
+            self.actions.push_back(Action::SendFailed { client, send: q.send, error: Error::NotAttached });
+        }
+        let ep = &mut self.endpoints[idx];
         if ep.clients.is_empty() {
-            if let Some(socket) = ep.socket() {
-                self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "no tabs left".into() });
+            if ep.options.idle_close_ms == 0 {
+                self.remove_endpoint(idx);
+            } else {
+                ep.idle_until = Some(self.now.saturating_add(ep.options.idle_close_ms));
+                self.touch(idx);
             }
-            self.endpoints.remove(idx);
         } else {
             self.touch(idx);
         }
+    }
+
+    /// Closes an endpoint's socket and forgets it, with everything it held.
+    fn remove_endpoint(&mut self, idx: usize) {
+        let ep = self.endpoints.remove(idx);
+        if let Some(socket) = ep.socket() {
+            self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "no tabs left".into() });
+        }
+        for ring in ep.replay.values() {
+            for (replay, _) in ring {
+                self.actions.push_back(Action::Forget { replay: *replay });
+            }
+        }
+        for q in ep.queue {
+            self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error: Error::NotAttached });
+        }
+    }
+
+    /// Subscribes a client to a topic. The first subscriber in the whole browser makes the
+    /// engine send the subscribe frame (now if open, else on the next open).
+    pub fn handle_subscribe(&mut self, now: Ms, client: ClientId, topic: &str) -> Result<(), Error> {
+        self.tick(now);
+        let idx = self.client_ep(client)?;
+        let ep = &mut self.endpoints[idx];
+        let Some(o) = ep.options.topics.as_ref() else {
+            return Err(Error::Topic("subscribe needs the topics option (key, subscribe, unsubscribe)".into()));
+        };
+        if topic.is_empty() || topic.len() > MAX_TOPIC_BYTES {
+            return Err(Error::Topic(format!("a topic must be 1 to {MAX_TOPIC_BYTES} bytes")));
+        }
+        let frame = fill_template(&o.subscribe, topic);
+        match ep.topics.get_mut(topic) {
+            Some(subs) if subs.contains(&client) => {}
+            Some(subs) => subs.push(client),
+            None => {
+                if ep.topics.len() >= MAX_TOPICS {
+                    return Err(Error::Topic(format!("this endpoint already tracks {MAX_TOPICS} topics")));
+                }
+                ep.topics.insert(topic.to_string(), alloc::vec![client]);
+                if let Conn::Open { socket, .. } = ep.conn {
+                    ep.counters.subscribes += 1;
+                    self.actions.push_back(Action::SendText { socket, data: frame });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Unsubscribes a client from a topic; the last one out sends the unsubscribe frame.
+    pub fn handle_unsubscribe(&mut self, now: Ms, client: ClientId, topic: &str) -> Result<(), Error> {
+        self.tick(now);
+        let idx = self.client_ep(client)?;
+        self.release_topic(idx, client, topic);
+        Ok(())
+    }
+
+    fn release_topic(&mut self, idx: usize, client: ClientId, topic: &str) {
+        let ep = &mut self.endpoints[idx];
+        let Some(subs) = ep.topics.get_mut(topic) else { return };
+        subs.retain(|c| *c != client);
+        if !subs.is_empty() {
+            return;
+        }
+        ep.topics.remove(topic);
+        if let (Conn::Open { socket, .. }, Some(o)) = (ep.conn, ep.options.topics.as_ref()) {
+            let data = fill_template(&o.unsubscribe, topic);
+            ep.counters.unsubscribes += 1;
+            self.actions.push_back(Action::SendText { socket, data });
+        }
+    }
+
+    /// The replay ids of the frames kept for `topic` (`None`: frames without a topic),
+    /// oldest first.
+    pub fn history(&self, client: ClientId, topic: Option<&str>) -> Result<Vec<u64>, Error> {
+        let idx = self.client_ep(client)?;
+        let key = topic.map(str::to_string);
+        Ok(self.endpoints[idx].replay.get(&key).map_or_else(Vec::new, |r| r.iter().map(|(id, _)| *id).collect()))
     }
 
     /// A tab asked to try now (`client.reconnect()`): unless the socket is open or opening,
@@ -449,6 +643,19 @@ impl Engine {
                 ping_sent: None,
                 pong_deadline: None,
             });
+            // Every active topic again, then the sends that waited, in order.
+            if let Some(o) = ep.options.topics.as_ref() {
+                for t in ep.topics.keys() {
+                    ep.counters.subscribes += 1;
+                    self.actions.push_back(Action::SendText { socket, data: fill_template(&o.subscribe, t) });
+                }
+            }
+            for q in ep.queue.drain(..) {
+                ep.counters.frames_out += 1;
+                ep.counters.bytes_out += q.len as u64;
+                self.actions.push_back(Action::WriteQueued { socket, client: q.client, send: q.send });
+            }
+            ep.queue_bytes = 0;
             self.touch(idx);
         }
     }
@@ -573,10 +780,13 @@ impl Engine {
         ep.conn = Conn::Connecting { socket, deadline: now.saturating_add(ep.options.connect_timeout_ms) };
         ep.heartbeat = None;
         ep.counters.attempts += 1;
-        let url = match &ep.token {
+        let mut url = match &ep.token {
             Some(t) => with_token(&ep.url, &ep.options.token.param, t),
             None => ep.url.clone(),
         };
+        if let (Some(q), Some(last)) = (ep.options.sequence.as_ref(), ep.last_seq) {
+            url = with_token(&url, &q.resume_param, &format!("{last}"));
+        }
         self.actions.push_back(Action::OpenSocket { socket, url });
     }
 
@@ -604,7 +814,20 @@ impl Engine {
     pub fn handle_timeout(&mut self, now: Ms) {
         self.tick(now);
         let now = self.now;
-        for idx in 0..self.endpoints.len() {
+        let mut idx = 0;
+        while idx < self.endpoints.len() {
+            if self.endpoints[idx].idle_until.is_some_and(|t| t <= now) {
+                self.remove_endpoint(idx);
+                continue;
+            }
+            let ep = &mut self.endpoints[idx];
+            while ep.queue.front().is_some_and(|q| q.expires <= now) {
+                let q = ep.queue.pop_front().expect("front exists");
+                ep.queue_bytes -= q.len;
+                ep.counters.errors += 1;
+                let error = Error::Expired(ep.options.queue.ttl_ms);
+                self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error });
+            }
             if let Some((token, at)) = self.endpoints[idx].pending_token.clone() {
                 if at <= now {
                     let ep = &mut self.endpoints[idx];
@@ -641,6 +864,7 @@ impl Engine {
                 _ => {}
             }
             self.touch(idx);
+            idx += 1;
         }
     }
 
@@ -678,7 +902,14 @@ impl Engine {
                     _ => None,
                 };
                 let hb = e.heartbeat.map(|h| h.pong_deadline.map_or(h.next_ping, |d| d.min(h.next_ping)));
-                [conn, hb, e.pending_token.as_ref().map(|(_, at)| *at), e.next_poll]
+                [
+                    conn,
+                    hb,
+                    e.pending_token.as_ref().map(|(_, at)| *at),
+                    e.next_poll,
+                    e.queue.front().map(|q| q.expires),
+                    e.idle_until,
+                ]
             })
             .flatten()
             .min()
@@ -690,8 +921,9 @@ impl Engine {
     }
 
     /// A frame arrived on `socket`. Any frame proves the socket alive; a pong is measured
-    /// and swallowed. Answers who gets the frame.
-    pub fn handle_frame(&mut self, now: Ms, socket: SocketId, meta: FrameMeta) -> Delivery<'_> {
+    /// and swallowed; a repeated sequence number or dedup key is dropped; a skipped sequence
+    /// number raises a gap; a topic frame goes to its subscribers only.
+    pub fn handle_frame(&mut self, now: Ms, socket: SocketId, meta: FrameMeta<'_>) -> Delivery<'_> {
         self.tick(now);
         let now = self.now;
         let Some(idx) = self.ep_index_by_socket(socket) else { return Delivery::Drop };
@@ -717,25 +949,114 @@ impl Engine {
             return Delivery::Drop;
         }
         let ep = &mut self.endpoints[idx];
-        ep.counters.deliveries += ep.clients.len() as u64;
-        Delivery::To(&self.endpoints[idx].clients)
-    }
-
-    /// A client wants to send a frame of `len` bytes: the socket to write it to, or why not.
-    pub fn handle_send(&mut self, client: ClientId, len: usize) -> Result<SocketId, Error> {
-        let idx = self.client_ep(client)?;
-        let ep = &mut self.endpoints[idx];
-        match ep.conn {
-            Conn::Open { socket, .. } => {
-                ep.counters.frames_out += 1;
-                ep.counters.bytes_out += len as u64;
-                Ok(socket)
+        if let Some(seq) = meta.seq.filter(|_| ep.options.sequence.is_some()) {
+            match ep.last_seq {
+                Some(last) if seq <= last => {
+                    ep.counters.duplicates += 1;
+                    return Delivery::Drop;
+                }
+                Some(last) if seq > last + 1 => {
+                    ep.counters.gaps += 1;
+                    self.actions.push_back(Action::Gap { endpoint: ep.id, from: last + 1, to: seq - 1 });
+                }
+                _ => {}
             }
-            _ => {
-                ep.counters.errors += 1;
-                Err(Error::NotOpen(ep.state().as_str().to_string()))
+            ep.last_seq = Some(seq);
+        }
+        if let (Some(key), Some(d)) = (meta.key, ep.options.dedup.as_ref()) {
+            if key.len() <= MAX_KEY_BYTES {
+                if ep.dedup_set.contains(key) {
+                    ep.counters.duplicates += 1;
+                    return Delivery::Drop;
+                }
+                if ep.dedup.len() >= d.capacity {
+                    if let Some(old) = ep.dedup.pop_front() {
+                        ep.dedup_set.remove(&old);
+                    }
+                }
+                ep.dedup.push_back(key.to_string());
+                ep.dedup_set.insert(key.to_string());
             }
         }
+        let topic = meta.topic.filter(|t| ep.options.topics.is_some() && t.len() <= MAX_TOPIC_BYTES);
+        let retain = self.retain(idx, topic, meta.len);
+        let ep = &mut self.endpoints[idx];
+        let clients: &[ClientId] = match topic {
+            Some(t) => {
+                ep.counters.topic_frames += 1;
+                ep.topics.get(t).map_or(&[], Vec::as_slice)
+            }
+            None => &ep.clients,
+        };
+        ep.counters.deliveries += clients.len() as u64;
+        Delivery::To { clients, topic: topic.is_some(), retain }
+    }
+
+    /// Keeps a frame for replay (per topic), evicting the oldest past the caps.
+    fn retain(&mut self, idx: usize, topic: Option<&str>, len: usize) -> Option<u64> {
+        let ep = &mut self.endpoints[idx];
+        let caps = ep.options.replay.clone();
+        if caps.frames == 0 || len > caps.bytes {
+            return None;
+        }
+        let id = self.next_replay;
+        self.next_replay += 1;
+        let ring = ep.replay.entry(topic.map(str::to_string)).or_default();
+        ring.push_back((id, len));
+        ep.replay_bytes += len;
+        if ring.len() > caps.frames {
+            if let Some((old, l)) = ring.pop_front() {
+                ep.replay_bytes -= l;
+                self.actions.push_back(Action::Forget { replay: old });
+            }
+        }
+        while ep.replay_bytes > caps.bytes {
+            // The oldest frame over all topics goes first.
+            let Some(key) = ep.replay.iter().filter_map(|(k, r)| r.front().map(|f| (f.0, k))).min().map(|(_, k)| k.clone())
+            else {
+                break;
+            };
+            let ring = ep.replay.get_mut(&key).expect("ring exists");
+            if let Some((old, l)) = ring.pop_front() {
+                ep.replay_bytes -= l;
+                self.actions.push_back(Action::Forget { replay: old });
+            }
+            if ring.is_empty() {
+                ep.replay.remove(&key);
+            }
+        }
+        Some(id)
+    }
+
+    /// A client sends a frame of `len` bytes (`send` is the shell's id for it): write it
+    /// now, or queue it until the socket opens, or refuse it.
+    pub fn handle_send(&mut self, now: Ms, client: ClientId, send: u64, len: usize) -> Result<SendOutcome, Error> {
+        self.tick(now);
+        let now = self.now;
+        let idx = self.client_ep(client)?;
+        let ep = &mut self.endpoints[idx];
+        if let Conn::Open { socket, .. } = ep.conn {
+            ep.counters.frames_out += 1;
+            ep.counters.bytes_out += len as u64;
+            return Ok(SendOutcome::Write(socket));
+        }
+        let q = &ep.options.queue;
+        let why = if ep.queue.len() >= q.max_messages {
+            Some(format!("{} frames waiting, queue.maxMessages is {}", ep.queue.len(), q.max_messages))
+        } else if ep.queue_bytes + len > q.max_bytes {
+            Some(format!("{} + {len} bytes would pass queue.maxBytes {}", ep.queue_bytes, q.max_bytes))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            ep.counters.errors += 1;
+            return Err(Error::QueueFull(why));
+        }
+        let expires = now.saturating_add(q.ttl_ms);
+        ep.queue.push_back(Queued { client, send, len, expires });
+        ep.queue_bytes += len;
+        ep.counters.queued += 1;
+        Ok(SendOutcome::Queued)
     }
 
     /// A send was refused by the shell after [`Engine::handle_send`] (for example a data
@@ -787,6 +1108,13 @@ impl Engine {
         }
         let health = Health::judge(&status);
         Ok(Stats {
+            queue_messages: ep.queue.len() as u32,
+            queue_bytes: ep.queue_bytes as u64,
+            replay_frames: ep.replay.values().map(VecDeque::len).sum::<usize>() as u32,
+            replay_bytes: ep.replay_bytes as u64,
+            topics: ep.topics.len() as u32,
+            dedup_keys: ep.dedup.len() as u32,
+            last_seq: ep.last_seq,
             status,
             counters: ep.counters.clone(),
             endpoints: self.endpoints.len() as u32,

@@ -29,6 +29,14 @@ pub enum Error {
     WorkerFailed(String),
     /// Too many tabs for one worker.
     TooManyClients(usize),
+    /// A send could not be queued: the queue is full.
+    QueueFull(String),
+    /// A queued send waited longer than `queue.ttlMs`.
+    Expired(u64),
+    /// A tab attached with options that differ from those the endpoint was opened with.
+    OptionsDiffer,
+    /// A subscribe or unsubscribe that cannot be done (no topics option, bad topic, too many).
+    Topic(String),
 }
 
 impl Error {
@@ -43,6 +51,10 @@ impl Error {
             Error::OpenFailed(_) => "open-failed",
             Error::WorkerFailed(_) => "worker-failed",
             Error::TooManyClients(_) => "too-many-clients",
+            Error::QueueFull(_) => "queue-full",
+            Error::Expired(_) => "expired",
+            Error::Topic(_) => "topic",
+            Error::OptionsDiffer => "options-differ",
         }
     }
 }
@@ -63,6 +75,13 @@ impl fmt::Display for Error {
             Error::OpenFailed(m) => write!(f, "tabmux: the WebSocket could not be created: {m}"),
             Error::WorkerFailed(m) => write!(f, "tabmux: {m}"),
             Error::TooManyClients(n) => write!(f, "tabmux: this worker already serves {n} clients"),
+            Error::QueueFull(why) => write!(f, "tabmux: the send queue is full ({why}); the frame was not sent"),
+            Error::Expired(ms) => write!(f, "tabmux: the frame waited {ms} ms for the socket to open and was not sent"),
+            Error::Topic(m) => write!(f, "tabmux: {m}"),
+            Error::OptionsDiffer => write!(
+                f,
+                "tabmux: another tab opened this URL with other options; the first tab's options apply"
+            ),
         }
     }
 }

@@ -4,6 +4,7 @@ use crate::backoff::{BackoffOptions, Jitter};
 use crate::breaker::BreakerOptions;
 use crate::close_policy::CloseAction;
 use crate::heartbeat::HeartbeatOptions;
+use crate::integrity::{is_pointer, DedupOptions, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 use crate::token::{TokenOptions, MAX_TOKEN_BYTES};
 use crate::error::Error;
 use alloc::collections::BTreeMap;
@@ -60,6 +61,24 @@ pub struct Options {
     /// Where the token comes from and where it goes.
     #[serde(default)]
     pub token: TokenOptions,
+    /// Drop frames whose key was seen recently. Off unless given.
+    #[serde(default)]
+    pub dedup: Option<DedupOptions>,
+    /// Track sequence numbers: drop repeats, report gaps, resume after reconnects. Off unless given.
+    #[serde(default)]
+    pub sequence: Option<SequenceOptions>,
+    /// Route frames by topic to the tabs subscribed to it. Off unless given.
+    #[serde(default)]
+    pub topics: Option<TopicOptions>,
+    /// Sends while the socket is not open wait here.
+    #[serde(default)]
+    pub queue: QueueOptions,
+    /// Recent frames kept for tabs that attach later.
+    #[serde(default)]
+    pub replay: ReplayOptions,
+    /// How long the socket stays open after its last tab leaves. Default 0.
+    #[serde(default)]
+    pub idle_close_ms: u64,
 }
 
 fn default_heartbeat() -> Option<HeartbeatOptions> {
@@ -92,7 +111,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token"];
+        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -106,6 +125,12 @@ impl Options {
             breaker: BreakerOptions::default(),
             heartbeat: default_heartbeat(),
             token: TokenOptions::default(),
+            dedup: None,
+            sequence: None,
+            topics: None,
+            queue: QueueOptions::default(),
+            replay: ReplayOptions::default(),
+            idle_close_ms: 0,
         }
     }
 
@@ -162,6 +187,37 @@ impl Options {
         }
         if t.param.len() > 256 || t.url.as_ref().is_some_and(|u| u.len() > MAX_TOKEN_BYTES) {
             return Err(invalid("token", "param or url is too long"));
+        }
+        if let Some(d) = &self.dedup {
+            let list = d.key.list();
+            if list.is_empty() || !list.iter().all(|p| is_pointer(p)) {
+                return Err(invalid("dedup.key", "must be a JSON pointer like \"/id\" or a non-empty list of them"));
+            }
+            if !(1..=100_000).contains(&d.capacity) {
+                return Err(invalid("dedup.capacity", "must be between 1 and 100000"));
+            }
+        }
+        if let Some(q) = &self.sequence {
+            if !is_pointer(&q.key) {
+                return Err(invalid("sequence.key", "must be a JSON pointer like \"/seq\""));
+            }
+            if q.resume_param.is_empty() {
+                return Err(invalid("sequence.resumeParam", "must not be empty"));
+            }
+        }
+        if let Some(t) = &self.topics {
+            if !is_pointer(&t.key) {
+                return Err(invalid("topics.key", "must be a JSON pointer like \"/topic\""));
+            }
+            if !t.subscribe.contains("{topic}") || !t.unsubscribe.contains("{topic}") {
+                return Err(invalid("topics", "subscribe and unsubscribe must contain {topic}"));
+            }
+        }
+        if self.queue.max_messages > 100_000 || self.queue.max_bytes > 64 << 20 {
+            return Err(invalid("queue", "maxMessages ≤ 100000 and maxBytes ≤ 64 MiB"));
+        }
+        if self.replay.frames > 10_000 || self.replay.bytes > 64 << 20 {
+            return Err(invalid("replay", "frames ≤ 10000 and bytes ≤ 64 MiB"));
         }
         self.close_code_table()?;
         Ok(())

@@ -110,6 +110,18 @@ pub struct Counters {
     pub token_fetches: u64,
     /// Reconnects caused by a changed token.
     pub token_reconnects: u64,
+    /// Frames dropped as repeats (sequence number or dedup key).
+    pub duplicates: u64,
+    /// Gaps in the sequence numbers.
+    pub gaps: u64,
+    /// Frames that had a topic.
+    pub topic_frames: u64,
+    /// Subscribe frames sent (first subscriber, and again after each reconnect).
+    pub subscribes: u64,
+    /// Unsubscribe frames sent (last subscriber gone).
+    pub unsubscribes: u64,
+    /// Sends that waited in the queue.
+    pub queued: u64,
 }
 
 /// Nearest-rank percentiles of a sample window (ms).
@@ -160,6 +172,20 @@ impl Health {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
+    /// Frames waiting in the send queue.
+    pub queue_messages: u32,
+    /// Their bytes.
+    pub queue_bytes: u64,
+    /// Frames kept for replay (all topics).
+    pub replay_frames: u32,
+    /// Their bytes.
+    pub replay_bytes: u64,
+    /// Topics with at least one subscriber.
+    pub topics: u32,
+    /// Dedup keys remembered.
+    pub dedup_keys: u32,
+    /// The last sequence number seen.
+    pub last_seq: Option<u64>,
     /// The status at the time of the request.
     #[serde(flatten)]
     pub status: Status,

@@ -11,7 +11,7 @@ fn hb_opts() -> tabmux_core::Options {
 }
 
 fn frame(h: &mut Harness, s: tabmux_core::SocketId, pong: bool) -> bool {
-    matches!(h.engine.handle_frame(h.now, s, FrameMeta { len: 15, pong }), Delivery::To(_))
+    matches!(h.engine.handle_frame(h.now, s, FrameMeta { len: 15, pong, ..Default::default() }), Delivery::To { .. })
 }
 
 #[test]

@@ -80,17 +80,22 @@ fn events_from_a_replaced_socket_are_ignored() {
 }
 
 #[test]
-fn frames_before_open_are_stale_and_sends_before_open_are_refused_with_the_state() {
+fn frames_before_open_are_stale_and_sends_are_written_once_open() {
     let mut h = Harness::new(1);
     let (c, _) = h.attach("a", opts("ws://h/ws"));
     let s = h.last_socket();
     assert_eq!(h.deliver(s), None);
-    let err = h.engine.handle_send(c, 5).unwrap_err();
-    assert_eq!(err.to_string(), "tabmux: the socket is not open (state connecting); the frame was not sent");
+    // With a queue of 0 frames, a send before open is refused with a clear error.
+    let mut h2 = Harness::new(1);
+    let mut o = opts("ws://h/ws");
+    o.queue.max_messages = 0;
+    let (c2, _) = h2.attach("a", o);
+    let err = h2.engine.handle_send(h2.now, c2, 1, 5).unwrap_err();
+    assert_eq!(err.to_string(), "tabmux: the send queue is full (0 frames waiting, queue.maxMessages is 0); the frame was not sent");
     h.open(s);
-    assert_eq!(h.engine.handle_send(c, 5), Ok(s));
+    assert_eq!(h.engine.handle_send(h.now, c, 2, 5), Ok(tabmux_core::SendOutcome::Write(s)));
     let st = h.engine.stats(c).unwrap();
-    assert_eq!((st.counters.frames_out, st.counters.bytes_out, st.counters.errors), (1, 5, 1));
+    assert_eq!((st.counters.frames_out, st.counters.bytes_out, st.counters.errors), (1, 5, 0));
 }
 
 #[test]
@@ -114,7 +119,7 @@ fn status_is_queued_only_when_it_changes() {
 fn unknown_clients_are_refused_and_detaching_twice_is_harmless() {
     let mut h = Harness::new(1);
     let ghost = ClientId(999);
-    assert_eq!(h.engine.handle_send(ghost, 1).unwrap_err().code(), "not-attached");
+    assert_eq!(h.engine.handle_send(h.now, ghost, 1, 1).unwrap_err().code(), "not-attached");
     assert_eq!(h.engine.stats(ghost).unwrap_err().code(), "not-attached");
     let (c, _) = h.attach("a", opts("ws://h/ws"));
     h.engine.detach(h.now, c);
@@ -144,4 +149,19 @@ fn time_never_goes_back() {
     h.engine.handle_timeout(0);
     assert_eq!(h.drain(), vec![]);
     assert_eq!(h.state(ep), State::Reconnecting);
+}
+
+#[test]
+fn a_second_tab_with_other_options_is_flagged_and_gets_the_first_tabs_rules() {
+    let mut h = Harness::new(1);
+    let mut o = opts("ws://h/ws");
+    assert!(!h.engine.conflicting_options(&o));
+    h.attach("a", o.clone());
+    o.mode = tabmux_core::Mode::Direct;
+    o.worker_url = "/elsewhere.js".into();
+    assert!(!h.engine.conflicting_options(&o), "mode and workerUrl are the tab's own");
+    o.connect_timeout_ms = 1;
+    assert!(h.engine.conflicting_options(&o));
+    o.url = "ws://h/other".into();
+    assert!(!h.engine.conflicting_options(&o));
 }

@@ -81,8 +81,8 @@ impl Harness {
     }
 
     pub fn deliver(&mut self, socket: SocketId) -> Option<Vec<ClientId>> {
-        match self.engine.handle_frame(self.now, socket, FrameMeta { len: 10, pong: false }) {
-            Delivery::To(c) => Some(c.to_vec()),
+        match self.engine.handle_frame(self.now, socket, FrameMeta { len: 10, ..Default::default() }) {
+            Delivery::To { clients, .. } => Some(clients.to_vec()),
             Delivery::Drop => None,
         }
     }
@@ -117,5 +117,26 @@ impl Harness {
 
     pub fn count(&self, pred: impl Fn(&Action) -> bool) -> usize {
         self.actions.iter().filter(|a| pred(a)).count()
+    }
+}
+
+impl Harness {
+    /// Delivers a frame with the given metadata; `None` when dropped, else (clients, topic?, retain).
+    pub fn frame(&mut self, socket: SocketId, meta: FrameMeta<'_>) -> Option<(Vec<ClientId>, bool, Option<u64>)> {
+        match self.engine.handle_frame(self.now, socket, meta) {
+            Delivery::To { clients, topic, retain } => Some((clients.to_vec(), topic, retain)),
+            Delivery::Drop => None,
+        }
+    }
+
+    /// The data of SendText actions so far.
+    pub fn texts(&self) -> Vec<String> {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::SendText { data, .. } => Some(data.clone()),
+                _ => None,
+            })
+            .collect()
     }
 }
