@@ -49,6 +49,9 @@ export interface TokenOptions {
   debounceMs?: number;
 }
 
+/** A JSON pointer (RFC 6901), e.g. "/id" or "/meta/in_reply_to". */
+export type Pointer = string;
+
 export interface ConnectOptions {
   /** The endpoint: an absolute ws:// or wss:// URL. Required. */
   url: string;
@@ -64,6 +67,18 @@ export interface ConnectOptions {
   breaker?: BreakerOptions;
   heartbeat?: HeartbeatOptions | boolean;
   token?: TokenOptions;
+  /** Drop text frames whose key was among the last `capacity` keys (default 200). Off unless given. */
+  dedup?: { key: Pointer | Pointer[]; capacity?: number };
+  /** Drop repeated sequence numbers, emit "gap" on jumps, add resumeParam (default "since") on reconnect. */
+  sequence?: { key: Pointer; resumeParam?: string };
+  /** Route frames by topic; templates contain {topic}, JSON-escaped on substitution. */
+  topics?: { key: Pointer; subscribe: string; unsubscribe: string };
+  /** Sends while not open wait here. Defaults: 1000 frames, 1 MiB, 60000 ms. */
+  queue?: { maxMessages?: number; maxBytes?: number; ttlMs?: number };
+  /** Frames kept per topic for history() (default 0: off) within `bytes` (default 1 MiB). */
+  replay?: { frames?: number; bytes?: number };
+  /** How long the socket stays open after its last tab leaves. Default 0. */
+  idleCloseMs?: number;
 }
 
 export type State = "connecting" | "open" | "reconnecting" | "offline" | "down" | "unauthorized" | "closed";
@@ -124,6 +139,20 @@ export interface Stats extends Status {
   /** Heartbeat round trips (ms) over the last 50 pongs. */
   rtt: Percentiles;
   health: "healthy" | "warning" | "critical";
+  /** Frames dropped as repeats (sequence or dedup key). */
+  duplicates: number;
+  gaps: number;
+  topicFrames: number;
+  subscribes: number;
+  unsubscribes: number;
+  queued: number;
+  queueMessages: number;
+  queueBytes: number;
+  replayFrames: number;
+  replayBytes: number;
+  topics: number;
+  dedupKeys: number;
+  lastSeq: number | null;
   /** Endpoints the engine holds. */
   endpoints: number;
   /** The engine's wasm memory in bytes (the worker's, when shared). */
@@ -146,8 +175,14 @@ export declare class Client {
   on(event: "message", listener: (data: Frame) => void): () => boolean;
   on(event: "status", listener: (status: Status) => void): () => boolean;
   on(event: "error", listener: (error: TabmuxError) => void): () => boolean;
-  /** Sends on the shared socket; a frame that cannot be sent is reported as an "error" event. */
-  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  /** Sequence numbers from..to were skipped (options.sequence). */
+  on(event: "gap", listener: (gap: { from: number; to: number }) => void): () => boolean;
+  /** Resolves once written; queued while not open; rejects with code "queue-full", "expired", … */
+  send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
+  /** Frames of `topic` go to `handler`; returns a function that unsubscribes. */
+  subscribe(topic: string, handler: (data: Frame, topic: string) => void): () => boolean;
+  /** The frames kept for `topic` (or for frames without one), oldest first. */
+  history(topic?: string): Promise<Frame[]>;
   stats(): Promise<Stats>;
   /** Tries now, if the socket is not open or opening (against an open breaker: the probe). */
   reconnect(): void;

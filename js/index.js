@@ -50,8 +50,20 @@ export class Client {
     return () => this.#inner.off(id);
   }
 
+  /** Resolves once written on the socket (queued while it is not open); rejects if never. */
   send(data) {
-    this.#inner.send(data);
+    return this.#inner.send(data);
+  }
+
+  /** Calls handler(data, topic) for each frame of `topic`; returns a function that unsubscribes. */
+  subscribe(topic, handler) {
+    const id = this.#inner.subscribe(topic, handler);
+    return () => this.#inner.unsubscribe(id);
+  }
+
+  /** The frames the worker kept (options.replay) for `topic`, or for frames without one. */
+  history(topic) {
+    return this.#inner.history(topic);
   }
 
   stats() {

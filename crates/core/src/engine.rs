@@ -915,6 +915,11 @@ impl Engine {
             .min()
     }
 
+    /// Whether actions are waiting to be drained.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
     /// The next action for the shell, in the order they arose.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()

@@ -27,6 +27,9 @@ pub enum ClientMsg {
         tab_id: String,
         /// The validated options.
         options: Options,
+        /// A Web Lock the tab holds while it lives: when the worker is granted it, the tab
+        /// is gone (closed or crashed without a goodbye).
+        lock: Option<String>,
     },
     /// `{ t: "stats", id }`: answer with `{ t: "stats", id, stats }`.
     Stats {
@@ -49,4 +52,27 @@ pub enum ClientMsg {
     },
     /// `{ t: "visible" }`: the page became visible.
     Visible,
+    /// `{ t: "send", id, data }`: send `data`; answer `{ t: "sent", id }` once written, or an
+    /// error with this id. (A bare string or buffer is a send without an answer.)
+    Send {
+        /// The tab's request id.
+        id: u32,
+    },
+    /// `{ t: "subscribe", topic }`.
+    Subscribe {
+        /// The topic.
+        topic: String,
+    },
+    /// `{ t: "unsubscribe", topic }`.
+    Unsubscribe {
+        /// The topic.
+        topic: String,
+    },
+    /// `{ t: "history", id, topic? }`: answer `{ t: "history", id, frames }`.
+    History {
+        /// The tab's request id.
+        id: u32,
+        /// The topic, or none for frames without one.
+        topic: Option<String>,
+    },
 }

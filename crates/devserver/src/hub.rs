@@ -140,9 +140,12 @@ impl Hub {
     }
 
     /// Sends `n` frames to every connection of `channel`: `text` as given, or
-    /// `{"seq":k,"channel":…,"pad":"…"}` padded to about `size` bytes.
-    pub fn broadcast(&self, channel: &str, n: u64, size: usize, text: Option<&str>) -> serde_json::Value {
+    /// `{"seq":k,"channel":…,"pad":"…"}` padded to about `size` bytes (with `"topic"` first
+    /// when given). `skip` sequence numbers are skipped first.
+    pub fn broadcast(&self, channel: &str, n: u64, size: usize, text: Option<&str>, topic: Option<&str>, skip: u64) -> serde_json::Value {
         let mut g = self.lock();
+        *g.seq.entry(channel.to_string()).or_insert(0) += skip;
+        let topic_field = topic.map_or_else(String::new, |t| format!("\"topic\":{},", serde_json::json!(t)));
         let conns = g.conns.values().filter(|c| c.channel == channel).count();
         let mut first = None;
         for _ in 0..n {
@@ -153,7 +156,7 @@ impl Hub {
                     *seq += 1;
                     let seq = *seq;
                     first.get_or_insert(seq);
-                    let head = format!("{{\"seq\":{seq},\"channel\":{},\"pad\":\"", serde_json::json!(channel));
+                    let head = format!("{{{topic_field}\"seq\":{seq},\"channel\":{},\"pad\":\"", serde_json::json!(channel));
                     let pad = size.saturating_sub(head.len() + 2);
                     format!("{head}{}\"}}", "x".repeat(pad))
                 }

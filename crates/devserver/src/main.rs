@@ -203,11 +203,14 @@ struct BroadcastQ {
     n: Option<u64>,
     size: Option<usize>,
     text: Option<String>,
+    topic: Option<String>,
+    #[serde(default)]
+    skip: u64,
 }
 
 async fn control_broadcast(State(hub): State<Arc<Hub>>, Query(q): Query<BroadcastQ>) -> impl IntoResponse {
     let n = q.n.unwrap_or(1).min(1_000_000);
-    Json(hub.broadcast(&q.channel, n, q.size.unwrap_or(0).min(16 << 20), q.text.as_deref()))
+    Json(hub.broadcast(&q.channel, n, q.size.unwrap_or(0).min(16 << 20), q.text.as_deref(), q.topic.as_deref(), q.skip))
 }
 
 #[derive(Deserialize)]

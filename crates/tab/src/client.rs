@@ -60,6 +60,11 @@ struct Inner {
     closed: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
     page_listeners: RefCell<Vec<EventListener>>,
+    /// Topic → its handlers in this client (the engine holds one subscription per client).
+    topics: RefCell<BTreeMap<String, Vec<(u32, js_sys::Function)>>>,
+    next_handler: Cell<u32>,
+    /// Resolving this lets go of the Web Lock that tells the worker this tab is alive.
+    lock_release: RefCell<Option<js_sys::Function>>,
 }
 
 /// A page's connection to a shared (or, in direct mode, its own) WebSocket.
@@ -97,13 +102,17 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
         next_request: Cell::new(0),
         closed: Cell::new(false),
         page_listeners: RefCell::new(Vec::new()),
+        topics: RefCell::new(BTreeMap::new()),
+        next_handler: Cell::new(0),
+        lock_release: RefCell::new(None),
     });
     let welcomed = js_sys::Promise::new(&mut |resolve, reject| {
         *inner.connecting.borrow_mut() = Some((resolve, reject));
     });
     let _deadline = if shared {
         let url = opts.worker_url.clone();
-        start_shared(&inner, opts)?;
+        let lock = hold_lock(&inner).await;
+        start_shared(&inner, opts, lock)?;
         let weak = Rc::downgrade(&inner);
         Some(Timeout::new(WELCOME_TIMEOUT_MS, move || {
             if let Some(i) = weak.upgrade() {
@@ -164,7 +173,37 @@ enum Forward {
     Visible,
 }
 
-fn start_shared(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
+thread_local! {
+    static LOCK_COUNTER: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Takes a Web Lock that this client holds until it closes (or the page dies). The worker
+/// waits for the same lock, so it learns of a tab that vanished without a goodbye.
+/// Resolves to the lock's name, or `None` where Web Locks do not exist.
+async fn hold_lock(inner: &Rc<Inner>) -> Option<String> {
+    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+    let request = get(&locks, "request").dyn_into::<js_sys::Function>().ok()?;
+    let n = LOCK_COUNTER.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let name = TAB_ID.with(|t| format!("tabmux:{t}:{n}"));
+    let mut release = None;
+    let held = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
+    let mut granted_resolve = None;
+    let granted = js_sys::Promise::new(&mut |resolve, _| granted_resolve = Some(resolve));
+    let granted_resolve = granted_resolve.expect("the executor ran");
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let _ = granted_resolve.call0(&JsValue::NULL);
+        held.into()
+    });
+    request.call2(&locks, &name.as_str().into(), &callback).ok()?;
+    JsFuture::from(granted).await.ok()?;
+    *inner.lock_release.borrow_mut() = release;
+    Some(name)
+}
+
+fn start_shared(inner: &Rc<Inner>, opts: Options, lock: Option<String>) -> Result<(), JsValue> {
     let wo = WorkerOptions::new();
     wo.set_name(WORKER_NAME);
     let worker = SharedWorker::new_with_worker_options(&opts.worker_url, &wo).map_err(|e| {
@@ -197,6 +236,9 @@ fn start_shared(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
     set("v", &PROTOCOL_VERSION.into())?;
     set("tabId", &TAB_ID.with(|t| JsValue::from_str(t)))?;
     set("options", &to_js(&opts))?;
+    if let Some(l) = lock {
+        set("lock", &l.into())?;
+    }
     port.post_message(&hello)?;
     *inner.transport.borrow_mut() =
         Some(Transport::Shared { port, _worker: worker, _listeners: [on_message, on_error] });
@@ -238,6 +280,37 @@ impl Inner {
         }
     }
 
+    /// A new request id with its promise, settled by the matching reply.
+    fn request(&self) -> (u32, js_sys::Promise) {
+        let id = self.next_request.get().wrapping_add(1);
+        self.next_request.set(id);
+        let p = js_sys::Promise::new(&mut |resolve, reject| {
+            self.pending.borrow_mut().insert(id, (resolve, reject));
+        });
+        (id, p)
+    }
+
+    fn topic_op(&self, op: &str, topic: &str) {
+        let direct = match &*self.transport.borrow() {
+            Some(Transport::Direct { driver, client, .. }) => Some((driver.clone(), *client)),
+            _ => None,
+        };
+        let result = match direct {
+            Some((d, c)) if op == "subscribe" => d.subscribe(c, topic),
+            Some((d, c)) => d.unsubscribe(c, topic),
+            None => {
+                let msg = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&msg, &"t".into(), &op.into());
+                let _ = js_sys::Reflect::set(&msg, &"topic".into(), &topic.into());
+                self.post(&msg);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.on_incoming(&ToTab::error(&e, None));
+        }
+    }
+
     fn post(&self, msg: &JsValue) {
         if let Some(Transport::Shared { port, .. }) = &*self.transport.borrow() {
             let _ = port.post_message(msg);
@@ -269,6 +342,36 @@ impl Inner {
                 *self.status.borrow_mut() = status.clone();
                 let list = self.listeners.borrow_mut().snapshot(Event::Status);
                 emit(&list, &status);
+            }
+            "sent" => {
+                let id = get(data, "id").as_f64().unwrap_or(-1.0) as u32;
+                if let Some((resolve, _)) = self.pending.borrow_mut().remove(&id) {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            }
+            "history" => {
+                let id = get(data, "id").as_f64().unwrap_or(-1.0) as u32;
+                if let Some((resolve, _)) = self.pending.borrow_mut().remove(&id) {
+                    let _ = resolve.call1(&JsValue::NULL, &get(data, "frames"));
+                }
+            }
+            "topic" => {
+                let topic = get(data, "topic").as_string().unwrap_or_default();
+                let handlers: Vec<js_sys::Function> =
+                    self.topics.borrow().get(&topic).map_or_else(Vec::new, |h| h.iter().map(|(_, f)| f.clone()).collect());
+                let frame = get(data, "data");
+                for f in handlers {
+                    if let Err(e) = f.call2(&JsValue::NULL, &frame, &topic.as_str().into()) {
+                        web_sys::console::error_2(&"tabmux: a topic handler threw:".into(), &e);
+                    }
+                }
+            }
+            "gap" => {
+                let gap = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&gap, &"from".into(), &get(data, "from"));
+                let _ = js_sys::Reflect::set(&gap, &"to".into(), &get(data, "to"));
+                let list = self.listeners.borrow_mut().snapshot(Event::Gap);
+                emit(&list, &gap);
             }
             "stats" => {
                 let id = get(data, "id").as_f64().unwrap_or(-1.0) as u32;
@@ -343,6 +446,11 @@ impl Inner {
         }
         self.listeners.borrow_mut().clear();
         self.page_listeners.borrow_mut().clear();
+        self.topics.borrow_mut().clear();
+        // Let go of the liveness lock last: the worker may act on it at once.
+        if let Some(release) = self.lock_release.borrow_mut().take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
     }
 }
 
@@ -394,30 +502,113 @@ impl TabClient {
         self.inner.listeners.borrow_mut().remove(id)
     }
 
-    /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. A frame
-    /// that cannot be sent (socket not open) is reported as an `error` event.
-    pub fn send(&self, data: JsValue) -> Result<(), JsValue> {
+    /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
+    /// once it is written; while the socket is not open it waits in the engine's queue.
+    /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
+    pub fn send(&self, data: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
-            return Err(closed_error());
+            return js_sys::Promise::reject(&closed_error());
         }
         if !is_frame(&data) {
-            return Err(js_error(&Error::BadMessage(
+            return js_sys::Promise::reject(&js_error(&Error::BadMessage(
                 "send takes a string, an ArrayBuffer or a typed array".into(),
             )));
         }
-        let transport = self.inner.transport.borrow();
-        match &*transport {
-            Some(Transport::Shared { port, .. }) => port.post_message(&data),
-            Some(Transport::Direct { driver, client, .. }) => {
-                let r = driver.send(*client, &data);
-                drop(transport);
-                if let Err(e) = r {
-                    self.inner.on_incoming(&ToTab::error(&e, None));
+        let (id, p) = self.inner.request();
+        let direct = match &*self.inner.transport.borrow() {
+            Some(Transport::Direct { driver, client, .. }) => Some((driver.clone(), *client)),
+            _ => None,
+        };
+        match direct {
+            Some((driver, client)) => {
+                if let Err(e) = driver.send(client, &data, Some(id)) {
+                    self.inner.on_incoming(&ToTab::error(&e, Some(id)));
                 }
-                Ok(())
             }
-            None => Err(closed_error()),
+            None => {
+                let msg = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"send".into());
+                let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
+                let _ = js_sys::Reflect::set(&msg, &"data".into(), &data);
+                self.inner.post(&msg);
+            }
         }
+        p
+    }
+
+    /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
+    /// id for `unsubscribe`. The first subscriber in the browser makes the worker send the
+    /// subscribe frame; the last one leaving sends the unsubscribe frame.
+    pub fn subscribe(&self, topic: String, handler: js_sys::Function) -> Result<u32, JsValue> {
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        if topic.is_empty() || topic.len() > 256 {
+            return Err(js_error(&Error::Topic("a topic must be 1 to 256 bytes".into())));
+        }
+        let id = self.inner.next_handler.get() + 1;
+        self.inner.next_handler.set(id);
+        let first = {
+            let mut topics = self.inner.topics.borrow_mut();
+            let handlers = topics.entry(topic.clone()).or_default();
+            handlers.push((id, handler));
+            handlers.len() == 1
+        };
+        if first {
+            self.inner.topic_op("subscribe", &topic);
+        }
+        Ok(id)
+    }
+
+    /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
+    /// Returns whether the handler was there.
+    pub fn unsubscribe(&self, id: u32) -> bool {
+        let emptied = {
+            let mut topics = self.inner.topics.borrow_mut();
+            let Some((topic, handlers)) = topics.iter_mut().find(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
+                return false;
+            };
+            handlers.retain(|(i, _)| *i != id);
+            let topic = topic.clone();
+            if handlers.is_empty() {
+                topics.remove(&topic);
+                Some(topic)
+            } else {
+                None
+            }
+        };
+        if let Some(topic) = emptied {
+            if !self.inner.closed.get() {
+                self.inner.topic_op("unsubscribe", &topic);
+            }
+        }
+        true
+    }
+
+    /// Resolves to the frames the worker kept for `topic` (or for frames without a topic),
+    /// oldest first. Needs `replay.frames` > 0.
+    pub fn history(&self, topic: Option<String>) -> js_sys::Promise {
+        if self.inner.closed.get() {
+            return js_sys::Promise::reject(&closed_error());
+        }
+        let (id, p) = self.inner.request();
+        let direct = match &*self.inner.transport.borrow() {
+            Some(Transport::Direct { driver, client, .. }) => Some(driver.history_message(*client, id, topic.as_deref())),
+            _ => None,
+        };
+        match direct {
+            Some(msg) => self.inner.on_incoming(&msg),
+            None => {
+                let msg = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"history".into());
+                let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
+                if let Some(t) = &topic {
+                    let _ = js_sys::Reflect::set(&msg, &"topic".into(), &t.as_str().into());
+                }
+                self.inner.post(&msg);
+            }
+        }
+        p
     }
 
     /// Resolves to the endpoint's stats (a plain object).
@@ -425,12 +616,7 @@ impl TabClient {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
-        let id = self.inner.next_request.get().wrapping_add(1);
-        self.inner.next_request.set(id);
-        let inner = self.inner.clone();
-        let p = js_sys::Promise::new(&mut |resolve, reject| {
-            inner.pending.borrow_mut().insert(id, (resolve, reject));
-        });
+        let (id, p) = self.inner.request();
         let direct = match &*self.inner.transport.borrow() {
             Some(Transport::Direct { driver, client, .. }) => Some(driver.stats_message(*client, id)),
             _ => None,

@@ -10,6 +10,7 @@ pub enum Event {
     Message,
     Status,
     Error,
+    Gap,
 }
 
 impl Event {
@@ -18,6 +19,7 @@ impl Event {
             "message" => Some(Event::Message),
             "status" => Some(Event::Status),
             "error" => Some(Event::Error),
+            "gap" => Some(Event::Gap),
             _ => None,
         }
     }
@@ -31,6 +33,7 @@ pub struct Listeners {
     message: List,
     status: List,
     error: List,
+    gap: List,
 }
 
 impl Listeners {
@@ -39,6 +42,7 @@ impl Listeners {
             Event::Message => &mut self.message,
             Event::Status => &mut self.status,
             Event::Error => &mut self.error,
+            Event::Gap => &mut self.gap,
         }
     }
 
@@ -54,7 +58,7 @@ impl Listeners {
 
     pub fn remove(&mut self, id: u32) -> bool {
         let mut found = false;
-        for ev in [Event::Message, Event::Status, Event::Error] {
+        for ev in [Event::Message, Event::Status, Event::Error, Event::Gap] {
             let list = self.list(ev);
             if list.iter().any(|(i, _)| *i == id) {
                 *list = Rc::new(list.iter().filter(|(i, _)| *i != id).cloned().collect());

@@ -75,8 +75,8 @@ async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
     let want: Vec<String> = (first..first + 4).map(|s| format!("{{\"seq\":{s},\"channel\":\"wasm-direct\",\"pad\":\"\"}}")).collect();
     assert_eq!(got, want);
 
-    client.send(JsValue::from_str("direct from wasm")).unwrap();
-    let err = client.send(JsValue::from(5)).unwrap_err();
+    JsFuture::from(client.send(JsValue::from_str("direct from wasm"))).await.unwrap();
+    let err = JsFuture::from(client.send(JsValue::from(5))).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad-message"));
 
     let stats = JsFuture::from(client.stats()).await.unwrap();
@@ -93,7 +93,8 @@ async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
 
     client.close();
     client.close(); // idempotent
-    assert_eq!(get(&client.send(JsValue::from_str("x")).unwrap_err(), "message").as_string().as_deref(), Some("tabmux: bad message to the worker: this client is closed"));
+    let err = JsFuture::from(client.send(JsValue::from_str("x"))).await.unwrap_err();
+    assert_eq!(get(&err, "message").as_string().as_deref(), Some("tabmux: bad message to the worker: this client is closed"));
     for _ in 0..200 {
         if get(&get(&ctl("/control/stats").await, "byChannel"), "wasm-direct").is_undefined() {
             return;

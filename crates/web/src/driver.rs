@@ -6,7 +6,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
-use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SocketId};
+use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SendOutcome, SocketId};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
 
@@ -86,11 +86,77 @@ impl Sink {
     }
 }
 
+/// A JSON pointer as the property names to walk.
+type Path = Vec<JsValue>;
+
+fn path(pointer: &str) -> Path {
+    pointer.split('/').skip(1).map(|seg| JsValue::from_str(&seg.replace("~1", "/").replace("~0", "~"))).collect()
+}
+
+fn walk(root: &JsValue, path: &Path) -> Option<JsValue> {
+    let mut cur = root.clone();
+    for seg in path {
+        if !cur.is_object() {
+            return None;
+        }
+        cur = js_sys::Reflect::get(&cur, seg).ok()?;
+    }
+    (!cur.is_undefined() && !cur.is_null()).then_some(cur)
+}
+
+/// Pulls the dedup key, sequence number and topic out of a text frame with one
+/// `JSON.parse`, only for endpoints that use them. The frame text itself stays in JS.
+struct Extractor {
+    keys: Vec<Path>,
+    seq: Option<Path>,
+    topic: Option<Path>,
+}
+
+#[derive(Default)]
+struct Extracted {
+    key: Option<String>,
+    seq: Option<u64>,
+    topic: Option<String>,
+}
+
+impl Extractor {
+    fn new(o: &Options) -> Option<Extractor> {
+        let keys: Vec<Path> = o.dedup.as_ref().map_or_else(Vec::new, |d| d.key.list().into_iter().map(path).collect());
+        let seq = o.sequence.as_ref().map(|q| path(&q.key));
+        let topic = o.topics.as_ref().map(|t| path(&t.key));
+        (!keys.is_empty() || seq.is_some() || topic.is_some()).then_some(Extractor { keys, seq, topic })
+    }
+
+    fn extract(&self, data: &JsValue) -> Extracted {
+        if !data.is_string() {
+            return Extracted::default();
+        }
+        let Ok(doc) = json_parse(data) else { return Extracted::default() };
+        let key = self.keys.iter().find_map(|p| walk(&doc, p)).and_then(|v| {
+            v.as_string().or_else(|| {
+                v.as_f64().map(|_| String::from(js_sys::Number::unchecked_from_js(v).to_string_with_radix(10).unwrap_or_default()))
+            })
+        });
+        let seq = self.seq.as_ref().and_then(|p| walk(&doc, p)).and_then(|v| v.as_f64()).and_then(|n| {
+            (n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n)).then_some(n as u64)
+        });
+        let topic = self.topic.as_ref().and_then(|p| walk(&doc, p)).and_then(|v| v.as_string());
+        Extracted { key, seq, topic }
+    }
+}
+
 struct Socket {
     ws: WebSocket,
     endpoint: EndpointId,
     pong: Option<PongMatcher>,
+    extract: Option<Extractor>,
     _listeners: [EventListener; 3],
+}
+
+/// A send waiting in the engine's queue: its data, and whom to answer.
+struct PendingSend {
+    request: Option<u32>,
+    data: JsValue,
 }
 
 struct Inner {
@@ -101,6 +167,10 @@ struct Inner {
     /// so a frame costs one `Rc` clone, not a lookup per client.
     fanout: BTreeMap<EndpointId, Rc<[Sink]>>,
     timer: Option<(u64, Timeout)>,
+    next_send: u64,
+    pending_sends: BTreeMap<u64, PendingSend>,
+    /// Frames kept for replay, by the engine's id (it says when to forget them).
+    replay: BTreeMap<u64, JsValue>,
 }
 
 /// One engine with its sockets, timers and client sinks. Cheap to clone (shared).
@@ -121,20 +191,27 @@ impl Driver {
                 sinks: BTreeMap::new(),
                 fanout: BTreeMap::new(),
                 timer: None,
+                next_send: 1,
+                pending_sends: BTreeMap::new(),
+                replay: BTreeMap::new(),
             })),
         }
     }
 
     /// Attaches a client; it is sent a welcome and the current status at once.
     pub fn attach(&self, sink: Sink, tab_id: &str, options: Options) -> Result<ClientId, Error> {
-        let (client, endpoint) = {
+        let (client, endpoint, differs) = {
             let mut inner = self.inner.borrow_mut();
+            let differs = inner.engine.conflicting_options(&options);
             let (client, endpoint) = inner.engine.attach(now_ms(), tab_id, options)?;
             inner.sinks.insert(client, sink.clone());
             inner.rebuild_fanout(endpoint);
-            (client, endpoint)
+            (client, endpoint, differs)
         };
         sink.post(&to_js(&ToTab::Welcome { v: tabmux_core::PROTOCOL_VERSION, client_id: client.0 }));
+        if differs {
+            sink.post(&ToTab::error(&Error::OptionsDiffer, None));
+        }
         // The endpoint may already be open: the new client must hear its status now, even if
         // the engine has nothing new to tell the others.
         let status = self.inner.borrow().engine.status(endpoint);
@@ -159,20 +236,68 @@ impl Driver {
         self.pump();
     }
 
-    /// Sends a frame (string, `ArrayBuffer` or typed array) on the client's socket.
-    pub fn send(&self, client: ClientId, data: &JsValue) -> Result<(), Error> {
-        let mut inner = self.inner.borrow_mut();
-        let Some(len) = frame_len(data) else {
-            inner.engine.note_send_error(client);
-            return Err(Error::BadMessage("send takes a string, an ArrayBuffer or a typed array".into()));
+    /// Sends a frame (string, `ArrayBuffer` or typed array) on the client's socket, or
+    /// queues it until the socket opens. With a `request` id the client is answered
+    /// `{ t: "sent", id }` once the frame is written (errors carry the id too).
+    pub fn send(&self, client: ClientId, data: &JsValue, request: Option<u32>) -> Result<(), Error> {
+        let ack = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(len) = frame_len(data) else {
+                inner.engine.note_send_error(client);
+                return Err(Error::BadMessage("send takes a string, an ArrayBuffer or a typed array".into()));
+            };
+            let send = inner.next_send;
+            inner.next_send += 1;
+            match inner.engine.handle_send(now_ms(), client, send, len)? {
+                SendOutcome::Write(socket) => {
+                    let ws = &inner.sockets.get(&socket).expect("the engine's open socket is held").ws;
+                    if let Err(e) = ws.unchecked_ref::<AnySend>().send(data) {
+                        inner.engine.note_send_error(client);
+                        return Err(Error::NotOpen(js_message(&e)));
+                    }
+                    request.and_then(|id| inner.sinks.get(&client).map(|s| (s.clone(), id)))
+                }
+                SendOutcome::Queued => {
+                    inner.pending_sends.insert(send, PendingSend { request, data: data.clone() });
+                    None
+                }
+            }
         };
-        let socket = inner.engine.handle_send(client, len)?;
-        let ws = &inner.sockets.get(&socket).expect("the engine's open socket is held").ws;
-        ws.unchecked_ref::<AnySend>().send(data).map_err(|e| {
-            let msg = js_message(&e);
-            inner.engine.note_send_error(client);
-            Error::NotOpen(msg)
-        })
+        if let Some((sink, id)) = ack {
+            sink.post(&to_js(&ToTab::Sent { id }));
+        }
+        self.pump();
+        Ok(())
+    }
+
+    /// Subscribes a client to a topic (the engine sends the subscribe frame for the first).
+    pub fn subscribe(&self, client: ClientId, topic: &str) -> Result<(), Error> {
+        let r = self.inner.borrow_mut().engine.handle_subscribe(now_ms(), client, topic);
+        self.pump();
+        r
+    }
+
+    /// Unsubscribes a client from a topic.
+    pub fn unsubscribe(&self, client: ClientId, topic: &str) -> Result<(), Error> {
+        let r = self.inner.borrow_mut().engine.handle_unsubscribe(now_ms(), client, topic);
+        self.pump();
+        r
+    }
+
+    /// The answer to a history request: `{ t: "history", id, frames }`.
+    pub fn history_message(&self, client: ClientId, id: u32, topic: Option<&str>) -> JsValue {
+        let inner = self.inner.borrow();
+        match inner.engine.history(client, topic) {
+            Ok(ids) => {
+                let frames: js_sys::Array = ids.iter().filter_map(|i| inner.replay.get(i)).collect();
+                let msg = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"history".into());
+                let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
+                let _ = js_sys::Reflect::set(&msg, &"frames".into(), &frames);
+                msg.into()
+            }
+            Err(e) => ToTab::error(&e, Some(id)),
+        }
     }
 
     /// A tab asked to reconnect now.
@@ -254,28 +379,53 @@ impl Driver {
     }
 
     fn on_message(&self, socket: SocketId, data: &JsValue) {
-        let sinks = {
-            let mut inner = self.inner.borrow_mut();
+        // Decide under the borrow; post after releasing it (a listener may call back in).
+        enum Then {
+            All(Rc<[Sink]>),
+            Topic(Vec<Sink>, js_sys::Object),
+            Nothing,
+        }
+        let then = {
+            let mut guard = self.inner.borrow_mut();
+            let inner = &mut *guard;
             let Some(s) = inner.sockets.get(&socket) else { return };
             let endpoint = s.endpoint;
             let len = frame_len(data).unwrap_or(0);
             let pong = s.pong.as_ref().is_some_and(|m| m.matches(data, len));
-            match inner.engine.handle_frame(now_ms(), socket, FrameMeta { len, pong }) {
-                Delivery::To(_) => inner.fanout.get(&endpoint).cloned(),
-                _ => {
-                    drop(inner);
-                    // A pong changes the round trip in the status.
-                    if pong {
-                        self.pump();
+            let x = match (&s.extract, pong) {
+                (Some(e), false) => e.extract(data),
+                _ => Extracted::default(),
+            };
+            let meta = FrameMeta { len, pong, key: x.key.as_deref(), seq: x.seq, topic: x.topic.as_deref() };
+            match inner.engine.handle_frame(now_ms(), socket, meta) {
+                Delivery::To { clients, topic, retain } => {
+                    let then = if topic {
+                        // Only the subscribers, each told the topic so the tab can route it.
+                        let sinks = clients.iter().filter_map(|c| inner.sinks.get(c).cloned()).collect();
+                        let msg = js_sys::Object::new();
+                        let _ = js_sys::Reflect::set(&msg, &"t".into(), &"topic".into());
+                        let _ = js_sys::Reflect::set(&msg, &"topic".into(), &x.topic.as_deref().unwrap_or_default().into());
+                        let _ = js_sys::Reflect::set(&msg, &"data".into(), data);
+                        Then::Topic(sinks, msg)
+                    } else {
+                        inner.fanout.get(&endpoint).cloned().map_or(Then::Nothing, Then::All)
+                    };
+                    if let Some(id) = retain {
+                        inner.replay.insert(id, data.clone());
                     }
-                    return;
+                    then
                 }
+                _ => Then::Nothing,
             }
         };
-        if let Some(sinks) = sinks {
-            for s in sinks.iter() {
-                s.post(data);
-            }
+        match then {
+            Then::All(sinks) => sinks.iter().for_each(|s| s.post(data)),
+            Then::Topic(sinks, msg) => sinks.iter().for_each(|s| s.post(&msg)),
+            Then::Nothing => {}
+        }
+        // A pong changes the status; a gap or an eviction is an action.
+        if self.inner.borrow().engine.has_actions() {
+            self.pump();
         }
     }
 
@@ -317,7 +467,8 @@ impl Inner {
                                 .options_of(endpoint)
                                 .and_then(|o| o.heartbeat.as_ref())
                                 .map(|h| PongMatcher::new(&h.pong));
-                            self.sockets.insert(socket, Socket { ws, endpoint, pong, _listeners: listeners });
+                            let extract = self.engine.options_of(endpoint).and_then(Extractor::new);
+                            self.sockets.insert(socket, Socket { ws, endpoint, pong, extract, _listeners: listeners });
                         }
                         Err(msg) => {
                             // The engine redacts the token from the message.
@@ -334,6 +485,30 @@ impl Inner {
                     }
                 }
                 Action::FetchToken { endpoint, url } => fetch_token(Rc::downgrade(me), endpoint, url),
+                Action::WriteQueued { socket, client, send } => {
+                    let Some(p) = self.pending_sends.remove(&send) else { continue };
+                    let written = self.sockets.get(&socket).map(|s| s.ws.unchecked_ref::<AnySend>().send(&p.data));
+                    let reply = match written {
+                        Some(Ok(())) => p.request.map(|id| to_js(&ToTab::Sent { id })),
+                        Some(Err(e)) => Some(ToTab::error(&Error::NotOpen(js_message(&e)), p.request)),
+                        None => Some(ToTab::error(&Error::NotOpen("closed".into()), p.request)),
+                    };
+                    if let (Some(msg), Some(sink)) = (reply, self.sinks.get(&client)) {
+                        posts.push((Rc::from(vec![sink.clone()]), msg));
+                    }
+                }
+                Action::SendFailed { client, send, error } => {
+                    let request = self.pending_sends.remove(&send).and_then(|p| p.request);
+                    if let Some(sink) = self.sinks.get(&client) {
+                        posts.push((Rc::from(vec![sink.clone()]), ToTab::error(&error, request)));
+                    }
+                }
+                Action::Gap { endpoint, from, to } => {
+                    posts.push((self.sinks_of(endpoint), to_js(&ToTab::Gap { from, to })));
+                }
+                Action::Forget { replay } => {
+                    self.replay.remove(&replay);
+                }
                 Action::CloseSocket { socket, code, reason } => {
                     if let Some(s) = self.sockets.remove(&socket) {
                         // Dropping `s` removes its listeners: no event of it reaches the engine.

@@ -65,6 +65,18 @@ pub enum ToTab<'a> {
         #[serde(rename = "memoryBytes")]
         memory_bytes: u32,
     },
+    /// A send with this id was written on the socket.
+    Sent {
+        /// The tab's request id.
+        id: u32,
+    },
+    /// Sequence numbers were skipped.
+    Gap {
+        /// The first missing number.
+        from: u64,
+        /// The last missing number.
+        to: u64,
+    },
     /// Something this client asked for went wrong.
     Error {
         /// The stable code and the message.
@@ -112,11 +124,28 @@ pub fn parse_control(v: &JsValue) -> Result<ClientMsg, Error> {
                 return Err(bad("hello's tabId must be 1 to 64 characters"));
             }
             let options = parse_options(&get(v, "options"))?;
-            Ok(ClientMsg::Hello { tab_id, options })
+            let lock = get(v, "lock");
+            let lock = match lock.as_string() {
+                Some(l) if !l.is_empty() && l.len() <= 128 => Some(l),
+                None if lock.is_undefined() || lock.is_null() => None,
+                _ => return Err(bad("hello's lock must be a string of 1 to 128 characters")),
+            };
+            Ok(ClientMsg::Hello { tab_id, options, lock })
         }
-        "stats" => {
-            let id = get(v, "id").as_f64().filter(|n| n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n));
-            Ok(ClientMsg::Stats { id: id.ok_or_else(|| bad("stats needs an integer \"id\""))? as u32 })
+        "stats" => Ok(ClientMsg::Stats { id: request_id(v, "stats")? }),
+        "send" => Ok(ClientMsg::Send { id: request_id(v, "send")? }),
+        "history" => {
+            let topic = get(v, "topic");
+            let topic = match topic.as_string() {
+                Some(t) => Some(t),
+                None if topic.is_undefined() || topic.is_null() => None,
+                _ => return Err(bad("history's topic must be a string")),
+            };
+            Ok(ClientMsg::History { id: request_id(v, "history")?, topic })
+        }
+        "subscribe" | "unsubscribe" => {
+            let topic = get(v, "topic").as_string().ok_or_else(|| bad(&format!("{t} needs a string \"topic\"")))?;
+            Ok(if t == "subscribe" { ClientMsg::Subscribe { topic } } else { ClientMsg::Unsubscribe { topic } })
         }
         "reconnect" => Ok(ClientMsg::Reconnect),
         "bye" => Ok(ClientMsg::Bye),
@@ -134,6 +163,14 @@ pub fn parse_control(v: &JsValue) -> Result<ClientMsg, Error> {
     }
 }
 
+fn request_id(v: &JsValue, what: &str) -> Result<u32, Error> {
+    get(v, "id")
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| bad(&format!("{what} needs an integer \"id\"")))
+}
+
 /// Reads and validates `connect()` options from a JS object.
 pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
     if !v.is_object() {
@@ -146,6 +183,11 @@ pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
         ("breaker", tabmux_core::BreakerOptions::KEYS),
         ("heartbeat", tabmux_core::HeartbeatOptions::KEYS),
         ("token", tabmux_core::TokenOptions::KEYS),
+        ("dedup", tabmux_core::DedupOptions::KEYS),
+        ("sequence", tabmux_core::SequenceOptions::KEYS),
+        ("topics", tabmux_core::TopicOptions::KEYS),
+        ("queue", tabmux_core::QueueOptions::KEYS),
+        ("replay", tabmux_core::ReplayOptions::KEYS),
     ] {
         let nested = get(v, key);
         if nested.is_object() {

@@ -96,6 +96,29 @@ impl WorkerRuntime {
     }
 }
 
+/// Waits for the tab's Web Lock: the worker is granted it only once the tab has let it go
+/// (closed, crashed or killed, with or without a goodbye), and then drops the client.
+fn watch_lock(state: &Rc<State>, key: u32, client: ClientId, name: &str) {
+    let locks = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|n| js_sys::Reflect::get(&n, &"locks".into()))
+        .unwrap_or(JsValue::UNDEFINED);
+    let Ok(request) = js_sys::Reflect::get(&locks, &"request".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
+    else {
+        return; // No Web Locks here: the tab's pagehide goodbye is what remains.
+    };
+    let weak = Rc::downgrade(state);
+    let granted = Closure::once_into_js(move |_lock: JsValue| {
+        if let Some(state) = weak.upgrade() {
+            let still_here = state.ports.borrow().get(&key).is_some_and(|e| e.client == Some(client));
+            if still_here {
+                state.ports.borrow_mut().remove(&key);
+                state.driver.detach(client);
+            }
+        }
+    });
+    let _ = request.call2(&locks, &name.into(), &granted);
+}
+
 fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
     let (port, client) = match state.ports.borrow().get(&key) {
         Some(e) => (e.port.clone(), e.client),
@@ -105,7 +128,7 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
     if is_frame(data) {
         match client {
             Some(c) => {
-                if let Err(e) = state.driver.send(c, data) {
+                if let Err(e) = state.driver.send(c, data, None) {
                     reply_err(&e, None);
                 }
             }
@@ -118,11 +141,14 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         Err(e) => return reply_err(&e, None),
     };
     match (msg, client) {
-        (ClientMsg::Hello { tab_id, options }, None) => {
+        (ClientMsg::Hello { tab_id, options, lock }, None) => {
             match state.driver.attach(Sink::Port(port.clone()), &tab_id, options) {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
                         e.client = Some(c);
+                    }
+                    if let Some(name) = lock {
+                        watch_lock(state, key, c, &name);
                     }
                 }
                 Err(e) => reply_err(&e, None),
@@ -144,6 +170,25 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         (ClientMsg::Online { online }, _) => state.driver.online(online),
         (ClientMsg::Visible, _) => state.driver.visible(),
         (_, None) => reply_err(&Error::NotAttached, None),
+        (ClientMsg::Send { id }, Some(c)) => {
+            let payload = js_sys::Reflect::get(data, &"data".into()).unwrap_or(JsValue::UNDEFINED);
+            if let Err(e) = state.driver.send(c, &payload, Some(id)) {
+                reply_err(&e, Some(id));
+            }
+        }
+        (ClientMsg::Subscribe { topic }, Some(c)) => {
+            if let Err(e) = state.driver.subscribe(c, &topic) {
+                reply_err(&e, None);
+            }
+        }
+        (ClientMsg::Unsubscribe { topic }, Some(c)) => {
+            if let Err(e) = state.driver.unsubscribe(c, &topic) {
+                reply_err(&e, None);
+            }
+        }
+        (ClientMsg::History { id, topic }, Some(c)) => {
+            drop(port.post_message(&state.driver.history_message(c, id, topic.as_deref())));
+        }
         (ClientMsg::Token { token }, Some(c)) => {
             if let Err(e) = state.driver.set_token(c, &token) {
                 reply_err(&e, None);
