@@ -1,6 +1,6 @@
 // Builds the wasm packages as wasm-pack.toml says, then copies the worker script beside
 // the worker's glue. Prints each file's size, raw and gzip.
-import { copyFileSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,8 @@ export async function build() {
   for (const c of cfg.crate) {
     const outDir = join(root, c.out_dir);
     run("wasm-pack", ["build", c.path, "--target", c.target, "--out-dir", outDir, "--out-name", c.out_name, profile, "--no-opt", "--no-pack"]);
+    // wasm-pack leaves a `*` .gitignore in its output, which would keep the files out of `npm pack`.
+    rmSync(join(outDir, ".gitignore"), { force: true });
     const wasm = join(outDir, `${c.out_name}_bg.wasm`);
     if (cfg.wasm_opt?.enabled) run("wasm-opt", [...cfg.wasm_opt.flags, wasm, "-o", wasm]);
     outputs.push(wasm, join(outDir, `${c.out_name}.js`));

@@ -3,15 +3,15 @@
 // 0 for any free one).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { build } from "./build.mjs";
+import { buildDemo } from "./demo-build.mjs";
 import { root, run } from "./bootstrap.mjs";
 
-await build();
+await buildDemo();
 run("cargo", ["build", "-p", "tabmux-devserver"]);
 const port = process.env.PORT ?? "8080";
 const server = spawn(
   join(root, "target", "debug", "tabmux-devserver"),
-  ["--port", port, "--static", join(root, "www"), "--static", join(root, "dist", "worker"), "--static", root, "--tick-ms", "1000", "--relay"],
+  ["--port", port, "--static", join(root, "www", "dist"), "--tick-ms", "1000", "--relay"],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 server.stdout.setEncoding("utf8");

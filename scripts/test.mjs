@@ -1,8 +1,10 @@
 // `npm test`: everything, from a fresh machine. In order: native tests (cargo test), the
-// wasm build, the wasm crates' tests in headless Chromium (one of them inside a real
-// SharedWorker, talking to the dev server), and the end-to-end tests (node --test).
+// wasm build and the demo app, tsc on the published types, the wasm crates' tests in
+// headless Chromium (one of them inside a real SharedWorker, talking to the dev server), and
+// the end-to-end tests (node --test).
 import { join } from "node:path";
-import { build, readConfig } from "./build.mjs";
+import { readConfig } from "./build.mjs";
+import { buildDemo } from "./demo-build.mjs";
 import { execFileSync } from "node:child_process";
 import { chromiumPath, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
@@ -10,8 +12,11 @@ ensureToolchain({ browser: true });
 // After the toolchain step: the helpers import playwright-core, which it installs.
 const { startServer } = await import("../tests/e2e/helpers.mjs");
 run("cargo", ["test"]);
-await build();
+// The wasm build, then the demo app built from the packed package as a user's app is.
+await buildDemo();
 run("cargo", ["build", "-p", "tabmux-devserver"]);
+// The published type declarations, checked against a consumer that uses every export.
+run("npx", ["--no-install", "tsc", "-p", join(root, "www", "types-check")]);
 
 const cfg = await readConfig();
 const server = await startServer();

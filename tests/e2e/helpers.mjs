@@ -8,10 +8,12 @@ import { chromium } from "playwright-core";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Starts tabmux-devserver (built by scripts/test.mjs) and resolves once it listens. */
-export async function startServer(extra = []) {
+/** Starts tabmux-devserver (built by scripts/test.mjs) and resolves once it listens.
+ * By default it serves the harness page, the worker and the package; `statics` replaces that. */
+export async function startServer({ statics, extra = [] } = {}) {
   const bin = join(root, "target", "debug", "tabmux-devserver");
-  const args = ["--port", "0", "--static", join(root, "tests/e2e/pages"), "--static", join(root, "dist/worker"), "--static", root, ...extra];
+  statics ??= [join(root, "tests/e2e/pages"), join(root, "dist/worker"), root];
+  const args = ["--port", "0", ...statics.flatMap((d) => ["--static", d]), ...extra];
   const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout });

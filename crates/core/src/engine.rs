@@ -208,6 +208,7 @@ struct Endpoint {
     next_poll: Option<Ms>,
     auth_retry_used: bool,
     rtt: Option<Ms>,
+    last_pong_at: Option<Ms>,
     last_seq: Option<u64>,
     dedup: VecDeque<String>,
     dedup_set: BTreeSet<String>,
@@ -362,6 +363,7 @@ impl Engine {
                     next_poll,
                     auth_retry_used: false,
                     rtt: None,
+                    last_pong_at: None,
                     last_seq: None,
                     dedup: VecDeque::new(),
                     dedup_set: BTreeSet::new(),
@@ -945,6 +947,7 @@ impl Engine {
                     let rtt = now.saturating_sub(sent);
                     ep.rtt = Some(rtt);
                     ep.rtts.push(rtt);
+                    ep.last_pong_at = Some(now);
                 }
             }
         }
@@ -1111,7 +1114,6 @@ impl Engine {
         for c in ep.closes.iter() {
             *close_codes.entry(format!("{c}")).or_insert(0u32) += 1;
         }
-        let health = Health::judge(&status);
         Ok(Stats {
             queue_messages: ep.queue.len() as u32,
             queue_bytes: ep.queue_bytes as u64,
@@ -1127,7 +1129,6 @@ impl Engine {
             close_codes,
             durations_ms: Percentiles::of(&ep.durations),
             rtt_ms_p: Percentiles::of(&ep.rtts),
-            health,
         })
     }
 
@@ -1147,7 +1148,7 @@ impl Engine {
             ep.clients.iter().filter_map(|c| self.clients.get(c)).map(|c| c.tab_id.as_str()).collect();
         tabs.sort_unstable();
         tabs.dedup();
-        Status {
+        let mut status = Status {
             state: ep.state(),
             attempt: ep.attempt,
             next_retry_at: match ep.conn {
@@ -1160,10 +1161,14 @@ impl Engine {
             breaker_retry_at: ep.breaker.retry_at(),
             rtt_ms: ep.rtt,
             quality: if matches!(ep.conn, Conn::Open { .. }) { Quality::from_rtt(ep.rtt) } else { Quality::Unknown },
+            last_heartbeat_at: ep.last_pong_at,
+            health: Health::Healthy,
             online: self.online,
             tabs: tabs.len() as u32,
             clients: ep.clients.len() as u32,
-        }
+        };
+        status.health = Health::judge(&status);
+        status
     }
 
     /// Queues a status action when the endpoint's status differs from the last one sent.

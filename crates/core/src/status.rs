@@ -74,6 +74,10 @@ pub struct Status {
     pub rtt_ms: Option<u64>,
     /// A grade from `rtt_ms` (`unknown` while not open or not measured yet).
     pub quality: Quality,
+    /// When the last pong arrived (ms since the epoch), on this connection or an earlier one.
+    pub last_heartbeat_at: Option<u64>,
+    /// The one-word verdict ([`Health::judge`]).
+    pub health: Health,
     /// Whether the browser reports itself online.
     pub online: bool,
     /// Distinct pages (tabs) sharing this socket.
@@ -204,6 +208,4 @@ pub struct Stats {
     /// Heartbeat round trips (ms) over the last 50 pongs.
     #[serde(rename = "rtt")]
     pub rtt_ms_p: Percentiles,
-    /// The verdict.
-    pub health: Health,
 }

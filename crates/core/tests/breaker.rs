@@ -28,7 +28,7 @@ fn opens_after_three_failures_and_probes_once_per_reset_timeout() {
     assert_eq!(st.breaker_retry_at, Some(t_open + 30_000));
     // The backoff would retry after 4 s; the open breaker holds it to 30 s.
     assert_eq!(st.next_retry_at, Some(t_open + 30_000));
-    assert_eq!(h.engine.stats(c).unwrap().health, Health::Critical);
+    assert_eq!(h.engine.stats(c).unwrap().status.health, Health::Critical);
     assert_eq!(h.opens(), 3);
     assert_eq!(h.fire_next(), Some(30_000));
     assert_eq!(h.opens(), 4);

@@ -26,8 +26,8 @@ fn pings_every_interval_measures_rtt_and_swallows_pongs() {
     h.now += 42;
     assert!(!frame(&mut h, s, true), "a pong is not delivered");
     let st = h.status(ep);
-    assert_eq!((st.rtt_ms, st.quality), (Some(42), Quality::Good));
-    assert_eq!(h.engine.stats(c).unwrap().health, Health::Healthy);
+    assert_eq!((st.rtt_ms, st.quality, st.last_heartbeat_at), (Some(42), Quality::Good, Some(h.now)));
+    assert_eq!(h.engine.stats(c).unwrap().status.health, Health::Healthy);
     // The next ping is 30 s after the last one.
     assert_eq!(h.fire_next(), Some(30_000 - 42));
     h.now += 700;
@@ -36,7 +36,7 @@ fn pings_every_interval_measures_rtt_and_swallows_pongs() {
     let stats = h.engine.stats(c).unwrap();
     assert_eq!((stats.counters.pings, stats.counters.pongs), (2, 2));
     assert_eq!((stats.rtt_ms_p.p50, stats.rtt_ms_p.p95, stats.rtt_ms_p.count), (Some(42), Some(700), 2));
-    assert_eq!(stats.health, Health::Warning);
+    assert_eq!(stats.status.health, Health::Warning);
     assert_eq!(stats.counters.deliveries, 0);
 }
 

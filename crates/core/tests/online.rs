@@ -18,7 +18,7 @@ fn offline_stops_attempts_and_online_reconnects_at_once_with_backoff_reset() {
     h.drain();
     let st = h.status(ep);
     assert_eq!((st.state, st.online, st.next_retry_at), (State::Offline, false, None));
-    assert_eq!(h.engine.stats(c).unwrap().health, Health::Warning);
+    assert_eq!(h.engine.stats(c).unwrap().status.health, Health::Warning);
     let before = h.opens();
     h.advance(600_000);
     assert_eq!(h.opens(), before, "no attempts while offline");

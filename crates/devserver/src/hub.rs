@@ -132,7 +132,7 @@ impl Hub {
             if let Some(c) = g.conns.get(&id) {
                 let _ = c.tx.send(Outgoing::Text(r#"{"type":"pong"}"#.into()));
             }
-        } else if self.relay {
+        } else if self.relay && data.contains("\"type\":\"chat\"") {
             for c in g.conns.values().filter(|c| c.channel == channel) {
                 let _ = c.tx.send(Outgoing::Text(data.to_string()));
             }
@@ -174,9 +174,17 @@ impl Hub {
         let mut g = self.lock();
         let seq = g.seq.entry(format!("tick:{channel}")).or_insert(0);
         *seq += 1;
-        let frame = format!("{{\"type\":\"tick\",\"seq\":{seq},\"serverMs\":{at}}}");
+        let seq = *seq;
+        let mut frames = vec![format!("{{\"type\":\"tick\",\"seq\":{seq},\"serverMs\":{at}}}")];
+        // Topic frames for the demo's subscriptions (the worker routes them).
+        frames.push(format!("{{\"topic\":\"prices\",\"price\":{}.{:02}}}", 100 + seq % 7, (seq * 37) % 100));
+        if seq % 3 == 0 {
+            frames.push(format!("{{\"topic\":\"news\",\"headline\":\"item {}\"}}", seq / 3));
+        }
         for c in g.conns.values().filter(|c| c.channel == channel) {
-            let _ = c.tx.send(Outgoing::Text(frame.clone()));
+            for f in &frames {
+                let _ = c.tx.send(Outgoing::Text(f.clone()));
+            }
         }
     }
 

@@ -62,6 +62,10 @@ struct Inner {
     page_listeners: RefCell<Vec<EventListener>>,
     /// Topic → its handlers in this client (the engine holds one subscription per client).
     topics: RefCell<BTreeMap<String, Vec<(u32, js_sys::Function)>>>,
+    /// Topics the engine holds for this client. An unsubscribe waits a microtask, so an
+    /// unsubscribe immediately followed by a subscribe (React StrictMode's remount) sends
+    /// nothing at all.
+    engine_topics: RefCell<std::collections::BTreeSet<String>>,
     next_handler: Cell<u32>,
     /// Resolving this lets go of the Web Lock that tells the worker this tab is alive.
     lock_release: RefCell<Option<js_sys::Function>>,
@@ -103,6 +107,7 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
         closed: Cell::new(false),
         page_listeners: RefCell::new(Vec::new()),
         topics: RefCell::new(BTreeMap::new()),
+        engine_topics: RefCell::new(std::collections::BTreeSet::new()),
         next_handler: Cell::new(0),
         lock_release: RefCell::new(None),
     });
@@ -447,6 +452,7 @@ impl Inner {
         self.listeners.borrow_mut().clear();
         self.page_listeners.borrow_mut().clear();
         self.topics.borrow_mut().clear();
+        self.engine_topics.borrow_mut().clear();
         // Let go of the liveness lock last: the worker may act on it at once.
         if let Some(release) = self.lock_release.borrow_mut().take() {
             let _ = release.call0(&JsValue::NULL);
@@ -548,13 +554,9 @@ impl TabClient {
         }
         let id = self.inner.next_handler.get() + 1;
         self.inner.next_handler.set(id);
-        let first = {
-            let mut topics = self.inner.topics.borrow_mut();
-            let handlers = topics.entry(topic.clone()).or_default();
-            handlers.push((id, handler));
-            handlers.len() == 1
-        };
-        if first {
+        self.inner.topics.borrow_mut().entry(topic.clone()).or_default().push((id, handler));
+        let new = self.inner.engine_topics.borrow_mut().insert(topic.clone());
+        if new {
             self.inner.topic_op("subscribe", &topic);
         }
         Ok(id)
@@ -578,9 +580,13 @@ impl TabClient {
             }
         };
         if let Some(topic) = emptied {
-            if !self.inner.closed.get() {
-                self.inner.topic_op("unsubscribe", &topic);
-            }
+            let inner = self.inner.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let resubscribed = inner.topics.borrow().contains_key(&topic);
+                if !resubscribed && !inner.closed.get() && inner.engine_topics.borrow_mut().remove(&topic) {
+                    inner.topic_op("unsubscribe", &topic);
+                }
+            });
         }
         true
     }

@@ -1,0 +1,167 @@
+// tabmux/react: a provider and hooks over the tabmux client. Lifecycle glue only: every
+// policy (reconnects, topic ref-counts, dedup) is in the engine.
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { connect } from "../js/index.js";
+
+const OptionsContext = createContext(null);
+
+/** Gives every hook below it these connect options (a hook's own options are merged over them). */
+export function TabmuxProvider({ options, children }) {
+  return createElement(OptionsContext.Provider, { value: options }, children);
+}
+
+// Handlers are not connection settings: they are held by latest reference.
+const HANDLERS = ["onMessage", "onStatus", "onError"];
+
+function connectOptions(merged) {
+  const out = {};
+  for (const [k, v] of Object.entries(merged ?? {})) {
+    if (HANDLERS.includes(k) || k === "useSharedWorker") continue;
+    out[k] = v;
+  }
+  if (merged?.useSharedWorker === false) out.mode = "direct";
+  else if (merged?.useSharedWorker === true && !out.mode) out.mode = "auto";
+  return out;
+}
+
+// Stable key: the same settings give the same key whatever the object identity or key order.
+function keyOf(value) {
+  if (Array.isArray(value)) return `[${value.map(keyOf).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${keyOf(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+// One client per distinct settings in this page, shared by every hook that uses them. Its
+// release waits a tick, so StrictMode's unmount-and-remount keeps the same client (and the
+// same socket) instead of closing and opening one.
+const clients = new Map();
+
+function acquire(key, options) {
+  let entry = clients.get(key);
+  if (!entry) {
+    entry = { refs: 0, timer: null, client: null, error: null, promise: null };
+    entry.promise = connect(options).then(
+      (c) => (entry.client = c),
+      (e) => {
+        entry.error = e;
+        clients.delete(key);
+        throw e;
+      },
+    );
+    clients.set(key, entry);
+  }
+  clearTimeout(entry.timer);
+  entry.timer = null;
+  entry.refs++;
+  return entry;
+}
+
+function release(key, entry) {
+  entry.refs--;
+  if (entry.refs > 0) return;
+  entry.timer = setTimeout(() => {
+    if (entry.refs > 0) return;
+    clients.delete(key);
+    entry.promise.then((c) => c.close(), () => {});
+  }, 0);
+}
+
+function useClient(options) {
+  const provided = useContext(OptionsContext);
+  const merged = useMemo(() => ({ ...provided, ...options }), [provided, options]);
+  const settings = connectOptions(merged);
+  const key = keyOf(settings);
+  const [client, setClient] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    if (!settings.url) {
+      setError(new Error("tabmux: useSharedWebSocket needs options.url (or a TabmuxProvider)"));
+      return undefined;
+    }
+    const entry = acquire(key, settings);
+    let live = true;
+    entry.promise.then(
+      (c) => live && setClient(c),
+      (e) => live && setError(e),
+    );
+    return () => {
+      live = false;
+      setClient(null);
+      release(key, entry);
+    };
+    // `key` stands for every setting: only a change of settings reconnects.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return { client, error, merged };
+}
+
+function useLatest(value) {
+  const ref = useRef(value);
+  ref.current = value;
+  return ref;
+}
+
+/**
+ * The shared connection: `{ status, lastMessage, send, subscribe, reconnect, transport, client, error }`.
+ * `options` (merged over the provider's) may hold `onMessage`, `onStatus`, `onError` handlers:
+ * a new handler never reconnects. `useSharedWorker: false` forces a socket in this page.
+ */
+export function useSharedWebSocket(options) {
+  const { client, error, merged } = useClient(options);
+  const [status, setStatus] = useState(null);
+  const [lastMessage, setLastMessage] = useState(null);
+  const handlers = useLatest(merged);
+  useEffect(() => {
+    if (!client) return undefined;
+    setStatus(client.status);
+    const offs = [
+      client.on("status", (s) => {
+        setStatus(s);
+        handlers.current.onStatus?.(s);
+      }),
+      client.on("message", (m) => {
+        setLastMessage(m);
+        handlers.current.onMessage?.(m);
+      }),
+      client.on("error", (e) => handlers.current.onError?.(e)),
+    ];
+    return () => offs.forEach((off) => off());
+  }, [client, handlers]);
+  const clientRef = useLatest(client);
+  const send = useCallback((data) => {
+    const c = clientRef.current;
+    return c ? c.send(data) : Promise.reject(new Error("tabmux: not connected yet"));
+  }, [clientRef]);
+  const subscribe = useCallback((topic, handler) => {
+    const c = clientRef.current;
+    if (!c) throw new Error("tabmux: not connected yet");
+    return c.subscribe(topic, handler);
+  }, [clientRef]);
+  const reconnect = useCallback(() => clientRef.current?.reconnect(), [clientRef]);
+  return { status, lastMessage, send, subscribe, reconnect, transport: client?.transport ?? null, client, error };
+}
+
+/** Calls `handler(data, topic)` for frames of `topic` while mounted (needs options.topics). */
+export function useTopic(topic, handler, options) {
+  const { client } = useClient(options);
+  const latest = useLatest(handler);
+  useEffect(() => {
+    if (!client || !topic) return undefined;
+    return client.subscribe(topic, (data, t) => latest.current?.(data, t));
+  }, [client, topic, latest]);
+}
+
+/** `{ isHealthy, health, connectionCount, lastHeartbeat, rttMs, state }` for the shared connection. */
+export function useConnectionHealth(options) {
+  const { status } = useSharedWebSocket(options);
+  return {
+    isHealthy: status?.health === "healthy",
+    health: status?.health ?? "unknown",
+    connectionCount: status?.tabs ?? 0,
+    lastHeartbeat: status?.lastHeartbeatAt ?? null,
+    rttMs: status?.rttMs ?? null,
+    state: status?.state ?? "connecting",
+  };
+}

@@ -1,0 +1,23 @@
+// Builds the demo app the way a user's app is built: pack tabmux, install the tarball into
+// www/, deploy the worker with `npx tabmux copy-worker public/`, then `vite build`.
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "./build.mjs";
+import { root, run } from "./bootstrap.mjs";
+
+export async function buildDemo() {
+  await build();
+  const www = join(root, "www");
+  rmSync(join(www, ".pack"), { recursive: true, force: true });
+  mkdirSync(join(www, ".pack"));
+  run("npm", ["pack", "--pack-destination", join(www, ".pack")]);
+  // A fresh copy of the tarball every time (npm would keep a stale extracted one).
+  rmSync(join(www, "node_modules", "tabmux"), { recursive: true, force: true });
+  run("npm", ["install", "--no-audit", "--no-fund"], { cwd: www });
+  run("npx", ["--no-install", "tabmux", "copy-worker", "public"], { cwd: www });
+  run("npx", ["--no-install", "vite", "build"], { cwd: www });
+  if (!existsSync(join(www, "dist", "index.html"))) throw new Error("the demo build made no dist/index.html");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildDemo();

@@ -1,0 +1,108 @@
+// The demo app (Vite + React, installed from the packed tarball, StrictMode) driven in the
+// real browser with several tabs: hooks, topic ref-counts, handler changes, screenshots.
+// Also: the worker deployment step, run on a scratch folder.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer, launchBrowser, until, sleep, root } from "./helpers.mjs";
+
+let server, browser;
+const shots = join(root, "tests", "e2e", "results");
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  // Only the built demo: the worker files come from its public/ (copy-worker), as on a user's site.
+  server = await startServer({ statics: [join(root, "www", "dist")] });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const sub = (t) => `{"type":"subscribe","topic":"${t}"}`;
+const unsub = (t) => `{"type":"unsubscribe","topic":"${t}"}`;
+const received = async () => (await server.ctl("/control/stats")).received.map((r) => r.data).filter((d) => !d.includes('"ping"'));
+const text = (page, id) => page.locator(`[data-testid=${id}]`).innerText();
+
+async function openDemo(context) {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(`${server.http}/`);
+  await until(async () => (await text(page, "state")) === "open", "the demo shows open");
+  return page;
+}
+
+test("demo under StrictMode: one socket, one subscribe per topic, hooks agree with server and worker, handler swaps never reconnect", async () => {
+  await server.ctl("/control/reset");
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const a = await openDemo(context);
+  await until(async () => (await received()).length === 1, "the subscribe frame");
+  await sleep(300);
+  let stats = await server.ctl("/control/stats");
+  assert.equal(stats.current, 1);
+  assert.equal(stats.accepts.length, 1, "StrictMode's double mount made no second socket");
+  assert.deepEqual(await received(), [sub("prices")], "and no unsubscribe/subscribe pair");
+
+  const b = await openDemo(context);
+  for (const p of [a, b]) await until(async () => (await text(p, "tabs")) === "2", "2 tabs shown");
+  assert.equal(await text(b, "transport"), "shared");
+  await sleep(300);
+  assert.deepEqual(await received(), [sub("prices")], "the second tab's useTopic adds no server subscription");
+  stats = await server.ctl("/control/stats");
+  assert.equal(stats.current, 1);
+  assert.equal(await text(a, "server"), "1");
+
+  // Unmounting the topic component in one tab keeps the subscription for the other…
+  await a.click("[data-testid=toggle-prices]");
+  await sleep(500);
+  assert.deepEqual(await received(), [sub("prices")]);
+  // …and in both sends exactly one unsubscribe.
+  await b.click("[data-testid=toggle-prices]");
+  await until(async () => (await received()).length === 2, "one unsubscribe");
+  await sleep(300);
+  assert.deepEqual(await received(), [sub("prices"), unsub("prices")]);
+
+  // New handlers (every render, and the swap button) never reconnect or resubscribe.
+  await b.click("[data-testid=toggle-news]");
+  await until(async () => (await received()).length === 3, "news subscribed");
+  for (let i = 0; i < 5; i++) await a.click("[data-testid=swap]");
+  assert.equal(await text(a, "handler"), "#5");
+  await server.ctl("/control/broadcast?n=30");
+  await sleep(500);
+  stats = await server.ctl("/control/stats");
+  assert.equal(stats.accepts.length, 1);
+  assert.deepEqual(await received(), [sub("prices"), unsub("prices"), sub("news")]);
+
+  // A chat line from one tab reaches the server once.
+  await b.fill("[data-testid=chat-input]", "hello from b");
+  await b.click("[data-testid=chat-send]");
+  await until(async () => (await received()).some((d) => d.includes("hello from b")), "chat at the server");
+  await a.screenshot({ path: join(shots, "dashboard.png") });
+  await context.close();
+});
+
+test("useSharedWorker false (direct mode) works the same through the hooks", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.http}/?direct`);
+  await until(async () => (await text(page, "state").catch(() => "")) === "open", "open");
+  assert.equal(await text(page, "transport"), "direct");
+  assert.equal(await text(page, "tabs"), "1");
+  await page.screenshot({ path: join(shots, "dashboard-direct.png") });
+  await context.close();
+});
+
+test("npx tabmux copy-worker puts the worker files in a folder, byte for byte", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "tabmux-site-")), "public");
+  const bin = join(root, "www", "node_modules", ".bin", "tabmux");
+  const r = spawnSync(bin, ["copy-worker", dir], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(dir).sort(), ["shared-websocket-worker.js", "tabmux_worker.js", "tabmux_worker_bg.wasm"]);
+  for (const f of readdirSync(dir)) assert.ok(readFileSync(join(dir, f)).equals(readFileSync(join(root, "dist", "worker", f))), f);
+  const usage = spawnSync(bin, ["copy"], { encoding: "utf8" });
+  assert.equal(usage.status, 2);
+  assert.equal(usage.stderr.trim(), "usage: tabmux copy-worker <folder>   (e.g. public/)");
+});
