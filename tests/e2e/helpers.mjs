@@ -10,8 +10,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Starts tabmux-devserver (built by scripts/test.mjs) and resolves once it listens.
  * By default it serves the harness page, the worker and the package; `statics` replaces that. */
-export async function startServer({ statics, extra = [] } = {}) {
-  const bin = join(root, "target", "debug", "tabmux-devserver");
+export async function startServer({ statics, extra = [], bin = join(root, "target", "debug", "tabmux-devserver") } = {}) {
   statics ??= [join(root, "tests/e2e/pages"), join(root, "dist/worker"), root];
   const args = ["--port", "0", ...statics.flatMap((d) => ["--static", d]), ...extra];
   const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });

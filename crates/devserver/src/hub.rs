@@ -58,6 +58,12 @@ struct Inner {
     pong_off: bool,
     token: String,
     token_fetches: VecDeque<u64>,
+    /// Notes posted by benchmark and test pages (`POST /control/note`).
+    notes: VecDeque<(u64, serde_json::Value)>,
+    /// Probe id → (channel, sent at); acks turn into round-trip samples per channel.
+    probes_sent: BTreeMap<u64, (String, Instant)>,
+    next_probe: u64,
+    rtts: BTreeMap<String, Vec<f64>>,
 }
 
 /// Everything the server knows, behind one lock.
@@ -125,6 +131,19 @@ impl Hub {
         let mut g = self.lock();
         let logged: String = data.chars().take(4096).collect();
         push_capped(&mut g.received, Received { at, conn: id, channel: channel.into(), data: logged });
+        if let Some(rest) = data.strip_prefix("{\"probe-ack\":") {
+            // A page answering a latency probe: the round trip on the server's clock.
+            if let Some(id) = rest.trim_end_matches('}').parse::<u64>().ok() {
+                if let Some((ch, sent)) = g.probes_sent.get(&id) {
+                    let ms = sent.elapsed().as_secs_f64() * 1000.0;
+                    let samples = g.rtts.entry(ch.clone()).or_default();
+                    if samples.len() < 100_000 {
+                        samples.push(ms);
+                    }
+                }
+            }
+            return;
+        }
         if data.contains("\"type\":\"ping\"") {
             if g.pong_off {
                 return;
@@ -143,6 +162,7 @@ impl Hub {
     /// `{"seq":k,"channel":…,"pad":"…"}` padded to about `size` bytes (with `"topic"` first
     /// when given). `skip` sequence numbers are skipped first.
     pub fn broadcast(&self, channel: &str, n: u64, size: usize, text: Option<&str>, topic: Option<&str>, skip: u64) -> serde_json::Value {
+        let at = self.now();
         let mut g = self.lock();
         *g.seq.entry(channel.to_string()).or_insert(0) += skip;
         let topic_field = topic.map_or_else(String::new, |t| format!("\"topic\":{},", serde_json::json!(t)));
@@ -165,7 +185,12 @@ impl Hub {
                 let _ = c.tx.send(Outgoing::Text(frame.clone()));
             }
         }
-        serde_json::json!({ "sent": n, "conns": conns, "firstSeq": first })
+        serde_json::json!({ "sent": n, "conns": conns, "firstSeq": first, "at": at })
+    }
+
+    /// The server's clock (ms since it started).
+    pub fn clock(&self) -> u64 {
+        self.now()
     }
 
     /// The demo feed: one tick frame to every connection of `channel`.
@@ -217,9 +242,49 @@ impl Hub {
         g.token.clone()
     }
 
+    /// Stores a note from a page (bounded; oldest dropped).
+    pub fn note(&self, v: serde_json::Value) {
+        let at = self.now();
+        push_capped(&mut self.lock().notes, (at, v));
+    }
+
+    /// Notes whose `run` field equals `run` (all when empty), each with the server time it arrived.
+    pub fn notes(&self, run: &str) -> serde_json::Value {
+        let g = self.lock();
+        let list: Vec<serde_json::Value> = g
+            .notes
+            .iter()
+            .filter(|(_, v)| run.is_empty() || v.get("run").and_then(|r| r.as_str()) == Some(run))
+            .map(|(at, v)| serde_json::json!({ "at": at, "note": v }))
+            .collect();
+        serde_json::json!(list)
+    }
+
+    /// Sends one latency probe `{"probe":id}` to every connection of `channel`.
+    pub fn probe(&self, channel: &str) {
+        let mut g = self.lock();
+        g.next_probe += 1;
+        let id = g.next_probe;
+        g.probes_sent.insert(id, (channel.to_string(), Instant::now()));
+        if g.probes_sent.len() > 100_000 {
+            let first = *g.probes_sent.keys().next().expect("not empty");
+            g.probes_sent.remove(&first);
+        }
+        let frame = format!("{{\"probe\":{id}}}");
+        for c in g.conns.values().filter(|c| c.channel == channel) {
+            let _ = c.tx.send(Outgoing::Text(frame.clone()));
+        }
+    }
+
+    /// The round-trip samples (ms) collected for `channel`, cleared.
+    pub fn take_rtts(&self, channel: &str) -> Vec<f64> {
+        self.lock().rtts.remove(channel).unwrap_or_default()
+    }
+
     pub fn reset_logs(&self) {
         let mut g = self.lock();
         g.token_fetches.clear();
+        g.notes.clear();
         g.accepts.clear();
         g.received.clear();
         g.closes.clear();

@@ -81,6 +81,11 @@ async fn main() {
         .route("/control/pong", any(control_pong))
         .route("/control/token", any(control_token))
         .route("/token", get(token))
+        .route("/control/note", axum::routing::post(control_note))
+        .route("/control/notes", get(control_notes))
+        .route("/control/probe", any(control_probe))
+        .route("/control/probes", get(control_probes))
+        .route("/control/ticker", any(control_ticker))
         .with_state(hub);
     // Each --static folder is tried in order; the first that has the file serves it.
     let mut chain: Option<Router> = None;
@@ -266,4 +271,72 @@ async fn control_token(State(hub): State<Arc<Hub>>, Query(q): Query<TokenQ>) -> 
 /// The token endpoint a page's `token.url` points at: the current token as text.
 async fn token(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
     hub.fetch_token()
+}
+
+async fn control_note(State(hub): State<Arc<Hub>>, Json(v): Json<serde_json::Value>) -> impl IntoResponse {
+    hub.note(v);
+    Json(serde_json::json!({ "at": hub.clock() }))
+}
+
+#[derive(Deserialize)]
+struct NotesQ {
+    #[serde(default)]
+    run: String,
+}
+
+async fn control_notes(State(hub): State<Arc<Hub>>, Query(q): Query<NotesQ>) -> impl IntoResponse {
+    Json(hub.notes(&q.run))
+}
+
+#[derive(Deserialize)]
+struct ProbeQ {
+    #[serde(default)]
+    channel: String,
+    n: u64,
+    interval_ms: u64,
+}
+
+/// Sends `n` probes `interval_ms` apart (in the background); pages answer each with
+/// `{"probe-ack":id}` and the server records the round trip.
+async fn control_probe(State(hub): State<Arc<Hub>>, Query(q): Query<ProbeQ>) -> impl IntoResponse {
+    let n = q.n.min(100_000);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(q.interval_ms.max(1)));
+        for _ in 0..n {
+            every.tick().await;
+            hub.probe(&q.channel);
+        }
+    });
+    Json(serde_json::json!({ "probes": n }))
+}
+
+#[derive(Deserialize)]
+struct ProbesQ {
+    #[serde(default)]
+    channel: String,
+}
+
+async fn control_probes(State(hub): State<Arc<Hub>>, Query(q): Query<ProbesQ>) -> impl IntoResponse {
+    Json(serde_json::json!({ "rttMs": hub.take_rtts(&q.channel) }))
+}
+
+#[derive(Deserialize)]
+struct TickerQ {
+    #[serde(default)]
+    channel: String,
+    ms: u64,
+    count: u64,
+}
+
+/// Ticks `channel` every `ms` for `count` ticks (bounded: it stops by itself).
+async fn control_ticker(State(hub): State<Arc<Hub>>, Query(q): Query<TickerQ>) -> impl IntoResponse {
+    let count = q.count.min(100_000);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(q.ms.max(1)));
+        for _ in 0..count {
+            every.tick().await;
+            hub.tick(&q.channel);
+        }
+    });
+    Json(serde_json::json!({ "ticks": count }))
 }

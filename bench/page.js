@@ -1,0 +1,78 @@
+// One benchmark tab. The driver opens tab 0; tab 0 opens the others (no DevTools protocol
+// in the way: it would copy every frame of a page's own WebSocket). Each tab connects in the
+// mode under test, counts frames, checks their sequence numbers, answers latency probes,
+// and reports to the dev server with POST /control/note.
+const q = new URLSearchParams(location.search);
+const run = q.get("run");
+const mode = q.get("mode");
+const tab = Number(q.get("tab"));
+const tabs = Number(q.get("tabs"));
+const frames = Number(q.get("frames"));
+const integrity = q.get("integrity") === "1";
+const url = q.get("url");
+
+const note = (kind, extra) =>
+  fetch("/control/note", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ run, tab, kind, ...extra }) });
+
+function openOthers() {
+  for (let i = 1; i < tabs; i++) {
+    const u = new URL(location.href);
+    u.searchParams.set("tab", String(i));
+    window.open(u.href, `bench-${run}-${i}`);
+  }
+}
+// For the start-up figures the others attach once tab 0 has its first frame (a running worker).
+if (tab === 0 && q.get("startup") !== "1") openOthers();
+
+let count = 0, last = 0, dups = 0, gaps = 0, first = null;
+const t0 = performance.now();
+let send = null, memory = async () => null;
+
+function onFrame(data) {
+  if (typeof data !== "string") return;
+  if (data.startsWith('{"probe"')) return send(`{"probe-ack":${data.slice(9, -1)}}`);
+  if (first === null) {
+    first = performance.now() - t0;
+    if (q.get("startup") === "1") {
+      note("first", { ms: first });
+      if (tab === 0) openOthers();
+    }
+  }
+  if (!data.startsWith('{"seq":')) return;
+  const seq = Number(data.slice(7, data.indexOf(",")));
+  if (seq <= last) dups++;
+  else if (seq > last + 1 && last !== 0) gaps += seq - last - 1;
+  if (seq > last) last = seq;
+  if (++count === frames) memory().then((mem) => note("done", { count, dups, gaps, mem }));
+}
+
+async function start() {
+  if (mode === "shared" || mode === "direct") {
+    const { connect } = await import("/js/index.js");
+    const options = { url, mode, heartbeat: false };
+    if (integrity) Object.assign(options, { dedup: { key: "/seq" }, sequence: { key: "/seq" } });
+    const c = await connect(options);
+    c.on("message", onFrame);
+    send = (s) => c.send(s);
+    memory = async () => (await c.stats()).memoryBytes;
+    await new Promise((resolve) => {
+      if (c.status?.state === "open") return resolve();
+      const off = c.on("status", (s) => s.state === "open" && (off(), resolve()));
+    });
+  } else if (mode === "bare") {
+    const w = new SharedWorker("/bench/bare-worker.js", { name: `bare-${run}` });
+    await new Promise((resolve) => {
+      w.port.onmessage = (e) => (typeof e.data === "object" && e.data?.t === "open" ? resolve() : onFrame(e.data));
+      w.port.postMessage({ t: "hello", url });
+    });
+    send = (s) => w.port.postMessage(s);
+  } else {
+    const ws = new WebSocket(url);
+    ws.onmessage = (e) => onFrame(e.data);
+    await new Promise((resolve) => (ws.onopen = resolve));
+    send = (s) => ws.send(s);
+  }
+  note("ready", { mem: await memory(), openMs: performance.now() - t0 });
+}
+
+start().catch((e) => note("error", { message: String(e?.message ?? e) }));

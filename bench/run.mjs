@@ -1,0 +1,186 @@
+// `npm run bench`: tabmux (shared and direct) against a bare-JS SharedWorker and one plain
+// WebSocket per tab, measured side by side in one run, interleaved and repeated; medians.
+// Chromium is launched directly (no DevTools protocol: Playwright would copy every frame a
+// page's own WebSocket receives and understate the per-tab baseline about 2×); tab 0 opens
+// the other tabs, and every tab reports to the dev server. Writes bench/results/*.json and
+// docs/BENCHMARKS.md. Talks only to its own server on 127.0.0.1; every run is bounded.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { build } from "../scripts/build.mjs";
+import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
+
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const TABS = (process.env.BENCH_TABS ?? "1,4,8").split(",").map(Number);
+const SIZES = [1024, 10240];
+const FRAMES = { 1024: Number(process.env.BENCH_FRAMES_1K ?? 20000), 10240: Number(process.env.BENCH_FRAMES_10K ?? 4000) };
+const MODES = ["shared", "direct", "bare", "pertab"];
+const PROBES = 200;
+
+ensureToolchain({ browser: true });
+await build();
+sh("cargo", ["build", "--release", "-p", "tabmux-devserver"]);
+const { startServer, sleep } = await import("../tests/e2e/helpers.mjs");
+const chromium = execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
+const server = await startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
+const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null; };
+const pct = (xs, p) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)] : null; };
+
+async function waitNotes(run, kind, n, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const notes = (await server.ctl(`/control/notes?run=${run}`)).map((x) => ({ at: x.at, ...x.note }));
+    const err = notes.find((x) => x.kind === "error");
+    if (err) throw new Error(`${run}: a tab failed: ${err.message}`);
+    const got = notes.filter((x) => x.kind === kind);
+    if (got.length >= n) return got;
+    await sleep(20);
+  }
+  throw new Error(`${run}: timed out waiting for ${n} "${kind}" notes`);
+}
+
+let seq = 0;
+async function launch(params) {
+  const run = `r${++seq}`;
+  const channel = `bench${seq}`;
+  const url = server.ws(`/ws/${channel}`);
+  const qs = new URLSearchParams({ run, tab: "0", url, ...params });
+  const dir = mkdtempSync(join(tmpdir(), "tabmux-bench-"));
+  const proc = spawn(chromium, [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--disable-popup-blocking",
+    "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
+    `--user-data-dir=${dir}`, `${server.http}/bench/page.html?${qs}`,
+  ], { stdio: "ignore", detached: true });
+  const stop = () => {
+    try { process.kill(-proc.pid, "SIGKILL"); } catch {}
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { run, channel, stop };
+}
+
+async function measure(mode, tabs, size, integrity) {
+  const frames = FRAMES[size];
+  const b = await launch({ mode, tabs: String(tabs), frames: String(frames), integrity: integrity ? "1" : "0" });
+  try {
+    const ready = await waitNotes(b.run, "ready", tabs, 30_000);
+    const conns = (await server.ctl("/control/stats")).byChannel[b.channel] ?? 0;
+    const sent = await server.ctl(`/control/broadcast?channel=${b.channel}&n=${frames}&size=${size}`);
+    const done = await waitNotes(b.run, "done", tabs, 180_000);
+    const seconds = (Math.max(...done.map((d) => d.at)) - sent.at) / 1000;
+    await server.ctl(`/control/probe?channel=${b.channel}&n=${PROBES}&interval_ms=5`);
+    await sleep(PROBES * 5 + 700);
+    const rtts = (await server.ctl(`/control/probes?channel=${b.channel}`)).rttMs;
+    return {
+      mode, tabs, size, integrity, conns,
+      fps: (frames * tabs) / seconds,
+      lost: done.reduce((n, d) => n + d.gaps + (frames - d.count + d.dups > 0 ? 0 : 0), 0),
+      dups: done.reduce((n, d) => n + d.dups, 0),
+      rtt: { p50: pct(rtts, 50), p95: pct(rtts, 95), p99: pct(rtts, 99), samples: rtts.length },
+      memBefore: ready.find((r) => r.tab === 0)?.mem ?? null,
+      memAfter: done.find((d) => d.tab === 0)?.mem ?? null,
+    };
+  } finally {
+    b.stop();
+  }
+}
+
+async function startup(mode) {
+  const b = await launch({ mode, tabs: "2", frames: "1000000", startup: "1" });
+  try {
+    await waitNotes(b.run, "ready", 1, 30_000);
+    await server.ctl(`/control/ticker?channel=${b.channel}&ms=2&count=5000`);
+    const firsts = await waitNotes(b.run, "first", 2, 30_000);
+    return { mode, coldMs: firsts.find((f) => f.tab === 0).ms, attachMs: firsts.find((f) => f.tab === 1).ms };
+  } finally {
+    b.stop();
+  }
+}
+
+const raw = [];
+const configs = [];
+for (const size of SIZES) for (const tabs of TABS) for (const integrity of [false, true]) configs.push({ size, tabs, integrity });
+for (let rep = 0; rep < REPS; rep++) {
+  for (const c of configs) {
+    // Integrity options exist only in tabmux; the baselines run once per config either way.
+    for (const mode of MODES) {
+      if (c.integrity && (mode === "bare" || mode === "pertab")) continue;
+      const r = await measure(mode, c.tabs, c.size, c.integrity);
+      raw.push({ rep, ...r });
+      console.log(`rep ${rep} ${mode.padEnd(6)} tabs ${c.tabs} ${c.size / 1024}KB integrity ${c.integrity ? "on " : "off"}: ${Math.round(r.fps)} frames/s, rtt p50 ${r.rtt.p50?.toFixed(2)} ms, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
+    }
+  }
+}
+const starts = [];
+for (let rep = 0; rep < REPS; rep++) for (const mode of ["shared", "bare", "pertab"]) starts.push(await startup(mode));
+await server.stop();
+
+// Medians per (config, mode), and ratios to the bare worker of the same config.
+const rows = [];
+for (const c of configs) {
+  const bare = raw.filter((r) => r.mode === "bare" && r.tabs === c.tabs && r.size === c.size);
+  const bfps = median(bare.map((r) => r.fps));
+  const bp99 = median(bare.map((r) => r.rtt.p99));
+  for (const mode of MODES) {
+    const rs = raw.filter((r) => r.mode === mode && r.tabs === c.tabs && r.size === c.size && r.integrity === (mode === "bare" || mode === "pertab" ? false : c.integrity));
+    if (!rs.length || (c.integrity && (mode === "bare" || mode === "pertab"))) continue;
+    const fps = median(rs.map((r) => r.fps));
+    const p99 = median(rs.map((r) => r.rtt.p99));
+    rows.push({
+      size: c.size, tabs: c.tabs, integrity: c.integrity, mode, conns: Math.max(...rs.map((r) => r.conns)),
+      fps, ratio: fps / bfps, p50: median(rs.map((r) => r.rtt.p50)), p95: median(rs.map((r) => r.rtt.p95)), p99, p99VsBare: p99 - bp99,
+      lost: rs.reduce((n, r) => n + r.lost, 0), dups: rs.reduce((n, r) => n + r.dups, 0),
+      memBefore: median(rs.map((r) => r.memBefore).filter((m) => m != null)), memAfter: median(rs.map((r) => r.memAfter).filter((m) => m != null)),
+    });
+  }
+}
+const startRows = ["shared", "bare", "pertab"].map((mode) => ({
+  mode, coldMs: median(starts.filter((s) => s.mode === mode).map((s) => s.coldMs)), attachMs: median(starts.filter((s) => s.mode === mode).map((s) => s.attachMs)),
+}));
+const sizeOf = (files) => files.reduce((a, f) => { const b = readFileSync(join(root, f)); return { raw: a.raw + b.length, gzip: a.gzip + gzipSync(b, { level: 9 }).length }; }, { raw: 0, gzip: 0 });
+const sizes = {
+  worker: sizeOf(["dist/worker/tabmux_worker_bg.wasm", "dist/worker/tabmux_worker.js", "dist/worker/shared-websocket-worker.js"]),
+  tab: sizeOf(["dist/tab/tabmux_tab_bg.wasm", "dist/tab/tabmux_tab.js", "js/index.js"]),
+};
+const machine = {
+  cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30),
+  chromium: execFileSync(chromium, ["--version"], { encoding: "utf8" }).trim(), node: process.version,
+};
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+mkdirSync(join(root, "bench", "results"), { recursive: true });
+writeFileSync(join(root, "bench", "results", `${stamp}.json`), JSON.stringify({ machine, reps: REPS, frames: FRAMES, raw, rows, starts: startRows, sizes }, null, 2));
+
+// docs/BENCHMARKS.md with a table and an SVG chart.
+const f0 = (x) => (x == null ? "–" : Math.round(x).toLocaleString("en-US"));
+const f2 = (x) => (x == null ? "–" : x.toFixed(2));
+const names = { shared: "tabmux shared", direct: "tabmux direct", bare: "bare-JS worker", pertab: "socket per tab" };
+let md = `# Benchmarks\n\nGenerated by \`npm run bench\` (${REPS} interleaved repetitions, medians). Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.chromium}; Node ${machine.node}; dev server in release mode on 127.0.0.1. Chromium is launched directly, without the DevTools protocol.\n\n`;
+md += `Throughput: frames × tabs / (server time from the broadcast to the last tab's last frame). Round trips: ${PROBES} probes 5 ms apart, server → tab → server, on the server's clock. "vs bare" is the ratio to the bare-JS SharedWorker measured in the same run (throughput) or the difference (p99).\n\n`;
+md += `| frame | tabs | integrity | mode | server sockets | frames/s | vs bare | RTT p50 / p95 / p99 ms | p99 vs bare | lost | dup | worker memory before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+for (const r of rows) md += `| ${r.size / 1024} KB | ${r.tabs} | ${r.integrity ? "on" : "off"} | ${names[r.mode]} | ${r.conns} | ${f0(r.fps)} | ${f2(r.ratio)}× | ${f2(r.p50)} / ${f2(r.p95)} / ${f2(r.p99)} | ${r.p99VsBare >= 0 ? "+" : ""}${f2(r.p99VsBare)} | ${r.lost} | ${r.dups} | ${r.memBefore ? `${f0(r.memBefore)} → ${f0(r.memAfter)}` : "–"} |\n`;
+md += `\n## Start-up (2 tabs, medians)\n\n| mode | connect() → first frame, first tab (ms) | a tab attaching to a running worker → its next frame (ms, ticker every 2 ms) |\n|---|---|---|\n`;
+for (const s of startRows) md += `| ${names[s.mode]} | ${f2(s.coldMs)} | ${f2(s.attachMs)} |\n`;
+md += `\n## Size\n\n| side | raw | gzip |\n|---|---|---|\n| worker (wasm + glue + script) | ${f0(sizes.worker.raw)} B | ${f0(sizes.worker.gzip)} B |\n| tab (wasm + glue + entry) | ${f0(sizes.tab.raw)} B | ${f0(sizes.tab.gzip)} B |\n`;
+// Chart: 1 KB frames, integrity off, frames/s per mode for each tab count.
+const chartRows = rows.filter((r) => r.size === 1024 && !r.integrity);
+const max = Math.max(...chartRows.map((r) => r.fps));
+const colors = { shared: "#0969da", direct: "#54aeff", bare: "#8c959f", pertab: "#bf8700" };
+let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="300" font-family="sans-serif" font-size="12"><text x="10" y="18">frames/s delivered, 1 KB frames (medians)</text>`;
+TABS.forEach((t, gi) => {
+  const x0 = 60 + gi * 190;
+  svg += `<text x="${x0 + 60}" y="290">${t} tab${t > 1 ? "s" : ""}</text>`;
+  MODES.forEach((m, mi) => {
+    const r = chartRows.find((r) => r.tabs === t && r.mode === m);
+    if (!r) return;
+    const h = (r.fps / max) * 230;
+    svg += `<rect x="${x0 + mi * 38}" y="${270 - h}" width="32" height="${h}" fill="${colors[m]}"/><text x="${x0 + mi * 38}" y="${265 - h}" font-size="9">${Math.round(r.fps / 1000)}k</text>`;
+  });
+});
+MODES.forEach((m, i) => (svg += `<rect x="${380 + (i % 2) * 130}" y="${30 + Math.floor(i / 2) * 16}" width="10" height="10" fill="${colors[m]}"/><text x="${394 + (i % 2) * 130}" y="${39 + Math.floor(i / 2) * 16}">${names[m]}</text>`));
+svg += `</svg>\n`;
+writeFileSync(join(root, "docs", "bench-throughput.svg"), svg);
+md += `\n![throughput chart](bench-throughput.svg)\n\nRaw numbers: \`bench/results/${stamp}.json\` (not committed). Command: \`BENCH_REPS=${REPS} npm run bench\`.\n`;
+writeFileSync(join(root, "docs", "BENCHMARKS.md"), md);
+console.log(md);
