@@ -133,10 +133,10 @@ impl Hub {
         push_capped(&mut g.received, Received { at, conn: id, channel: channel.into(), data: logged });
         if let Some(rest) = data.strip_prefix("{\"probe-ack\":") {
             // A page answering a latency probe: the round trip on the server's clock.
-            if let Some(id) = rest.trim_end_matches('}').parse::<u64>().ok() {
-                if let Some((ch, sent)) = g.probes_sent.get(&id) {
+            if let Ok(id) = rest.trim_end_matches('}').parse::<u64>() {
+                if let Some((ch, sent)) = g.probes_sent.get(&id).cloned() {
                     let ms = sent.elapsed().as_secs_f64() * 1000.0;
-                    let samples = g.rtts.entry(ch.clone()).or_default();
+                    let samples = g.rtts.entry(ch).or_default();
                     if samples.len() < 100_000 {
                         samples.push(ms);
                     }
