@@ -163,8 +163,9 @@ pub struct FrameMeta<'a> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Conn {
-    /// Waiting for the token fetch that precedes a connect.
-    Fetching,
+    /// Waiting for the token fetch that precedes a connect (it counts against
+    /// `connectTimeoutMs` like the socket itself).
+    Fetching { deadline: Ms },
     Connecting { socket: SocketId, deadline: Ms },
     Open { socket: SocketId, since: Ms },
     Waiting { retry_at: Ms },
@@ -235,10 +236,10 @@ impl Endpoint {
 
     fn state(&self) -> State {
         match self.conn {
-            Conn::Fetching | Conn::Connecting { .. } if self.attempt == 0 && self.counters.connects == 0 => {
+            Conn::Fetching { .. } | Conn::Connecting { .. } if self.attempt == 0 && self.counters.connects == 0 => {
                 State::Connecting
             }
-            Conn::Fetching | Conn::Connecting { .. } | Conn::Waiting { .. } => State::Reconnecting,
+            Conn::Fetching { .. } | Conn::Connecting { .. } | Conn::Waiting { .. } => State::Reconnecting,
             Conn::Open { .. } => State::Open,
             Conn::Offline => State::Offline,
             Conn::Down => State::Down,
@@ -535,7 +536,7 @@ impl Engine {
 
     fn retry_now(&mut self, idx: usize) {
         let ep = &mut self.endpoints[idx];
-        if matches!(ep.conn, Conn::Open { .. } | Conn::Connecting { .. } | Conn::Fetching) {
+        if matches!(ep.conn, Conn::Open { .. } | Conn::Connecting { .. } | Conn::Fetching { .. }) {
             return;
         }
         ep.attempt = 0;
@@ -600,7 +601,7 @@ impl Engine {
         let Some(idx) = self.ep_index(endpoint) else { return };
         let ep = &mut self.endpoints[idx];
         ep.fetch_in_flight = false;
-        let waiting = ep.conn == Conn::Fetching;
+        let waiting = matches!(ep.conn, Conn::Fetching { .. });
         match result.map(str::trim) {
             Ok(t) if !t.is_empty() && t.len() <= MAX_TOKEN_BYTES => {
                 let changed = ep.token.as_deref() != Some(t);
@@ -763,7 +764,7 @@ impl Engine {
         ep.breaker.on_attempt();
         match ep.options.token.url.clone() {
             Some(url) => {
-                ep.conn = Conn::Fetching;
+                ep.conn = Conn::Fetching { deadline: self.now.saturating_add(ep.options.connect_timeout_ms) };
                 if !ep.fetch_in_flight {
                     ep.fetch_in_flight = true;
                     ep.counters.token_fetches += 1;
@@ -854,6 +855,14 @@ impl Engine {
             }
             match self.endpoints[idx].conn {
                 Conn::Waiting { retry_at } if retry_at <= now => self.start_attempt(idx),
+                Conn::Fetching { deadline } if deadline <= now => {
+                    // A token URL that never answers is a failed attempt, not a hang.
+                    let ep = &mut self.endpoints[idx];
+                    ep.fetch_in_flight = false;
+                    ep.last_error = Some("token fetch timed out".into());
+                    self.failed_attempt(idx);
+                    self.schedule_retry(idx, false);
+                }
                 Conn::Connecting { socket, deadline } if deadline <= now => {
                     self.actions.push_back(Action::CloseSocket {
                         socket,
@@ -900,7 +909,7 @@ impl Engine {
             .flat_map(|e| {
                 let conn = match e.conn {
                     Conn::Waiting { retry_at } => Some(retry_at),
-                    Conn::Connecting { deadline, .. } => Some(deadline),
+                    Conn::Connecting { deadline, .. } | Conn::Fetching { deadline } => Some(deadline),
                     _ => None,
                 };
                 let hb = e.heartbeat.map(|h| h.pong_deadline.map_or(h.next_ping, |d| d.min(h.next_ping)));
