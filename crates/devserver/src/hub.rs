@@ -1,7 +1,7 @@
 //! The connections, their logs, and the operations tests ask for.
 
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
@@ -9,6 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 /// What a connection's writer task sends.
 pub enum Outgoing {
     Text(String),
+    Binary(Vec<u8>),
     Close(u16, String),
 }
 
@@ -64,6 +65,8 @@ struct Inner {
     probes_sent: BTreeMap<u64, (String, Instant)>,
     next_probe: u64,
     rtts: BTreeMap<String, Vec<f64>>,
+    /// Channels whose connections are closed (1011) as soon as they are accepted.
+    slam: BTreeSet<String>,
 }
 
 /// Everything the server knows, behind one lock.
@@ -113,6 +116,9 @@ impl Hub {
         g.next_id += 1;
         g.total += 1;
         let id = g.next_id;
+        if g.slam.contains(channel) {
+            let _ = tx.send(Outgoing::Close(1011, "accepted and closed at once".into()));
+        }
         g.conns.insert(id, Conn { channel: channel.into(), tx });
         push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: false });
         id
@@ -222,6 +228,30 @@ impl Hub {
             n += 1;
         }
         n
+    }
+
+    /// Makes `channel` close every connection as soon as it is accepted (or stops that).
+    pub fn set_slam(&self, channel: &str, on: bool) {
+        let mut g = self.lock();
+        if on {
+            g.slam.insert(channel.to_string());
+        } else {
+            g.slam.remove(channel);
+        }
+    }
+
+    /// Sends `n` binary frames of `size` bytes to every connection of `channel`.
+    pub fn broadcast_binary(&self, channel: &str, n: u64, size: usize) -> serde_json::Value {
+        let g = self.lock();
+        let frame: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let mut conns = 0;
+        for c in g.conns.values().filter(|c| c.channel == channel) {
+            conns += 1;
+            for _ in 0..n {
+                let _ = c.tx.send(Outgoing::Binary(frame.clone()));
+            }
+        }
+        serde_json::json!({ "sent": n, "conns": conns })
     }
 
     /// Stops or resumes answering pings.

@@ -86,6 +86,7 @@ async fn main() {
         .route("/control/probe", any(control_probe))
         .route("/control/probes", get(control_probes))
         .route("/control/ticker", any(control_ticker))
+        .route("/control/slam", any(control_slam))
         .with_state(hub);
     // Each --static folder is tried in order; the first that has the file serves it.
     let mut chain: Option<Router> = None;
@@ -157,6 +158,7 @@ async fn serve_socket(hub: Arc<Hub>, channel: String, query: String, socket: Web
         while let Some(out) = rx.recv().await {
             let msg = match out {
                 Outgoing::Text(t) => Message::Text(t.into()),
+                Outgoing::Binary(b) => Message::Binary(b.into()),
                 Outgoing::Close(code, reason) => {
                     let _ = sink
                         .send(Message::Close(Some(axum::extract::ws::CloseFrame { code, reason: reason.into() })))
@@ -211,10 +213,15 @@ struct BroadcastQ {
     topic: Option<String>,
     #[serde(default)]
     skip: u64,
+    #[serde(default)]
+    binary: bool,
 }
 
 async fn control_broadcast(State(hub): State<Arc<Hub>>, Query(q): Query<BroadcastQ>) -> impl IntoResponse {
     let n = q.n.unwrap_or(1).min(1_000_000);
+    if q.binary {
+        return Json(hub.broadcast_binary(&q.channel, n, q.size.unwrap_or(16).min(16 << 20)));
+    }
     Json(hub.broadcast(&q.channel, n, q.size.unwrap_or(0).min(16 << 20), q.text.as_deref(), q.topic.as_deref(), q.skip))
 }
 
@@ -339,4 +346,17 @@ async fn control_ticker(State(hub): State<Arc<Hub>>, Query(q): Query<TickerQ>) -
         }
     });
     Json(serde_json::json!({ "ticks": count }))
+}
+
+#[derive(Deserialize)]
+struct SlamQ {
+    #[serde(default)]
+    channel: String,
+    on: bool,
+}
+
+/// A server that accepts and closes at once, for ever (until turned off), on one channel.
+async fn control_slam(State(hub): State<Arc<Hub>>, Query(q): Query<SlamQ>) -> impl IntoResponse {
+    hub.set_slam(&q.channel, q.on);
+    Json(serde_json::json!({ "slam": q.on }))
 }

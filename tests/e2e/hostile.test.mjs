@@ -1,0 +1,85 @@
+// Hostile input and hostile servers, end to end: each gets a clear outcome for the tabs it
+// concerns, and the other tabs keep receiving.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { startServer, launchBrowser, openTab, until, sleep, seqFrames } from "./helpers.mjs";
+
+let server, browser, stall;
+const held = new Set();
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  // A server of ours that accepts TCP and never answers the WebSocket handshake.
+  stall = createServer((sock) => {
+    held.add(sock);
+    sock.on("close", () => held.delete(sock));
+  });
+  await new Promise((r) => stall.listen(0, "127.0.0.1", r));
+});
+after(async () => {
+  for (const s of held) s.destroy();
+  await new Promise((r) => stall.close(r));
+  await browser?.close();
+  await server?.stop();
+});
+
+const accepts = async (ch) => (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === ch);
+const integrity = { dedup: { key: "/id" }, sequence: { key: "/seq" }, topics: { key: "/topic", subscribe: '{"s":"{topic}"}', unsubscribe: '{"u":"{topic}"}' } };
+
+async function tabsOn(context, n, options) {
+  const pages = [];
+  for (let i = 0; i < n; i++) pages.push(await openTab(context, server));
+  for (const p of pages) await p.evaluate((o) => T.connect(o), options);
+  return pages;
+}
+
+test("binary frames, non-JSON text and a 16 MiB frame pass through with dedup, sequence and topics on", async () => {
+  const ch = "odd";
+  const context = await browser.newContext();
+  const pages = await tabsOn(context, 2, { url: server.ws(`/ws/${ch}`), heartbeat: false, ...integrity });
+  for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open"), "open");
+  await server.ctl(`/control/broadcast?channel=${ch}&binary=true&n=2&size=1000`);
+  await server.ctl(`/control/broadcast?channel=${ch}&text=${encodeURIComponent("{not json")}`);
+  await server.ctl(`/control/broadcast?channel=${ch}&n=1&size=${16 << 20}`);
+  for (const p of pages) {
+    await until(() => p.evaluate(() => T.clients[0].messages.length === 4), "4 frames", 30_000);
+    const got = await p.evaluate(() => T.clients[0].messages.map((m) => (typeof m === "string" ? (m.length > 100 ? m.length : m) : m)));
+    assert.deepEqual(got.slice(0, 3), [{ binary: 1000 }, { binary: 1000 }, "{not json"]);
+    assert.ok(got[3] >= 16 << 20, `16 MiB frame: ${got[3]}`);
+    assert.deepEqual(await p.evaluate(() => T.clients[0].errors), []);
+  }
+  await context.close();
+});
+
+test("a server that accepts and closes at once for ever: backoff, no fast loop; other endpoints keep receiving", async () => {
+  const context = await browser.newContext();
+  const calm = await tabsOn(context, 1, { url: server.ws("/ws/calm"), heartbeat: false });
+  await until(() => calm[0].evaluate(() => T.state(0)?.state === "open"), "calm open");
+  await server.ctl("/control/slam?channel=slam&on=true");
+  const [slammed] = await tabsOn(context, 1, { url: server.ws("/ws/slam"), heartbeat: false, backoff: { initialMs: 200, jitter: 0 } });
+  await sleep(3000);
+  const n = (await accepts("slam")).length;
+  // Delays 200, 400, 800, 1600 ms: never reset (no connection lasts minUptimeMs).
+  assert.ok(n >= 3 && n <= 5, `${n} accepts in 3 s`);
+  const st = await slammed.evaluate(() => T.state(0));
+  assert.equal(st.lastClose.code, 1011);
+  assert.ok(st.attempt >= 3);
+  const { firstSeq } = await server.ctl("/control/broadcast?channel=calm&n=3");
+  await until(() => calm[0].evaluate(() => T.clients[0].messages.length === 3), "calm frames");
+  assert.deepEqual(await calm[0].evaluate(() => T.clients[0].messages), seqFrames(firstSeq, firstSeq + 2, "calm"));
+  await server.ctl("/control/slam?channel=slam&on=false");
+  await context.close();
+});
+
+test("a server that never completes the handshake: the connect times out (4008) and is retried", async () => {
+  const context = await browser.newContext();
+  const url = `ws://127.0.0.1:${stall.address().port}/ws`;
+  const [p] = await tabsOn(context, 1, { url, heartbeat: false, connectTimeoutMs: 400, backoff: { initialMs: 200, jitter: 0 } });
+  await until(() => p.evaluate(() => T.clients[0].statuses.some((s) => s.lastClose?.code === 4008)), "a connect timeout", 5000);
+  const st = await p.evaluate(() => T.clients[0].statuses.find((s) => s.lastClose?.code === 4008));
+  assert.deepEqual(st.lastClose, { code: 4008, reason: "connect timeout" });
+  assert.equal(st.state, "reconnecting");
+  await until(() => p.evaluate(() => T.state(0).attempt >= 2), "a second attempt", 5000);
+  await context.close();
+});
