@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { readConfig } from "./build.mjs";
 import { buildDemo } from "./demo-build.mjs";
+import { checkSizes } from "./size-check.mjs";
 import { execFileSync } from "node:child_process";
 import { chromiumPath, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
@@ -15,6 +16,7 @@ run("cargo", ["test"]);
 // The wasm build, then the demo app built from the packed package as a user's app is.
 await buildDemo();
 run("cargo", ["build", "-p", "tabmux-devserver"]);
+await checkSizes();
 // The published type declarations, checked against a consumer that uses every export.
 run("npx", ["--no-install", "tsc", "-p", join(root, "www", "types-check")]);
 

@@ -1,17 +1,10 @@
 // Bad input through the public API and the real worker script: clear errors, nothing lost.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openTab, until, sleep, seqFrames } from "./helpers.mjs";
+import { withServerAndBrowser, openTab, until, sleep, seqFrames } from "./helpers.mjs";
 
 let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 test("invalid options are thrown as errors with a code and a message naming the option", async () => {
   const context = await browser.newContext();

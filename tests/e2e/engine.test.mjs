@@ -1,18 +1,11 @@
 // The connection engine end to end: several tabs, the real worker, the dev server's
 // controls. Timings are shortened through options; assertions read the server's logs.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openTab, until, sleep } from "./helpers.mjs";
+import { withServerAndBrowser, openTab, until, sleep } from "./helpers.mjs";
 
 let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 async function tabs(n, options, context) {
   context ??= await browser.newContext();

@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { before, after } from "node:test";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -76,4 +77,19 @@ export function seqFrames(from, to, channel = "") {
   const out = [];
   for (let s = from; s <= to; s++) out.push(JSON.stringify({ seq: s, channel, pad: "" }));
   return out;
+}
+
+/** Registers before/after hooks that start the dev server and the browser for a test file
+ * and stop them at the end; `set(server, browser)` receives them once started. */
+export function withServerAndBrowser(set, serverOptions) {
+  let server, browser;
+  before(async () => {
+    server = await startServer(serverOptions);
+    browser = await launchBrowser();
+    set(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
 }

@@ -1,18 +1,11 @@
 // Message integrity and multiplexing end to end: dedup, gaps and resume, topics with
 // ref-counts, the send queue, dead tabs, versioned workers, and a soak with memory samples.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openTab, until, sleep } from "./helpers.mjs";
+import { withServerAndBrowser, openTab, until, sleep } from "./helpers.mjs";
 
 let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 async function tabs(n, options, context, extra) {
   context ??= await browser.newContext();

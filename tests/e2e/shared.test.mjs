@@ -1,17 +1,10 @@
 // One socket per browser, shared by every tab: the foundation's end-to-end tests.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openTab, until, sleep, seqFrames } from "./helpers.mjs";
+import { withServerAndBrowser, openTab, until, sleep, seqFrames } from "./helpers.mjs";
 
 let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 async function connectAll(pages, options) {
   const infos = [];

@@ -12,40 +12,12 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const HTTP: &str = match option_env!("TABMUX_TEST_HTTP") {
-    Some(s) => s,
-    None => "http://127.0.0.1:8080",
-};
-
-fn ws_url(channel: &str) -> String {
-    format!("{}/ws/{channel}", HTTP.replacen("http://", "ws://", 1))
-}
-
-fn get(v: &JsValue, k: &str) -> JsValue {
-    if !v.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    js_sys::Reflect::get(v, &k.into()).unwrap()
-}
+#[path = "../../../tests/wasm_support.rs"]
+mod support;
+use support::{ctl, get, wait_for, ws_url};
 
 fn options(json: &str) -> JsValue {
     js_sys::JSON::parse(json).unwrap()
-}
-
-async fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..400 {
-        if cond() {
-            return;
-        }
-        TimeoutFuture::new(25).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn ctl(path: &str) -> JsValue {
-    let win = web_sys::window().unwrap();
-    let resp: web_sys::Response = JsFuture::from(win.fetch_with_str(&format!("{HTTP}{path}"))).await.unwrap().unchecked_into();
-    JsFuture::from(resp.json().unwrap()).await.unwrap()
 }
 
 fn recorder(client: &TabClient, event: &str) -> (Rc<RefCell<Vec<JsValue>>>, Closure<dyn Fn(JsValue)>, u32) {
@@ -95,13 +67,7 @@ async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
     client.close(); // idempotent
     let err = JsFuture::from(client.send(JsValue::from_str("x"))).await.unwrap_err();
     assert_eq!(get(&err, "message").as_string().as_deref(), Some("tabmux: bad message to the worker: this client is closed"));
-    for _ in 0..200 {
-        if get(&get(&ctl("/control/stats").await, "byChannel"), "wasm-direct").is_undefined() {
-            return;
-        }
-        TimeoutFuture::new(25).await;
-    }
-    panic!("the direct socket was not closed");
+    assert!(support::channel_closed("wasm-direct").await, "the direct socket was not closed");
 }
 
 #[wasm_bindgen_test]

@@ -3,32 +3,18 @@
 #![allow(missing_docs)]
 
 use gloo_events::EventListener;
-use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabmux_worker::{start, WorkerRuntime};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{MessageChannel, MessageEvent, MessagePort};
 
 wasm_bindgen_test_configure!(run_in_shared_worker);
 
-const HTTP: &str = match option_env!("TABMUX_TEST_HTTP") {
-    Some(s) => s,
-    None => "http://127.0.0.1:8080",
-};
-
-fn ws_url(channel: &str) -> String {
-    format!("{}/ws/{channel}", HTTP.replacen("http://", "ws://", 1))
-}
-
-fn get(v: &JsValue, k: &str) -> JsValue {
-    if !v.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    js_sys::Reflect::get(v, &k.into()).unwrap()
-}
+#[path = "../../../tests/wasm_support.rs"]
+mod support;
+use support::{ctl, get, wait_for, ws_url};
 
 fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
     let o = js_sys::Object::new();
@@ -95,23 +81,6 @@ impl Tab {
     }
 }
 
-async fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..400 {
-        if cond() {
-            return;
-        }
-        TimeoutFuture::new(25).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn ctl(path: &str) -> JsValue {
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let resp: web_sys::Response = JsFuture::from(scope.fetch_with_str(&format!("{HTTP}{path}"))).await.unwrap().unchecked_into();
-    assert!(resp.ok(), "{path}: HTTP {}", resp.status());
-    JsFuture::from(resp.json().unwrap()).await.unwrap()
-}
-
 fn seq_frames(first: f64, n: usize, channel: &str) -> Vec<String> {
     (0..n).map(|i| format!("{{\"seq\":{},\"channel\":\"{channel}\",\"pad\":\"\"}}", first as u64 + i as u64)).collect()
 }
@@ -151,17 +120,10 @@ async fn two_ports_share_one_socket_inside_a_real_shared_worker() {
     b.post(&obj(&[("t", "bye".into())]));
     wait_for("ports released", || rt.port_count() == 0).await;
     assert_eq!(rt.client_count(), 0);
-    for _ in 0..200 {
-        let s = ctl("/control/stats").await;
-        if get(&get(&s, "byChannel"), "wasm-shared").is_undefined() {
-            let recv = get(&s, "received");
-            let got: Vec<String> = js_sys::Array::from(&recv).iter().map(|r| get(&r, "data").as_string().unwrap()).collect();
-            assert!(got.contains(&"from the wasm test".to_string()));
-            return;
-        }
-        TimeoutFuture::new(25).await;
-    }
-    panic!("the server still holds the socket");
+    assert!(support::channel_closed("wasm-shared").await, "the server still holds the socket");
+    let recv = get(&ctl("/control/stats").await, "received");
+    let got: Vec<String> = js_sys::Array::from(&recv).iter().map(|r| get(&r, "data").as_string().unwrap()).collect();
+    assert!(got.contains(&"from the wasm test".to_string()));
 }
 
 #[wasm_bindgen_test]

@@ -1,0 +1,26 @@
+// Checks the built files against [size_budget] in wasm-pack.toml. Sizes do not vary from
+// run to run, so unlike timings they can be checked in `npm test`.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { readConfig } from "./build.mjs";
+import { root } from "./bootstrap.mjs";
+
+const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(join(root, f)), { level: 9 }).length, 0);
+
+export async function checkSizes() {
+  const budget = (await readConfig()).size_budget;
+  const sides = {
+    worker: [gz(["dist/worker/tabmux_worker_bg.wasm", "dist/worker/tabmux_worker.js", "dist/worker/shared-websocket-worker.js"]), budget.worker_gzip],
+    tab: [gz(["dist/tab/tabmux_tab_bg.wasm", "dist/tab/tabmux_tab.js", "js/index.js"]), budget.tab_gzip],
+  };
+  let over = false;
+  for (const [side, [size, max]] of Object.entries(sides)) {
+    console.log(`size: ${side} ${size} B gzip (budget ${max} B)`);
+    if (size > max) {
+      console.error(`tabmux: the ${side} side is ${size - max} B over its budget in wasm-pack.toml`);
+      over = true;
+    }
+  }
+  if (over) process.exit(1);
+}

@@ -1,0 +1,55 @@
+// `npm run storm`: as many browsers (Playwright contexts, each with its own SharedWorker) as
+// STORM_BROWSERS (default 100) connected to our dev server on 127.0.0.1; then the server
+// drops every socket at once (a restart) and the accept log shows when each browser came
+// back. Reports the largest share of reconnects inside any 100 ms window and the time until
+// all are back, for the default jitter (±20%) and for "full" jitter. Bounded; stops itself.
+import { join } from "node:path";
+import { startServer, launchBrowser, openTab, until, sleep, root } from "../e2e/helpers.mjs";
+
+const N = Number(process.env.STORM_BROWSERS ?? 100);
+const server = await startServer({ bin: join(root, "target", "release", "tabmux-devserver") });
+const browser = await launchBrowser();
+
+async function storm(label, backoff) {
+  const ch = `storm-${label}`;
+  const contexts = [];
+  let reached = 0;
+  const t0 = Date.now();
+  for (let i = 0; i < N; i++) {
+    try {
+      const ctx = await browser.newContext();
+      const page = await openTab(ctx, server);
+      await page.evaluate((o) => T.connect(o), { url: server.ws(`/ws/${ch}`), heartbeat: false, ...(backoff ? { backoff } : {}) });
+      contexts.push({ ctx, page });
+      reached++;
+    } catch (e) {
+      console.log(`# stopped adding browsers at ${reached}: ${e.message}`);
+      break;
+    }
+  }
+  await until(async () => (await server.ctl("/control/stats")).byChannel[ch] === reached, `${reached} sockets`, 120_000);
+  const setup = (Date.now() - t0) / 1000;
+  const before = (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === ch).length;
+  const { closed } = await server.ctl(`/control/close?channel=${ch}&code=1012&reason=restart`);
+  const dropAt = (await server.ctl("/control/stats")).now;
+  await until(async () => (await server.ctl("/control/stats")).byChannel[ch] === reached, "everyone back", 120_000);
+  const back = (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === ch).slice(before).map((a) => a.at - dropAt).sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0; i < back.length; i++) {
+    let j = i;
+    while (j < back.length && back[j] < back[i] + 100) j++;
+    most = Math.max(most, j - i);
+  }
+  const result = { label, browsers: reached, closed, reconnects: back.length, firstMs: back[0], lastMs: back.at(-1), max100msShare: most / reached, setupSeconds: setup };
+  console.log(`# storm ${label}: ${reached} browsers (${setup.toFixed(0)} s to set up); all back ${back.at(-1)} ms after the drop (first ${back[0]} ms); at most ${most} (${((100 * most) / reached).toFixed(1)}%) in any 100 ms window`);
+  for (const { ctx } of contexts) await ctx.close();
+  return result;
+}
+
+try {
+  await storm("default-jitter", null);
+  await storm("full-jitter", { jitter: "full" });
+} finally {
+  await browser.close();
+  await server.stop();
+}
