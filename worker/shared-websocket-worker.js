@@ -8,6 +8,23 @@
 let runtime = null;
 let failure = null;
 const waiting = [];
+// Weak references to every port handed to the runtime, for a last word if the runtime traps.
+let handed = [];
+
+function hand(port) {
+  runtime.attach(port);
+  handed.push(new WeakRef(port));
+  if (handed.length > 64) handed = handed.filter((r) => r.deref());
+}
+
+// A Rust panic aborts the wasm instance (panic = "abort"): nothing it holds can be trusted any
+// more. Tell every tab, then end this worker, so the next tab to connect starts a fresh one.
+self.addEventListener("error", (event) => {
+  if (!runtime) return;
+  const message = "tabmux: the worker crashed: " + (event.message || String(event.error));
+  for (const ref of handed) ref.deref()?.postMessage({ t: "error", code: "worker-crashed", message, id: null });
+  self.close();
+});
 
 function refuse(port) {
   port.postMessage({ t: "error", code: "worker-failed", message: "tabmux: the worker could not load its wasm: " + failure, id: null });
@@ -15,7 +32,7 @@ function refuse(port) {
 
 self.addEventListener("connect", (event) => {
   for (const port of event.ports) {
-    if (runtime) runtime.attach(port);
+    if (runtime) hand(port);
     else if (failure) refuse(port);
     else waiting.push(port);
   }
@@ -25,8 +42,9 @@ importScripts("./tabmux_worker.js");
 
 wasm_bindgen({ module_or_path: "./tabmux_worker_bg.wasm" }).then(
   () => {
-    runtime = wasm_bindgen.start();
-    for (const port of waiting.splice(0)) runtime.attach(port);
+    // `?test-panic` on the script URL (a separate worker) lets tests trigger a panic.
+    runtime = wasm_bindgen.start(self.location.search.includes("test-panic"));
+    for (const port of waiting.splice(0)) hand(port);
   },
   (err) => {
     failure = String(err && err.message ? err.message : err);

@@ -83,3 +83,28 @@ test("a server that never completes the handshake: the connect times out (4008) 
   await until(() => p.evaluate(() => T.state(0).attempt >= 2), "a second attempt", 5000);
   await context.close();
 });
+
+test("a panic in the worker is reported to every tab and the next connect gets a fresh worker", async () => {
+  const ch = "panic";
+  const workerUrl = "/shared-websocket-worker.js?test-panic";
+  const context = await browser.newContext();
+  const pages = await tabsOn(context, 2, { url: server.ws(`/ws/${ch}`), heartbeat: false, workerUrl });
+  for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open"), "open");
+  await pages[0].evaluate((url) => {
+    const w = new SharedWorker(url, { name: "tabmux-v1" });
+    w.port.postMessage({ t: "panic" });
+  }, workerUrl);
+  for (const p of pages) {
+    await until(() => p.evaluate(() => T.clients[0].errors.some((e) => e.code === "worker-crashed")), "the crash reported");
+    const st = await p.evaluate(() => T.state(0));
+    assert.equal(st.state, "closed");
+    assert.match(st.lastError, /^tabmux: the worker crashed: /);
+  }
+  // A new connect() starts a fresh worker that works.
+  const info = await pages[1].evaluate((o) => T.connect(o), { url: server.ws(`/ws/${ch}`), heartbeat: false, workerUrl });
+  await until(() => pages[1].evaluate((i) => T.state(i)?.state === "open", info.index), "open again");
+  const { firstSeq } = await server.ctl(`/control/broadcast?channel=${ch}&n=2`);
+  await until(() => pages[1].evaluate((i) => T.clients[i].messages.length === 2, info.index), "frames from the new worker");
+  assert.deepEqual(await pages[1].evaluate((i) => T.clients[i].messages, info.index), seqFrames(firstSeq, firstSeq + 1, ch));
+  await context.close();
+});

@@ -401,6 +401,15 @@ impl Inner {
                     let _ = reject.call1(&JsValue::NULL, &err);
                     return;
                 }
+                if get(data, "code").as_string().as_deref() == Some("worker-crashed") {
+                    // The worker is gone: say so in the status too (connect() again for a new one).
+                    let status = js_sys::Object::assign(&js_sys::Object::new(), &self.status.borrow().clone().unchecked_into());
+                    let _ = js_sys::Reflect::set(&status, &"state".into(), &"closed".into());
+                    let _ = js_sys::Reflect::set(&status, &"lastError".into(), &message.as_str().into());
+                    *self.status.borrow_mut() = status.clone().into();
+                    let list = self.listeners.borrow_mut().snapshot(Event::Status);
+                    emit(&list, &status);
+                }
                 let list = self.listeners.borrow_mut().snapshot(Event::Error);
                 if emit(&list, &err) == 0 {
                     web_sys::console::warn_1(&err);

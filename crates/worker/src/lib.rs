@@ -24,6 +24,7 @@ struct PortEntry {
 }
 
 struct State {
+    allow_test_panic: bool,
     driver: Driver,
     _network: RefCell<Vec<PortListener>>,
     ports: RefCell<BTreeMap<u32, PortEntry>>,
@@ -36,12 +37,15 @@ pub struct WorkerRuntime {
     state: Rc<State>,
 }
 
-/// Starts the runtime. Call once, when the wasm module is ready.
+/// Starts the runtime. Call once, when the wasm module is ready. `allow_test_panic` makes
+/// `{ t: "panic" }` panic on purpose (the shim sets it only for a worker script URL with
+/// `?test-panic`, a worker of its own), so tests can prove a crash is reported.
 #[wasm_bindgen]
-pub fn start() -> WorkerRuntime {
+pub fn start(allow_test_panic: bool) -> WorkerRuntime {
     console_error_panic_hook::set_once();
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
     let state = Rc::new(State {
+        allow_test_panic,
         driver: Driver::new(seed),
         _network: RefCell::new(Vec::new()),
         ports: RefCell::new(BTreeMap::new()),
@@ -135,6 +139,9 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
             None => reply_err(&Error::NotAttached, None),
         }
         return;
+    }
+    if state.allow_test_panic && js_sys::Reflect::get(data, &"t".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("panic") {
+        panic!("a test asked this worker to panic");
     }
     let msg = match parse_control(data) {
         Ok(m) => m,
