@@ -295,6 +295,17 @@ async fn control_notes(State(hub): State<Arc<Hub>>, Query(q): Query<NotesQ>) -> 
     Json(hub.notes(&q.run))
 }
 
+/// Runs `f` `count` times, `ms` apart, in the background (bounded: it stops by itself).
+fn every(ms: u64, count: u64, f: impl Fn() + Send + 'static) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(ms.max(1)));
+        for _ in 0..count {
+            interval.tick().await;
+            f();
+        }
+    });
+}
+
 #[derive(Deserialize)]
 struct ProbeQ {
     #[serde(default)]
@@ -307,13 +318,7 @@ struct ProbeQ {
 /// `{"probe-ack":id}` and the server records the round trip.
 async fn control_probe(State(hub): State<Arc<Hub>>, Query(q): Query<ProbeQ>) -> impl IntoResponse {
     let n = q.n.min(100_000);
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(q.interval_ms.max(1)));
-        for _ in 0..n {
-            every.tick().await;
-            hub.probe(&q.channel);
-        }
-    });
+    every(q.interval_ms, n, move || hub.probe(&q.channel));
     Json(serde_json::json!({ "probes": n }))
 }
 
@@ -338,13 +343,7 @@ struct TickerQ {
 /// Ticks `channel` every `ms` for `count` ticks (bounded: it stops by itself).
 async fn control_ticker(State(hub): State<Arc<Hub>>, Query(q): Query<TickerQ>) -> impl IntoResponse {
     let count = q.count.min(100_000);
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(q.ms.max(1)));
-        for _ in 0..count {
-            every.tick().await;
-            hub.tick(&q.channel);
-        }
-    });
+    every(q.ms, count, move || hub.tick(&q.channel));
     Json(serde_json::json!({ "ticks": count }))
 }
 
