@@ -250,8 +250,11 @@ impl Driver {
             inner.next_send += 1;
             match inner.engine.handle_send(now_ms(), client, send, len)? {
                 SendOutcome::Write(socket) => {
-                    let ws = &inner.sockets.get(&socket).expect("the engine's open socket is held").ws;
-                    if let Err(e) = ws.unchecked_ref::<AnySend>().send(data) {
+                    // The engine only names sockets the driver holds; a miss is refused, not a panic.
+                    let Some(s) = inner.sockets.get(&socket) else {
+                        return Err(Error::NotOpen("the socket is gone".into()));
+                    };
+                    if let Err(e) = s.ws.unchecked_ref::<AnySend>().send(data) {
                         inner.engine.note_send_error(client);
                         return Err(Error::NotOpen(js_message(&e)));
                     }
