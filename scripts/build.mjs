@@ -1,6 +1,6 @@
 // Builds the wasm packages as wasm-pack.toml says, then copies the worker script beside
 // the worker's glue. Prints each file's size, raw and gzip.
-import { copyFileSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -37,7 +37,6 @@ export async function build() {
   copyFileSync(join(root, "worker", "shared-websocket-worker.js"), script);
   outputs.push(script);
   console.table(sizes(outputs));
-  statSync(script);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build();
