@@ -59,11 +59,6 @@ impl Breaker {
         self.state
     }
 
-    /// Failed attempts in a row.
-    pub fn failures(&self) -> u32 {
-        self.failures
-    }
-
     /// While open: when the half-open probe may start.
     pub fn retry_at(&self) -> Option<Ms> {
         (self.state == BreakerState::Open).then_some(self.open_until)

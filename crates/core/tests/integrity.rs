@@ -114,6 +114,8 @@ fn topics_are_ref_counted_across_tabs_and_routed_to_their_subscribers_only() {
     h.open(h.last_socket());
     assert_eq!(h.texts().last().unwrap(), r#"{"type":"subscribe","topic":"B"}"#);
     assert_eq!(h.texts().len(), 4);
+    let st = h.engine.stats(clients[3]).unwrap();
+    assert_eq!((st.counters.subscribes, st.counters.unsubscribes), (3, 1));
 }
 
 #[test]
@@ -126,6 +128,7 @@ fn subscribing_needs_the_topics_option_and_a_sane_topic() {
     let (c2, _) = h.attach("a", o);
     assert_eq!(h.engine.handle_subscribe(h.now, c2, "").unwrap_err().to_string(), "tabmux: a topic must be 1 to 256 bytes");
     assert_eq!(h.engine.handle_subscribe(h.now, c2, &"x".repeat(257)).unwrap_err().code(), "topic");
+    assert_eq!(h.engine.handle_subscribe(h.now, c2, &"x".repeat(256)), Ok(()), "256 bytes is allowed");
 }
 
 fn with_queue(max_messages: usize, max_bytes: usize, ttl_ms: u64) -> tabmux_core::Options {

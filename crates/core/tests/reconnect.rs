@@ -4,6 +4,11 @@ mod common;
 use common::*;
 use tabmux_core::{Action, BackoffOptions, CloseAction, Jitter, Rng, State, CONNECT_TIMEOUT_CODE};
 
+const PINNED_RATIO: [u64; 5] = [1097, 1728, 3646, 7501, 13043];
+const PINNED_FULL: [u64; 5] = [742, 320, 1114, 2754, 608];
+const PINNED_EQUAL: [u64; 5] = [871, 1160, 2557, 5377, 8304];
+const PINNED_DECORRELATED: [u64; 5] = [2483, 2031, 2419, 3154, 1322];
+
 #[test]
 fn without_jitter_delays_double_from_initial_to_the_cap() {
     let mut h = Harness::new(1);
@@ -223,4 +228,46 @@ fn a_constructor_failure_closes_the_endpoint_with_the_reason() {
     assert_eq!(st.state, State::Closed);
     assert_eq!(st.last_close.unwrap().reason, "SecurityError: insecure");
     assert_eq!(h.engine.poll_timeout(), None);
+}
+
+#[test]
+fn each_jitter_mode_gives_these_exact_delays_for_a_fixed_seed() {
+    // Pinned values: any change to the formulas (or the generator) shows up here.
+    let mut b = BackoffOptions::default();
+    let run = |b: &BackoffOptions| {
+        let mut rng = Rng::new(42);
+        let mut prev = None;
+        (1..=5u32)
+            .map(|a| {
+                let d = b.delay(a, prev, &mut rng);
+                prev = Some(d);
+                d
+            })
+            .collect::<Vec<u64>>()
+    };
+    let ratio = run(&b);
+    b.jitter = Jitter::Full;
+    let full = run(&b);
+    b.jitter = Jitter::Equal;
+    let equal = run(&b);
+    b.jitter = Jitter::Decorrelated;
+    let decorrelated = run(&b);
+    assert_eq!(ratio, PINNED_RATIO, "ratio");
+    assert_eq!(full, PINNED_FULL, "full");
+    assert_eq!(equal, PINNED_EQUAL, "equal");
+    assert_eq!(decorrelated, PINNED_DECORRELATED, "decorrelated");
+}
+
+#[test]
+fn jitter_reads_numbers_and_names_and_says_what_it_expects() {
+    assert_eq!(serde_json::from_str::<Jitter>("1").unwrap(), Jitter::Ratio(1.0));
+    assert_eq!(serde_json::from_str::<Jitter>("0").unwrap(), Jitter::Ratio(0.0));
+    assert_eq!(serde_json::from_str::<Jitter>("0.5").unwrap(), Jitter::Ratio(0.5));
+    assert_eq!(serde_json::from_str::<Jitter>("\"equal\"").unwrap(), Jitter::Equal);
+    assert_eq!(serde_json::from_str::<Jitter>("-1").unwrap_err().to_string(), "jitter ratio must be between 0 and 1, got -1 at line 1 column 2");
+    assert_eq!(serde_json::from_str::<Jitter>("2").unwrap_err().to_string(), "jitter ratio must be between 0 and 1, got 2 at line 1 column 1");
+    assert_eq!(
+        serde_json::from_str::<Jitter>("true").unwrap_err().to_string(),
+        "invalid type: boolean `true`, expected a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\" at line 1 column 4"
+    );
 }

@@ -133,4 +133,24 @@ fn bad_tokens_are_refused() {
     let (c, _) = h.attach("a", exact("ws://h/ws"));
     assert_eq!(h.engine.handle_set_token(h.now, c, "").unwrap_err().code(), "bad-message");
     assert_eq!(h.engine.handle_set_token(h.now, c, &"x".repeat(8193)).unwrap_err().code(), "bad-message");
+    assert_eq!(h.engine.handle_set_token(h.now, c, &"x".repeat(8192)), Ok(()), "8 KiB is allowed");
+}
+
+#[test]
+fn an_empty_or_oversized_token_from_the_url_is_a_failed_attempt() {
+    for bad in [String::new(), "  \n".to_string(), "x".repeat(8193)] {
+        let mut h = Harness::new(1);
+        let (_, ep) = h.attach("a", url_opts());
+        h.engine.handle_token_fetched(h.now, ep, Ok(&bad));
+        h.drain();
+        let st = h.status(ep);
+        assert_eq!((st.state, st.last_error.as_deref()), (State::Reconnecting, Some("the token URL returned an empty or oversized token")));
+        assert_eq!(h.opens(), 0, "no socket without a token");
+    }
+    // Exactly 8 KiB is a token.
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", url_opts());
+    h.engine.handle_token_fetched(h.now, ep, Ok(&"t".repeat(8192)));
+    h.drain();
+    assert_eq!(h.opens(), 1);
 }
