@@ -1,0 +1,109 @@
+//! Behaviour the mutation run found unpinned: counters, exact cap boundaries, the token fetch
+//! timeout, accessors the shells rely on, close-reason truncation, quality grades.
+mod common;
+use common::*;
+use tabmux_core::{Action, FrameMeta, Quality, SendOutcome, State};
+
+#[test]
+fn a_token_url_that_never_answers_times_out_as_a_failed_attempt() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.token.url = Some("/token".into());
+    o.connect_timeout_ms = 2000;
+    let (_, ep) = h.attach("a", o);
+    assert_eq!(h.engine.poll_timeout(), Some(h.now + 2000), "the fetch has a deadline");
+    h.advance(1999);
+    assert_eq!(h.state(ep), State::Connecting);
+    assert_eq!(h.fire_next(), Some(1));
+    let st = h.status(ep);
+    assert_eq!((st.state, st.attempt, st.last_error.as_deref()), (State::Reconnecting, 1, Some("token fetch timed out")));
+    assert_eq!(h.opens(), 0);
+    assert_eq!(h.fire_next(), Some(1000));
+    assert_eq!(h.count(|a| matches!(a, Action::FetchToken { .. })), 2, "a new fetch for the retry");
+}
+
+#[test]
+fn counters_count_exactly() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.heartbeat = Some(Default::default());
+    o.topics = Some(serde_json::from_value(serde_json::json!({"key": "/t", "subscribe": "s{topic}", "unsubscribe": "u{topic}"})).unwrap());
+    let (c, _) = h.attach("a", o);
+    assert_eq!(h.engine.handle_send(h.now, c, 1, 7), Ok(SendOutcome::Queued));
+    assert_eq!(h.engine.handle_send(h.now, c, 2, 5), Ok(SendOutcome::Queued));
+    let s = h.last_socket();
+    h.open(s);
+    assert!(h.engine.handle_send(h.now, c, 3, 4).is_ok());
+    h.engine.note_send_error(c);
+    h.engine.note_send_error(c);
+    for t in [Some("x"), Some("x"), None] {
+        let _ = h.engine.handle_frame(h.now, s, FrameMeta { len: 3, topic: t, ..Default::default() });
+    }
+    h.fire_next(); // ping
+    h.fire_next(); // no frame for 10 s: heartbeat timeout
+    h.close(s, 1006);
+    h.fire_next();
+    let st = h.engine.stats(c).unwrap().counters;
+    assert_eq!((st.queued, st.frames_out, st.bytes_out, st.errors), (2, 3, 16, 2));
+    assert_eq!((st.frames_in, st.bytes_in, st.topic_frames, st.deliveries), (3, 9, 2, 1));
+    assert_eq!((st.connects, st.attempts, st.pings), (1, 2, 1));
+}
+
+#[test]
+fn queue_and_replay_caps_are_exact() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.queue = serde_json::from_value(serde_json::json!({"maxMessages": 2, "maxBytes": 20})).unwrap();
+    o.replay = serde_json::from_value(serde_json::json!({"frames": 2, "bytes": 20})).unwrap();
+    let (c, _) = h.attach("a", o);
+    assert_eq!(h.engine.handle_send(h.now, c, 1, 10), Ok(SendOutcome::Queued));
+    assert_eq!(h.engine.handle_send(h.now, c, 2, 10), Ok(SendOutcome::Queued), "exactly maxBytes fits");
+    assert!(h.engine.handle_send(h.now, c, 3, 0).is_err(), "maxMessages reached");
+    let s = h.last_socket();
+    h.open(s);
+    let keep = |h: &mut Harness, len| match h.engine.handle_frame(h.now, s, FrameMeta { len, ..Default::default() }) {
+        tabmux_core::Delivery::To { retain, .. } => retain,
+        _ => None,
+    };
+    assert!(keep(&mut h, 20).is_some(), "a frame of exactly replay.bytes is kept");
+    assert!(keep(&mut h, 21).is_none(), "a larger one is not");
+    let a = keep(&mut h, 10).unwrap();
+    let b = keep(&mut h, 10).unwrap();
+    assert_eq!(h.engine.history(c, None).unwrap(), vec![a, b], "exactly 20 bytes in 2 frames");
+}
+
+#[test]
+fn the_accessors_the_shells_use() {
+    let mut h = Harness::new(1);
+    let (c, ep) = h.attach("a", exact("ws://h/ws"));
+    let s = h.last_socket();
+    assert_eq!(h.engine.endpoint_of_socket(s), Some(ep));
+    assert_eq!(h.engine.options_of(ep).unwrap().url, "ws://h/ws");
+    assert_eq!(h.engine.clients_of(ep), &[c]);
+    assert!(h.engine.online());
+    h.engine.handle_online(h.now, false);
+    assert!(!h.engine.online());
+    assert!(h.engine.has_actions());
+    h.drain();
+    assert!(!h.engine.has_actions());
+}
+
+#[test]
+fn close_reasons_are_cut_at_123_bytes_on_a_character_boundary() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", exact("ws://h/ws"));
+    let s = h.last_socket();
+    h.open(s);
+    let reason = format!("{}é{}", "a".repeat(122), "b".repeat(10)); // é spans bytes 122..124
+    h.engine.handle_close(h.now, s, 1006, &reason);
+    assert_eq!(h.status(ep).last_close.unwrap().reason, "a".repeat(122));
+}
+
+#[test]
+fn quality_grades_at_their_boundaries() {
+    assert_eq!(Quality::from_rtt(None), Quality::Unknown);
+    assert_eq!(Quality::from_rtt(Some(149)), Quality::Good);
+    assert_eq!(Quality::from_rtt(Some(150)), Quality::Fair);
+    assert_eq!(Quality::from_rtt(Some(499)), Quality::Fair);
+    assert_eq!(Quality::from_rtt(Some(500)), Quality::Poor);
+}
