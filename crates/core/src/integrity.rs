@@ -175,5 +175,7 @@ mod tests {
         assert_eq!(fill_template(t, "a"), r#"{"type":"subscribe","topic":"a"}"#);
         assert_eq!(fill_template(t, r#"x","admin":true,"y":""#), r#"{"type":"subscribe","topic":"x\",\"admin\":true,\"y\":\""}"#);
         assert_eq!(fill_template(t, "a\\b\n\u{1}"), r#"{"type":"subscribe","topic":"a\\b\n\u0001"}"#);
+        // Space and tab at the edge of the control range; U+2028 breaks JS string literals.
+        assert_eq!(fill_template("{topic}", "a b\u{1f}\t\u{2028}"), r#"a b\u001f\t\u2028"#);
     }
 }
