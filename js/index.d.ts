@@ -2,13 +2,13 @@
 
 /** Reconnect delays (all in ms). */
 export interface BackoffOptions {
-  /** Delay before the first retry, before jitter. Default 1000. */
+  /** Delay before the first retry, before jitter. Default 4000 (with full jitter: 0–4 s). */
   initialMs?: number;
   /** Growth per attempt. Default 2. */
   factor?: number;
   /** Cap on the delay before jitter. Default 30000. */
   maxMs?: number;
-  /** A ratio in [0, 1] (±that share of the delay; default 0.2) or a named mode. */
+  /** A ratio in [0, 1] (±that share of the delay) or a named mode. Default "full" (0…delay). */
   jitter?: number | "full" | "equal" | "decorrelated";
   /** Failed attempts in a row before the state becomes "down". Default: retry for ever. */
   maxAttempts?: number | null;

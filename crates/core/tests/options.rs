@@ -13,8 +13,8 @@ fn defaults_fill_everything_but_the_url() {
     assert_eq!(o, Options::new("ws://127.0.0.1:1/ws"));
     assert_eq!(o.worker_url, "/shared-websocket-worker.js");
     assert_eq!(o.mode, Mode::Auto);
-    assert_eq!((o.backoff.initial_ms, o.backoff.factor, o.backoff.max_ms), (1000, 2.0, 30_000));
-    assert_eq!((o.backoff.jitter, o.backoff.max_attempts, o.backoff.min_uptime_ms), (Jitter::Ratio(0.2), None, 5000));
+    assert_eq!((o.backoff.initial_ms, o.backoff.factor, o.backoff.max_ms), (4000, 2.0, 30_000));
+    assert_eq!((o.backoff.jitter, o.backoff.max_attempts, o.backoff.min_uptime_ms), (Jitter::Full, None, 5000));
     assert_eq!(o.connect_timeout_ms, 10_000);
 }
 
