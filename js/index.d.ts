@@ -53,7 +53,7 @@ export interface TokenOptions {
 export type Pointer = string;
 
 export interface ConnectOptions {
-  /** The endpoint: an absolute ws:// or wss:// URL. Required. */
+  /** The endpoint: an absolute ws:// or wss:// URL (wss:// from an https page, but for loopback hosts). Required. */
   url: string;
   /** Where the worker script is served. Default "/shared-websocket-worker.js". */
   workerUrl?: string;

@@ -30,6 +30,6 @@ pub use integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, Sequenc
 pub use heartbeat::{HeartbeatOptions, PongMatch, Quality, HEARTBEAT_TIMEOUT_CODE};
 pub use token::TokenOptions;
 pub use error::{Error, ErrorReport};
-pub use options::{Mode, Options};
+pub use options::{check_mixed_content, Mode, Options};
 pub use protocol::{ClientMsg, PROTOCOL_VERSION, WORKER_NAME};
 pub use status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};

@@ -263,6 +263,38 @@ pub fn validate_url(url: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A page served over https may not open a `ws://` socket (mixed content): the browser
+/// refuses it, so tabmux says so before anything starts. Loopback hosts (`localhost`,
+/// `*.localhost`, `127.0.0.0/8`, `[::1]`) are exempt, as in browsers. `page_protocol` is the
+/// page's `location.protocol` (`"https:"`); call after [`validate_url`].
+pub fn check_mixed_content(url: &str, page_protocol: &str) -> Result<(), Error> {
+    if !page_protocol.eq_ignore_ascii_case("https:") {
+        return Ok(());
+    }
+    let lower = url.to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("ws://") else { return Ok(()) };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host.strip_prefix("127.").is_some_and(|r| r.split('.').count() == 3 && r.split('.').all(|o| o.parse::<u8>().is_ok()));
+    if loopback {
+        return Ok(());
+    }
+    Err(invalid(
+        "url",
+        &format!(
+            "is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://{}",
+            truncate(&url[5..])
+        ),
+    ))
+}
+
 fn truncate(s: &str) -> String {
     s.chars().take(80).collect()
 }

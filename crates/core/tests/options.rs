@@ -84,3 +84,33 @@ fn the_key_lists_match_the_fields() {
     want.sort_unstable();
     assert_eq!(b, want);
 }
+
+#[test]
+fn a_ws_url_from_an_https_page_is_refused_unless_the_host_is_loopback() {
+    use tabmux_core::check_mixed_content;
+    let refused = |url: &str| check_mixed_content(url, "https:").unwrap_err().to_string();
+    assert_eq!(
+        refused("ws://api.example.com/ws?a=1"),
+        "tabmux: invalid options: url is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://api.example.com/ws?a=1"
+    );
+    assert_eq!(check_mixed_content("ws://api.example.com/ws", "HTTPS:").unwrap_err().code(), "invalid-options");
+    for url in ["ws://user@10.0.0.1:80/ws", "ws://127.0.0.1.evil.example/ws", "ws://localhost.example/ws", "ws://[::2]/ws", "ws://127.0.0.256/ws", "ws://127.0.0/ws"] {
+        assert!(check_mixed_content(url, "https:").is_err(), "{url}");
+    }
+    for url in [
+        "wss://api.example.com/ws",
+        "ws://localhost:8080/ws",
+        "ws://LOCALHOST/ws",
+        "ws://dev.localhost/ws",
+        "ws://127.0.0.1:9/ws",
+        "ws://127.1.2.3/ws",
+        "ws://[::1]:8080/ws",
+        "ws://u:p@localhost/ws",
+    ] {
+        assert_eq!(check_mixed_content(url, "https:"), Ok(()), "{url}");
+    }
+    // An http page (or a file, or an extension) may open ws:// anywhere.
+    for proto in ["http:", "file:", "chrome-extension:", ""] {
+        assert_eq!(check_mixed_content("ws://api.example.com/ws", proto), Ok(()), "{proto}");
+    }
+}

@@ -6,7 +6,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
-use tabmux_core::{ClientId, Error, Mode, Options, PROTOCOL_VERSION, WORKER_NAME};
+use tabmux_core::{check_mixed_content, ClientId, Error, Mode, Options, PROTOCOL_VERSION, WORKER_NAME};
 use tabmux_web::{is_frame, parse_options, to_js, Driver, Sink, ToTab};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -83,6 +83,14 @@ pub struct TabClient {
 pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
     console_error_panic_hook::set_once();
     let opts = parse_options(&options).map_err(|e| js_error(&e))?;
+    // A secure page cannot open ws:// (mixed content): say so here, not as a socket that
+    // never opens. The worker runs in this page's origin, so the same rule holds there.
+    let protocol = js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| js_sys::Reflect::get(&l, &"protocol".into()))
+        .ok()
+        .and_then(|p| p.as_string())
+        .unwrap_or_default();
+    check_mixed_content(&opts.url, &protocol).map_err(|e| js_error(&e))?;
     let has_shared = js_sys::Reflect::get(&js_sys::global(), &"SharedWorker".into())
         .map(|v| v.is_function())
         .unwrap_or(false);
