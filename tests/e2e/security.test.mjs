@@ -1,12 +1,17 @@
 // Security, end to end: a page served over https that asks for ws:// gets a clear error
 // (loopback exempt, exactly as the browser's WebSocket constructor decides); the token never reaches
-// status, stats, errors or the console, even when the server echoes it in a close reason.
+// status, stats, errors, the console or the demo page, even when the server echoes it in a
+// close reason.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { withServerAndBrowser, openTab, until } from "./helpers.mjs";
+import { join } from "node:path";
+import { withServerAndBrowser, openTab, until, root } from "./helpers.mjs";
 
 let server, browser;
-withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
+// The harness and the package as usual, and the built demo at "/" (its own worker copy is
+// byte for byte the one in dist/worker, which is served first).
+const statics = [join(root, "tests/e2e/pages"), join(root, "dist/worker"), root, join(root, "www/dist")];
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]), { statics });
 
 /** A context where https://tabmux.test/ serves what the dev server serves: a secure origin. */
 async function httpsContext() {
@@ -46,27 +51,38 @@ test("an https page asking for ws:// gets invalid-options naming the fix; loopba
   await context.close();
 });
 
-test("the token never appears in status, stats, errors or the console, even in a close reason", async () => {
+test("the token never appears in status, stats, errors, the console or the demo page, even in a close reason", async () => {
   const secret = "s3cret tok/én"; // percent-encoded in the URL: both forms must stay hidden
   const forms = [secret, encodeURIComponent(secret)];
-  const ch = "secret";
+  await server.ctl("/control/reset");
   const context = await browser.newContext();
   const console_ = [];
+  // The demo and two harness tabs on the demo's endpoint, with the demo's options.
+  const demo = await context.newPage();
+  await demo.goto(`${server.http}/`);
+  await until(async () => (await demo.locator("[data-testid=state]").innerText()) === "open", "the demo shows open");
   const pages = [await openTab(context, server), await openTab(context, server)];
-  for (const p of pages) p.on("console", (m) => console_.push(m.text()));
-  for (const p of pages) await p.evaluate((o) => T.connect(o), { url: server.ws(`/ws/${ch}`), heartbeat: false, backoff: { initialMs: 100 } });
-  for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open"), "open");
+  for (const p of [demo, ...pages]) p.on("console", (m) => console_.push(m.text()));
+  const demoOptions = {
+    url: server.ws("/ws"),
+    heartbeat: { intervalMs: 5000, timeoutMs: 3000 },
+    topics: { key: "/topic", subscribe: '{"type":"subscribe","topic":"{topic}"}', unsubscribe: '{"type":"unsubscribe","topic":"{topic}"}' },
+    replay: { frames: 20 },
+  };
+  for (const p of pages) await p.evaluate((o) => T.connect(o), demoOptions);
+  for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open" && T.state(0).tabs === 3), "open, 3 tabs");
   await pages[0].evaluate((t) => T.clients[0].c.setToken(t), secret);
-  const accepts = async () => (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === ch);
+  const accepts = async () => (await server.ctl("/control/stats")).accepts.filter((a) => !a.refused);
   // The server does get the token (so there is something to leak)…
   await until(async () => (await accepts()).length === 2, "the reconnect with the token");
   assert.equal((await accepts())[1].query, `token=${encodeURIComponent(secret)}`);
   // …and echoes it back in a close reason, as careless servers do.
-  await server.ctl(`/control/close?channel=${ch}&code=4000&reason=${encodeURIComponent(`bad token ${secret}`)}`);
+  await server.ctl(`/control/close?code=4000&reason=${encodeURIComponent(`bad token ${secret}`)}`);
   await until(async () => (await accepts()).length === 3, "the reconnect after the close");
   for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open"), "open again");
-  // A refused send and an invalid subscribe put errors on the record too.
-  for (const p of pages) await p.evaluate(() => { try { T.clients[0].c.subscribe("x", () => {}); } catch (e) { T.clients[0].errors.push({ code: e.code, message: e.message }); } });
+  await until(async () => (await demo.locator("[data-testid=state]").innerText()) === "open", "the demo open again");
+  // An invalid subscribe puts an error on the record too.
+  for (const p of pages) await p.evaluate(() => { try { T.clients[0].c.subscribe("", () => {}); } catch (e) { T.clients[0].errors.push({ code: e.code, message: e.message }); } });
   for (const p of pages) {
     const seen = await p.evaluate(async () => ({
       statuses: T.clients[0].statuses,
@@ -76,8 +92,11 @@ test("the token never appears in status, stats, errors or the console, even in a
     }));
     assert.ok(seen.statuses.some((s) => s.lastClose?.code === 4000 && s.lastClose.reason === "bad token ***"), "the reason arrived, redacted");
     assert.deepEqual(seen.errors.map((e) => e.code), ["topic"]);
-    const all = JSON.stringify(seen) + console_.join("\n");
-    for (const f of forms) assert.ok(!all.includes(f), `${JSON.stringify(f)} leaked`);
+    const all = JSON.stringify(seen);
+    for (const f of forms) assert.ok(!all.includes(f), `${JSON.stringify(f)} leaked: ${all}`);
   }
+  const page = (await demo.content()) + (await demo.locator("body").innerText());
+  assert.ok(page.includes("4000"), "the demo shows the close");
+  for (const f of forms) assert.ok(!page.includes(f) && !console_.join("\n").includes(f), `${JSON.stringify(f)} leaked to the demo or a console`);
   await context.close();
 });
