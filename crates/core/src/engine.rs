@@ -18,7 +18,7 @@ use crate::options::Options;
 use crate::protocol::MAX_CLIENTS;
 use crate::rng::Rng;
 use crate::status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};
-use crate::token::{redact, with_token, MAX_TOKEN_BYTES};
+use crate::token::{redact, with_param, with_token, MAX_TOKEN_BYTES};
 use crate::window::Window;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::format;
@@ -245,6 +245,17 @@ impl Endpoint {
             Conn::Down => State::Down,
             Conn::Unauthorized => State::Unauthorized,
             Conn::Closed => State::Closed,
+        }
+    }
+
+    /// While open after failed attempts: when the connection will have lasted
+    /// `backoff.minUptimeMs` and the attempt counter resets.
+    fn forgive_at(&self) -> Option<Ms> {
+        match self.conn {
+            Conn::Open { since, .. } if self.attempt > 0 || self.last_delay.is_some() => {
+                Some(since.saturating_add(self.options.backoff.min_uptime_ms))
+            }
+            _ => None,
         }
     }
 
@@ -788,7 +799,7 @@ impl Engine {
             None => ep.url.clone(),
         };
         if let (Some(q), Some(last)) = (ep.options.sequence.as_ref(), ep.last_seq) {
-            url = with_token(&url, &q.resume_param, &format!("{last}"));
+            url = with_param(&url, &q.resume_param, &format!("{last}"));
         }
         self.actions.push_back(Action::OpenSocket { socket, url });
     }
@@ -871,7 +882,16 @@ impl Engine {
                     });
                     self.lost(idx, CONNECT_TIMEOUT_CODE, "connect timeout");
                 }
-                Conn::Open { socket, .. } => self.heartbeat_due(idx, socket, now),
+                Conn::Open { socket, .. } => {
+                    let ep = &mut self.endpoints[idx];
+                    if ep.forgive_at().is_some_and(|at| at <= now) {
+                        // Up for minUptimeMs: the failures before it are forgiven now, so the
+                        // status (and health) says so while the connection lasts.
+                        ep.attempt = 0;
+                        ep.last_delay = None;
+                    }
+                    self.heartbeat_due(idx, socket, now)
+                }
                 _ => {}
             }
             self.touch(idx);
@@ -920,6 +940,7 @@ impl Engine {
                     e.next_poll,
                     e.queue.front().map(|q| q.expires),
                     e.idle_until,
+                    e.forgive_at(),
                 ]
             })
             .flatten()
