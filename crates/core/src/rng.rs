@@ -55,4 +55,11 @@ mod tests {
         }
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
     }
+
+    #[test]
+    fn matches_the_splitmix64_reference_output() {
+        // The first outputs of Vigna's splitmix64.c for seed 0.
+        let mut r = Rng::new(0);
+        assert_eq!([r.next_u64(), r.next_u64(), r.next_u64()], [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F]);
+    }
 }

@@ -57,11 +57,12 @@ mod tests {
     #[test]
     fn keeps_the_last_cap_samples_and_ranks_them() {
         let mut w = Window::new(3);
-        assert_eq!(w.percentile(50), None);
+        assert_eq!((w.percentile(50), w.is_empty(), w.len()), (None, true, 0));
         for v in [5u64, 1, 9, 7] {
             w.push(v);
         }
         assert_eq!(w.iter().copied().collect::<alloc::vec::Vec<_>>(), [1, 9, 7]);
+        assert_eq!((w.is_empty(), w.len()), (false, 3));
         assert_eq!((w.percentile(50), w.percentile(95), w.percentile(0)), (Some(7), Some(9), Some(1)));
         let mut big = Window::new(100);
         (1..=100u64).for_each(|v| big.push(v));

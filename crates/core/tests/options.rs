@@ -114,3 +114,61 @@ fn a_ws_url_from_an_https_page_is_refused_unless_the_host_is_loopback() {
         assert_eq!(check_mixed_content("ws://api.example.com/ws", proto), Ok(()), "{proto}");
     }
 }
+
+/// Every limit accepts its edge value and refuses one past it, each on its own (the full
+/// mutation run found these comparisons and their `||` unpinned).
+#[test]
+fn every_limit_accepts_its_edge_and_refuses_one_past_it_each_on_its_own() {
+    use serde_json::json;
+    let check = |extra: serde_json::Value| {
+        let mut o = json!({ "url": "ws://h/ws" });
+        o.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        parse(&o.to_string())
+    };
+    let ok = |extra: serde_json::Value| assert_eq!(check(extra.clone()).err(), None, "{extra}");
+    let bad = |extra: serde_json::Value, want: &str| {
+        let err = check(extra.clone()).unwrap_err();
+        assert!(err.ends_with(want), "{extra}: got {err:?}, want …{want:?}");
+    };
+    ok(json!({ "backoff": { "initialMs": 500, "maxMs": 500 } }));
+    bad(json!({ "backoff": { "initialMs": 500, "maxMs": 499 } }), "backoff.maxMs must be ≥ backoff.initialMs");
+    let hb = "heartbeat intervalMs and timeoutMs must be at least 1";
+    bad(json!({ "heartbeat": { "intervalMs": 0, "timeoutMs": 1 } }), hb);
+    bad(json!({ "heartbeat": { "intervalMs": 1, "timeoutMs": 0 } }), hb);
+    let empty = "heartbeat ping, pong.field and pong.value must not be empty";
+    bad(json!({ "heartbeat": { "ping": "" } }), empty);
+    bad(json!({ "heartbeat": { "pong": { "field": "", "value": "pong" } } }), empty);
+    bad(json!({ "heartbeat": { "pong": { "field": "type", "value": "" } } }), empty);
+    ok(json!({ "token": { "param": "p".repeat(256), "url": "u".repeat(8192) } }));
+    bad(json!({ "token": { "param": "p".repeat(257) } }), "token param or url is too long");
+    bad(json!({ "token": { "url": "u".repeat(8193) } }), "token param or url is too long");
+    ok(json!({ "queue": { "maxMessages": 100_000, "maxBytes": 64 << 20 } }));
+    bad(json!({ "queue": { "maxMessages": 100_001 } }), "queue maxMessages ≤ 100000 and maxBytes ≤ 64 MiB");
+    bad(json!({ "queue": { "maxBytes": (64 << 20) + 1 } }), "queue maxMessages ≤ 100000 and maxBytes ≤ 64 MiB");
+    ok(json!({ "replay": { "frames": 10_000, "bytes": 64 << 20 } }));
+    bad(json!({ "replay": { "frames": 10_001 } }), "replay frames ≤ 10000 and bytes ≤ 64 MiB");
+    bad(json!({ "replay": { "bytes": (64 << 20) + 1 } }), "replay frames ≤ 10000 and bytes ≤ 64 MiB");
+    ok(json!({ "closeCodes": { "1000": "fatal", "4999": "retry" } }));
+    bad(json!({ "closeCodes": { "999": "fatal" } }), "closeCodes key \"999\" is not a close code (1000-4999)");
+    bad(json!({ "closeCodes": { "5000": "fatal" } }), "closeCodes key \"5000\" is not a close code (1000-4999)");
+    let spaces = "url must not contain spaces or control characters";
+    bad(json!({ "url": "ws://h/a b" }), spaces);
+    bad(json!({ "url": "ws://h/a\u{7}" }), spaces);
+}
+
+#[test]
+fn state_names_are_the_wire_names() {
+    use tabmux_core::State;
+    for s in [State::Connecting, State::Open, State::Reconnecting, State::Offline, State::Down, State::Unauthorized, State::Closed] {
+        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+    }
+    assert_eq!(State::Unauthorized.as_str(), "unauthorized");
+}
+
+#[test]
+fn the_heartbeat_is_on_by_default_and_true_means_the_defaults() {
+    let on = parse(r#"{"url":"ws://h/ws"}"#).unwrap().heartbeat.unwrap();
+    assert_eq!((on.interval_ms, on.timeout_ms, on.ping.as_str()), (30_000, 10_000, r#"{"type":"ping"}"#));
+    assert_eq!(parse(r#"{"url":"ws://h/ws","heartbeat":true}"#).unwrap().heartbeat, Some(on));
+    assert_eq!(parse(r#"{"url":"ws://h/ws","heartbeat":false}"#).unwrap().heartbeat, None);
+}

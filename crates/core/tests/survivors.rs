@@ -107,3 +107,97 @@ fn quality_grades_at_their_boundaries() {
     assert_eq!(Quality::from_rtt(Some(499)), Quality::Fair);
     assert_eq!(Quality::from_rtt(Some(500)), Quality::Poor);
 }
+
+/// Counters of the rarer paths, each from zero to an exact count (the full mutation run found
+/// `+= 1` → `*= 1` unnoticed on each of these).
+#[test]
+fn counters_of_token_fetches_expired_and_refused_sends_and_gaps_count_exactly() {
+    // Token fetches: one before the connect, one per poll.
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.token.url = Some("/token".into());
+    o.token.poll_ms = 1000;
+    let (c, ep) = h.attach("a", o);
+    h.engine.handle_token_fetched(h.now, ep, Ok("t1"));
+    h.drain();
+    let s = h.last_socket();
+    h.open(s);
+    assert_eq!(h.engine.stats(c).unwrap().counters.token_fetches, 1);
+    h.advance(1000);
+    assert_eq!(h.count(|a| matches!(a, Action::FetchToken { .. })), 2);
+    assert_eq!(h.engine.stats(c).unwrap().counters.token_fetches, 2);
+
+    // Errors: a queued send that expires, then one refused by a full queue.
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.queue = serde_json::from_value(serde_json::json!({"maxMessages": 1, "ttlMs": 500})).unwrap();
+    let (c, _) = h.attach("a", o);
+    assert_eq!(h.engine.handle_send(h.now, c, 1, 3), Ok(SendOutcome::Queued));
+    h.advance(500);
+    assert_eq!(h.count(|a| matches!(a, Action::SendFailed { send: 1, .. })), 1);
+    assert_eq!(h.engine.stats(c).unwrap().counters.errors, 1);
+    assert_eq!(h.engine.handle_send(h.now, c, 2, 3), Ok(SendOutcome::Queued));
+    assert!(h.engine.handle_send(h.now, c, 3, 3).is_err());
+    assert_eq!(h.engine.stats(c).unwrap().counters.errors, 2);
+
+    // Gaps: 1, 2, then 5 and 9 are two gaps.
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.sequence = Some(serde_json::from_value(serde_json::json!({"key": "/seq"})).unwrap());
+    let (c, _) = h.attach("a", o);
+    let s = h.last_socket();
+    h.open(s);
+    for seq in [1, 2, 5, 9] {
+        assert!(h.frame(s, FrameMeta { len: 1, seq: Some(seq), ..Default::default() }).is_some());
+    }
+    assert_eq!(h.engine.stats(c).unwrap().counters.gaps, 2);
+}
+
+#[test]
+fn a_topic_longer_than_256_bytes_is_no_topic_and_replay_ids_are_distinct() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.topics = Some(serde_json::from_value(serde_json::json!({"key": "/t", "subscribe": "s{topic}", "unsubscribe": "u{topic}"})).unwrap());
+    o.replay = serde_json::from_value(serde_json::json!({"frames": 5})).unwrap();
+    let (c, _) = h.attach("a", o);
+    let s = h.last_socket();
+    h.open(s);
+    let long = "x".repeat(257);
+    let edge = "y".repeat(256);
+    // Nobody subscribed: a real topic reaches no one, a non-topic reaches every client.
+    let (to, topic, a) = h.frame(s, FrameMeta { len: 1, topic: Some(&long), ..Default::default() }).unwrap();
+    assert_eq!((to, topic), (vec![c], false));
+    let (to, topic, b) = h.frame(s, FrameMeta { len: 1, topic: Some(&edge), ..Default::default() }).unwrap();
+    assert_eq!((to, topic), (vec![], true));
+    let (_, _, d) = h.frame(s, FrameMeta { len: 1, ..Default::default() }).unwrap();
+    let (a, b, d) = (a.unwrap(), b.unwrap(), d.unwrap());
+    assert!(a < b && b < d, "replay ids {a} {b} {d} increase");
+    assert_eq!(h.engine.history(c, None).unwrap(), vec![a, d]);
+    assert_eq!(h.engine.history(c, Some(&edge)).unwrap(), vec![b]);
+}
+
+#[test]
+fn open_after_failed_attempts_is_a_warning_until_it_has_lasted_min_uptime() {
+    use tabmux_core::Health;
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", exact("ws://h/ws")); // minUptime 5000
+    let s = h.last_socket();
+    h.close(s, 1006); // never opened: a failed attempt
+    h.fire_next();
+    let s = h.last_socket();
+    h.open(s);
+    let opened = h.now;
+    let st = h.status(ep);
+    assert_eq!((st.state, st.attempt, st.health), (State::Open, 1, Health::Warning));
+    // The engine asks to be woken when the failures are forgiven, and then says so.
+    assert_eq!(h.engine.poll_timeout(), Some(opened + 5000));
+    h.advance(4999);
+    assert_eq!(h.status(ep).attempt, 1);
+    h.advance(1);
+    let st = h.status(ep);
+    assert_eq!((st.state, st.attempt, st.health), (State::Open, 0, Health::Healthy));
+    assert_eq!(h.engine.poll_timeout(), None, "nothing left to wake for");
+    // The next loss starts the backoff from the first delay again.
+    h.close(s, 1006);
+    assert_eq!(h.fire_next(), Some(1000));
+}
