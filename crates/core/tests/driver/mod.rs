@@ -1,0 +1,272 @@
+//! Drives the engine with a sequence of inputs chosen by a [`Choices`] source and checks the
+//! engine's invariants after every step. Shared by the seeded test (`tests/invariants.rs`,
+//! choices from a seeded generator) and the coverage-guided fuzz target (`fuzz/`, choices
+//! read from libFuzzer's bytes), so both check exactly the same things.
+//!
+//! Invariants: at most one live socket per endpoint; a `reconnecting` endpoint waiting to retry
+//! has a timer armed no later than the retry time in its status, and one in an attempt has
+//! its deadline armed; every buffer under its cap; topic ref-counts equal the live
+//! subscriptions; the client count matches; no panic; when every tab has left, no socket and
+//! no endpoint is left.
+#![allow(dead_code)]
+
+use crate::common::*;
+use std::collections::{BTreeMap, BTreeSet};
+use tabmux_core::{Action, ClientId, FrameMeta, Options, Rng, SocketId, State};
+
+const URLS: [&str; 2] = ["ws://h/a", "ws://h/b"];
+const TOPICS: [&str; 3] = ["t1", "t2", "t\"3"];
+const CODES: [u16; 10] = [1000, 1001, 1006, 1008, 1011, 1012, 4000, 4401, 4403, 3000];
+
+/// Caps of the options below, checked after every step.
+const QUEUE_MESSAGES: usize = 4;
+const QUEUE_BYTES: usize = 400;
+const DEDUP_KEYS: usize = 5;
+const REPLAY_BYTES: usize = 500;
+
+/// Where the choices come from. `None` ends the sequence (the fuzzer's input ran out).
+pub trait Choices {
+    /// A number in `0..n` (`n ≥ 1`).
+    fn pick(&mut self, n: usize) -> Option<usize>;
+}
+
+impl Choices for Rng {
+    fn pick(&mut self, n: usize) -> Option<usize> {
+        Some((self.next_u64() % n as u64) as usize)
+    }
+}
+
+/// Choices read from bytes: one byte for `n ≤ 256`, two for more.
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl Choices for Bytes<'_> {
+    fn pick(&mut self, n: usize) -> Option<usize> {
+        let width = if n <= 256 { 1 } else { 2 };
+        if self.0.len() < width {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(width);
+        self.0 = rest;
+        let v = head.iter().fold(0usize, |acc, &b| acc << 8 | b as usize);
+        Some(v % n)
+    }
+}
+
+/// The options every attached tab uses, in one of 12 variants (token URL or not, a finite
+/// `maxAttempts` or not, `idleCloseMs` or not).
+fn options(url: &str, variant: usize) -> Options {
+    let json = serde_json::json!({
+        "url": url,
+        "backoff": { "initialMs": 100, "maxMs": 2000, "maxAttempts": if variant % 3 == 0 { serde_json::json!(4) } else { serde_json::Value::Null } },
+        "breaker": { "failureThreshold": 3, "resetTimeoutMs": 5000 },
+        "heartbeat": { "intervalMs": 1000, "timeoutMs": 500 },
+        "token": if variant % 2 == 0 { serde_json::json!({ "url": "/token", "pollMs": 3000 }) } else { serde_json::json!({}) },
+        "dedup": { "key": "/id", "capacity": DEDUP_KEYS },
+        "sequence": { "key": "/seq" },
+        "topics": { "key": "/topic", "subscribe": "{\"s\":\"{topic}\"}", "unsubscribe": "{\"u\":\"{topic}\"}" },
+        "queue": { "maxMessages": QUEUE_MESSAGES, "maxBytes": QUEUE_BYTES, "ttlMs": 3000 },
+        "replay": { "frames": 3, "bytes": REPLAY_BYTES },
+        "idleCloseMs": if variant % 4 == 1 { 1500 } else { 0 },
+    });
+    let o: Options = serde_json::from_value(json).expect("the driver's options parse");
+    o.validate().expect("the driver's options are valid");
+    o
+}
+
+struct Model {
+    /// Live sockets (opened and not closed by either side) → endpoint url.
+    live: BTreeMap<SocketId, String>,
+    /// (client, topic) subscriptions the model believes are live.
+    subs: BTreeSet<(ClientId, String)>,
+    clients: BTreeMap<ClientId, String>,
+    sends: u64,
+    seen: usize,
+}
+
+fn apply_actions(h: &mut Harness, m: &mut Model) {
+    h.drain();
+    // The harness keeps every action (some calls drain on their own): read from a cursor.
+    let new: Vec<Action> = h.actions[m.seen..].to_vec();
+    m.seen = h.actions.len();
+    for a in new {
+        match a {
+            Action::OpenSocket { socket, url } => {
+                let base = url.split('?').next().unwrap().to_string();
+                m.live.insert(socket, base);
+            }
+            Action::CloseSocket { socket, .. } => {
+                m.live.remove(&socket);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check(h: &Harness, m: &Model, ctx: &str) {
+    for url in URLS {
+        let n = m.live.values().filter(|u| *u == url).count();
+        assert!(n <= 1, "{ctx}: {n} live sockets for {url}; live {:?}", m.live);
+    }
+    for (&c, url) in &m.clients {
+        let Ok(st) = h.engine.stats(c) else { panic!("{ctx}: attached client {c:?} has no stats") };
+        assert!(st.queue_messages as usize <= QUEUE_MESSAGES && st.queue_bytes as usize <= QUEUE_BYTES, "{ctx}: queue over cap");
+        assert!(st.dedup_keys as usize <= DEDUP_KEYS, "{ctx}: dedup over cap");
+        assert!(st.replay_bytes as usize <= REPLAY_BYTES, "{ctx}: replay over cap");
+        assert!(st.close_codes.values().sum::<u32>() <= 100 && st.durations_ms.count <= 50 && st.rtt_ms_p.count <= 50, "{ctx}: a window over cap");
+        let live_topics: BTreeSet<&str> = m
+            .subs
+            .iter()
+            .filter(|(c2, _)| m.clients.get(c2) == Some(url))
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(st.topics as usize, live_topics.len(), "{ctx}: topic ref-counts differ from live subscriptions");
+        let timer = h.engine.poll_timeout();
+        match st.status.state {
+            // Waiting for a retry: its time is in the status and a timer fires by then. In
+            // an attempt (token fetch or connect): the attempt's deadline is armed.
+            State::Reconnecting | State::Connecting => match st.status.next_retry_at {
+                Some(at) => assert!(timer.is_some_and(|t| t <= at), "{ctx}: retry at {at} but the next timer is {timer:?}"),
+                None => assert!(timer.is_some(), "{ctx}: {:?} with no timer armed", st.status),
+            },
+            _ => {}
+        }
+    }
+    assert_eq!(h.engine.client_count(), m.clients.len(), "{ctx}");
+}
+
+/// Runs up to `steps` inputs chosen by `ch` on a fresh engine seeded with `seed`, checking
+/// every invariant after each; then every tab leaves and nothing may be left. `label` names
+/// the run in failure messages.
+pub fn run(ch: &mut impl Choices, seed: u64, steps: usize, label: &str) {
+    let mut h = Harness::new(seed);
+    let mut m = Model { live: BTreeMap::new(), subs: BTreeSet::new(), clients: BTreeMap::new(), sends: 0, seen: 0 };
+    for step in 0..steps {
+        if step_once(ch, &mut h, &mut m).is_none() {
+            break;
+        }
+        apply_actions(&mut h, &mut m);
+        check(&h, &m, &format!("{label} step {step}"));
+    }
+    // Everyone leaves: nothing is held any more.
+    for c in m.clients.keys().copied().collect::<Vec<_>>() {
+        h.engine.detach(h.now, c);
+    }
+    h.advance(10_000);
+    apply_actions(&mut h, &mut m);
+    assert!(m.live.is_empty(), "{label}: sockets left open: {:?}", m.live);
+    assert_eq!(h.engine.endpoint_count(), 0, "{label}: endpoints left");
+}
+
+/// One input. `None` when the choices ran out.
+fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()> {
+    let clients: Vec<ClientId> = m.clients.keys().copied().collect();
+    let sockets: Vec<SocketId> = m.live.keys().copied().collect();
+    let op = ch.pick(18)?;
+    let client = if clients.is_empty() { None } else { Some(clients[ch.pick(clients.len())?]) };
+    let socket = if sockets.is_empty() { None } else { Some(sockets[ch.pick(sockets.len())?]) };
+    match op {
+        0 | 1 => {
+            let url = URLS[ch.pick(2)?];
+            let tab = format!("tab{}", ch.pick(4)?);
+            if let Ok((c, _)) = h.engine.attach(h.now, &tab, options(url, ch.pick(12)?)) {
+                m.clients.insert(c, url.to_string());
+            }
+        }
+        2 => {
+            if let Some(c) = client {
+                h.engine.detach(h.now, c);
+                m.clients.remove(&c);
+                m.subs.retain(|(c2, _)| *c2 != c);
+            }
+        }
+        3 | 4 => {
+            if let Some(s) = socket {
+                h.engine.handle_open(h.now, s);
+            }
+        }
+        5 => {
+            if let Some(s) = socket {
+                h.engine.handle_close(h.now, s, CODES[ch.pick(CODES.len())?], "fuzz");
+                m.live.remove(&s);
+            }
+        }
+        6 | 7 => {
+            if let Some(s) = socket {
+                let id = format!("{}", ch.pick(8)?);
+                let topic = TOPICS[ch.pick(3)?];
+                let meta = FrameMeta {
+                    len: ch.pick(300)?,
+                    pong: ch.pick(5)? == 0,
+                    key: (ch.pick(2)? == 0).then_some(id.as_str()),
+                    seq: if ch.pick(2)? == 0 { Some(ch.pick(50)? as u64) } else { None },
+                    topic: (ch.pick(2)? == 0).then_some(topic),
+                };
+                let _ = h.engine.handle_frame(h.now, s, meta);
+            }
+        }
+        8 => {
+            if let Some(c) = client {
+                m.sends += 1;
+                let _ = h.engine.handle_send(h.now, c, m.sends, ch.pick(200)?);
+            }
+        }
+        9 => {
+            if let Some(c) = client {
+                let t = TOPICS[ch.pick(3)?];
+                if h.engine.handle_subscribe(h.now, c, t).is_ok() {
+                    m.subs.insert((c, t.to_string()));
+                }
+            }
+        }
+        10 => {
+            if let Some(c) = client {
+                let t = TOPICS[ch.pick(3)?];
+                h.engine.handle_unsubscribe(h.now, c, t).expect("unsubscribe of an attached client");
+                m.subs.remove(&(c, t.to_string()));
+            }
+        }
+        11 => {
+            if let Some(c) = client {
+                let _ = h.engine.handle_set_token(h.now, c, ["a", "b", "c"][ch.pick(3)?]);
+            }
+        }
+        12 => {
+            if let Some(c) = client {
+                let ep = h.engine.endpoint_of(c).expect("an attached client has an endpoint");
+                let result = if ch.pick(3)? == 0 { Err("HTTP 500") } else { Ok(["x", "y"][ch.pick(2)?]) };
+                h.engine.handle_token_fetched(h.now, ep, result);
+            }
+        }
+        13 => h.engine.handle_online(h.now, ch.pick(3)? != 0),
+        14 => {
+            if let Some(c) = client {
+                if ch.pick(2)? == 0 {
+                    h.engine.handle_reconnect(h.now, c).expect("reconnect of an attached client");
+                } else {
+                    h.engine.handle_visible(h.now);
+                }
+            }
+        }
+        15 => {
+            // The socket constructor threw (bad URL, mixed content): the socket never existed.
+            if let Some(s) = socket {
+                let _ = h.engine.handle_open_failed(h.now, s, "SyntaxError");
+                m.live.remove(&s);
+            }
+        }
+        16 => {
+            if let Some(c) = client {
+                let topic = if ch.pick(2)? == 0 { None } else { Some(TOPICS[ch.pick(3)?]) };
+                h.engine.history(c, topic).expect("history of an attached client");
+            }
+        }
+        _ => {
+            if ch.pick(2)? == 0 {
+                h.fire_next();
+            } else {
+                h.advance(ch.pick(2000)? as u64);
+            }
+        }
+    }
+    Some(())
+}
