@@ -75,6 +75,15 @@ export function ensureToolchain({ browser = false } = {}) {
   }
 }
 
+export const CARGO_FUZZ_VERSION = "0.13.2";
+
+/** cargo-fuzz for the core's fuzz targets (stable Rust, `--sanitizer none`). */
+export function ensureCargoFuzz() {
+  if (has("cargo", ["fuzz", "--version"]) !== `cargo-fuzz ${CARGO_FUZZ_VERSION}`) {
+    run("cargo", ["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked", "--force"]);
+  }
+}
+
 export function chromiumPath() {
   return execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
 }

@@ -1,11 +1,12 @@
 // `npm test`: everything, from a fresh machine. In order: native tests (cargo test), the
-// wasm build and the demo app, tsc on the published types, the wasm crates' tests in
+// core's fuzz targets for a bounded time (TABMUX_FUZZ_SECONDS each, default 30), the wasm build and the demo app, tsc on the published types, the wasm crates' tests in
 // headless Chromium (one of them inside a real SharedWorker, talking to the dev server), and
 // the end-to-end tests (node --test).
 import { join } from "node:path";
 import { readConfig } from "./build.mjs";
 import { buildDemo } from "./demo-build.mjs";
 import { checkSizes } from "./size-check.mjs";
+import { fuzz } from "./fuzz.mjs";
 import { execFileSync } from "node:child_process";
 import { chromiumPath, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
@@ -13,6 +14,7 @@ ensureToolchain({ browser: true });
 // After the toolchain step: the helpers import playwright-core, which it installs.
 const { startServer } = await import("../tests/e2e/helpers.mjs");
 run("cargo", ["test"]);
+fuzz(Number(process.env.TABMUX_FUZZ_SECONDS ?? 30));
 // The wasm build, then the demo app built from the packed package as a user's app is.
 await buildDemo();
 run("cargo", ["build", "-p", "tabmux-devserver"]);

@@ -172,3 +172,20 @@ fn the_heartbeat_is_on_by_default_and_true_means_the_defaults() {
     assert_eq!(parse(r#"{"url":"ws://h/ws","heartbeat":true}"#).unwrap().heartbeat, Some(on));
     assert_eq!(parse(r#"{"url":"ws://h/ws","heartbeat":false}"#).unwrap().heartbeat, None);
 }
+
+/// The fuzzer's seed options (`fuzz/seeds/options`) stay valid, so it starts from options that
+/// reach the engine.
+#[test]
+fn the_fuzz_seed_options_parse_and_validate() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/options");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(parse(&text).err(), None, "{}", path.display());
+            n += 1;
+        }
+    }
+    assert_eq!(n, 2);
+}
