@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-command -v cargo-mutants >/dev/null || cargo install cargo-mutants
+[ "$(cargo mutants --version 2>/dev/null)" = "cargo-mutants 27.1.0" ] || cargo install cargo-mutants --version 27.1.0 --locked --force
 export TABMUX_FUZZ_SEEDS="${TABMUX_FUZZ_SEEDS:-20}"
 exec cargo mutants --package tabmux-core --timeout 120 --output target/mutants "$@"
