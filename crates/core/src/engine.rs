@@ -252,7 +252,7 @@ impl Endpoint {
     /// `backoff.minUptimeMs` and the attempt counter resets.
     fn forgive_at(&self) -> Option<Ms> {
         match self.conn {
-            Conn::Open { since, .. } if self.attempt > 0 || self.last_delay.is_some() => {
+            Conn::Open { since, .. } if self.attempt > 0 => {
                 Some(since.saturating_add(self.options.backoff.min_uptime_ms))
             }
             _ => None,
@@ -814,7 +814,9 @@ impl Engine {
                 self.open_socket(idx);
             }
             Conn::Unauthorized => {
+                // A new token is a fresh start: no failure before it counts.
                 ep.attempt = 0;
+                ep.last_delay = None;
                 ep.auth_retry_used = false;
                 self.start_attempt(idx);
             }

@@ -201,3 +201,29 @@ fn open_after_failed_attempts_is_a_warning_until_it_has_lasted_min_uptime() {
     h.close(s, 1006);
     assert_eq!(h.fire_next(), Some(1000));
 }
+
+/// The 4401 refresh-and-retry-once counts as an attempt but plans no delay; once that
+/// connection has lasted minUptime it is forgiven like any other.
+#[test]
+fn a_refresh_retry_that_opens_is_forgiven_after_min_uptime_too() {
+    let mut h = Harness::new(1);
+    let mut o = exact("ws://h/ws");
+    o.token.url = Some("/token".into());
+    o.token.poll_ms = 1_000_000;
+    let (_, ep) = h.attach("a", o);
+    h.engine.handle_token_fetched(h.now, ep, Ok("t1"));
+    h.drain();
+    let s = h.last_socket();
+    h.open(s);
+    h.advance(6000);
+    h.close(s, 4401);
+    assert_eq!((h.state(ep), h.status(ep).attempt, h.status(ep).next_retry_at), (State::Reconnecting, 1, None));
+    h.engine.handle_token_fetched(h.now, ep, Ok("t2"));
+    h.drain();
+    let s = h.last_socket();
+    h.open(s);
+    assert_eq!(h.status(ep).attempt, 1);
+    assert_eq!(h.engine.poll_timeout(), Some(h.now + 5000));
+    h.advance(5000);
+    assert_eq!((h.state(ep), h.status(ep).attempt), (State::Open, 0));
+}
