@@ -84,27 +84,78 @@ test("a server that never completes the handshake: the connect times out (4008) 
   await context.close();
 });
 
-test("a panic in the worker is reported to every tab and the next connect gets a fresh worker", async () => {
-  const ch = "panic";
-  const workerUrl = "/shared-websocket-worker.js?test-panic";
+const received = async (ch) => (await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).map((r) => r.data);
+const topicOpts = { key: "/topic", subscribe: '{"s":"{topic}"}', unsubscribe: '{"u":"{topic}"}' };
+
+/** Both tabs lose their worker; each must start a replacement on its own, say hello again,
+ *  resubscribe its topic and tell its token again, and then receive as before. */
+async function losesItsWorkerAndRecovers(ch, workerUrl, kill, lastError) {
   const context = await browser.newContext();
-  const pages = await tabsOn(context, 2, { url: server.ws(`/ws/${ch}`), heartbeat: false, workerUrl });
+  const opts = { url: server.ws(`/ws/${ch}`), heartbeat: false, workerUrl, topics: topicOpts, token: { param: "tok" } };
+  const pages = await tabsOn(context, 2, opts);
   for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open"), "open");
-  await pages[0].evaluate((url) => {
-    const w = new SharedWorker(url, { name: "tabmux-v1" });
-    w.port.postMessage({ t: "panic" });
-  }, workerUrl);
+  await pages[0].evaluate(() => T.subscribe(0, "A"));
+  await pages[1].evaluate(() => T.subscribe(0, "B"));
+  await pages[0].evaluate(() => T.clients[0].c.setToken("t-1"));
+  await until(async () => (await accepts(ch)).length === 2, "reconnected once for the token");
+  await until(async () => (await received(ch)).length === 4, "2 subscribes, twice");
+  // A send made the moment the loss is known (from the status listener) is refused at once.
+  await pages[1].evaluate(() => {
+    const rec = T.clients[0];
+    rec.c.on("status", (s) => {
+      if (!rec.during && s.state === "reconnecting" && /worker crashed/.test(s.lastError ?? "")) {
+        rec.during = rec.c.send("during").then(() => "sent", (e) => e.code);
+      }
+    });
+  });
+  await kill(pages);
   for (const p of pages) {
-    await until(() => p.evaluate(() => T.clients[0].errors.some((e) => e.code === "worker-crashed")), "the crash reported");
-    const st = await p.evaluate(() => T.state(0));
-    assert.equal(st.state, "closed");
-    assert.match(st.lastError, /^tabmux: the worker crashed: /);
+    await until(() => p.evaluate(() => T.clients[0].statuses.some((s) => s.state === "reconnecting" && /^tabmux: the worker crashed: /.test(s.lastError))), "the loss in the status");
   }
-  // A new connect() starts a fresh worker that works.
-  const info = await pages[1].evaluate((o) => T.connect(o), { url: server.ws(`/ws/${ch}`), heartbeat: false, workerUrl });
-  await until(() => pages[1].evaluate((i) => T.state(i)?.state === "open", info.index), "open again");
+  // No new connect(): each client replaces the worker and comes back by itself.
+  for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open"), "open again");
+  const st = await pages[0].evaluate(() => T.clients[0].statuses.find((s) => s.state === "reconnecting" && s.lastError));
+  assert.match(st.lastError, lastError);
+  await until(async () => (await received(ch)).length === 6, "resubscribed on the new worker");
+  assert.deepEqual((await received(ch)).slice(4).sort(), ['{"s":"A"}', '{"s":"B"}']);
+  // One socket from the new worker, carrying the token the tab had set (it came in the hello).
+  await sleep(500);
+  assert.deepEqual((await accepts(ch)).slice(2).map((a) => a.query), ["tok=t-1"]);
   const { firstSeq } = await server.ctl(`/control/broadcast?channel=${ch}&n=2`);
-  await until(() => pages[1].evaluate((i) => T.clients[i].messages.length === 2, info.index), "frames from the new worker");
-  assert.deepEqual(await pages[1].evaluate((i) => T.clients[i].messages, info.index), seqFrames(firstSeq, firstSeq + 1, ch));
+  for (const p of pages) {
+    await until(() => p.evaluate(() => T.clients[0].messages.length === 2), "frames from the new worker");
+    assert.deepEqual(await p.evaluate(() => T.clients[0].messages), seqFrames(firstSeq, firstSeq + 1, ch));
+  }
+  await server.ctl(`/control/broadcast?channel=${ch}&n=1&topic=A`);
+  await until(() => pages[0].evaluate(() => T.clients[0].topics.A?.length === 1), "topic frame after the replacement");
+  assert.equal(await pages[1].evaluate(() => T.clients[0].during), "worker-crashed");
+  const sent = await pages[1].evaluate(() => T.clients[0].c.send("after").then(() => "ok", (e) => e.code));
+  assert.equal(sent, "ok");
+  await until(async () => (await received(ch)).includes("after"), "the send after the replacement reached the server");
+  assert.ok(!(await received(ch)).includes("during"));
   await context.close();
+}
+
+test("a panic in the worker is reported to every tab, which start a replacement and carry on", async () => {
+  const workerUrl = "/shared-websocket-worker.js?test-panic";
+  await losesItsWorkerAndRecovers("panic", workerUrl, async (pages) => {
+    await pages[0].evaluate((url) => {
+      const w = new SharedWorker(url, { name: "tabmux-v1" });
+      w.port.postMessage({ t: "panic" });
+    }, workerUrl);
+    for (const p of pages) {
+      await until(() => p.evaluate(() => T.clients[0].errors.some((e) => e.code === "worker-crashed")), "the crash reported");
+    }
+  }, /^tabmux: the worker crashed: Uncaught RuntimeError: unreachable/);
+});
+
+test("a worker the browser ends without a word (as Android does under memory pressure) is noticed and replaced", async () => {
+  await losesItsWorkerAndRecovers("killed", "/shared-websocket-worker.js", async () => {
+    const cdp = await browser.newBrowserCDPSession();
+    const { targetInfos } = await cdp.send("Target.getTargets");
+    const workers = targetInfos.filter((t) => t.type === "shared_worker" && t.url.endsWith("/shared-websocket-worker.js"));
+    assert.equal(workers.length, 1, JSON.stringify(workers));
+    await cdp.send("Target.closeTarget", { targetId: workers[0].targetId });
+    await cdp.detach();
+  }, /^tabmux: the worker crashed: the worker stopped/);
 });

@@ -344,7 +344,23 @@ impl Engine {
     /// (and starting its first attempt) when it is the first. Options are validated here too;
     /// a later client's options for an existing endpoint are ignored (the first one's rule).
     pub fn attach(&mut self, now: Ms, tab_id: &str, options: Options) -> Result<(ClientId, EndpointId), Error> {
+        self.attach_with_token(now, tab_id, options, None)
+    }
+
+    /// [`Engine::attach`] for a client that already has a token (a tab saying hello again to
+    /// a replacement worker): a new endpoint's first attempt uses it, so it connects once, not
+    /// once without and again with it; an existing endpoint takes it like
+    /// [`Engine::handle_set_token`]. A token that is empty or too long is ignored here (it was
+    /// refused when it was set).
+    pub fn attach_with_token(
+        &mut self,
+        now: Ms,
+        tab_id: &str,
+        options: Options,
+        token: Option<&str>,
+    ) -> Result<(ClientId, EndpointId), Error> {
         self.tick(now);
+        let token = token.filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES);
         options.validate()?;
         if self.clients.len() >= MAX_CLIENTS {
             return Err(Error::TooManyClients(self.clients.len()));
@@ -369,7 +385,7 @@ impl Engine {
                     last_close: None,
                     last_error: None,
                     breaker: Breaker::default(),
-                    token: None,
+                    token: token.map(String::from),
                     pending_token: None,
                     fetch_in_flight: false,
                     next_poll,
@@ -405,6 +421,10 @@ impl Engine {
         ep.idle_until = None;
         let endpoint = ep.id;
         self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string() });
+        if let Some(t) = token {
+            // Equal to the endpoint's token (always so for one just made): nothing happens.
+            self.handle_set_token(now, client, t)?;
+        }
         self.touch(idx);
         Ok((client, endpoint))
     }

@@ -27,6 +27,9 @@ pub enum Error {
     OpenFailed(String),
     /// The shared worker could not be started or did not answer.
     WorkerFailed(String),
+    /// The shared worker died (a panic, or the browser ended it); what was waiting on it is
+    /// lost. The tab starts a replacement on its own.
+    WorkerCrashed(String),
     /// Too many tabs for one worker.
     TooManyClients(usize),
     /// A send could not be queued: the queue is full.
@@ -50,6 +53,7 @@ impl Error {
             Error::NotOpen(_) => "not-open",
             Error::OpenFailed(_) => "open-failed",
             Error::WorkerFailed(_) => "worker-failed",
+            Error::WorkerCrashed(_) => "worker-crashed",
             Error::TooManyClients(_) => "too-many-clients",
             Error::QueueFull(_) => "queue-full",
             Error::Expired(_) => "expired",
@@ -74,6 +78,7 @@ impl fmt::Display for Error {
             }
             Error::OpenFailed(m) => write!(f, "tabmux: the WebSocket could not be created: {m}"),
             Error::WorkerFailed(m) => write!(f, "tabmux: {m}"),
+            Error::WorkerCrashed(m) => write!(f, "tabmux: the worker crashed: {m}"),
             Error::TooManyClients(n) => write!(f, "tabmux: this worker already serves {n} clients"),
             Error::QueueFull(why) => write!(f, "tabmux: the send queue is full ({why}); the frame was not sent"),
             Error::Expired(ms) => write!(f, "tabmux: the frame waited {ms} ms for the socket to open and was not sent"),
@@ -99,5 +104,16 @@ impl From<&Error> for ErrorReport {
     fn from(e: &Error) -> Self {
         use alloc::string::ToString;
         ErrorReport { code: e.code(), message: e.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_worker_has_its_own_code_and_says_why() {
+        let r = ErrorReport::from(&Error::WorkerCrashed("the browser ended it".into()));
+        assert_eq!((r.code, r.message.as_str()), ("worker-crashed", "tabmux: the worker crashed: the browser ended it"));
     }
 }

@@ -30,6 +30,9 @@ pub enum ClientMsg {
         /// A Web Lock the tab holds while it lives: when the worker is granted it, the tab
         /// is gone (closed or crashed without a goodbye).
         lock: Option<String>,
+        /// The tab's last `setToken` token, when it says hello again to a replacement
+        /// worker (never logged or echoed).
+        token: Option<String>,
     },
     /// `{ t: "stats", id }`: answer with `{ t: "stats", id, stats }`.
     Stats {

@@ -154,3 +154,31 @@ fn an_empty_or_oversized_token_from_the_url_is_a_failed_attempt() {
     h.drain();
     assert_eq!(h.opens(), 1);
 }
+
+/// A tab saying hello again to a replacement worker brings its token: the first socket of a
+/// new endpoint carries it (one connect, not one without and one with it); a second tab
+/// bringing the same token changes nothing, a different one is debounced like setToken; an
+/// empty or oversized one is ignored.
+#[test]
+fn a_hello_with_a_token_connects_with_it_once() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.engine.attach_with_token(h.now, "a", exact("ws://h/ws"), Some("T1")).unwrap();
+    h.drain();
+    assert_eq!((h.opens(), h.last_url()), (1, "ws://h/ws?token=T1".to_string()));
+    h.open(h.last_socket());
+    h.engine.attach_with_token(h.now, "b", exact("ws://h/ws"), Some("T1")).unwrap();
+    h.advance(1000);
+    assert_eq!(h.opens(), 1);
+    h.engine.attach_with_token(h.now, "c", exact("ws://h/ws"), Some("T2")).unwrap();
+    assert_eq!(h.engine.poll_timeout(), Some(h.now + 250));
+    h.advance(250);
+    assert_eq!((h.opens(), h.last_url()), (2, "ws://h/ws?token=T2".to_string()));
+    assert_eq!(h.state(ep), State::Reconnecting);
+    for bad in ["", &"x".repeat(8193)] {
+        let (d, _) = h.engine.attach_with_token(h.now, "d", exact("ws://h/other"), Some(bad)).unwrap();
+        h.drain();
+        assert_eq!(h.last_url(), "ws://h/other", "{} bytes", bad.len());
+        h.engine.detach(h.now, d);
+        h.drain();
+    }
+}

@@ -69,6 +69,20 @@ struct Inner {
     next_handler: Cell<u32>,
     /// Resolving this lets go of the Web Lock that tells the worker this tab is alive.
     lock_release: RefCell<Option<js_sys::Function>>,
+    /// This client, for callbacks that need to start a replacement worker.
+    this: Weak<Inner>,
+    /// The options and the liveness lock's name: a replacement worker gets the same hello.
+    hello: RefCell<Option<(Options, Option<String>)>>,
+    /// Bumped each time the shared worker is replaced; events of an older one are ignored.
+    generation: Cell<u32>,
+    /// Replacements started in a row without a welcome (sets the delay before the next).
+    replacements: Cell<u32>,
+    /// The pending replacement, or the deadline for its welcome.
+    replace_timer: RefCell<Option<Timeout>>,
+    /// Aborts this client's wait on the worker's life lock.
+    worker_watch: RefCell<Option<web_sys::AbortController>>,
+    /// The last token this client set, told again to a replacement worker.
+    token: RefCell<Option<String>>,
 }
 
 /// A page's connection to a shared (or, in direct mode, its own) WebSocket.
@@ -103,7 +117,7 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
         }
         _ => has_shared,
     };
-    let inner = Rc::new(Inner {
+    let inner = Rc::new_cyclic(|this| Inner {
         transport: RefCell::new(None),
         shared,
         listeners: RefCell::new(Listeners::default()),
@@ -118,6 +132,13 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
         engine_topics: RefCell::new(std::collections::BTreeSet::new()),
         next_handler: Cell::new(0),
         lock_release: RefCell::new(None),
+        this: this.clone(),
+        hello: RefCell::new(None),
+        generation: Cell::new(0),
+        replacements: Cell::new(0),
+        replace_timer: RefCell::new(None),
+        worker_watch: RefCell::new(None),
+        token: RefCell::new(None),
     });
     let welcomed = js_sys::Promise::new(&mut |resolve, reject| {
         *inner.connecting.borrow_mut() = Some((resolve, reject));
@@ -125,6 +146,7 @@ pub async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
     let _deadline = if shared {
         let url = opts.worker_url.clone();
         let lock = hold_lock(&inner).await;
+        *inner.hello.borrow_mut() = Some((opts.clone(), lock.clone()));
         start_shared(&inner, opts, lock)?;
         let weak = Rc::downgrade(&inner);
         Some(Timeout::new(WELCOME_TIMEOUT_MS, move || {
@@ -235,11 +257,15 @@ fn start_shared(inner: &Rc<Inner>, opts: Options, lock: Option<String>) -> Resul
     });
     let weak = Rc::downgrade(inner);
     let url = opts.worker_url.clone();
+    let generation = inner.generation.get();
     let on_error = EventListener::new(&worker, "error", move |_| {
         if let Some(i) = weak.upgrade() {
-            i.fail_connect(&Error::WorkerFailed(format!(
-                "the shared worker script at {url} failed to load or run"
-            )));
+            let e = Error::WorkerFailed(format!("the shared worker script at {url} failed to load or run"));
+            if generation > 0 {
+                // A replacement that does not load: try again later, as with any lost worker.
+                i.worker_lost(generation, &e.to_string());
+            }
+            i.fail_connect(&e);
         }
     });
     port.start();
@@ -251,6 +277,10 @@ fn start_shared(inner: &Rc<Inner>, opts: Options, lock: Option<String>) -> Resul
     set("options", &to_js(&opts))?;
     if let Some(l) = lock {
         set("lock", &l.into())?;
+    }
+    // Only a replacement worker's hello has one: the token this client set before.
+    if let Some(t) = inner.token.borrow().as_deref() {
+        set("token", &t.into())?;
     }
     port.post_message(&hello)?;
     *inner.transport.borrow_mut() =
@@ -268,7 +298,7 @@ fn start_direct(inner: &Rc<Inner>, opts: Options) -> Result<(), JsValue> {
     let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
     let driver = DIRECT.with(Driver::clone);
     let client = TAB_ID
-        .with(|t| driver.attach(Sink::Local(f), t, opts))
+        .with(|t| driver.attach(Sink::Local(f), t, opts, None))
         .map_err(|e| js_error(&e))?;
     *inner.transport.borrow_mut() = Some(Transport::Direct { driver, client, _sink: sink });
     Ok(())
@@ -324,9 +354,118 @@ impl Inner {
         }
     }
 
-    fn post(&self, msg: &JsValue) {
-        if let Some(Transport::Shared { port, .. }) = &*self.transport.borrow() {
-            let _ = port.post_message(msg);
+    /// Posts to the worker. `false` while there is none (a replacement is being started).
+    fn post(&self, msg: &JsValue) -> bool {
+        match &*self.transport.borrow() {
+            Some(Transport::Shared { port, .. }) => port.post_message(msg).is_ok(),
+            _ => false,
+        }
+    }
+
+    fn post_token(&self) {
+        if let Some(t) = self.token.borrow().as_deref() {
+            let msg = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&msg, &"t".into(), &"token".into());
+            let _ = js_sys::Reflect::set(&msg, &"token".into(), &t.into());
+            self.post(&msg);
+        }
+    }
+
+    /// Waits on the worker's life lock: granted means the worker is gone, however it ended.
+    fn watch_worker(&self, name: &str) {
+        let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+        let Ok(request) = get(&locks, "request").dyn_into::<js_sys::Function>() else { return };
+        let Ok(abort) = web_sys::AbortController::new() else { return };
+        let opts = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&opts, &"signal".into(), &abort.signal());
+        let weak = self.this.clone();
+        let generation = self.generation.get();
+        let granted = Closure::once_into_js(move |_lock: JsValue| {
+            if let Some(i) = weak.upgrade() {
+                i.worker_lost(generation, "the worker stopped (ended by the browser or crashed)");
+            }
+        });
+        // Rejects with AbortError when this client stops watching: nothing to do then.
+        if let Ok(p) = request.call3(&locks, &name.into(), &opts, &granted) {
+            if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = JsFuture::from(p).await;
+                });
+            }
+        }
+        if let Some(old) = self.worker_watch.borrow_mut().replace(abort) {
+            old.abort();
+        }
+    }
+
+    /// The worker of `generation` is gone: everything waiting on it is rejected, the status
+    /// says so, and a replacement starts after a short delay (100 ms, doubling to 5 s while
+    /// replacements fail). Later news of the same worker is ignored.
+    fn worker_lost(&self, generation: u32, why: &str) {
+        if self.closed.get() || !self.shared || generation != self.generation.get() {
+            return;
+        }
+        self.generation.set(generation.wrapping_add(1));
+        let old = self.transport.borrow_mut().take();
+        if let Some(Transport::Shared { port, .. }) = old {
+            port.close();
+        }
+        if let Some(watch) = self.worker_watch.borrow_mut().take() {
+            watch.abort();
+        }
+        let lost = js_error(&Error::WorkerCrashed(why.to_string()));
+        for (_, (_, reject)) in std::mem::take(&mut *self.pending.borrow_mut()) {
+            let _ = reject.call1(&JsValue::NULL, &lost);
+        }
+        let status = js_sys::Object::assign(&js_sys::Object::new(), &self.status.borrow().clone().unchecked_into());
+        let _ = js_sys::Reflect::set(&status, &"state".into(), &"reconnecting".into());
+        let _ = js_sys::Reflect::set(&status, &"lastError".into(), &Error::WorkerCrashed(why.to_string()).to_string().into());
+        *self.status.borrow_mut() = status.clone().into();
+        let list = self.listeners.borrow_mut().snapshot(Event::Status);
+        emit(&list, &status);
+        let n = self.replacements.get();
+        self.replacements.set(n.saturating_add(1));
+        let delay = (100u32 << n.min(6)).min(5_000);
+        let weak = self.this.clone();
+        let next = generation.wrapping_add(1);
+        *self.replace_timer.borrow_mut() = Some(Timeout::new(delay, move || {
+            // Out of the timer's own callback first: starting may replace this timer.
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(i) = weak.upgrade() {
+                    i.replace_worker(next);
+                }
+            });
+        }));
+    }
+
+    /// Starts a replacement worker with the same hello, and gives it 10 s to answer.
+    fn replace_worker(&self, generation: u32) {
+        if self.closed.get() || generation != self.generation.get() {
+            return;
+        }
+        let (Some(inner), Some((opts, lock))) = (self.this.upgrade(), self.hello.borrow().clone()) else { return };
+        if let Err(e) = start_shared(&inner, opts, lock) {
+            let why = get(&e, "message").as_string().unwrap_or_default();
+            return self.worker_lost(generation, &why);
+        }
+        let weak = self.this.clone();
+        *self.replace_timer.borrow_mut() = Some(Timeout::new(WELCOME_TIMEOUT_MS, move || {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(i) = weak.upgrade() {
+                    i.worker_lost(generation, "the replacement worker did not answer within 10 s");
+                }
+            });
+        }));
+    }
+
+    /// A replacement worker welcomed this client (its token went in the hello): its topics
+    /// are subscribed again.
+    fn replaced(&self) {
+        self.replace_timer.borrow_mut().take();
+        self.replacements.set(0);
+        let topics: Vec<String> = self.engine_topics.borrow().iter().cloned().collect();
+        for t in topics {
+            self.topic_op("subscribe", &t);
         }
     }
 
@@ -348,6 +487,14 @@ impl Inner {
                 self.client_id.set(get(data, "clientId").as_f64().unwrap_or(0.0) as u32);
                 if let Some((resolve, _)) = self.connecting.borrow_mut().take() {
                     let _ = resolve.call0(&JsValue::NULL);
+                }
+                if self.generation.get() > 0 {
+                    self.replaced();
+                }
+            }
+            "alive" => {
+                if let Some(name) = get(data, "lock").as_string() {
+                    self.watch_worker(&name);
                 }
             }
             "status" => {
@@ -409,18 +556,14 @@ impl Inner {
                     let _ = reject.call1(&JsValue::NULL, &err);
                     return;
                 }
-                if get(data, "code").as_string().as_deref() == Some("worker-crashed") {
-                    // The worker is gone: say so in the status too (connect() again for a new one).
-                    let status = js_sys::Object::assign(&js_sys::Object::new(), &self.status.borrow().clone().unchecked_into());
-                    let _ = js_sys::Reflect::set(&status, &"state".into(), &"closed".into());
-                    let _ = js_sys::Reflect::set(&status, &"lastError".into(), &message.as_str().into());
-                    *self.status.borrow_mut() = status.clone().into();
-                    let list = self.listeners.borrow_mut().snapshot(Event::Status);
-                    emit(&list, &status);
-                }
                 let list = self.listeners.borrow_mut().snapshot(Event::Error);
                 if emit(&list, &err) == 0 {
                     web_sys::console::warn_1(&err);
+                }
+                if get(data, "code").as_string().as_deref() == Some("worker-crashed") {
+                    // The worker is gone: start a replacement (after the error is told).
+                    let why = message.strip_prefix("tabmux: the worker crashed: ").unwrap_or(&message).to_string();
+                    self.worker_lost(self.generation.get(), &why);
                 }
             }
             _ => web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data),
@@ -438,10 +581,22 @@ impl Inner {
     fn post_control(&self, t: &str, id: Option<u32>) {
         let msg = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&msg, &"t".into(), &t.into());
-        if let Some(id) = id {
-            let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
+        match id {
+            Some(id) => {
+                let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
+                self.post_request(id, &msg);
+            }
+            None => drop(self.post(&msg)),
         }
-        self.post(&msg);
+    }
+
+    /// Posts a request; with no worker to take it (a replacement is starting) it is
+    /// rejected at once rather than left waiting.
+    fn post_request(&self, id: u32, msg: &JsValue) {
+        if !self.post(msg) {
+            let e = Error::WorkerCrashed("a replacement worker is starting; try again shortly".into());
+            self.on_incoming(&ToTab::error(&e, Some(id)));
+        }
     }
 
     /// Detaches from the engine and drops every listener and pending request.
@@ -470,6 +625,11 @@ impl Inner {
         self.page_listeners.borrow_mut().clear();
         self.topics.borrow_mut().clear();
         self.engine_topics.borrow_mut().clear();
+        self.replace_timer.borrow_mut().take();
+        self.token.borrow_mut().take();
+        if let Some(watch) = self.worker_watch.borrow_mut().take() {
+            watch.abort();
+        }
         // Let go of the liveness lock last: the worker may act on it at once.
         if let Some(release) = self.lock_release.borrow_mut().take() {
             let _ = release.call0(&JsValue::NULL);
@@ -553,7 +713,7 @@ impl TabClient {
                 let _ = js_sys::Reflect::set(&msg, &"t".into(), &"send".into());
                 let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
                 let _ = js_sys::Reflect::set(&msg, &"data".into(), &data);
-                self.inner.post(&msg);
+                self.inner.post_request(id, &msg);
             }
         }
         p
@@ -628,7 +788,7 @@ impl TabClient {
                 if let Some(t) = &topic {
                     let _ = js_sys::Reflect::set(&msg, &"topic".into(), &t.as_str().into());
                 }
-                self.inner.post(&msg);
+                self.inner.post_request(id, &msg);
             }
         }
         p
@@ -687,10 +847,8 @@ impl TabClient {
         match direct {
             Some((driver, client)) => driver.set_token(client, &t).map_err(|e| js_error(&e)),
             None => {
-                let msg = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"token".into());
-                let _ = js_sys::Reflect::set(&msg, &"token".into(), &token);
-                self.inner.post(&msg);
+                *self.inner.token.borrow_mut() = Some(t);
+                self.inner.post_token();
                 Ok(())
             }
         }

@@ -199,11 +199,11 @@ impl Driver {
     }
 
     /// Attaches a client; it is sent a welcome and the current status at once.
-    pub fn attach(&self, sink: Sink, tab_id: &str, options: Options) -> Result<ClientId, Error> {
+    pub fn attach(&self, sink: Sink, tab_id: &str, options: Options, token: Option<&str>) -> Result<ClientId, Error> {
         let (client, endpoint, differs) = {
             let mut inner = self.inner.borrow_mut();
             let differs = inner.engine.conflicting_options(&options);
-            let (client, endpoint) = inner.engine.attach(now_ms(), tab_id, options)?;
+            let (client, endpoint) = inner.engine.attach_with_token(now_ms(), tab_id, options, token)?;
             inner.sinks.insert(client, sink.clone());
             inner.rebuild_fanout(endpoint);
             (client, endpoint, differs)

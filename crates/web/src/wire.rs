@@ -130,7 +130,13 @@ pub fn parse_control(v: &JsValue) -> Result<ClientMsg, Error> {
                 None if lock.is_undefined() || lock.is_null() => None,
                 _ => return Err(bad("hello's lock must be a string of 1 to 128 characters")),
             };
-            Ok(ClientMsg::Hello { tab_id, options, lock })
+            let token = get(v, "token");
+            let token = match token.as_string() {
+                Some(t) => Some(t),
+                None if token.is_undefined() || token.is_null() => None,
+                _ => return Err(bad("hello's token must be a string")),
+            };
+            Ok(ClientMsg::Hello { tab_id, options, lock, token })
         }
         "stats" => Ok(ClientMsg::Stats { id: request_id(v, "stats")? }),
         "send" => Ok(ClientMsg::Send { id: request_id(v, "send")? }),

@@ -29,6 +29,9 @@ struct State {
     _network: RefCell<Vec<PortListener>>,
     ports: RefCell<BTreeMap<u32, PortEntry>>,
     next_port: std::cell::Cell<u32>,
+    /// The Web Lock this worker holds for as long as it lives, once granted. Tabs wait on it:
+    /// when they are granted it, the worker is gone (a panic, or the browser ended it).
+    life_lock: RefCell<Option<String>>,
 }
 
 /// The worker's single runtime: one engine, every port.
@@ -50,7 +53,9 @@ pub fn start(allow_test_panic: bool) -> WorkerRuntime {
         _network: RefCell::new(Vec::new()),
         ports: RefCell::new(BTreeMap::new()),
         next_port: std::cell::Cell::new(1),
+        life_lock: RefCell::new(None),
     });
+    hold_life_lock(&state, seed);
     // The worker's own view of the network; tabs forward theirs too.
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
     for (event, online) in [("online", true), ("offline", false)] {
@@ -100,14 +105,46 @@ impl WorkerRuntime {
     }
 }
 
+fn locks() -> Option<(JsValue, js_sys::Function)> {
+    let locks = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|n| js_sys::Reflect::get(&n, &"locks".into()))
+        .ok()?;
+    let request = js_sys::Reflect::get(&locks, &"request".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    Some((locks, request))
+}
+
+/// Takes a lock of this worker's own and never lets it go: the browser releases it when the
+/// worker ends, however it ends.
+fn hold_life_lock(state: &Rc<State>, seed: u64) {
+    let Some((locks, request)) = locks() else { return };
+    let name = format!("tabmux-worker:{seed:x}");
+    let weak = Rc::downgrade(state);
+    let held = name.clone();
+    let granted = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        if let Some(s) = weak.upgrade() {
+            // Tabs that said hello before the grant learn of the lock now.
+            for e in s.ports.borrow().values().filter(|e| e.client.is_some()) {
+                post_alive(&e.port, &held);
+            }
+            *s.life_lock.borrow_mut() = Some(held);
+        }
+        js_sys::Promise::new(&mut |_, _| {}).into()
+    });
+    let _ = request.call2(&locks, &name.into(), &granted);
+}
+
+/// Tells a tab the name of the lock this worker holds for life.
+fn post_alive(port: &MessagePort, lock: &str) {
+    let alive = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&alive, &"t".into(), &"alive".into());
+    let _ = js_sys::Reflect::set(&alive, &"lock".into(), &lock.into());
+    drop(port.post_message(&alive));
+}
+
 /// Waits for the tab's Web Lock: the worker is granted it only once the tab has let it go
 /// (closed, crashed or killed, with or without a goodbye), and then drops the client.
 fn watch_lock(state: &Rc<State>, key: u32, client: ClientId, name: &str) {
-    let locks = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
-        .and_then(|n| js_sys::Reflect::get(&n, &"locks".into()))
-        .unwrap_or(JsValue::UNDEFINED);
-    let Ok(request) = js_sys::Reflect::get(&locks, &"request".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
-    else {
+    let Some((locks, request)) = locks() else {
         return; // No Web Locks here: the tab's pagehide goodbye is what remains.
     };
     let weak = Rc::downgrade(state);
@@ -148,14 +185,18 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         Err(e) => return reply_err(&e, None),
     };
     match (msg, client) {
-        (ClientMsg::Hello { tab_id, options, lock }, None) => {
-            match state.driver.attach(Sink::Port(port.clone()), &tab_id, options) {
+        (ClientMsg::Hello { tab_id, options, lock, token }, None) => {
+            match state.driver.attach(Sink::Port(port.clone()), &tab_id, options, token.as_deref()) {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
                         e.client = Some(c);
                     }
                     if let Some(name) = lock {
                         watch_lock(state, key, c, &name);
+                    }
+                    // The tab waits on this worker's life lock to learn when it is gone.
+                    if let Some(name) = state.life_lock.borrow().as_deref() {
+                        post_alive(&port, name);
                     }
                 }
                 Err(e) => reply_err(&e, None),
