@@ -168,7 +168,15 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
         0 | 1 => {
             let url = URLS[ch.pick(2)?];
             let tab = format!("tab{}", ch.pick(4)?);
-            if let Ok((c, _)) = h.engine.attach(h.now, &tab, options(url, ch.pick(12)?)) {
+            let opts = options(url, ch.pick(12)?);
+            // Two in three say hello as to a replacement worker would, with a token.
+            let token = ["", "a", "b"][ch.pick(3)?];
+            let attached = if token.is_empty() {
+                h.engine.attach(h.now, &tab, opts)
+            } else {
+                h.engine.attach_with_token(h.now, &tab, opts, Some(token))
+            };
+            if let Ok((c, _)) = attached {
                 m.clients.insert(c, url.to_string());
             }
         }
