@@ -179,3 +179,41 @@ async fn garbage_on_one_port_gets_error_replies_and_the_other_port_keeps_receivi
     bad.post(&obj(&[("t", "bye".into())]));
     wait_for("released", || rt.port_count() == 0).await;
 }
+
+/// A hello as a replacement worker gets it: with the tab's token, so the first socket already
+/// carries it; and every attached tab is told the lock the worker holds for life (a tab granted
+/// it knows the worker is gone). A hello whose token is not a string is refused.
+#[wasm_bindgen_test]
+async fn a_hello_with_a_token_connects_with_it_and_the_tab_learns_the_workers_life_lock() {
+    let rt = start(false);
+    let tab = Tab::new(&rt);
+    let bad = hello("bad", &ws_url("wasm-token"));
+    js_sys::Reflect::set(&bad, &"token".into(), &5.into()).unwrap();
+    tab.post(&bad);
+    wait_for("the bad hello refused", || tab.error_codes().len() == 1).await;
+    assert_eq!(tab.error_codes(), ["bad-message"]);
+    let good = hello("tab-t", &ws_url("wasm-token"));
+    js_sys::Reflect::set(&good, &"token".into(), &"s3cret".into()).unwrap();
+    tab.post(&good);
+    wait_for("open", || tab.is_open_with(1)).await;
+    let accepts = js_sys::Array::from(&get(&ctl("/control/stats").await, "accepts"));
+    let queries: Vec<String> = accepts
+        .iter()
+        .filter(|a| get(a, "channel").as_string().as_deref() == Some("wasm-token"))
+        .map(|a| get(&a, "query").as_string().unwrap())
+        .collect();
+    assert_eq!(queries, ["token=s3cret"]);
+
+    wait_for("the life lock named", || tab.of_type("alive").len() == 1).await;
+    let name = get(&tab.of_type("alive")[0], "lock").as_string().unwrap();
+    assert!(name.starts_with("tabmux-worker:"), "{name}");
+    let locks = get(&js_sys::global(), "navigator");
+    let locks = get(&locks, "locks");
+    let query: js_sys::Function = get(&locks, "query").dyn_into().unwrap();
+    let snapshot = wasm_bindgen_futures::JsFuture::from(query.call0(&locks).unwrap().dyn_into::<js_sys::Promise>().unwrap()).await.unwrap();
+    let held: Vec<String> =
+        js_sys::Array::from(&get(&snapshot, "held")).iter().map(|l| get(&l, "name").as_string().unwrap()).collect();
+    assert!(held.contains(&name), "{name} not in {held:?}");
+    tab.post(&obj(&[("t", "bye".into())]));
+    wait_for("released", || rt.port_count() == 0).await;
+}
