@@ -177,7 +177,10 @@ export declare class Client {
   on(event: "error", listener: (error: TabmuxError) => void): () => boolean;
   /** Sequence numbers from..to were skipped (options.sequence). */
   on(event: "gap", listener: (gap: { from: number; to: number }) => void): () => boolean;
-  /** Resolves once written; queued while not open; rejects with code "queue-full", "expired", … */
+  /**
+   * Resolves once written; queued while not open; rejects with code "queue-full", "expired",
+   * or "worker-crashed" (the worker died with it queued, or a replacement is starting).
+   */
   send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
   /** Frames of `topic` go to `handler`; returns a function that unsubscribes. */
   subscribe(topic: string, handler: (data: Frame, topic: string) => void): () => boolean;
@@ -186,7 +189,10 @@ export declare class Client {
   stats(): Promise<Stats>;
   /** Tries now, if the socket is not open or opening (against an open breaker: the probe). */
   reconnect(): void;
-  /** Reports a token; reports from all tabs within debounceMs count as one; a new token reconnects once. */
+  /**
+   * Reports a token; reports from all tabs within debounceMs count as one; a new token
+   * reconnects once. This client remembers it for a replacement worker's hello.
+   */
   setToken(token: string): void;
   /** Detaches; the socket closes when its last client detaches. */
   close(): void;
