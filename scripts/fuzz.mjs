@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureCargoFuzz, env, root } from "./bootstrap.mjs";
 
-export const TARGETS = ["engine", "options"];
+const TARGETS = ["engine", "options"];
 
 export function fuzz(seconds) {
   ensureCargoFuzz();

@@ -1,5 +1,6 @@
 // `npm test`: everything, from a fresh machine. In order: native tests (cargo test), the
-// core's fuzz targets for a bounded time (TABMUX_FUZZ_SECONDS each, default 30), the wasm build and the demo app, tsc on the published types, the wasm crates' tests in
+// core's fuzz targets for a bounded time (TABMUX_FUZZ_SECONDS each, default 30), the wasm
+// build and the demo app, tsc on the published types, the wasm crates' tests in
 // headless Chromium (one of them inside a real SharedWorker, talking to the dev server), and
 // the end-to-end tests (node --test).
 import { join } from "node:path";

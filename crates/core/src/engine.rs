@@ -18,7 +18,7 @@ use crate::options::Options;
 use crate::protocol::MAX_CLIENTS;
 use crate::rng::Rng;
 use crate::status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};
-use crate::token::{redact, with_param, with_token, MAX_TOKEN_BYTES};
+use crate::token::{is_usable_token, redact, with_param, with_token, MAX_TOKEN_BYTES};
 use crate::window::Window;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::format;
@@ -360,7 +360,7 @@ impl Engine {
         token: Option<&str>,
     ) -> Result<(ClientId, EndpointId), Error> {
         self.tick(now);
-        let token = token.filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES);
+        let token = token.filter(|t| is_usable_token(t));
         options.validate()?;
         if self.clients.len() >= MAX_CLIENTS {
             return Err(Error::TooManyClients(self.clients.len()));
@@ -612,7 +612,7 @@ impl Engine {
     /// a token equal to the current one does nothing; a new one causes at most one reconnect.
     pub fn handle_set_token(&mut self, now: Ms, client: ClientId, token: &str) -> Result<(), Error> {
         self.tick(now);
-        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+        if !is_usable_token(token) {
             return Err(Error::BadMessage(format!("a token must be 1 to {MAX_TOKEN_BYTES} bytes")));
         }
         let idx = self.client_ep(client)?;
@@ -634,7 +634,7 @@ impl Engine {
         ep.fetch_in_flight = false;
         let waiting = matches!(ep.conn, Conn::Fetching { .. });
         match result.map(str::trim) {
-            Ok(t) if !t.is_empty() && t.len() <= MAX_TOKEN_BYTES => {
+            Ok(t) if is_usable_token(t) => {
                 let changed = ep.token.as_deref() != Some(t);
                 let had = ep.token.is_some();
                 ep.token = Some(t.to_string());

@@ -33,6 +33,11 @@ impl TokenOptions {
 /// The most bytes a token may have.
 pub const MAX_TOKEN_BYTES: usize = 8192;
 
+/// Whether a token can be used: 1 to [`MAX_TOKEN_BYTES`] bytes.
+pub fn is_usable_token(t: &str) -> bool {
+    !t.is_empty() && t.len() <= MAX_TOKEN_BYTES
+}
+
 /// `url` with `param=<token>` added to its query, percent-encoded.
 pub fn with_token(url: &str, param: &str, token: &str) -> String {
     let mut out = String::with_capacity(url.len() + param.len() + token.len() * 3 + 2);

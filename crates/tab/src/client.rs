@@ -362,15 +362,6 @@ impl Inner {
         }
     }
 
-    fn post_token(&self) {
-        if let Some(t) = self.token.borrow().as_deref() {
-            let msg = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&msg, &"t".into(), &"token".into());
-            let _ = js_sys::Reflect::set(&msg, &"token".into(), &t.into());
-            self.post(&msg);
-        }
-    }
-
     /// Waits on the worker's life lock: granted means the worker is gone, however it ended.
     fn watch_worker(&self, name: &str) {
         let locks = get(&get(&js_sys::global(), "navigator"), "locks");
@@ -847,8 +838,12 @@ impl TabClient {
         match direct {
             Some((driver, client)) => driver.set_token(client, &t).map_err(|e| js_error(&e)),
             None => {
+                let msg = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"token".into());
+                let _ = js_sys::Reflect::set(&msg, &"token".into(), &token);
+                self.inner.post(&msg);
+                // Remembered for a replacement worker's hello.
                 *self.inner.token.borrow_mut() = Some(t);
-                self.inner.post_token();
                 Ok(())
             }
         }
