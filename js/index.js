@@ -1,8 +1,17 @@
-// tabmux: the ES-module entry. A thin wrapper over the wasm bindings (crates/tab): it
-// loads the wasm once and gives `on()` an unsubscribe function. No policy lives here.
-import init, { connect as wasmConnect } from "../dist/tab/tabmux_tab.js";
+// tabmux: the ES-module entry. A thin wrapper over the wasm bindings: the small shared-mode
+// client (crates/tab) always, and the direct-mode engine (crates/direct) through a dynamic
+// import, fetched only by a page that runs it. It gives `on()` an unsubscribe function. No
+// policy lives here: which transport to use is the wasm client's answer.
+import init, { connectShared, pickTransport, tabId } from "../dist/tab/tabmux_tab.js";
 
 let ready = null;
+let direct = null;
+
+async function loadDirect() {
+  const module = await import("../dist/direct/tabmux_direct.js");
+  await module.default();
+  return module;
+}
 
 /**
  * Connects this page to the endpoint in `options.url`, through the shared worker where the
@@ -13,7 +22,14 @@ let ready = null;
 export async function connect(options) {
   ready ??= init();
   await ready;
-  return new Client(await wasmConnect(options));
+  if (pickTransport(options) === "shared") return new Client(await connectShared(options));
+  direct ??= loadDirect();
+  // A failed load is tried again by the next connect().
+  const module = await direct.catch((e) => {
+    direct = null;
+    throw e;
+  });
+  return new Client(await module.connectDirect(options, tabId()));
 }
 
 /** A page's connection. See index.d.ts for the full contract. */

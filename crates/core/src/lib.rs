@@ -31,5 +31,5 @@ pub use heartbeat::{HeartbeatOptions, PongMatch, Quality, HEARTBEAT_TIMEOUT_CODE
 pub use token::TokenOptions;
 pub use error::{Error, ErrorReport};
 pub use options::{check_mixed_content, Mode, Options};
-pub use protocol::{ClientMsg, PROTOCOL_VERSION, WORKER_NAME};
+pub use protocol::{PROTOCOL_VERSION, WORKER_NAME};
 pub use status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};

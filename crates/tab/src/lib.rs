@@ -1,12 +1,17 @@
-//! tabmux-tab: the client a page uses.
+//! tabmux-tab: the thin client a page uses.
 //!
-//! `connect(options)` attaches this page to the SharedWorker's engine over a port, or,
-//! where there is no SharedWorker (or `mode: "direct"`), runs the same engine in the page
-//! with a direct socket. Either way the client behaves the same: `message`, `status` and
-//! `error` events, `send`, `stats`, `reconnect`, `close`.
+//! In shared mode (`connectShared`) the page only says hello to the SharedWorker, routes
+//! what it sends to listeners and subscriptions, holds its liveness lock and replaces a dead
+//! worker: no engine, no option parser beyond `mode` and `workerUrl`. `pickTransport` says
+//! whether this browser goes shared or direct; direct mode is the `tabmux-direct` module,
+//! which reuses this crate's [`TabClient`] over a [`Link`] to an engine in the page. Either
+//! way the client behaves the same: `message`, `status`, `error` and `gap` events, `send`,
+//! `subscribe`, `history`, `stats`, `reconnect`, `setToken`, `close`.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
 
 mod client;
 mod listeners;
+mod shared;
 
-pub use client::{connect, TabClient};
+pub use client::{js_error, Link, TabClient};
+pub use shared::{connect_shared, pick_transport, tab_id};

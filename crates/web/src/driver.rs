@@ -1,6 +1,7 @@
 //! The driver: runs the engine against real WebSockets and `setTimeout`.
 
-use crate::wire::{frame_len, now_ms, to_js, ToTab};
+use crate::protocol::{ToTab, ToWorker};
+use crate::wire::{frame_len, now_ms, to_js};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -208,15 +209,15 @@ impl Driver {
             inner.rebuild_fanout(endpoint);
             (client, endpoint, differs)
         };
-        sink.post(&to_js(&ToTab::Welcome { v: tabmux_core::PROTOCOL_VERSION, client_id: client.0 }));
+        sink.post(&ToTab::Welcome { client_id: client.0 }.encode());
         if differs {
-            sink.post(&ToTab::error(&Error::OptionsDiffer, None));
+            sink.post(&ToTab::error(&Error::OptionsDiffer, None).encode());
         }
         // The endpoint may already be open: the new client must hear its status now, even if
         // the engine has nothing new to tell the others.
         let status = self.inner.borrow().engine.status(endpoint);
         if let Some(s) = status {
-            sink.post(&to_js(&ToTab::Status { status: &s }));
+            sink.post(&ToTab::Status { status: to_js(&s) }.encode());
         }
         self.pump();
         Ok(client)
@@ -267,7 +268,7 @@ impl Driver {
             }
         };
         if let Some((sink, id)) = ack {
-            sink.post(&to_js(&ToTab::Sent { id }));
+            sink.post(&ToTab::Sent { id }.encode());
         }
         self.pump();
         Ok(())
@@ -287,17 +288,13 @@ impl Driver {
         r
     }
 
-    /// The answer to a history request: `{ t: "history", id, frames }`.
-    pub fn history_message(&self, client: ClientId, id: u32, topic: Option<&str>) -> JsValue {
+    /// The answer to a history request.
+    fn history_message(&self, client: ClientId, id: u32, topic: Option<&str>) -> ToTab {
         let inner = self.inner.borrow();
         match inner.engine.history(client, topic) {
             Ok(ids) => {
                 let frames: js_sys::Array = ids.iter().filter_map(|i| inner.replay.get(i)).collect();
-                let msg = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&msg, &"t".into(), &"history".into());
-                let _ = js_sys::Reflect::set(&msg, &"id".into(), &id.into());
-                let _ = js_sys::Reflect::set(&msg, &"frames".into(), &frames);
-                msg.into()
+                ToTab::History { id, frames: frames.into() }
             }
             Err(e) => ToTab::error(&e, Some(id)),
         }
@@ -329,11 +326,65 @@ impl Driver {
         self.pump();
     }
 
-    /// The stats message (`{ t: "stats", id, stats, memoryBytes }`) for a client.
-    pub fn stats_message(&self, client: ClientId, id: u32) -> JsValue {
+    /// The stats answer for a client.
+    fn stats_message(&self, client: ClientId, id: u32) -> ToTab {
         match self.inner.borrow().engine.stats(client) {
-            Ok(stats) => to_js(&ToTab::Stats { id, stats: &stats, memory_bytes: wasm_memory_bytes() }),
+            Ok(stats) => ToTab::Stats { id, stats: to_js(&stats), memory_bytes: wasm_memory_bytes() },
             Err(e) => ToTab::error(&e, Some(id)),
+        }
+    }
+
+    /// Posts `msg` to an attached client's sink (nothing for a client that is gone).
+    pub fn reply(&self, client: ClientId, msg: &ToTab) {
+        let sink = self.inner.borrow().sinks.get(&client).cloned();
+        if let Some(s) = sink {
+            s.post(&msg.encode());
+        }
+    }
+
+    /// Carries out a message from an attached client: the one dispatch shared by the
+    /// SharedWorker (messages from a port) and direct mode (messages from the page). Answers
+    /// and errors go to the client's sink. A hello is refused (the client already said it);
+    /// a goodbye detaches.
+    pub fn serve(&self, client: ClientId, msg: ToWorker) {
+        let result = match msg {
+            ToWorker::Frame(data) => self.send(client, &data, None),
+            ToWorker::Send { id, data } => {
+                if let Err(e) = self.send(client, &data, Some(id)) {
+                    self.reply(client, &ToTab::error(&e, Some(id)));
+                }
+                Ok(())
+            }
+            ToWorker::Subscribe { topic } => self.subscribe(client, &topic),
+            ToWorker::Unsubscribe { topic } => self.unsubscribe(client, &topic),
+            ToWorker::History { id, topic } => {
+                let answer = self.history_message(client, id, topic.as_deref());
+                self.reply(client, &answer);
+                Ok(())
+            }
+            ToWorker::Stats { id } => {
+                let answer = self.stats_message(client, id);
+                self.reply(client, &answer);
+                Ok(())
+            }
+            ToWorker::Token { token } => self.set_token(client, &token),
+            ToWorker::Reconnect => self.reconnect(client),
+            ToWorker::Online { online } => {
+                self.online(online);
+                Ok(())
+            }
+            ToWorker::Visible => {
+                self.visible();
+                Ok(())
+            }
+            ToWorker::Hello { .. } => Err(Error::BadMessage("this port already said hello".into())),
+            ToWorker::Bye => {
+                self.detach(client);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.reply(client, &ToTab::error(&e, None));
         }
     }
 
@@ -385,7 +436,7 @@ impl Driver {
         // Decide under the borrow; post after releasing it (a listener may call back in).
         enum Then {
             All(Rc<[Sink]>),
-            Topic(Vec<Sink>, js_sys::Object),
+            Topic(Vec<Sink>, JsValue),
             Nothing,
         }
         let then = {
@@ -405,11 +456,8 @@ impl Driver {
                     let then = if topic {
                         // Only the subscribers, each told the topic so the tab can route it.
                         let sinks = clients.iter().filter_map(|c| inner.sinks.get(c).cloned()).collect();
-                        let msg = js_sys::Object::new();
-                        let _ = js_sys::Reflect::set(&msg, &"t".into(), &"topic".into());
-                        let _ = js_sys::Reflect::set(&msg, &"topic".into(), &x.topic.as_deref().unwrap_or_default().into());
-                        let _ = js_sys::Reflect::set(&msg, &"data".into(), data);
-                        Then::Topic(sinks, msg)
+                        let msg = ToTab::Topic { topic: x.topic.clone().unwrap_or_default(), data: data.clone() };
+                        Then::Topic(sinks, msg.encode())
                     } else {
                         inner.fanout.get(&endpoint).cloned().map_or(Then::Nothing, Then::All)
                     };
@@ -476,7 +524,7 @@ impl Inner {
                         Err(msg) => {
                             // The engine redacts the token from the message.
                             if let Some((ep, msg)) = self.engine.handle_open_failed(now_ms(), socket, &msg) {
-                                let err = ToTab::error(&Error::OpenFailed(msg), None);
+                                let err = ToTab::error(&Error::OpenFailed(msg), None).encode();
                                 posts.push((self.sinks_of(ep), err));
                             }
                         }
@@ -492,10 +540,11 @@ impl Inner {
                     let Some(p) = self.pending_sends.remove(&send) else { continue };
                     let written = self.sockets.get(&socket).map(|s| s.ws.unchecked_ref::<AnySend>().send(&p.data));
                     let reply = match written {
-                        Some(Ok(())) => p.request.map(|id| to_js(&ToTab::Sent { id })),
+                        Some(Ok(())) => p.request.map(|id| ToTab::Sent { id }),
                         Some(Err(e)) => Some(ToTab::error(&Error::NotOpen(js_message(&e)), p.request)),
                         None => Some(ToTab::error(&Error::NotOpen("closed".into()), p.request)),
-                    };
+                    }
+                    .map(|m| m.encode());
                     if let (Some(msg), Some(sink)) = (reply, self.sinks.get(&client)) {
                         posts.push((Rc::from(vec![sink.clone()]), msg));
                     }
@@ -503,11 +552,11 @@ impl Inner {
                 Action::SendFailed { client, send, error } => {
                     let request = self.pending_sends.remove(&send).and_then(|p| p.request);
                     if let Some(sink) = self.sinks.get(&client) {
-                        posts.push((Rc::from(vec![sink.clone()]), ToTab::error(&error, request)));
+                        posts.push((Rc::from(vec![sink.clone()]), ToTab::error(&error, request).encode()));
                     }
                 }
                 Action::Gap { endpoint, from, to } => {
-                    posts.push((self.sinks_of(endpoint), to_js(&ToTab::Gap { from, to })));
+                    posts.push((self.sinks_of(endpoint), ToTab::Gap { from, to }.encode()));
                 }
                 Action::Forget { replay } => {
                     self.replay.remove(&replay);
@@ -520,7 +569,7 @@ impl Inner {
                 }
                 Action::Status { endpoint } => {
                     if let Some(status) = self.engine.status(endpoint) {
-                        posts.push((self.sinks_of(endpoint), to_js(&ToTab::Status { status: &status })));
+                        posts.push((self.sinks_of(endpoint), ToTab::Status { status: to_js(&status) }.encode()));
                     }
                 }
                 _ => {}

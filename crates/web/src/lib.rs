@@ -1,12 +1,16 @@
-//! tabmux-web: the browser shell around [`tabmux_core::Engine`].
+//! tabmux-web: the browser shell around [`tabmux_core::Engine`], and the page ⇄ worker
+//! protocol.
 //!
-//! Both the SharedWorker and the in-page fallback run a [`Driver`]: it feeds WebSocket and
-//! timer events into the engine and carries out its actions. Frames stay JS values from
-//! the socket to every [`Sink`]; they never enter wasm memory.
+//! Both the SharedWorker and the in-page engine of direct mode run a [`Driver`]: it feeds
+//! WebSocket and timer events into the engine and carries out its actions. Frames stay JS
+//! values from the socket to every [`Sink`]; they never enter wasm memory. [`protocol`] is
+//! the one definition of the messages between a page and the worker.
 #![allow(unsafe_code)] // wasm-bindgen's generated extern glue needs it; none is written by hand.
 
 mod driver;
+pub mod protocol;
 mod wire;
 
 pub use driver::{Driver, Sink};
-pub use wire::{frame_len, is_frame, now_ms, parse_control, parse_options, to_js, ToTab};
+pub use protocol::{is_frame, ToTab, ToWorker};
+pub use wire::{frame_len, now_ms, parse_options, to_js};

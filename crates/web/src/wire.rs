@@ -1,18 +1,13 @@
-//! Conversions between JS values and the core's types, and the worker → tab messages.
+//! Conversions between JS values and the core's types: the clock, frame sizes, the
+//! serializer for status and stats, and the `connect()` options reader.
 
 use serde::Serialize;
-use tabmux_core::{ClientMsg, Error, ErrorReport, Options, Stats, Status, PROTOCOL_VERSION};
+use tabmux_core::{check_mixed_content, Error, Options};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Milliseconds since the epoch, as the engine's clock.
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
-}
-
-/// Whether a message on a port is a data frame (string, `ArrayBuffer` or typed array)
-/// rather than a control object.
-pub fn is_frame(v: &JsValue) -> bool {
-    v.is_string() || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
 }
 
 /// The size of a data frame without copying it: UTF-16 code units of a string, bytes of a
@@ -38,147 +33,22 @@ pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
     v.serialize(&ser).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
 }
 
-/// A message from the worker (or the in-page engine) to a tab.
-#[derive(Serialize)]
-#[serde(tag = "t", rename_all = "lowercase")]
-pub enum ToTab<'a> {
-    /// The hello was accepted.
-    Welcome {
-        /// The protocol version.
-        v: u32,
-        /// The id of this client in the engine.
-        #[serde(rename = "clientId")]
-        client_id: u32,
-    },
-    /// The endpoint's status.
-    Status {
-        /// The status.
-        status: &'a Status,
-    },
-    /// The reply to a stats request.
-    Stats {
-        /// The request's id.
-        id: u32,
-        /// The stats.
-        stats: &'a Stats,
-        /// The engine's wasm memory, in bytes.
-        #[serde(rename = "memoryBytes")]
-        memory_bytes: u32,
-    },
-    /// A send with this id was written on the socket.
-    Sent {
-        /// The tab's request id.
-        id: u32,
-    },
-    /// Sequence numbers were skipped.
-    Gap {
-        /// The first missing number.
-        from: u64,
-        /// The last missing number.
-        to: u64,
-    },
-    /// Something this client asked for went wrong.
-    Error {
-        /// The stable code and the message.
-        #[serde(flatten)]
-        error: ErrorReport,
-        /// The request this answers, if any.
-        id: Option<u32>,
-    },
-}
-
-impl ToTab<'_> {
-    /// An error message for `e`.
-    pub fn error(e: &Error, id: Option<u32>) -> JsValue {
-        to_js(&ToTab::Error { error: ErrorReport::from(e), id })
-    }
-}
-
 fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn bad(why: &str) -> Error {
-    Error::BadMessage(why.to_string())
-}
-
-/// The longest tab id accepted in a hello.
-const MAX_TAB_ID: usize = 64;
-
-/// Parses a control message (anything on a port that is not a frame). Never panics:
-/// every malformed shape is a [`Error::BadMessage`], a wrong version a
-/// [`Error::VersionMismatch`], bad options an [`Error::InvalidOptions`].
-pub fn parse_control(v: &JsValue) -> Result<ClientMsg, Error> {
-    if !v.is_object() {
-        return Err(bad("expected a string, an ArrayBuffer, or an object with a \"t\" field"));
-    }
-    let t = get(v, "t").as_string().ok_or_else(|| bad("the object has no string \"t\" field"))?;
-    match t.as_str() {
-        "hello" => {
-            let ver = get(v, "v").as_f64().ok_or_else(|| bad("hello has no numeric \"v\" (protocol version)"))?;
-            if ver != PROTOCOL_VERSION as f64 {
-                return Err(Error::VersionMismatch { got: ver.clamp(0.0, u32::MAX as f64) as u32, want: PROTOCOL_VERSION });
-            }
-            let tab_id = get(v, "tabId").as_string().ok_or_else(|| bad("hello has no string \"tabId\""))?;
-            if tab_id.is_empty() || tab_id.len() > MAX_TAB_ID {
-                return Err(bad("hello's tabId must be 1 to 64 characters"));
-            }
-            let options = parse_options(&get(v, "options"))?;
-            let lock = get(v, "lock");
-            let lock = match lock.as_string() {
-                Some(l) if !l.is_empty() && l.len() <= 128 => Some(l),
-                None if lock.is_undefined() || lock.is_null() => None,
-                _ => return Err(bad("hello's lock must be a string of 1 to 128 characters")),
-            };
-            let token = get(v, "token");
-            let token = match token.as_string() {
-                Some(t) => Some(t),
-                None if token.is_undefined() || token.is_null() => None,
-                _ => return Err(bad("hello's token must be a string")),
-            };
-            Ok(ClientMsg::Hello { tab_id, options, lock, token })
-        }
-        "stats" => Ok(ClientMsg::Stats { id: request_id(v, "stats")? }),
-        "send" => Ok(ClientMsg::Send { id: request_id(v, "send")? }),
-        "history" => {
-            let topic = get(v, "topic");
-            let topic = match topic.as_string() {
-                Some(t) => Some(t),
-                None if topic.is_undefined() || topic.is_null() => None,
-                _ => return Err(bad("history's topic must be a string")),
-            };
-            Ok(ClientMsg::History { id: request_id(v, "history")?, topic })
-        }
-        "subscribe" | "unsubscribe" => {
-            let topic = get(v, "topic").as_string().ok_or_else(|| bad(&format!("{t} needs a string \"topic\"")))?;
-            Ok(if t == "subscribe" { ClientMsg::Subscribe { topic } } else { ClientMsg::Unsubscribe { topic } })
-        }
-        "reconnect" => Ok(ClientMsg::Reconnect),
-        "bye" => Ok(ClientMsg::Bye),
-        "visible" => Ok(ClientMsg::Visible),
-        "online" => Ok(ClientMsg::Online {
-            online: get(v, "online").as_bool().ok_or_else(|| bad("online needs a boolean \"online\""))?,
-        }),
-        "token" => {
-            let token = get(v, "token");
-            // The message never repeats the token.
-            let token = token.as_string().ok_or_else(|| bad("token needs a string \"token\""))?;
-            Ok(ClientMsg::Token { token })
-        }
-        other => Err(bad(&format!("unknown message type {:?}", other.chars().take(40).collect::<String>()))),
-    }
-}
-
-fn request_id(v: &JsValue, what: &str) -> Result<u32, Error> {
-    get(v, "id")
-        .as_f64()
-        .filter(|n| n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n))
-        .map(|n| n as u32)
-        .ok_or_else(|| bad(&format!("{what} needs an integer \"id\"")))
-}
-
-/// Reads and validates `connect()` options from a JS object.
+/// Reads and validates `connect()` options from a JS object, including the mixed-content
+/// rule for the page (or worker) this runs in: its origin is the page's.
 pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
+    let options = parse_options_only(v)?;
+    // A secure page cannot open ws:// (mixed content): say so here, not as a socket that
+    // never opens. The worker runs in its pages' origin, so the rule is the same there.
+    let protocol = get(&get(&js_sys::global(), "location"), "protocol").as_string().unwrap_or_default();
+    check_mixed_content(&options.url, &protocol)?;
+    Ok(options)
+}
+
+fn parse_options_only(v: &JsValue) -> Result<Options, Error> {
     if !v.is_object() {
         return Err(Error::InvalidOptions("options must be an object with at least a url".into()));
     }

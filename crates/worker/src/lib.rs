@@ -2,17 +2,18 @@
 //!
 //! The JS shim (`worker/shared-websocket-worker.js`) queues ports until this module is
 //! loaded, then calls [`start`] once and [`WorkerRuntime::attach`] for every port. Each
-//! port speaks the protocol in `tabmux_core::protocol`: frames pass through untouched,
-//! control objects are parsed here, and a malformed message gets an error reply on its own
-//! port without disturbing anyone else.
+//! port speaks `tabmux_web::protocol`: frames pass through untouched, a hello's options are
+//! validated here, everything else goes to the driver's `serve` (the same dispatch direct
+//! mode uses), and a malformed message gets an error reply on its own port without
+//! disturbing anyone else.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
 
 use gloo_events::EventListener as PortListener;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use tabmux_core::{ClientId, ClientMsg, Error};
-use tabmux_web::{is_frame, parse_control, Driver, Sink, ToTab};
+use tabmux_core::{ClientId, Error};
+use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
 
@@ -135,10 +136,7 @@ fn hold_life_lock(state: &Rc<State>, seed: u64) {
 
 /// Tells a tab the name of the lock this worker holds for life.
 fn post_alive(port: &MessagePort, lock: &str) {
-    let alive = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&alive, &"t".into(), &"alive".into());
-    let _ = js_sys::Reflect::set(&alive, &"lock".into(), &lock.into());
-    drop(port.post_message(&alive));
+    drop(port.post_message(&ToTab::Alive { lock: lock.to_string() }.encode()));
 }
 
 /// Waits for the tab's Web Lock: the worker is granted it only once the tab has let it go
@@ -165,28 +163,19 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         Some(e) => (e.port.clone(), e.client),
         None => return,
     };
-    let reply_err = |e: &Error, id: Option<u32>| drop(port.post_message(&ToTab::error(e, id)));
-    if is_frame(data) {
-        match client {
-            Some(c) => {
-                if let Err(e) = state.driver.send(c, data, None) {
-                    reply_err(&e, None);
-                }
-            }
-            None => reply_err(&Error::NotAttached, None),
-        }
-        return;
-    }
+    let reply_err = |e: &Error| drop(port.post_message(&ToTab::error(e, None).encode()));
     if state.allow_test_panic && js_sys::Reflect::get(data, &"t".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("panic") {
         panic!("a test asked this worker to panic");
     }
-    let msg = match parse_control(data) {
+    let msg = match ToWorker::decode(data) {
         Ok(m) => m,
-        Err(e) => return reply_err(&e, None),
+        Err(e) => return reply_err(&e),
     };
     match (msg, client) {
-        (ClientMsg::Hello { tab_id, options, lock, token }, None) => {
-            match state.driver.attach(Sink::Port(port.clone()), &tab_id, options, token.as_deref()) {
+        (ToWorker::Hello { tab_id, options, lock, token }, None) => {
+            let attached = parse_options(&options)
+                .and_then(|o| state.driver.attach(Sink::Port(port.clone()), &tab_id, o, token.as_deref()));
+            match attached {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
                         e.client = Some(c);
@@ -199,13 +188,10 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                         post_alive(&port, name);
                     }
                 }
-                Err(e) => reply_err(&e, None),
+                Err(e) => reply_err(&e),
             }
         }
-        (ClientMsg::Hello { .. }, Some(_)) => {
-            reply_err(&Error::BadMessage("this port already said hello".into()), None)
-        }
-        (ClientMsg::Bye, _) => {
+        (ToWorker::Bye, _) => {
             // Forget the port first, so nothing more is posted to it.
             let entry = state.ports.borrow_mut().remove(&key);
             if let Some(c) = client {
@@ -215,39 +201,10 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                 e.port.close();
             }
         }
-        (ClientMsg::Online { online }, _) => state.driver.online(online),
-        (ClientMsg::Visible, _) => state.driver.visible(),
-        (_, None) => reply_err(&Error::NotAttached, None),
-        (ClientMsg::Send { id }, Some(c)) => {
-            let payload = js_sys::Reflect::get(data, &"data".into()).unwrap_or(JsValue::UNDEFINED);
-            if let Err(e) = state.driver.send(c, &payload, Some(id)) {
-                reply_err(&e, Some(id));
-            }
-        }
-        (ClientMsg::Subscribe { topic }, Some(c)) => {
-            if let Err(e) = state.driver.subscribe(c, &topic) {
-                reply_err(&e, None);
-            }
-        }
-        (ClientMsg::Unsubscribe { topic }, Some(c)) => {
-            if let Err(e) = state.driver.unsubscribe(c, &topic) {
-                reply_err(&e, None);
-            }
-        }
-        (ClientMsg::History { id, topic }, Some(c)) => {
-            drop(port.post_message(&state.driver.history_message(c, id, topic.as_deref())));
-        }
-        (ClientMsg::Token { token }, Some(c)) => {
-            if let Err(e) = state.driver.set_token(c, &token) {
-                reply_err(&e, None);
-            }
-        }
-        (ClientMsg::Stats { id }, Some(c)) => drop(port.post_message(&state.driver.stats_message(c, id))),
-        (ClientMsg::Reconnect, Some(c)) => {
-            if let Err(e) = state.driver.reconnect(c) {
-                reply_err(&e, None);
-            }
-        }
-        (_, Some(_)) => reply_err(&Error::BadMessage("unsupported message".into()), None),
+        // The browser's view of the network and visibility counts whoever reports it.
+        (ToWorker::Online { online }, _) => state.driver.online(online),
+        (ToWorker::Visible, _) => state.driver.visible(),
+        (_, None) => reply_err(&Error::NotAttached),
+        (msg, Some(c)) => state.driver.serve(c, msg),
     }
 }

@@ -1,14 +1,19 @@
-//! The tab client in a real page: the direct fallback (the engine running in the page,
-//! with a real socket to the dev server) and option validation.
+//! Direct mode in a real page: the engine running in the page with a real socket to the dev
+//! server, behind the same client as shared mode, and option validation.
 #![allow(missing_docs)]
 
 use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
-use tabmux_tab::{connect, TabClient};
+use tabmux_direct::connect_direct;
+use tabmux_tab::TabClient;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+
+async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
+    connect_direct(options, "wasmtestpage".into()).await
+}
 
 wasm_bindgen_test_configure!(run_in_browser);
 

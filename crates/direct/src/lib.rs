@@ -1,0 +1,54 @@
+//! tabmux-direct: direct mode, for pages without a SharedWorker (or `mode: "direct"`).
+//!
+//! The page's entry loads this module with a dynamic import only when it is needed, so a
+//! page in shared mode never fetches it. It runs the same engine and driver as the worker,
+//! in the page, and hands the client the same protocol messages the worker would get: the
+//! client ([`tabmux_tab::TabClient`]) and the dispatch ([`Driver::serve`]) are the ones the
+//! shared path uses.
+#![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
+
+use std::rc::Rc;
+use tabmux_core::ClientId;
+use tabmux_tab::{js_error, Link, TabClient};
+use tabmux_web::{parse_options, Driver, Sink, ToWorker};
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    /// One engine per page: every direct client of the page shares its sockets.
+    static DRIVER: Driver = Driver::new(
+        (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64),
+    );
+}
+
+/// A client's way to the engine in this page.
+struct DirectLink {
+    driver: Driver,
+    client: ClientId,
+}
+
+impl Link for DirectLink {
+    fn post(&self, msg: ToWorker) -> bool {
+        self.driver.serve(self.client, msg);
+        true
+    }
+
+    fn end(&self, _say_bye: bool) {
+        self.driver.detach(self.client);
+    }
+}
+
+/// Connects this page with a socket of its own, driven by the engine. `tab_id` is the
+/// page's id from the shared-mode module, so every client of a page reports the same one.
+/// Rejects with `invalid-options` naming the option, as the worker would.
+#[wasm_bindgen(js_name = connectDirect)]
+pub async fn connect_direct(options: JsValue, tab_id: String) -> Result<TabClient, JsValue> {
+    console_error_panic_hook::set_once();
+    let opts = parse_options(&options).map_err(|e| js_error(&e))?;
+    let driver = DRIVER.with(Driver::clone);
+    let id = tab_id.clone();
+    TabClient::local(tab_id, move |sink| {
+        let client = driver.attach(Sink::Local(sink), &id, opts, None)?;
+        Ok(Rc::new(DirectLink { driver, client }) as Rc<dyn Link>)
+    })
+    .await
+}

@@ -1,0 +1,337 @@
+//! Shared mode: the page's side of the SharedWorker. It says hello, holds the page's
+//! liveness lock, watches the worker's life lock and starts a replacement when the worker
+//! dies. It reads only `mode`, `workerUrl` and (for the page's mixed-content rule) `url` of
+//! the options: the worker validates the rest and its error rejects `connect()`.
+
+use crate::client::{get, js_error, Inner, Link, TabClient};
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use std::cell::Cell;
+use std::rc::Rc;
+use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
+use tabmux_web::ToWorker;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
+
+/// How long `connect()` (or a replacement) waits for the worker's welcome.
+const WELCOME_TIMEOUT_MS: u32 = 10_000;
+
+/// The default URL of the worker script.
+const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
+
+thread_local! {
+    static TAB_ID: String = random_id();
+    static LOCK_COUNTER: Cell<u32> = const { Cell::new(0) };
+}
+
+fn random_id() -> String {
+    let mut n = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
+    let alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    (0..12)
+        .map(|_| {
+            let c = alphabet[(n % 36) as usize] as char;
+            n /= 36;
+            c
+        })
+        .collect()
+}
+
+/// This page's id, shared by every client of the page (direct mode's too).
+#[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = tabId))]
+pub fn tab_id() -> String {
+    TAB_ID.with(String::clone)
+}
+
+fn invalid(why: &str) -> JsValue {
+    js_error(&Error::InvalidOptions(why.to_string()))
+}
+
+fn has_shared_worker() -> bool {
+    get(&js_sys::global(), "SharedWorker").is_function()
+}
+
+/// Which transport `connect(options)` uses here: `"shared"` or `"direct"`. Only `mode` is
+/// read; a `mode` this does not know goes to whichever transport validates the options,
+/// which names the bad value.
+#[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = pickTransport))]
+pub fn pick_transport(options: &JsValue) -> Result<String, JsValue> {
+    if !options.is_object() {
+        return Err(invalid("options must be an object with at least a url"));
+    }
+    let mode = get(options, "mode").as_string();
+    let shared = match mode.as_deref() {
+        Some("direct") => false,
+        Some("shared") if !has_shared_worker() => {
+            return Err(invalid(
+                "mode \"shared\" was asked for, but this browser has no SharedWorker (use \"auto\" to fall back)",
+            ))
+        }
+        _ => has_shared_worker(),
+    };
+    Ok(if shared { "shared" } else { "direct" }.into())
+}
+
+/// Connects this page through the SharedWorker. Resolves once the worker has accepted the
+/// client (not when the socket opens: watch `status` for that). Rejects with an `Error`
+/// whose `code` says why (`invalid-options` from the worker's validation, `worker-failed`).
+#[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = connectShared))]
+pub async fn connect_shared(options: JsValue) -> Result<TabClient, JsValue> {
+    console_error_panic_hook::set_once();
+    if !options.is_object() {
+        return Err(invalid("options must be an object with at least a url"));
+    }
+    // The worker validates `url`; the one rule that depends on the page is checked here
+    // too, before a worker starts (the worker checks it again for other clients).
+    if let Some(url) = get(&options, "url").as_string() {
+        let protocol = get(&get(&js_sys::global(), "location"), "protocol").as_string().unwrap_or_default();
+        check_mixed_content(&url, &protocol).map_err(|e| js_error(&e))?;
+    }
+    let worker_url = match get(&options, "workerUrl") {
+        v if v.is_undefined() => DEFAULT_WORKER_URL.to_string(),
+        v => match v.as_string() {
+            Some(u) if !u.is_empty() => u,
+            Some(_) => return Err(invalid("workerUrl must not be empty")),
+            None => return Err(invalid("workerUrl must be a string (the URL of the worker script)")),
+        },
+    };
+    // The hello carries a copy: later changes to the page's object change nothing, and a
+    // value that cannot cross to the worker is refused here.
+    let clone = get(&js_sys::global(), "structuredClone").dyn_into::<js_sys::Function>().ok();
+    let options = match clone {
+        Some(f) => f.call1(&JsValue::NULL, &options).map_err(|e| {
+            invalid(&format!(
+                "options must be plain data (strings, numbers, booleans, objects, arrays): {}",
+                get(&e, "message").as_string().unwrap_or_default()
+            ))
+        })?,
+        None => options,
+    };
+    let inner = Inner::new(true, tab_id());
+    let welcomed = inner.welcome_promise();
+    // The worker script starts loading while the liveness lock is taken.
+    let link = open_worker(&inner, &worker_url)?;
+    let lock = hold_lock(&inner).await;
+    {
+        let mut w = inner.watch.borrow_mut();
+        w.hello = Some((options.clone(), worker_url.clone()));
+    }
+    link.post(ToWorker::Hello { tab_id: inner.tab_id.clone(), options, lock, token: None });
+    let weak = Rc::downgrade(&inner);
+    let _deadline = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+        if let Some(i) = weak.upgrade() {
+            i.fail_connect(&Error::WorkerFailed(format!(
+                "the shared worker at {worker_url} did not answer within {} s",
+                WELCOME_TIMEOUT_MS / 1000
+            )));
+        }
+    });
+    TabClient::welcomed(inner, welcomed).await
+}
+
+/// A worker's port.
+struct PortLink {
+    port: MessagePort,
+    _worker: SharedWorker,
+    _listeners: [EventListener; 2],
+}
+
+impl Link for PortLink {
+    fn post(&self, msg: ToWorker) -> bool {
+        self.port.post_message(&msg.encode()).is_ok()
+    }
+
+    fn end(&self, say_bye: bool) {
+        if say_bye {
+            self.post(ToWorker::Bye);
+        }
+        self.port.close();
+    }
+}
+
+/// Starts (or joins) the SharedWorker at `url` and makes its port this client's link.
+fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
+    let wo = WorkerOptions::new();
+    wo.set_name(WORKER_NAME);
+    let worker = SharedWorker::new_with_worker_options(url, &wo).map_err(|e| {
+        js_error(&Error::WorkerFailed(format!(
+            "could not start the shared worker at {url}: {}",
+            get(&e, "message").as_string().unwrap_or_default()
+        )))
+    })?;
+    let port = worker.port();
+    let weak = Rc::downgrade(inner);
+    let on_message = EventListener::new(&port, "message", move |ev| {
+        if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
+            i.on_incoming(&ev.data());
+        }
+    });
+    let weak = Rc::downgrade(inner);
+    let generation = inner.watch.borrow().generation;
+    let script = url.to_string();
+    let on_error = EventListener::new(&worker, "error", move |_| {
+        if let Some(i) = weak.upgrade() {
+            let e = Error::WorkerFailed(format!("the shared worker script at {script} failed to load or run"));
+            if generation > 0 {
+                // A replacement that does not load: try again later, as with any lost worker.
+                worker_lost(&i, generation, &e.to_string());
+            }
+            i.fail_connect(&e);
+        }
+    });
+    port.start();
+    let link: Rc<dyn Link> = Rc::new(PortLink { port, _worker: worker, _listeners: [on_message, on_error] });
+    *inner.link.borrow_mut() = Some(link.clone());
+    Ok(link)
+}
+
+fn locks() -> Option<(JsValue, js_sys::Function)> {
+    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+    let request = get(&locks, "request").dyn_into::<js_sys::Function>().ok()?;
+    Some((locks, request))
+}
+
+/// Takes a Web Lock that this client holds until it closes (or the page dies). The worker
+/// waits for the same lock, so it learns of a tab that vanished without a goodbye.
+/// Resolves to the lock's name, or `None` where Web Locks do not exist.
+async fn hold_lock(inner: &Rc<Inner>) -> Option<String> {
+    let (locks, request) = locks()?;
+    let n = LOCK_COUNTER.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let name = format!("tabmux:{}:{n}", inner.tab_id);
+    let mut release = None;
+    let held = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
+    let mut granted_resolve = None;
+    let granted = js_sys::Promise::new(&mut |resolve, _| granted_resolve = Some(resolve));
+    let granted_resolve = granted_resolve.expect("the executor ran");
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let _ = granted_resolve.call0(&JsValue::NULL);
+        held.into()
+    });
+    request.call2(&locks, &name.as_str().into(), &callback).ok()?;
+    JsFuture::from(granted).await.ok()?;
+    inner.watch.borrow_mut().lock = Some((name.clone(), release.expect("the executor ran")));
+    Some(name)
+}
+
+/// Waits on the worker's life lock: granted means the worker is gone, however it ended.
+pub(crate) fn watch_worker(inner: &Inner, name: &str) {
+    let Some((locks, request)) = locks() else { return };
+    let Ok(abort) = web_sys::AbortController::new() else { return };
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"signal".into(), &abort.signal());
+    let weak = inner.this.clone();
+    let generation = inner.watch.borrow().generation;
+    let granted = Closure::once_into_js(move |_lock: JsValue| {
+        if let Some(i) = weak.upgrade() {
+            worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
+        }
+    });
+    // Rejects with AbortError when this client stops watching: nothing to do then.
+    if let Ok(p) = request.call3(&locks, &name.into(), &opts, &granted) {
+        if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(p).await;
+            });
+        }
+    }
+    if let Some(old) = inner.watch.borrow_mut().abort.replace(abort) {
+        old.abort();
+    }
+}
+
+/// The worker of `generation` is gone: everything waiting on it is rejected, the status
+/// says so, and a replacement starts after a short delay (100 ms, doubling to 5 s while
+/// replacements fail). Later news of the same worker is ignored.
+pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
+    if inner.closed.get() || !inner.shared || generation != inner.watch.borrow().generation {
+        return;
+    }
+    let (delay, abort) = {
+        let mut w = inner.watch.borrow_mut();
+        w.generation = generation.wrapping_add(1);
+        let n = w.replacements;
+        w.replacements = n.saturating_add(1);
+        ((100u32 << n.min(6)).min(5_000), w.abort.take())
+    };
+    if let Some(a) = abort {
+        a.abort();
+    }
+    let old = inner.link.borrow_mut().take();
+    if let Some(link) = old {
+        link.end(false);
+    }
+    let lost = Error::WorkerCrashed(why.to_string());
+    inner.reject_pending(&js_error(&lost));
+    let status = js_sys::Object::assign(&js_sys::Object::new(), &inner.status().unchecked_into());
+    let _ = js_sys::Reflect::set(&status, &"state".into(), &"reconnecting".into());
+    let _ = js_sys::Reflect::set(&status, &"lastError".into(), &lost.to_string().into());
+    inner.set_status(status.into());
+    let weak = inner.this.clone();
+    let next = generation.wrapping_add(1);
+    let timer = Timeout::new(delay, move || {
+        // Out of the timer's own callback first: starting may replace this timer.
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(i) = weak.upgrade() {
+                replace_worker(&i, next);
+            }
+        });
+    });
+    inner.watch.borrow_mut().replace_timer = Some(timer);
+}
+
+/// Starts a replacement worker with the same hello, and gives it 10 s to answer.
+fn replace_worker(inner: &Rc<Inner>, generation: u32) {
+    if inner.closed.get() || generation != inner.watch.borrow().generation {
+        return;
+    }
+    let (hello, lock, token) = {
+        let w = inner.watch.borrow();
+        (w.hello.clone(), w.lock.as_ref().map(|(name, _)| name.clone()), w.token.clone())
+    };
+    let Some((options, url)) = hello else { return };
+    let link = match open_worker(inner, &url) {
+        Ok(l) => l,
+        Err(e) => return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default()),
+    };
+    // The token this client set before goes in the hello: the new socket opens with it.
+    link.post(ToWorker::Hello { tab_id: inner.tab_id.clone(), options, lock, token });
+    let weak = inner.this.clone();
+    let timer = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(i) = weak.upgrade() {
+                worker_lost(&i, generation, "the replacement worker did not answer within 10 s");
+            }
+        });
+    });
+    inner.watch.borrow_mut().replace_timer = Some(timer);
+}
+
+/// A replacement worker welcomed this client: its topics are subscribed again.
+pub(crate) fn replaced(inner: &Inner) {
+    {
+        let mut w = inner.watch.borrow_mut();
+        w.replace_timer.take();
+        w.replacements = 0;
+    }
+    inner.resubscribe();
+}
+
+/// Stops every timer and watch, and lets go of the liveness lock (last: the worker may act
+/// on it at once).
+pub(crate) fn stop_watching(inner: &Inner) {
+    let (abort, lock) = {
+        let mut w = inner.watch.borrow_mut();
+        w.replace_timer.take();
+        w.token.take();
+        (w.abort.take(), w.lock.take())
+    };
+    if let Some(a) = abort {
+        a.abort();
+    }
+    if let Some((_, release)) = lock {
+        let _ = release.call0(&JsValue::NULL);
+    }
+}

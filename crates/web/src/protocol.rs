@@ -1,0 +1,345 @@
+//! The page ⇄ worker protocol: one enum per direction, each with `encode` and `decode`.
+//!
+//! Both sides use this module and nothing else to build or read a port message: the thin
+//! page client (`crates/tab`), the SharedWorker (`crates/worker`) and the in-page engine of
+//! direct mode (`crates/direct`, which speaks the same messages without a port). So the two
+//! sides cannot drift apart.
+//!
+//! On the wire a string, an `ArrayBuffer` or a typed array is a data frame (page → worker:
+//! send it; worker → page: it arrived), passed on untouched. Every other message is a plain
+//! object whose `t` field names it.
+
+use tabmux_core::{Error, ErrorReport, PROTOCOL_VERSION};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A message from a page to the worker (or to the in-page engine).
+#[derive(Debug, Clone)]
+pub enum ToWorker {
+    /// A bare data frame: send it, with no answer.
+    Frame(JsValue),
+    /// `{ t: "hello", v, tabId, options, lock?, token? }`: attach to `options.url`.
+    Hello {
+        /// The page's id (several clients in one page share it).
+        tab_id: String,
+        /// The `connect()` options as the page passed them; the worker validates them.
+        options: JsValue,
+        /// A Web Lock the page holds while it lives: granted to the worker, the page is gone.
+        lock: Option<String>,
+        /// The page's last `setToken` token, in a hello to a replacement worker (never echoed).
+        token: Option<String>,
+    },
+    /// `{ t: "stats", id }`: answered with [`ToTab::Stats`].
+    Stats {
+        /// Echoed in the answer.
+        id: u32,
+    },
+    /// `{ t: "reconnect" }`: try now if the socket is not open or opening.
+    Reconnect,
+    /// `{ t: "bye" }`: this client is going away.
+    Bye,
+    /// `{ t: "token", token }`: the page has this token (debounced across tabs).
+    Token {
+        /// The token (never logged or echoed).
+        token: String,
+    },
+    /// `{ t: "online", online }`: the page saw the browser go online or offline.
+    Online {
+        /// Online or not.
+        online: bool,
+    },
+    /// `{ t: "visible" }`: the page became visible.
+    Visible,
+    /// `{ t: "send", id, data }`: send `data`; answered [`ToTab::Sent`] once written, or an
+    /// error with this id.
+    Send {
+        /// The page's request id.
+        id: u32,
+        /// The frame (string, `ArrayBuffer` or typed array; anything else is refused).
+        data: JsValue,
+    },
+    /// `{ t: "subscribe", topic }`.
+    Subscribe {
+        /// The topic.
+        topic: String,
+    },
+    /// `{ t: "unsubscribe", topic }`.
+    Unsubscribe {
+        /// The topic.
+        topic: String,
+    },
+    /// `{ t: "history", id, topic? }`: answered with [`ToTab::History`].
+    History {
+        /// The page's request id.
+        id: u32,
+        /// The topic, or none for frames without one.
+        topic: Option<String>,
+    },
+}
+
+/// A message from the worker (or the in-page engine) to a page.
+#[derive(Debug, Clone)]
+pub enum ToTab {
+    /// A data frame for every `message` listener, passed on untouched.
+    Frame(JsValue),
+    /// `{ t: "welcome", v, clientId }`: the hello was accepted.
+    Welcome {
+        /// The id of this client in the engine.
+        client_id: u32,
+    },
+    /// `{ t: "alive", lock }`: the Web Lock the worker holds for life.
+    Alive {
+        /// Its name.
+        lock: String,
+    },
+    /// `{ t: "status", status }`: the endpoint's status (see `tabmux_core::Status`).
+    Status {
+        /// The status object.
+        status: JsValue,
+    },
+    /// `{ t: "stats", id, stats, memoryBytes }`: the answer to [`ToWorker::Stats`].
+    Stats {
+        /// The request's id.
+        id: u32,
+        /// The stats object.
+        stats: JsValue,
+        /// The engine's wasm memory, in bytes.
+        memory_bytes: u32,
+    },
+    /// `{ t: "sent", id }`: a send with this id was written on the socket.
+    Sent {
+        /// The page's request id.
+        id: u32,
+    },
+    /// `{ t: "gap", from, to }`: sequence numbers were skipped.
+    Gap {
+        /// The first missing number.
+        from: u64,
+        /// The last missing number.
+        to: u64,
+    },
+    /// `{ t: "error", code, message, id }`: something went wrong (`id` is null unless it
+    /// answers a request).
+    Error {
+        /// The stable code (`Error::code`).
+        code: String,
+        /// The human message.
+        message: String,
+        /// The request this answers, if any.
+        id: Option<u32>,
+    },
+    /// `{ t: "history", id, frames }`: the answer to [`ToWorker::History`].
+    History {
+        /// The request's id.
+        id: u32,
+        /// The frames, oldest first (a JS array).
+        frames: JsValue,
+    },
+    /// `{ t: "topic", topic, data }`: a frame of a topic this client subscribed to.
+    Topic {
+        /// The topic.
+        topic: String,
+        /// The frame, untouched.
+        data: JsValue,
+    },
+}
+
+/// Whether a message on a port is a data frame (string, `ArrayBuffer` or typed array)
+/// rather than a control object.
+pub fn is_frame(v: &JsValue) -> bool {
+    v.is_string() || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A message object `{ t, ...fields }`.
+fn object(t: &str, fields: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&o, &"t".into(), &t.into());
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), v);
+    }
+    o.into()
+}
+
+fn bad(why: &str) -> Error {
+    Error::BadMessage(why.to_string())
+}
+
+/// The longest tab id accepted in a hello.
+const MAX_TAB_ID: usize = 64;
+/// The longest lock name accepted in a hello.
+const MAX_LOCK: usize = 128;
+
+/// A string, or `None` for undefined / null; anything else is `Err(())`.
+fn optional_string(v: JsValue) -> Result<Option<String>, ()> {
+    match v.as_string() {
+        Some(s) => Ok(Some(s)),
+        None if v.is_undefined() || v.is_null() => Ok(None),
+        None => Err(()),
+    }
+}
+
+fn request_id(v: &JsValue, what: &str) -> Result<u32, Error> {
+    get(v, "id")
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| bad(&format!("{what} needs an integer \"id\"")))
+}
+
+impl ToWorker {
+    /// The message as posted on a port.
+    pub fn encode(&self) -> JsValue {
+        match self {
+            ToWorker::Frame(data) => data.clone(),
+            ToWorker::Hello { tab_id, options, lock, token } => {
+                let mut fields = vec![
+                    ("v", JsValue::from(PROTOCOL_VERSION)),
+                    ("tabId", JsValue::from_str(tab_id)),
+                    ("options", options.clone()),
+                ];
+                if let Some(l) = lock {
+                    fields.push(("lock", l.as_str().into()));
+                }
+                if let Some(t) = token {
+                    fields.push(("token", t.as_str().into()));
+                }
+                object("hello", &fields)
+            }
+            ToWorker::Stats { id } => object("stats", &[("id", (*id).into())]),
+            ToWorker::Reconnect => object("reconnect", &[]),
+            ToWorker::Bye => object("bye", &[]),
+            ToWorker::Token { token } => object("token", &[("token", token.as_str().into())]),
+            ToWorker::Online { online } => object("online", &[("online", (*online).into())]),
+            ToWorker::Visible => object("visible", &[]),
+            ToWorker::Send { id, data } => object("send", &[("id", (*id).into()), ("data", data.clone())]),
+            ToWorker::Subscribe { topic } => object("subscribe", &[("topic", topic.as_str().into())]),
+            ToWorker::Unsubscribe { topic } => object("unsubscribe", &[("topic", topic.as_str().into())]),
+            ToWorker::History { id, topic } => {
+                let mut fields = vec![("id", JsValue::from(*id))];
+                if let Some(t) = topic {
+                    fields.push(("topic", t.as_str().into()));
+                }
+                object("history", &fields)
+            }
+        }
+    }
+
+    /// Reads a message from a port. Never panics: every malformed shape is a
+    /// [`Error::BadMessage`], a wrong version a [`Error::VersionMismatch`]. (A hello's
+    /// options are checked by whoever attaches it.)
+    pub fn decode(v: &JsValue) -> Result<ToWorker, Error> {
+        if is_frame(v) {
+            return Ok(ToWorker::Frame(v.clone()));
+        }
+        if !v.is_object() {
+            return Err(bad("expected a string, an ArrayBuffer, or an object with a \"t\" field"));
+        }
+        let t = get(v, "t").as_string().ok_or_else(|| bad("the object has no string \"t\" field"))?;
+        Ok(match t.as_str() {
+            "hello" => {
+                let ver = get(v, "v").as_f64().ok_or_else(|| bad("hello has no numeric \"v\" (protocol version)"))?;
+                if ver != PROTOCOL_VERSION as f64 {
+                    return Err(Error::VersionMismatch { got: ver.clamp(0.0, u32::MAX as f64) as u32, want: PROTOCOL_VERSION });
+                }
+                let tab_id = get(v, "tabId").as_string().ok_or_else(|| bad("hello has no string \"tabId\""))?;
+                if tab_id.is_empty() || tab_id.len() > MAX_TAB_ID {
+                    return Err(bad("hello's tabId must be 1 to 64 characters"));
+                }
+                let lock = match optional_string(get(v, "lock")) {
+                    Ok(Some(l)) if l.is_empty() || l.len() > MAX_LOCK => Err(()),
+                    other => other,
+                }
+                .map_err(|()| bad("hello's lock must be a string of 1 to 128 characters"))?;
+                let token = optional_string(get(v, "token")).map_err(|()| bad("hello's token must be a string"))?;
+                ToWorker::Hello { tab_id, options: get(v, "options"), lock, token }
+            }
+            "stats" => ToWorker::Stats { id: request_id(v, "stats")? },
+            "send" => ToWorker::Send { id: request_id(v, "send")?, data: get(v, "data") },
+            "history" => {
+                let topic = optional_string(get(v, "topic")).map_err(|()| bad("history's topic must be a string"))?;
+                ToWorker::History { id: request_id(v, "history")?, topic }
+            }
+            "subscribe" | "unsubscribe" => {
+                let topic = get(v, "topic").as_string().ok_or_else(|| bad(&format!("{t} needs a string \"topic\"")))?;
+                if t == "subscribe" {
+                    ToWorker::Subscribe { topic }
+                } else {
+                    ToWorker::Unsubscribe { topic }
+                }
+            }
+            "reconnect" => ToWorker::Reconnect,
+            "bye" => ToWorker::Bye,
+            "visible" => ToWorker::Visible,
+            "online" => ToWorker::Online {
+                online: get(v, "online").as_bool().ok_or_else(|| bad("online needs a boolean \"online\""))?,
+            },
+            // The message never repeats the token.
+            "token" => ToWorker::Token { token: get(v, "token").as_string().ok_or_else(|| bad("token needs a string \"token\""))? },
+            other => return Err(bad(&format!("unknown message type {:?}", other.chars().take(40).collect::<String>()))),
+        })
+    }
+}
+
+impl ToTab {
+    /// An error report for `e`.
+    pub fn error(e: &Error, id: Option<u32>) -> ToTab {
+        let r = ErrorReport::from(e);
+        ToTab::Error { code: r.code.to_string(), message: r.message, id }
+    }
+
+    /// The message as posted on a port.
+    pub fn encode(&self) -> JsValue {
+        match self {
+            ToTab::Frame(data) => data.clone(),
+            ToTab::Welcome { client_id } => {
+                object("welcome", &[("v", PROTOCOL_VERSION.into()), ("clientId", (*client_id).into())])
+            }
+            ToTab::Alive { lock } => object("alive", &[("lock", lock.as_str().into())]),
+            ToTab::Status { status } => object("status", &[("status", status.clone())]),
+            ToTab::Stats { id, stats, memory_bytes } => object(
+                "stats",
+                &[("id", (*id).into()), ("stats", stats.clone()), ("memoryBytes", (*memory_bytes).into())],
+            ),
+            ToTab::Sent { id } => object("sent", &[("id", (*id).into())]),
+            ToTab::Gap { from, to } => object("gap", &[("from", (*from as f64).into()), ("to", (*to as f64).into())]),
+            ToTab::Error { code, message, id } => object(
+                "error",
+                &[("code", code.as_str().into()), ("message", message.as_str().into()), ("id", id.map_or(JsValue::NULL, JsValue::from))],
+            ),
+            ToTab::History { id, frames } => object("history", &[("id", (*id).into()), ("frames", frames.clone())]),
+            ToTab::Topic { topic, data } => object("topic", &[("topic", topic.as_str().into()), ("data", data.clone())]),
+        }
+    }
+
+    /// Reads a message from the worker. `None` for a shape this version does not know.
+    pub fn decode(v: &JsValue) -> Option<ToTab> {
+        if is_frame(v) {
+            return Some(ToTab::Frame(v.clone()));
+        }
+        let id = || get(v, "id").as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0).map(|n| n as u32);
+        let num = |k| get(v, k).as_f64().map(|n| n as u64);
+        Some(match get(v, "t").as_string()?.as_str() {
+            "welcome" => ToTab::Welcome { client_id: get(v, "clientId").as_f64()? as u32 },
+            "alive" => ToTab::Alive { lock: get(v, "lock").as_string()? },
+            "status" => ToTab::Status { status: get(v, "status") },
+            "stats" => ToTab::Stats {
+                id: id()?,
+                stats: get(v, "stats"),
+                memory_bytes: get(v, "memoryBytes").as_f64().unwrap_or(0.0) as u32,
+            },
+            "sent" => ToTab::Sent { id: id()? },
+            "gap" => ToTab::Gap { from: num("from")?, to: num("to")? },
+            "error" => ToTab::Error {
+                code: get(v, "code").as_string().unwrap_or_default(),
+                message: get(v, "message").as_string().unwrap_or_else(|| "tabmux: unknown error".into()),
+                id: id(),
+            },
+            "history" => ToTab::History { id: id()?, frames: get(v, "frames") },
+            "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data") },
+            _ => return None,
+        })
+    }
+}
