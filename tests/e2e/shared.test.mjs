@@ -136,3 +136,31 @@ test("two endpoint URLs from the same tabs: 2 sockets, frames not mixed", async 
   }
   await context.close();
 });
+
+test("a shared-mode page never fetches the direct-mode module; a direct-mode page fetches it and no worker", async () => {
+  // What each page fetched, from the server's log of served files (favicon aside).
+  const fetched = async () => [...new Set((await server.ctl("/control/stats")).files)].filter((f) => f !== "/favicon.ico").sort();
+  const direct = ["/dist/direct/tabmux_direct.js", "/dist/direct/tabmux_direct_bg.wasm"];
+  const thin = ["/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness.html", "/js/index.js"];
+  const worker = ["/shared-websocket-worker.js", "/tabmux_worker.js", "/tabmux_worker_bg.wasm"];
+
+  await server.ctl("/control/reset");
+  const shared = await browser.newContext();
+  const s = await openTab(shared, server);
+  await connectAll([s], { url: server.ws("/ws/fetch-shared") });
+  await waitOpen([s], 1);
+  assert.deepEqual(await fetched(), [...thin, ...worker].sort());
+  await shared.close();
+
+  await server.ctl("/control/reset");
+  const own = await browser.newContext();
+  const d = await openTab(own, server);
+  const infos = await connectAll([d], { url: server.ws("/ws/fetch-direct"), mode: "direct" });
+  assert.deepEqual(infos.map((i) => i.transport), ["direct"]);
+  await waitOpen([d], 1);
+  const { firstSeq } = await server.ctl("/control/broadcast?channel=fetch-direct&n=5");
+  await until(async () => (await messagesOf(d)).length >= 5, "5 frames");
+  assert.deepEqual(await messagesOf(d), seqFrames(firstSeq, firstSeq + 4, "fetch-direct"));
+  assert.deepEqual(await fetched(), [...thin, ...direct].sort());
+  await own.close();
+});

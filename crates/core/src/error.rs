@@ -63,31 +63,56 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The human message. Built by concatenation, not `format!`: the wasm modules that show
+    /// it then carry no formatting machinery for it.
+    pub fn message(&self) -> String {
+        let cat = |parts: &[&str]| parts.concat();
+        match self {
+            Error::InvalidOptions(m) => cat(&["tabmux: invalid options: ", m]),
+            Error::BadMessage(m) => cat(&["tabmux: bad message to the worker: ", m]),
+            Error::VersionMismatch { got, want } => cat(&[
+                "tabmux: protocol version ",
+                &decimal(u64::from(*got)),
+                " is not spoken by this worker (it speaks ",
+                &decimal(u64::from(*want)),
+                ")",
+            ]),
+            Error::NotAttached => "tabmux: the first message on a port must be a hello".into(),
+            Error::NotOpen(state) => cat(&["tabmux: the socket is not open (state ", state, "); the frame was not sent"]),
+            Error::OpenFailed(m) => cat(&["tabmux: the WebSocket could not be created: ", m]),
+            Error::WorkerFailed(m) | Error::Topic(m) => cat(&["tabmux: ", m]),
+            Error::WorkerCrashed(m) => cat(&["tabmux: the worker crashed: ", m]),
+            Error::TooManyClients(n) => cat(&["tabmux: this worker already serves ", &decimal(*n as u64), " clients"]),
+            Error::QueueFull(why) => cat(&["tabmux: the send queue is full (", why, "); the frame was not sent"]),
+            Error::Expired(ms) => {
+                cat(&["tabmux: the frame waited ", &decimal(*ms), " ms for the socket to open and was not sent"])
+            }
+            Error::OptionsDiffer => {
+                "tabmux: another tab opened this URL with other options; the first tab's options apply".into()
+            }
+        }
+    }
+}
+
+/// `n` in decimal, without `core::fmt`.
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().map(|&d| d as char).collect()
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidOptions(m) => write!(f, "tabmux: invalid options: {m}"),
-            Error::BadMessage(m) => write!(f, "tabmux: bad message to the worker: {m}"),
-            Error::VersionMismatch { got, want } => write!(
-                f,
-                "tabmux: protocol version {got} is not spoken by this worker (it speaks {want})"
-            ),
-            Error::NotAttached => write!(f, "tabmux: the first message on a port must be a hello"),
-            Error::NotOpen(state) => {
-                write!(f, "tabmux: the socket is not open (state {state}); the frame was not sent")
-            }
-            Error::OpenFailed(m) => write!(f, "tabmux: the WebSocket could not be created: {m}"),
-            Error::WorkerFailed(m) => write!(f, "tabmux: {m}"),
-            Error::WorkerCrashed(m) => write!(f, "tabmux: the worker crashed: {m}"),
-            Error::TooManyClients(n) => write!(f, "tabmux: this worker already serves {n} clients"),
-            Error::QueueFull(why) => write!(f, "tabmux: the send queue is full ({why}); the frame was not sent"),
-            Error::Expired(ms) => write!(f, "tabmux: the frame waited {ms} ms for the socket to open and was not sent"),
-            Error::Topic(m) => write!(f, "tabmux: {m}"),
-            Error::OptionsDiffer => write!(
-                f,
-                "tabmux: another tab opened this URL with other options; the first tab's options apply"
-            ),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -102,8 +127,7 @@ pub struct ErrorReport {
 
 impl From<&Error> for ErrorReport {
     fn from(e: &Error) -> Self {
-        use alloc::string::ToString;
-        ErrorReport { code: e.code(), message: e.to_string() }
+        ErrorReport { code: e.code(), message: e.message() }
     }
 }
 
@@ -115,5 +139,16 @@ mod tests {
     fn a_lost_worker_has_its_own_code_and_says_why() {
         let r = ErrorReport::from(&Error::WorkerCrashed("the browser ended it".into()));
         assert_eq!((r.code, r.message.as_str()), ("worker-crashed", "tabmux: the worker crashed: the browser ended it"));
+    }
+
+    #[test]
+    fn numbers_in_messages_are_plain_decimals() {
+        for n in [0, 7, 10, 1024, 4_294_967_295, u64::MAX] {
+            assert_eq!(decimal(n), alloc::format!("{n}"));
+        }
+        let m = Error::VersionMismatch { got: 2, want: 1 }.message();
+        assert_eq!(m, "tabmux: protocol version 2 is not spoken by this worker (it speaks 1)");
+        assert_eq!(Error::Expired(60_000).to_string(), "tabmux: the frame waited 60000 ms for the socket to open and was not sent");
+        assert_eq!(Error::TooManyClients(1024).to_string(), "tabmux: this worker already serves 1024 clients");
     }
 }

@@ -236,7 +236,7 @@ impl Options {
 }
 
 fn invalid(option: &str, why: &str) -> Error {
-    Error::InvalidOptions(format!("{option} {why}"))
+    Error::InvalidOptions([option, " ", why].concat())
 }
 
 /// An endpoint URL must be absolute `ws://` or `wss://` with a host and no fragment
@@ -286,12 +286,14 @@ pub fn check_mixed_content(url: &str, page_protocol: &str) -> Result<(), Error> 
     if loopback {
         return Ok(());
     }
+    // Concatenated, not formatted: the page client calls this and carries no formatting.
     Err(invalid(
         "url",
-        &format!(
-            "is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://{}",
-            truncate(&url[5..])
-        ),
+        &[
+            "is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://",
+            &truncate(&url[5..]),
+        ]
+        .concat(),
     ))
 }
 

@@ -67,6 +67,8 @@ struct Inner {
     rtts: BTreeMap<String, Vec<f64>>,
     /// Channels whose connections are closed (1011) as soon as they are accepted.
     slam: BTreeSet<String>,
+    /// Paths of the files served (the static folders), oldest first: what pages fetched.
+    files: VecDeque<String>,
 }
 
 /// Everything the server knows, behind one lock.
@@ -311,8 +313,14 @@ impl Hub {
         self.lock().rtts.remove(channel).unwrap_or_default()
     }
 
+    /// A file was served (or asked for) at `path`.
+    pub fn note_file(&self, path: &str) {
+        push_capped(&mut self.lock().files, path.to_string());
+    }
+
     pub fn reset_logs(&self) {
         let mut g = self.lock();
+        g.files.clear();
         g.token_fetches.clear();
         g.notes.clear();
         g.accepts.clear();
@@ -337,6 +345,7 @@ impl Hub {
             "closes": g.closes,
             "pong": !g.pong_off,
             "tokenFetches": g.token_fetches,
+            "files": g.files,
         })
     }
 }

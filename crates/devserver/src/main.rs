@@ -70,6 +70,7 @@ async fn main() {
             }
         });
     }
+    let files = hub.clone();
     let mut app = Router::new()
         .route("/ws", any(ws_default))
         .route("/ws/{channel}", any(ws_channel))
@@ -98,6 +99,12 @@ async fn main() {
         });
     }
     if let Some(chain) = chain {
+        // Every path asked of the static folders is logged (`files` in /control/stats), so
+        // a test can tell which of the package's files a page fetched.
+        let chain = chain.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            files.note_file(req.uri().path());
+            next.run(req)
+        }));
         app = app.fallback_service(chain);
     }
     let app = app

@@ -39,16 +39,19 @@ impl Link for DirectLink {
 
 /// Connects this page with a socket of its own, driven by the engine. `tab_id` is the
 /// page's id from the shared-mode module, so every client of a page reports the same one.
-/// Rejects with `invalid-options` naming the option, as the worker would.
+/// Resolves to the client; rejects with `invalid-options` naming the option, as the worker
+/// would.
 #[wasm_bindgen(js_name = connectDirect)]
-pub async fn connect_direct(options: JsValue, tab_id: String) -> Result<TabClient, JsValue> {
+pub fn connect_direct(options: JsValue, tab_id: String) -> js_sys::Promise {
     console_error_panic_hook::set_once();
-    let opts = parse_options(&options).map_err(|e| js_error(&e))?;
+    let opts = match parse_options(&options) {
+        Ok(o) => o,
+        Err(e) => return js_sys::Promise::reject(&js_error(&e)),
+    };
     let driver = DRIVER.with(Driver::clone);
     let id = tab_id.clone();
     TabClient::local(tab_id, move |sink| {
         let client = driver.attach(Sink::Local(sink), &id, opts, None)?;
         Ok(Rc::new(DirectLink { driver, client }) as Rc<dyn Link>)
     })
-    .await
 }

@@ -7,12 +7,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use tabmux_direct::connect_direct;
 use tabmux_tab::TabClient;
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
-    connect_direct(options, "wasmtestpage".into()).await
+    let client = JsFuture::from(connect_direct(options, "wasmtestpage".into())).await?;
+    TabClient::try_from_js_value(client)
 }
 
 wasm_bindgen_test_configure!(run_in_browser);

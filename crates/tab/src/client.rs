@@ -7,7 +7,6 @@ use crate::listeners::{emit, Event, Listeners};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use tabmux_core::Error;
 use tabmux_web::{is_frame, ToTab, ToWorker};
@@ -24,9 +23,26 @@ pub trait Link {
 
 /// A JS `Error` with the message and a `code` property.
 pub fn js_error(e: &Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().into());
+    coded_error(e.code(), &e.message())
+}
+
+fn coded_error(code: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
     err.into()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `queueMicrotask` (window or worker).
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &JsValue);
+}
+
+/// Runs `f` in a microtask: after the current callback (a listener, a timer) has returned.
+pub(crate) fn later(f: impl FnOnce() + 'static) {
+    // Always called, so the closure is always freed.
+    queue_microtask(&Closure::once_into_js(f));
 }
 
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -63,17 +79,18 @@ pub(crate) struct Inner {
     status: RefCell<JsValue>,
     client_id: Cell<u32>,
     pub connecting: RefCell<Option<Resolvers>>,
-    pending: RefCell<BTreeMap<u32, Resolvers>>,
+    /// Requests waiting for their answer, by id (a handful at a time: a list is enough).
+    pending: RefCell<Vec<(u32, Resolvers)>>,
     next_request: Cell<u32>,
     pub closed: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
     page_listeners: RefCell<Vec<EventListener>>,
     /// Topic → its handlers in this client (the engine holds one subscription per client).
-    topics: RefCell<BTreeMap<String, Vec<(u32, js_sys::Function)>>>,
+    topics: RefCell<Vec<(String, Vec<(u32, js_sys::Function)>)>>,
     /// Topics the engine holds for this client. An unsubscribe waits a microtask, so an
     /// unsubscribe immediately followed by a subscribe (React StrictMode's remount) sends
     /// nothing at all.
-    engine_topics: RefCell<BTreeSet<String>>,
+    engine_topics: RefCell<Vec<String>>,
     next_handler: Cell<u32>,
     /// This client, for callbacks that outlive a borrow.
     pub this: Weak<Inner>,
@@ -81,6 +98,9 @@ pub(crate) struct Inner {
     pub watch: RefCell<WorkerWatch>,
     /// Direct mode: the function the in-page engine posts to.
     local_sink: RefCell<Option<Closure<dyn Fn(JsValue)>>>,
+    /// This client itself while `connect()` waits: nothing else holds it until the promise
+    /// hands it to the page. Dropped at the welcome or at the failure.
+    connecting_self: RefCell<Option<Rc<Inner>>>,
 }
 
 /// A page's connection to a shared (or, in direct mode, its own) WebSocket.
@@ -99,24 +119,46 @@ impl Inner {
             status: RefCell::new(JsValue::NULL),
             client_id: Cell::new(0),
             connecting: RefCell::new(None),
-            pending: RefCell::new(BTreeMap::new()),
+            pending: RefCell::new(Vec::new()),
             next_request: Cell::new(0),
             closed: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
-            topics: RefCell::new(BTreeMap::new()),
-            engine_topics: RefCell::new(BTreeSet::new()),
+            topics: RefCell::new(Vec::new()),
+            engine_topics: RefCell::new(Vec::new()),
             next_handler: Cell::new(0),
             this: this.clone(),
             watch: RefCell::new(WorkerWatch::default()),
             local_sink: RefCell::new(None),
+            connecting_self: RefCell::new(None),
         })
     }
 
-    /// A promise settled by the first welcome (or an error before it).
-    pub(crate) fn welcome_promise(&self) -> js_sys::Promise {
+    /// The promise `connect()` returns: resolved with the client at the first welcome,
+    /// rejected by an error before it (and the client shut down). The client keeps itself
+    /// alive until then.
+    pub(crate) fn welcome_promise(self: &Rc<Self>) -> js_sys::Promise {
+        *self.connecting_self.borrow_mut() = Some(self.clone());
         js_sys::Promise::new(&mut |resolve, reject| {
             *self.connecting.borrow_mut() = Some((resolve, reject));
         })
+    }
+
+    /// The request with this id, no longer pending.
+    fn take_pending(&self, id: u32) -> Option<Resolvers> {
+        let mut pending = self.pending.borrow_mut();
+        let i = pending.iter().position(|(p, _)| *p == id)?;
+        Some(pending.swap_remove(i).1)
+    }
+
+    /// Rejects `connect()`'s promise, if it is still waiting, and ends this client.
+    fn reject_connect(&self, err: &JsValue) -> bool {
+        let Some((_, reject)) = self.connecting.borrow_mut().take() else { return false };
+        let _ = reject.call1(&JsValue::NULL, err);
+        // A worker that answered with an error is alive: the goodbye frees its port.
+        self.shutdown(true);
+        // Last: this may drop the client itself.
+        self.connecting_self.borrow_mut().take();
+        true
     }
 
     /// Hands a message to the engine; `false` while there is no link.
@@ -141,7 +183,7 @@ impl Inner {
         let id = self.next_request.get().wrapping_add(1);
         self.next_request.set(id);
         let p = js_sys::Promise::new(&mut |resolve, reject| {
-            self.pending.borrow_mut().insert(id, (resolve, reject));
+            self.pending.borrow_mut().push((id, (resolve, reject)));
         });
         (id, p)
     }
@@ -154,9 +196,7 @@ impl Inner {
     }
 
     pub(crate) fn fail_connect(&self, e: &Error) {
-        if let Some((_, reject)) = self.connecting.borrow_mut().take() {
-            let _ = reject.call1(&JsValue::NULL, &js_error(e));
-        }
+        self.reject_connect(&js_error(e));
     }
 
     /// Sets the status and tells the `status` listeners.
@@ -172,7 +212,7 @@ impl Inner {
 
     /// The topics the engine holds for this client (subscribed again on a new worker).
     pub(crate) fn engine_topics(&self) -> Vec<String> {
-        self.engine_topics.borrow().iter().cloned().collect()
+        self.engine_topics.borrow().clone()
     }
 
     /// A message from the engine, as posted on a port (or by the in-page engine).
@@ -191,8 +231,13 @@ impl Inner {
             }
             ToTab::Welcome { client_id } => {
                 self.client_id.set(client_id);
-                if let Some((resolve, _)) = self.connecting.borrow_mut().take() {
-                    let _ = resolve.call0(&JsValue::NULL);
+                // The deadline for this welcome (first connect or replacement) is met.
+                self.watch.borrow_mut().replace_timer.take();
+                let connecting = self.connecting.borrow_mut().take();
+                let me = self.connecting_self.borrow_mut().take();
+                if let (Some((resolve, _)), Some(me)) = (connecting, me) {
+                    watch_page(&me);
+                    let _ = resolve.call1(&JsValue::NULL, &TabClient { inner: me }.into());
                 }
                 if self.watch.borrow().generation > 0 {
                     crate::shared::replaced(self);
@@ -201,18 +246,22 @@ impl Inner {
             ToTab::Alive { lock } => crate::shared::watch_worker(self, &lock),
             ToTab::Status { status } => self.set_status(status),
             ToTab::Sent { id } => {
-                if let Some((resolve, _)) = self.pending.borrow_mut().remove(&id) {
+                if let Some((resolve, _)) = self.take_pending(id) {
                     let _ = resolve.call0(&JsValue::NULL);
                 }
             }
             ToTab::History { id, frames } => {
-                if let Some((resolve, _)) = self.pending.borrow_mut().remove(&id) {
+                if let Some((resolve, _)) = self.take_pending(id) {
                     let _ = resolve.call1(&JsValue::NULL, &frames);
                 }
             }
             ToTab::Topic { topic, data } => {
-                let handlers: Vec<js_sys::Function> =
-                    self.topics.borrow().get(&topic).map_or_else(Vec::new, |h| h.iter().map(|(_, f)| f.clone()).collect());
+                let handlers: Vec<js_sys::Function> = self
+                    .topics
+                    .borrow()
+                    .iter()
+                    .find(|(t, _)| *t == topic)
+                    .map_or_else(Vec::new, |(_, h)| h.iter().map(|(_, f)| f.clone()).collect());
                 for f in handlers {
                     if let Err(e) = f.call2(&JsValue::NULL, &data, &topic.as_str().into()) {
                         web_sys::console::error_2(&"tabmux: a topic handler threw:".into(), &e);
@@ -229,21 +278,17 @@ impl Inner {
             ToTab::Stats { id, stats, memory_bytes } => {
                 let _ = js_sys::Reflect::set(&stats, &"memoryBytes".into(), &memory_bytes.into());
                 let _ = js_sys::Reflect::set(&stats, &"transport".into(), &self.transport_name().into());
-                if let Some((resolve, _)) = self.pending.borrow_mut().remove(&id) {
+                if let Some((resolve, _)) = self.take_pending(id) {
                     let _ = resolve.call1(&JsValue::NULL, &stats);
                 }
             }
             ToTab::Error { code, message, id } => {
-                let err = js_sys::Error::new(&message);
-                let _ = js_sys::Reflect::set(&err, &"code".into(), &code.as_str().into());
-                if let Some(id) = id {
-                    if let Some((_, reject)) = self.pending.borrow_mut().remove(&id) {
-                        let _ = reject.call1(&JsValue::NULL, &err);
-                        return;
-                    }
-                }
-                if let Some((_, reject)) = self.connecting.borrow_mut().take() {
+                let err = coded_error(&code, &message);
+                if let Some((_, reject)) = id.and_then(|id| self.take_pending(id)) {
                     let _ = reject.call1(&JsValue::NULL, &err);
+                    return;
+                }
+                if self.reject_connect(&err) {
                     return;
                 }
                 let list = self.listeners.borrow_mut().snapshot(Event::Error);
@@ -336,14 +381,16 @@ fn closed_error() -> JsValue {
     js_error(&Error::BadMessage("this client is closed".into()))
 }
 
+/// `s` in double quotes (for names in messages; no escaping needed for what they show).
+fn quoted(s: &str) -> String {
+    ["\"", s, "\""].concat()
+}
+
 impl TabClient {
     /// A direct-mode client: `attach` gets the function the in-page engine posts this
-    /// client's messages to, attaches it, and returns the link to the engine. Resolves once
-    /// the engine has welcomed the client.
-    pub async fn local(
-        tab_id: String,
-        attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>,
-    ) -> Result<TabClient, JsValue> {
+    /// client's messages to, attaches it, and returns the link to the engine. The promise
+    /// resolves to the client once the engine has welcomed it.
+    pub fn local(tab_id: String, attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>) -> js_sys::Promise {
         let inner = Inner::new(false, tab_id);
         let welcomed = inner.welcome_promise();
         let weak = Rc::downgrade(&inner);
@@ -354,20 +401,13 @@ impl TabClient {
         });
         let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
         *inner.local_sink.borrow_mut() = Some(sink);
-        let link = attach(f).map_err(|e| js_error(&e))?;
-        *inner.link.borrow_mut() = Some(link);
-        TabClient::welcomed(inner, welcomed).await
-    }
-
-    /// Waits for the welcome, then watches the page; on an error the client is shut down.
-    pub(crate) async fn welcomed(inner: Rc<Inner>, welcomed: js_sys::Promise) -> Result<TabClient, JsValue> {
-        if let Err(e) = wasm_bindgen_futures::JsFuture::from(welcomed).await {
-            // A worker that answered with an error is alive: the goodbye frees its port.
-            inner.shutdown(true);
-            return Err(e);
+        match attach(f) {
+            Ok(link) => *inner.link.borrow_mut() = Some(link),
+            Err(e) => {
+                inner.fail_connect(&e);
+            }
         }
-        watch_page(&inner);
-        Ok(TabClient { inner })
+        welcomed
     }
 }
 
@@ -400,9 +440,9 @@ impl TabClient {
     /// Adds a listener for `"message"`, `"status"`, `"error"` or `"gap"`; returns its id for `off`.
     pub fn on(&self, event: &str, listener: js_sys::Function) -> Result<u32, JsValue> {
         let ev = Event::parse(event).ok_or_else(|| {
-            js_error(&Error::InvalidOptions(format!(
-                "unknown event {event:?} (expected \"message\", \"status\" or \"error\")"
-            )))
+            js_error(&Error::InvalidOptions(
+                ["unknown event ", &quoted(event), " (expected \"message\", \"status\", \"error\" or \"gap\")"].concat(),
+            ))
         })?;
         if self.inner.closed.get() {
             return Err(closed_error());
@@ -444,9 +484,16 @@ impl TabClient {
         }
         let id = self.inner.next_handler.get() + 1;
         self.inner.next_handler.set(id);
-        self.inner.topics.borrow_mut().entry(topic.clone()).or_default().push((id, handler));
-        let new = self.inner.engine_topics.borrow_mut().insert(topic.clone());
+        {
+            let mut topics = self.inner.topics.borrow_mut();
+            match topics.iter_mut().find(|(t, _)| *t == topic) {
+                Some((_, handlers)) => handlers.push((id, handler)),
+                None => topics.push((topic.clone(), vec![(id, handler)])),
+            }
+        }
+        let new = !self.inner.engine_topics.borrow().contains(&topic);
         if new {
+            self.inner.engine_topics.borrow_mut().push(topic.clone());
             self.inner.topic_op(true, &topic);
         }
         Ok(id)
@@ -457,23 +504,30 @@ impl TabClient {
     pub fn unsubscribe(&self, id: u32) -> bool {
         let emptied = {
             let mut topics = self.inner.topics.borrow_mut();
-            let Some((topic, handlers)) = topics.iter_mut().find(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
+            let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
                 return false;
             };
+            let handlers = &mut topics[at].1;
             handlers.retain(|(i, _)| *i != id);
-            let topic = topic.clone();
             if handlers.is_empty() {
-                topics.remove(&topic);
-                Some(topic)
+                Some(topics.remove(at).0)
             } else {
                 None
             }
         };
         if let Some(topic) = emptied {
             let inner = self.inner.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let resubscribed = inner.topics.borrow().contains_key(&topic);
-                if !resubscribed && !inner.closed.get() && inner.engine_topics.borrow_mut().remove(&topic) {
+            later(move || {
+                let resubscribed = inner.topics.borrow().iter().any(|(t, _)| *t == topic);
+                if resubscribed || inner.closed.get() {
+                    return;
+                }
+                let held = {
+                    let mut engine_topics = inner.engine_topics.borrow_mut();
+                    let at = engine_topics.iter().position(|t| *t == topic);
+                    at.map(|i| engine_topics.remove(i)).is_some()
+                };
+                if held {
                     inner.topic_op(false, &topic);
                 }
             });

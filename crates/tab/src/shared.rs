@@ -3,15 +3,15 @@
 //! dies. It reads only `mode`, `workerUrl` and (for the page's mixed-content rule) `url` of
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
-use crate::client::{get, js_error, Inner, Link, TabClient};
+use crate::client::{get, js_error, later, Inner, Link};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::Cell;
 use std::rc::Rc;
+use tabmux_core::error::decimal;
 use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
 use tabmux_web::ToWorker;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 
 /// How long `connect()` (or a replacement) waits for the worker's welcome.
@@ -23,6 +23,8 @@ const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
 thread_local! {
     static TAB_ID: String = random_id();
     static LOCK_COUNTER: Cell<u32> = const { Cell::new(0) };
+    /// One handler for the rejections nobody needs to see (an aborted lock request).
+    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
 }
 
 fn random_id() -> String {
@@ -72,12 +74,18 @@ pub fn pick_transport(options: &JsValue) -> Result<String, JsValue> {
     Ok(if shared { "shared" } else { "direct" }.into())
 }
 
-/// Connects this page through the SharedWorker. Resolves once the worker has accepted the
-/// client (not when the socket opens: watch `status` for that). Rejects with an `Error`
+/// Connects this page through the SharedWorker. Resolves to the client once the worker has
+/// accepted it (not when the socket opens: watch `status` for that). Rejects with an `Error`
 /// whose `code` says why (`invalid-options` from the worker's validation, `worker-failed`).
 #[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = connectShared))]
-pub async fn connect_shared(options: JsValue) -> Result<TabClient, JsValue> {
-    console_error_panic_hook::set_once();
+pub fn connect_shared(options: JsValue) -> js_sys::Promise {
+    match start(options) {
+        Ok(p) => p,
+        Err(e) => js_sys::Promise::reject(&e),
+    }
+}
+
+fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
     if !options.is_object() {
         return Err(invalid("options must be an object with at least a url"));
     }
@@ -97,36 +105,33 @@ pub async fn connect_shared(options: JsValue) -> Result<TabClient, JsValue> {
     };
     // The hello carries a copy: later changes to the page's object change nothing, and a
     // value that cannot cross to the worker is refused here.
-    let clone = get(&js_sys::global(), "structuredClone").dyn_into::<js_sys::Function>().ok();
-    let options = match clone {
-        Some(f) => f.call1(&JsValue::NULL, &options).map_err(|e| {
-            invalid(&format!(
-                "options must be plain data (strings, numbers, booleans, objects, arrays): {}",
-                get(&e, "message").as_string().unwrap_or_default()
-            ))
+    let options = match get(&js_sys::global(), "structuredClone").dyn_into::<js_sys::Function>() {
+        Ok(clone) => clone.call1(&JsValue::NULL, &options).map_err(|e| {
+            let why = get(&e, "message").as_string().unwrap_or_default();
+            invalid(&["options must be plain data (strings, numbers, booleans, objects, arrays): ", &why].concat())
         })?,
-        None => options,
+        Err(_) => options,
     };
     let inner = Inner::new(true, tab_id());
     let welcomed = inner.welcome_promise();
     // The worker script starts loading while the liveness lock is taken.
-    let link = open_worker(&inner, &worker_url)?;
-    let lock = hold_lock(&inner).await;
-    {
-        let mut w = inner.watch.borrow_mut();
-        w.hello = Some((options.clone(), worker_url.clone()));
-    }
-    link.post(ToWorker::Hello { tab_id: inner.tab_id.clone(), options, lock, token: None });
+    open_worker(&inner, &worker_url)?;
+    inner.watch.borrow_mut().hello = Some((options, worker_url.clone()));
     let weak = Rc::downgrade(&inner);
-    let _deadline = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+    hold_lock(&inner, move |lock| {
         if let Some(i) = weak.upgrade() {
-            i.fail_connect(&Error::WorkerFailed(format!(
-                "the shared worker at {worker_url} did not answer within {} s",
-                WELCOME_TIMEOUT_MS / 1000
-            )));
+            let options = i.watch.borrow().hello.as_ref().map(|(o, _)| o.clone()).unwrap_or(JsValue::NULL);
+            i.post(ToWorker::Hello { tab_id: i.tab_id.clone(), options, lock, token: None });
         }
     });
-    TabClient::welcomed(inner, welcomed).await
+    let weak = Rc::downgrade(&inner);
+    inner.watch.borrow_mut().replace_timer = Some(Timeout::new(WELCOME_TIMEOUT_MS, move || {
+        if let Some(i) = weak.upgrade() {
+            let why = ["the shared worker at ", &worker_url, " did not answer within 10 s"].concat();
+            i.fail_connect(&Error::WorkerFailed(why));
+        }
+    }));
+    Ok(welcomed)
 }
 
 /// A worker's port.
@@ -154,10 +159,8 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let wo = WorkerOptions::new();
     wo.set_name(WORKER_NAME);
     let worker = SharedWorker::new_with_worker_options(url, &wo).map_err(|e| {
-        js_error(&Error::WorkerFailed(format!(
-            "could not start the shared worker at {url}: {}",
-            get(&e, "message").as_string().unwrap_or_default()
-        )))
+        let why = get(&e, "message").as_string().unwrap_or_default();
+        js_error(&Error::WorkerFailed(["could not start the shared worker at ", url, ": ", &why].concat()))
     })?;
     let port = worker.port();
     let weak = Rc::downgrade(inner);
@@ -171,10 +174,10 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let script = url.to_string();
     let on_error = EventListener::new(&worker, "error", move |_| {
         if let Some(i) = weak.upgrade() {
-            let e = Error::WorkerFailed(format!("the shared worker script at {script} failed to load or run"));
+            let e = Error::WorkerFailed(["the shared worker script at ", &script, " failed to load or run"].concat());
             if generation > 0 {
                 // A replacement that does not load: try again later, as with any lost worker.
-                worker_lost(&i, generation, &e.to_string());
+                worker_lost(&i, generation, &e.message());
             }
             i.fail_connect(&e);
         }
@@ -191,29 +194,31 @@ fn locks() -> Option<(JsValue, js_sys::Function)> {
     Some((locks, request))
 }
 
-/// Takes a Web Lock that this client holds until it closes (or the page dies). The worker
-/// waits for the same lock, so it learns of a tab that vanished without a goodbye.
-/// Resolves to the lock's name, or `None` where Web Locks do not exist.
-async fn hold_lock(inner: &Rc<Inner>) -> Option<String> {
-    let (locks, request) = locks()?;
+/// Takes a Web Lock that this client holds until it closes (or the page dies), then calls
+/// `then` with its name (`None` where Web Locks do not exist, at once). The worker waits for
+/// the same lock, so it learns of a tab that vanished without a goodbye.
+fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
+    let Some((locks, request)) = locks() else { return then(None) };
     let n = LOCK_COUNTER.with(|c| {
         c.set(c.get() + 1);
         c.get()
     });
-    let name = format!("tabmux:{}:{n}", inner.tab_id);
+    let name = ["tabmux:", &inner.tab_id, ":", &decimal(u64::from(n))].concat();
     let mut release = None;
     let held = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
-    let mut granted_resolve = None;
-    let granted = js_sys::Promise::new(&mut |resolve, _| granted_resolve = Some(resolve));
-    let granted_resolve = granted_resolve.expect("the executor ran");
+    let weak = Rc::downgrade(inner);
+    let granted_name = name.clone();
+    // Called once the lock is granted, which it always is (a unique name): freed then.
     let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-        let _ = granted_resolve.call0(&JsValue::NULL);
+        if let (Some(i), Some(release)) = (weak.upgrade(), release) {
+            i.watch.borrow_mut().lock = Some((granted_name.clone(), release));
+            then(Some(granted_name));
+        }
         held.into()
     });
-    request.call2(&locks, &name.as_str().into(), &callback).ok()?;
-    JsFuture::from(granted).await.ok()?;
-    inner.watch.borrow_mut().lock = Some((name.clone(), release.expect("the executor ran")));
-    Some(name)
+    if request.call2(&locks, &name.as_str().into(), &callback).is_err() {
+        inner.fail_connect(&Error::WorkerFailed("could not take a Web Lock".into()));
+    }
 }
 
 /// Waits on the worker's life lock: granted means the worker is gone, however it ended.
@@ -232,9 +237,7 @@ pub(crate) fn watch_worker(inner: &Inner, name: &str) {
     // Rejects with AbortError when this client stops watching: nothing to do then.
     if let Ok(p) = request.call3(&locks, &name.into(), &opts, &granted) {
         if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(p).await;
-            });
+            IGNORE.with(|f| drop(p.catch(f)));
         }
     }
     if let Some(old) = inner.watch.borrow_mut().abort.replace(abort) {
@@ -267,13 +270,13 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     inner.reject_pending(&js_error(&lost));
     let status = js_sys::Object::assign(&js_sys::Object::new(), &inner.status().unchecked_into());
     let _ = js_sys::Reflect::set(&status, &"state".into(), &"reconnecting".into());
-    let _ = js_sys::Reflect::set(&status, &"lastError".into(), &lost.to_string().into());
+    let _ = js_sys::Reflect::set(&status, &"lastError".into(), &lost.message().into());
     inner.set_status(status.into());
     let weak = inner.this.clone();
     let next = generation.wrapping_add(1);
     let timer = Timeout::new(delay, move || {
         // Out of the timer's own callback first: starting may replace this timer.
-        wasm_bindgen_futures::spawn_local(async move {
+        later(move || {
             if let Some(i) = weak.upgrade() {
                 replace_worker(&i, next);
             }
@@ -300,7 +303,7 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     link.post(ToWorker::Hello { tab_id: inner.tab_id.clone(), options, lock, token });
     let weak = inner.this.clone();
     let timer = Timeout::new(WELCOME_TIMEOUT_MS, move || {
-        wasm_bindgen_futures::spawn_local(async move {
+        later(move || {
             if let Some(i) = weak.upgrade() {
                 worker_lost(&i, generation, "the replacement worker did not answer within 10 s");
             }
