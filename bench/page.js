@@ -24,7 +24,7 @@ function openOthers() {
 // For the start-up figures the others attach once tab 0 has its first frame (a running worker).
 if (tab === 0 && q.get("startup") !== "1") openOthers();
 
-let count = 0, last = 0, dups = 0, gaps = 0, first = null;
+let count = 0, last = 0, dups = 0, gaps = 0, first = null, openAt = null;
 const t0 = performance.now();
 let send = null, memory = async () => null;
 
@@ -34,7 +34,13 @@ function onFrame(data) {
   if (first === null) {
     first = performance.now() - t0;
     if (q.get("startup") === "1") {
-      note("first", { ms: first });
+      // The library's own marks (tabmux modes), as ms since this script started.
+      const marks = {};
+      for (const name of ["tabmux:entry", "tabmux:wasm", "tabmux:welcome"]) {
+        const e = performance.getEntriesByName(name)[0];
+        if (e) marks[name.slice(7)] = e.startTime - t0;
+      }
+      note("first", { ms: first, marks: { ...marks, open: openAt } });
       if (tab === 0) openOthers();
     }
   }
@@ -72,7 +78,8 @@ async function start() {
     await new Promise((resolve) => (ws.onopen = resolve));
     send = (s) => ws.send(s);
   }
-  note("ready", { mem: await memory(), openMs: performance.now() - t0 });
+  openAt = performance.now() - t0;
+  note("ready", { mem: await memory(), openMs: openAt });
 }
 
 start().catch((e) => note("error", { message: String(e?.message ?? e) }));

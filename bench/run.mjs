@@ -42,10 +42,11 @@ async function waitNotes(run, kind, n, ms) {
 }
 
 let seq = 0;
-async function launch(params) {
+async function launch(params, beforeStart = async () => {}) {
   const run = `r${++seq}`;
   const channel = `bench${seq}`;
   const url = server.ws(`/ws/${channel}`);
+  await beforeStart(channel);
   const qs = new URLSearchParams({ run, tab: "0", url, ...params });
   const dir = mkdtempSync(join(tmpdir(), "tabmux-bench-"));
   const proc = spawn(chromium, [
@@ -88,21 +89,25 @@ async function measure(mode, tabs, size, integrity) {
 }
 
 async function startup(mode) {
-  const b = await launch({ mode, tabs: "2", frames: "1000000", startup: "1" });
+  // The ticker (a frame every 2 ms) runs before the browser starts: a tab's first frame
+  // follows its socket's open (or its attach) by at most 2 ms.
+  const ticker = (channel) => server.ctl(`/control/ticker?channel=${channel}&ms=2&count=15000`);
+  const b = await launch({ mode, tabs: "2", frames: "1000000", startup: "1" }, ticker);
   try {
-    await waitNotes(b.run, "ready", 1, 30_000);
-    await server.ctl(`/control/ticker?channel=${b.channel}&ms=2&count=5000`);
     const firsts = await waitNotes(b.run, "first", 2, 30_000);
-    return { mode, coldMs: firsts.find((f) => f.tab === 0).ms, attachMs: firsts.find((f) => f.tab === 1).ms };
+    const cold = firsts.find((f) => f.tab === 0);
+    const attach = firsts.find((f) => f.tab === 1);
+    return { mode, coldMs: cold.ms, attachMs: attach.ms, coldMarks: cold.marks, attachMarks: attach.marks };
   } finally {
     b.stop();
   }
 }
 
+const ONLY = process.env.BENCH_ONLY ?? ""; // "startup": only the start-up figures
 const raw = [];
 const configs = [];
 for (const size of SIZES) for (const tabs of TABS) for (const integrity of [false, true]) configs.push({ size, tabs, integrity });
-for (let rep = 0; rep < REPS; rep++) {
+for (let rep = 0; rep < (ONLY === "startup" ? 0 : REPS); rep++) {
   for (const c of configs) {
     // Integrity options exist only in tabmux; the baselines run once per config either way.
     for (const mode of MODES) {
@@ -114,7 +119,13 @@ for (let rep = 0; rep < REPS; rep++) {
   }
 }
 const starts = [];
-for (let rep = 0; rep < REPS; rep++) for (const mode of ["shared", "bare", "pertab"]) starts.push(await startup(mode));
+for (let rep = 0; rep < REPS; rep++) {
+  for (const mode of ["shared", "bare", "pertab"]) {
+    const s = await startup(mode);
+    starts.push(s);
+    console.log(`rep ${rep} start-up ${mode.padEnd(6)}: first tab ${s.coldMs.toFixed(1)} ms ${JSON.stringify(s.coldMarks)}, attaching tab ${s.attachMs.toFixed(1)} ms ${JSON.stringify(s.attachMarks)}`);
+  }
+}
 await server.stop();
 
 // Medians per (config, mode), and ratios to the bare worker of the same config.
@@ -136,9 +147,27 @@ for (const c of configs) {
     });
   }
 }
-const startRows = ["shared", "bare", "pertab"].map((mode) => ({
-  mode, coldMs: median(starts.filter((s) => s.mode === mode).map((s) => s.coldMs)), attachMs: median(starts.filter((s) => s.mode === mode).map((s) => s.attachMs)),
-}));
+// Medians per mode; for tabmux also the median of each start-up mark (ms since the page's
+// script started): entry (module evaluated), wasm (client ready), welcome (worker accepted
+// the hello), open (socket open), then the first frame.
+const markMedians = (list, key) => {
+  const names = ["entry", "wasm", "welcome", "open"];
+  return Object.fromEntries(names.map((n) => [n, median(list.map((s) => s[key]?.[n]).filter((v) => v != null))]));
+};
+const startRows = ["shared", "bare", "pertab"].map((mode) => {
+  const list = starts.filter((s) => s.mode === mode);
+  return {
+    mode, coldMs: median(list.map((s) => s.coldMs)), attachMs: median(list.map((s) => s.attachMs)),
+    coldMin: Math.min(...list.map((s) => s.coldMs)), coldMax: Math.max(...list.map((s) => s.coldMs)),
+    attachMin: Math.min(...list.map((s) => s.attachMs)), attachMax: Math.max(...list.map((s) => s.attachMs)),
+    coldMarks: markMedians(list, "coldMarks"), attachMarks: markMedians(list, "attachMarks"),
+  };
+});
+if (ONLY === "startup") {
+  console.table(startRows.map(({ coldMarks, attachMarks, ...r }) => r));
+  for (const r of startRows) console.log(r.mode, "cold marks", JSON.stringify(r.coldMarks), "attach marks", JSON.stringify(r.attachMarks));
+  process.exit(0);
+}
 const sizeOf = (files) => files.reduce((a, f) => { const b = readFileSync(join(root, f)); return { raw: a.raw + b.length, gzip: a.gzip + gzipSync(b, { level: 9 }).length }; }, { raw: 0, gzip: 0 });
 const sizes = {
   worker: sizeOf(["dist/worker/tabmux_worker_bg.wasm", "dist/worker/tabmux_worker.js", "dist/worker/shared-websocket-worker.js"]),

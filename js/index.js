@@ -4,8 +4,14 @@
 // policy lives here: which transport to use is the wasm client's answer.
 import init, { connectShared, pickTransport, tabId } from "../dist/tab/tabmux_tab.js";
 
+// Start-up marks in the page's performance timeline (DevTools, or performance.getEntriesByName):
+// tabmux:entry (this module evaluated), tabmux:wasm (the client's wasm compiled and
+// instantiated), tabmux:welcome (the first connect() accepted). Once per page.
+const mark = (name) => globalThis.performance?.mark?.(name);
+mark("tabmux:entry");
 let ready = null;
 let direct = null;
+let welcomed = false;
 
 async function loadDirect() {
   const module = await import("../dist/direct/tabmux_direct.js");
@@ -20,16 +26,23 @@ async function loadDirect() {
  * @returns {Promise<Client>}
  */
 export async function connect(options) {
-  ready ??= init();
+  ready ??= init().then(() => mark("tabmux:wasm"));
   await ready;
-  if (pickTransport(options) === "shared") return new Client(await connectShared(options));
-  direct ??= loadDirect();
-  // A failed load is tried again by the next connect().
-  const module = await direct.catch((e) => {
-    direct = null;
-    throw e;
-  });
-  return new Client(await module.connectDirect(options, tabId()));
+  let inner;
+  if (pickTransport(options) === "shared") {
+    inner = await connectShared(options);
+  } else {
+    direct ??= loadDirect();
+    // A failed load is tried again by the next connect().
+    const module = await direct.catch((e) => {
+      direct = null;
+      throw e;
+    });
+    inner = await module.connectDirect(options, tabId());
+  }
+  if (!welcomed) mark("tabmux:welcome");
+  welcomed = true;
+  return new Client(inner);
 }
 
 /** A page's connection. See index.d.ts for the full contract. */

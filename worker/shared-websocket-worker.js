@@ -5,6 +5,9 @@
 // messages wait in the port until the runtime starts it.
 "use strict";
 
+// Start-up marks in the worker's performance timeline: tabmux:worker-script (this script
+// running) and tabmux:worker-wasm (the runtime ready).
+self.performance?.mark?.("tabmux:worker-script");
 let runtime = null;
 let failure = null;
 const waiting = [];
@@ -44,6 +47,7 @@ wasm_bindgen({ module_or_path: "./tabmux_worker_bg.wasm" }).then(
   () => {
     // `?test-panic` on the script URL (a separate worker) lets tests trigger a panic.
     runtime = wasm_bindgen.start(self.location.search.includes("test-panic"));
+    self.performance?.mark?.("tabmux:worker-wasm");
     for (const port of waiting.splice(0)) hand(port);
   },
   (err) => {
