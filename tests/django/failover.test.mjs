@@ -11,7 +11,7 @@ withStack((s, b) => ([stack, browser] = [s, b]));
 
 const range = (first, n) => Array.from({ length: n }, (_, i) => first + i);
 
-test("SIGKILL of the node holding the socket: every tab gets 10,000 frames exactly once, in order", async () => {
+test("SIGKILL of the node holding the socket: every tab gets 10,000 frames exactly once, in order", { timeout: 120_000 }, async () => {
   const stream = "failover";
   const { context, pages } = await openTabs(stack, browser, 4, feedOptions(stack, stream));
   const { a, b } = stack.nodes;

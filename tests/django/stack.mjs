@@ -15,7 +15,7 @@ export const PUBLISH_KEY = "test-publish-key";
 
 const live = new Set();
 process.on("exit", () => {
-  for (const p of live) p.kill("SIGKILL");
+  for (const p of live) p.kill(p.spawnargs[0] === "nginx" ? "SIGTERM" : "SIGKILL"); // nginx's master takes its workers down
 });
 
 async function freePort() {
@@ -61,13 +61,15 @@ class Proc {
     this.exited = new Promise((r) => this.proc.once("exit", (code, signal) => (live.delete(this.proc), r({ code, signal }))));
     return this;
   }
-  /** Sends `signal` and waits (at most 10 s) for the exit. */
+  /** Sends `signal`, waits for the exit (SIGKILL after 10 s) and returns `{ code, signal }`. */
   async stop(signal = "SIGKILL") {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill(signal);
-    const t = setTimeout(() => this.proc.kill("SIGKILL"), 10_000);
-    await this.exited;
+    if (!this.proc) return null;
+    const proc = this.proc;
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    const exit = await this.exited;
     clearTimeout(t);
+    return exit;
   }
   log() {
     return readFileSync(join(this.dir, `${this.name}.log`), "utf8");
@@ -116,30 +118,33 @@ export async function startStack({ env = {} } = {}) {
   };
   stack.startNode = async (n) => {
     n.start();
-    await until(async () => (await fetch(`http://127.0.0.1:${n.port}/stats`)).ok, `node ${n.name} answering`, 30_000, 100);
+    await until(async () => (await fetch(`http://127.0.0.1:${n.port}/stats`, { signal: AbortSignal.timeout(2000) })).ok, `node ${n.name} answering`, 30_000, 100);
   };
   stack.stop = async () => {
-    for (const p of stack.procs) await p.stop("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    // nginx: SIGTERM, so the master stops its workers (a SIGKILLed master leaves them behind).
+    for (const p of stack.procs) await p.stop(p === stack.nginx ? "SIGTERM" : "SIGKILL");
+    if (process.env.TABMUX_DJANGO_KEEP) console.log(`# logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   };
   try {
     await stack.startRedis();
     await Promise.all([stack.startNode(stack.nodes.a), stack.startNode(stack.nodes.b)]);
     stack.nginx.start();
-    await until(async () => (await fetch(`${stack.http}/stats`)).ok, "nginx proxying");
+    await until(async () => (await fetch(`${stack.http}/stats`, { signal: AbortSignal.timeout(2000) })).ok, "nginx proxying");
   } catch (e) {
     const logs = stack.procs.filter((p) => p.proc).map((p) => `--- ${p.name}\n${p.log().slice(-2000)}`).join("\n");
     await stack.stop();
     throw new Error(`${e.message}\n${logs}`);
   }
   /** One node's counters, read from the node itself (not through nginx). */
-  stack.stats = async (n) => (await fetch(`http://127.0.0.1:${n.port}/stats`)).json();
+  stack.stats = async (n) => (await fetch(`http://127.0.0.1:${n.port}/stats`, { signal: AbortSignal.timeout(5000) })).json();
   /** Publishes `frames` (JSON values) on `stream` through node `n`; returns {first, last}. */
   stack.publish = async (n, stream, frames, topic) => {
     const r = await fetch(`http://127.0.0.1:${n.port}/publish/${stream}`, {
       method: "POST",
       headers: { "X-Publish-Key": PUBLISH_KEY, "Content-Type": "application/json" },
       body: JSON.stringify(topic ? { frames, topic } : { frames }),
+      signal: AbortSignal.timeout(5000),
     });
     const body = await r.json();
     if (!r.ok) throw Object.assign(new Error(`publish via ${n.name}: HTTP ${r.status} ${JSON.stringify(body)}`), { status: r.status });

@@ -72,7 +72,13 @@ export async function publishSteadily(stack, stream, { total, perSecond = 1000, 
 
 /** Waits until every tab holds `count` stream frames (or `ms` pass). */
 export async function waitForFrames(pages, count, ms = 30_000) {
-  for (const p of pages) await until(() => p.evaluate((c) => P.seqs.length >= c, count), `${count} frames in a tab`, ms, 100);
+  try {
+    for (const p of pages) await until(() => p.evaluate((c) => P.seqs.length >= c, count), `${count} frames in a tab`, ms, 100);
+  } catch (e) {
+    // What the first tab saw, for the failure message.
+    const seen = await pages[0].evaluate(() => ({ frames: P.seqs.length, statuses: P.statuses.slice(-8), errors: P.errors.slice(-5), other: P.other.slice(-5), gaps: P.gaps }));
+    throw new Error(`${e.message}\ntab 0: ${JSON.stringify(seen)}`);
+  }
 }
 
 export const sum = (xs) => xs.reduce((a, b) => a + b, 0);
