@@ -25,7 +25,7 @@ MAX_TOPICS = 100  # per socket
 CLOSE_UNAUTHORIZED = 4401
 
 # This node's counters, served by /stats (in memory: they are per process on purpose).
-node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "token_fetches": 0, "errors": 0}
+node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "token_fetches": 0, "errors": 0, "topics": 0}
 
 
 class FeedConsumer(AsyncWebsocketConsumer):
@@ -57,6 +57,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         node_stats["open"] -= 1
+        node_stats["topics"] -= len(self.topics)
         if self.expiry:
             self.expiry.cancel()
         try:
@@ -113,9 +114,11 @@ class FeedConsumer(AsyncWebsocketConsumer):
             if len(self.topics) >= MAX_TOPICS:
                 return await self.error(f"at most {MAX_TOPICS} topics per socket")
             self.topics.add(topic)
+            node_stats["topics"] += 1
             await self.channel_layer.group_add(streams.topic_group(self.stream, topic), self.channel_name)
         elif op == "unsub" and topic in self.topics:
             self.topics.discard(topic)
+            node_stats["topics"] -= 1
             await self.channel_layer.group_discard(streams.topic_group(self.stream, topic), self.channel_name)
 
     async def error(self, message):

@@ -1,0 +1,65 @@
+// The consumer's contract with tabmux, beyond the fault scenarios: bad tokens, garbage
+// frames, topics mapped onto channel-layer groups, and an idle socket that stays open.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { withStack, feedOptions, openTabs } from "./tabs.mjs";
+import { until } from "./stack.mjs";
+
+let stack, browser;
+withStack((s, b) => ([stack, browser] = [s, b]));
+
+const topics = { key: "/topic", subscribe: '{"op":"sub","topic":"{topic}"}', unsubscribe: '{"op":"unsub","topic":"{topic}"}' };
+
+test("a forged token is closed with 4401; garbage frames get error frames and the socket lives on", { timeout: 30_000 }, async () => {
+  const { context, pages } = await openTabs(stack, browser, 1, feedOptions(stack, "contract"));
+  const page = pages[0];
+  const url = (t) => `ws://127.0.0.1:${stack.nginxPort}/ws/contract?token=${encodeURIComponent(t)}`;
+  assert.deepEqual(await page.evaluate(([u]) => P.raw(u, [], 1), [url("forged:token")]), { got: [], open: false, code: 4401 });
+  const token = await page.evaluate(() => P.token());
+  const garbage = ["not json", "[1,2]", '{"op":"sub","topic":"no spaces allowed"}', '{"op":"sub","topic":7}', '{"op":"dance"}', { binary: 3 }, "", '{"type":"ping"}'];
+  const r = await page.evaluate(([u, g]) => P.raw(u, g, 8), [url(token), garbage]);
+  assert.deepEqual(r.got.map((f) => JSON.parse(f)), [
+    { type: "error", error: "not JSON" },
+    { type: "error", error: "expected a JSON object" },
+    { type: "error", error: "a topic is 1-40 characters of A-Z a-z 0-9 _ . -" },
+    { type: "error", error: "a topic is 1-40 characters of A-Z a-z 0-9 _ . -" },
+    { type: "error", error: 'expected {"type":"ping"} or {"op":"sub"|"unsub","topic":…}' },
+    { type: "error", error: "binary frames are not understood" },
+    { type: "error", error: "not JSON" },
+    { type: "pong" },
+  ]);
+  assert.equal(r.open, true);
+  await context.close();
+});
+
+test("topics: each tab gets only its topics' frames (one channel-layer group per topic), plus the stream's", { timeout: 30_000 }, async () => {
+  const stream = "topics";
+  const { context, pages } = await openTabs(stack, browser, 2, feedOptions(stack, stream, { topics }));
+  await pages[0].evaluate(() => P.subscribe("prices"));
+  await pages[1].evaluate(() => P.subscribe("news"));
+  const nodes = () => Promise.all([stack.stats(stack.nodes.a), stack.stats(stack.nodes.b)]);
+  await until(async () => (await nodes()).reduce((n, s) => n + s.topics, 0) === 2, "2 topic subscriptions on the server");
+  // Published through either node: the group fans them out wherever the socket is.
+  await stack.publish(stack.nodes.a, stream, [{ p: 1 }, { p: 2 }], "prices");
+  await stack.publish(stack.nodes.b, stream, [{ n: 1 }], "news");
+  const { first } = await stack.publish(stack.nodes.a, stream, [{ all: true }]);
+  for (const p of pages) await until(() => p.evaluate(() => P.seqs.length === 1), "the stream frame");
+  await until(() => pages[0].evaluate(() => P.topicFrames.length === 2), "prices frames");
+  await until(() => pages[1].evaluate(() => P.topicFrames.length === 1), "news frame");
+  assert.deepEqual(await pages[0].evaluate(() => P.topicFrames), [{ topic: "prices", data: { p: 1 } }, { topic: "prices", data: { p: 2 } }]);
+  assert.deepEqual(await pages[1].evaluate(() => P.topicFrames), [{ topic: "news", data: { n: 1 } }]);
+  for (const p of pages) assert.deepEqual(await p.evaluate(() => P.seqs), [first]);
+  await context.close();
+});
+
+test("an idle socket stays open (channels-redis with redis-py 8 dropped it with 1011 after 5 s)", { timeout: 30_000 }, async () => {
+  const { context, pages } = await openTabs(stack, browser, 1, feedOptions(stack, "idle", { heartbeat: false }));
+  const before = [await stack.stats(stack.nodes.a), await stack.stats(stack.nodes.b)];
+  // The reason for this wait: the channel layer's blocking read times out every 5 s when idle.
+  await new Promise((r) => setTimeout(r, 6500));
+  const after = [await stack.stats(stack.nodes.a), await stack.stats(stack.nodes.b)];
+  assert.equal(after[0].accepted + after[1].accepted, before[0].accepted + before[1].accepted, "no reconnect");
+  assert.equal(await pages[0].evaluate(() => P.state()), "open");
+  assert.deepEqual(await pages[0].evaluate(() => P.statuses.filter((s) => s.lastClose)), []);
+  await context.close();
+});
