@@ -8,6 +8,8 @@ Contract (all of it configurable on the tabmux side, these are the values the RE
 - `{"type":"ping"}` → `{"type":"pong"}` (tabmux's default heartbeat).
 - `{"op":"sub","topic":T}` / `{"op":"unsub","topic":T}` → join/leave the topic's group.
 - Anything else → `{"type":"error","error":…}` on this socket; never a crash.
+- Redis lost (under an open socket, or while connecting): the channel layer's read fails and
+  Channels ends the consumer with close 1011, which tabmux retries with backoff.
 """
 
 import asyncio
@@ -29,23 +31,34 @@ node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "token_fetches": 0, "
 
 
 class FeedConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        # The consumer's whole life, also when it ends by an exception (then Channels calls no
+        # disconnect handler): the place to keep the open-socket count and stop the timer.
+        self.topics = set()
+        self.expiry = None
+        node_stats["open"] += 1
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            node_stats["open"] -= 1
+            node_stats["topics"] -= len(self.topics)
+            if self.expiry:
+                self.expiry.cancel()
+
     async def connect(self):
         self.stream = self.scope["url_route"]["kwargs"]["stream"]
-        self.topics = set()
         self.last = 0  # the last sequence number sent on this socket
-        self.expiry = None
         query = parse_qs(self.scope["query_string"].decode("latin-1"))
         # Accept first, then close: a refused handshake reaches the browser as 1006 with no
         # code, while a close after accept carries 4401, which tabmux maps to "refresh token".
         await self.accept()
         node_stats["accepted"] += 1
-        node_stats["open"] += 1
         claims = tokens.check(query.get("token", [""])[0])
         if claims is None:
             node_stats["unauthorized"] += 1
             return await self.close(code=CLOSE_UNAUTHORIZED)
         # Join the group before reading the stream: a frame published in between arrives
-        # live and is dropped below as already sent, never missed.
+        # live and is dropped in feed_frames as already sent, never missed.
         await self.channel_layer.group_add(streams.group(self.stream), self.channel_name)
         since = query.get("since", [""])[0]
         if since.isdigit():
@@ -56,10 +69,6 @@ class FeedConsumer(AsyncWebsocketConsumer):
         self.expiry = asyncio.create_task(self.close_when_expired(claims["exp"]))
 
     async def disconnect(self, code):
-        node_stats["open"] -= 1
-        node_stats["topics"] -= len(self.topics)
-        if self.expiry:
-            self.expiry.cancel()
         try:
             await self.channel_layer.group_discard(streams.group(self.stream), self.channel_name)
             for topic in self.topics:
