@@ -83,19 +83,21 @@ export async function waitForFrames(pages, count, ms = 30_000) {
 
 export const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 
-/** Each time a tab's status left `open` at or after `since`: when, and how long until the
- * first frame after it (ms; null if none came). Read in the page. */
+/** Each time a tab's status left `open` at or after `since`: when, the close code, when it was
+ * open again, and when the first frame after that came (ms after leaving open; null if not
+ * yet). Frames still in flight from the old socket do not count: only those after reopening. */
 export async function outages(page, since = 0) {
   return page.evaluate((since) => {
     const out = [];
-    let prev = "open";
-    for (const s of P.statuses) {
+    let prev = null;
+    P.statuses.forEach((s, i) => {
       if (s.at >= since && prev === "open" && s.state !== "open") {
-        const first = P.times.find((t) => t >= s.at);
-        out.push({ at: s.at, state: s.state, code: s.lastClose?.code ?? null, firstFrameMs: first === undefined ? null : first - s.at });
+        const reopened = P.statuses.slice(i).find((x) => x.state === "open");
+        const first = reopened && P.times.find((t) => t >= reopened.at);
+        out.push({ at: s.at, state: s.state, code: s.lastClose?.code ?? null, openMs: reopened ? reopened.at - s.at : null, firstFrameMs: first === undefined || first === null ? null : first - s.at });
       }
       prev = s.state;
-    }
+    });
     return out;
   }, since);
 }
