@@ -136,6 +136,15 @@ export async function startStack({ env = {} } = {}) {
     await stack.stop();
     throw new Error(`${e.message}\n${logs}`);
   }
+  /** Runs Python in the example's Django settings against this stack's Redis; returns stdout. */
+  stack.manage = (code) =>
+    new Promise((resolve, reject) => {
+      const p = spawn(python, ["manage.py", "shell", "--verbosity", "0", "-c", code], { cwd: example, env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}/0` }, timeout: 20_000 });
+      let out = "", err = "";
+      p.stdout.on("data", (d) => (out += d));
+      p.stderr.on("data", (d) => (err += d));
+      p.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n").at(-1)) : reject(new Error(`manage.py shell: exit ${code}\n${err}`))));
+    });
   /** One node's counters, read from the node itself (not through nginx). */
   stack.stats = async (n) => (await fetch(`http://127.0.0.1:${n.port}/stats`, { signal: AbortSignal.timeout(5000) })).json();
   /** Publishes `frames` (JSON values) on `stream` through node `n`; returns {first, last}. */

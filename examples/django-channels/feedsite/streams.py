@@ -57,13 +57,19 @@ def frame(seq, data):
     return f'{{"seq":{seq},"data":{data}}}'
 
 
-async def publish(stream, payloads):
-    """Numbers, stores and fans out `payloads` (JSON texts). Returns the first number."""
+async def store(stream, payloads):
+    """Numbers `payloads` (JSON texts) and appends them to the stream. Returns `(seq, frame)`s."""
     redis()
     first = await _publish(keys=[f"seq:{stream}", f"stream:{stream}"], args=[settings.STREAM_MAXLEN, int(time.time() * 1e6), *payloads])
-    frames = [(first + i, frame(first + i, p)) for i, p in enumerate(payloads)]
+    return [(first + i, frame(first + i, p)) for i, p in enumerate(payloads)]
+
+
+async def publish(stream, payloads):
+    """Stores `payloads`, then fans them out to the stream's sockets on every node through the
+    channel layer. Returns the first number."""
+    frames = await store(stream, payloads)
     await get_channel_layer().group_send(group(stream), {"type": "feed.frames", "frames": frames})
-    return first
+    return frames[0][0]
 
 
 async def publish_topic(stream, topic, payloads):
