@@ -42,7 +42,12 @@ export function ensureVenv() {
   const python = ["python3", "python"].find((p) => has(p));
   if (!python) fail("Python 3 is needed for the Django example", "sudo apt-get install -y python3 python3-venv");
   if (!existsSync(join(venv, "bin", "python"))) {
-    const r = spawnSync(python, ["-m", "venv", venv], { stdio: "inherit", env });
+    let r = spawnSync(python, ["-m", "venv", venv], { stdio: "inherit", env });
+    if (r.status !== 0 && isRoot && has("apt-get")) {
+      // Debian's own python3 keeps venv (ensurepip) in a separate package.
+      run("apt-get", ["install", "-y", "--no-install-recommends", "python3-venv"], { env: { ...env, DEBIAN_FRONTEND: "noninteractive" } });
+      r = spawnSync(python, ["-m", "venv", "--clear", venv], { stdio: "inherit", env });
+    }
     if (r.status !== 0) fail("`python3 -m venv` failed", "sudo apt-get install -y python3-venv");
   }
   run(join(venv, "bin", "python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements]);
@@ -53,7 +58,10 @@ export function ensureVenv() {
 export function django() {
   ensureServers();
   ensureVenv();
+  // What scripts/test.mjs sets up before calling this: the build, playwright-core, Chromium.
   if (!existsSync(join(root, "dist", "worker", "tabmux_worker_bg.wasm"))) fail("tabmux is not built", "npm run build");
+  if (!existsSync(join(root, "node_modules", "playwright-core", "package.json"))) fail("playwright-core is missing", "npm ci");
+  if (!has("chromium")) fail("Chromium is needed for the browser tests", "node scripts/bootstrap.mjs --browser");
   run("node", ["--test", "--test-concurrency=1", join(root, "tests", "django")]);
 }
 

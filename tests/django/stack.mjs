@@ -17,6 +17,8 @@ const live = new Set();
 process.on("exit", () => {
   for (const p of live) p.kill(p.spawnargs[0] === "nginx" ? "SIGTERM" : "SIGKILL"); // nginx's master takes its workers down
 });
+// Killed from outside (Ctrl-C, a runner's timeout): exit, so the hook above still runs.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.once(sig, () => process.exit(1));
 
 async function freePort() {
   const srv = createServer();
