@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { withStack, feedOptions, openTabs } from "./tabs.mjs";
-import { until } from "./stack.mjs";
+import { until, PUBLISH_KEY } from "./stack.mjs";
 
 let stack, browser;
 withStack((s, b) => ([stack, browser] = [s, b]));
@@ -84,4 +84,22 @@ test("a batch the channel layer never delivered is filled from the stream when t
     assert.deepEqual(await p.evaluate(() => P.gaps), []);
   }
   await context.close();
+});
+
+test("the publish endpoint refuses what it cannot take, with a reason", { timeout: 30_000 }, async () => {
+  const url = `http://127.0.0.1:${stack.nodes.a.port}/publish/contract`;
+  const post = async (body, headers = { "X-Publish-Key": PUBLISH_KEY }, u = url) => {
+    const r = await fetch(u, { method: "POST", headers, body, signal: AbortSignal.timeout(5000) });
+    return [r.status, (await r.json()).error];
+  };
+  const shape = 'expected {"frames": [1..1000 JSON values], "topic"?: name}';
+  assert.deepEqual(await post('{"frames":[1]}', {}), [403, "bad or missing X-Publish-Key"]);
+  assert.deepEqual(await post('{"frames":[1]}', { "X-Publish-Key": "wrong" }), [403, "bad or missing X-Publish-Key"]);
+  assert.deepEqual(await post("not json"), [400, shape]);
+  assert.deepEqual(await post('{"frames":[]}'), [400, shape]);
+  assert.deepEqual(await post(JSON.stringify({ frames: Array(1001).fill(0) })), [400, shape]);
+  assert.deepEqual(await post('{"frames":[1],"topic":"no spaces"}'), [400, shape]);
+  assert.deepEqual(await post('{"frames":[1]}', undefined, `http://127.0.0.1:${stack.nodes.a.port}/publish/bad%20stream`), [400, shape]);
+  const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  assert.equal(r.status, 405);
 });

@@ -92,7 +92,7 @@ export async function startStack({ env = {} } = {}) {
     new Proc(name, python, ["-m", "daphne", "-b", "127.0.0.1", "-p", String(port), "feedsite.asgi:application"], {
       dir,
       cwd: example,
-      env: { REDIS_URL: `redis://127.0.0.1:${redisPort}/0`, TABMUX_NODE: name, TABMUX_PUBLISH_KEY: PUBLISH_KEY, PYTHONUNBUFFERED: "1", ...env },
+      env: { REDIS_URL: `redis://127.0.0.1:${redisPort}/0`, TABMUX_NODE: name, TABMUX_PUBLISH_KEY: PUBLISH_KEY, TABMUX_DEMO_LOGIN: "1", PYTHONUNBUFFERED: "1", ...env },
     });
   stack.nodes = { a: node("a", portA), b: node("b", portB) };
   stack.nodes.a.port = portA;

@@ -34,6 +34,8 @@ NODE_NAME = env("TABMUX_NODE", "node")
 TOKEN_MAX_AGE = float(env("TABMUX_TOKEN_MAX_AGE", "300"))
 # Entries kept per Redis Stream (XADD MAXLEN ~): how far back `since` can replay.
 STREAM_MAXLEN = int(env("TABMUX_STREAM_MAXLEN", "100000"))
+# POST /login?user=… signs anyone in without a password: for demos and tests only, off unless "1".
+DEMO_LOGIN = env("TABMUX_DEMO_LOGIN") == "1"
 # POST /publish/<stream> needs the header `X-Publish-Key: <this>`; unset, publishing is off.
 PUBLISH_KEY = env("TABMUX_PUBLISH_KEY", "")
 

@@ -1,5 +1,6 @@
 import json
 import re
+from secrets import compare_digest
 
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -15,7 +16,10 @@ MAX_FRAMES = 1000  # per publish request
 
 @require_POST
 def login(request):
-    """A stand-in for the site's real sign-in: puts `user` in the session cookie."""
+    """A stand-in for the site's real sign-in (off unless TABMUX_DEMO_LOGIN=1): puts `user` in
+    the session cookie. Your site's login sets the same session key."""
+    if not settings.DEMO_LOGIN:
+        return HttpResponse("demo login is off", status=404, content_type="text/plain")
     user = request.POST.get("user", "")
     if not user:
         return HttpResponse("user required", status=400, content_type="text/plain")
@@ -43,15 +47,21 @@ async def publish(request, stream):
     frames are numbered and stored (replayable); with one they go live to its subscribers."""
     if request.method != "POST":
         return JsonResponse({"error": "POST only"}, status=405)
-    if not settings.PUBLISH_KEY or request.headers.get("X-Publish-Key") != settings.PUBLISH_KEY:
+    if not settings.PUBLISH_KEY or not compare_digest(request.headers.get("X-Publish-Key", ""), settings.PUBLISH_KEY):
         return JsonResponse({"error": "bad or missing X-Publish-Key"}, status=403)
     try:
         body = json.loads(request.body)
-        frames, topic = body["frames"], body.get("topic")
-        assert isinstance(frames, list) and 0 < len(frames) <= MAX_FRAMES
-        assert topic is None or (isinstance(topic, str) and TOPIC.match(topic))
-        assert STREAM.match(stream)
-    except (ValueError, KeyError, TypeError, AssertionError):
+    except ValueError:
+        body = None
+    frames = body.get("frames") if isinstance(body, dict) else None
+    topic = body.get("topic") if isinstance(body, dict) else None
+    valid = (
+        STREAM.match(stream)
+        and isinstance(frames, list)
+        and 0 < len(frames) <= MAX_FRAMES
+        and (topic is None or (isinstance(topic, str) and TOPIC.match(topic)))
+    )
+    if not valid:
         return JsonResponse({"error": f'expected {{"frames": [1..{MAX_FRAMES} JSON values], "topic"?: name}}'}, status=400)
     payloads = [json.dumps(f, separators=(",", ":")) for f in frames]
     try:
