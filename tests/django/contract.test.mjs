@@ -16,6 +16,8 @@ test("a forged token is closed with 4401; garbage frames get error frames and th
   const url = (t) => `ws://127.0.0.1:${stack.nginxPort}/ws/contract?token=${encodeURIComponent(t)}`;
   assert.deepEqual(await page.evaluate(([u]) => P.raw(u, [], 1), [url("forged:token")]), { got: [], open: false, code: 4401 });
   const token = await page.evaluate(() => P.token());
+  // A poll while the token has more than half its life left gets the same token: no reconnect.
+  assert.equal(await page.evaluate(() => P.token()), token);
   const garbage = ["not json", "[1,2]", '{"op":"sub","topic":"no spaces allowed"}', '{"op":"sub","topic":7}', '{"op":"dance"}', { binary: 3 }, "", '{"type":"ping"}'];
   const r = await page.evaluate(([u, g]) => P.raw(u, g, 8), [url(token), garbage]);
   assert.deepEqual(r.got.map((f) => JSON.parse(f)), [
