@@ -1,0 +1,135 @@
+"""The WebSocket consumer: what tabmux's worker talks to.
+
+Contract (all of it configurable on the tabmux side, these are the values the README uses):
+- `?token=…` on connect, checked here; a bad or expired one, or expiry while open → close 4401
+  (tabmux fetches its `token.url` and reconnects once).
+- `?since=N` on a reconnect → the stream's frames N+1… from Redis, then live frames, in order,
+  without a hole (tabmux's `sequence: { key: "/seq" }` drops anything at or below what it saw).
+- `{"type":"ping"}` → `{"type":"pong"}` (tabmux's default heartbeat).
+- `{"op":"sub","topic":T}` / `{"op":"unsub","topic":T}` → join/leave the topic's group.
+- Anything else → `{"type":"error","error":…}` on this socket; never a crash.
+- Redis lost (under an open socket, or while connecting): the channel layer's read fails and
+  Channels ends the consumer with close 1011, which tabmux retries with backoff.
+"""
+
+import asyncio
+import json
+import re
+import time
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import streams, tokens
+
+TOPIC = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")  # a valid channel-layer group name part
+MAX_TOPICS = 100  # per socket
+CLOSE_UNAUTHORIZED = 4401
+
+# This node's counters, served by /stats (in memory: they are per process on purpose).
+node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "token_fetches": 0, "errors": 0, "topics": 0}
+
+
+class FeedConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        # The consumer's whole life, also when it ends by an exception (then Channels calls no
+        # disconnect handler): the place to keep the open-socket count and stop the timer.
+        self.topics = set()
+        self.expiry = None
+        node_stats["open"] += 1
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            node_stats["open"] -= 1
+            node_stats["topics"] -= len(self.topics)
+            if self.expiry:
+                self.expiry.cancel()
+
+    async def connect(self):
+        self.stream = self.scope["url_route"]["kwargs"]["stream"]
+        self.last = 0  # the last sequence number sent on this socket
+        query = parse_qs(self.scope["query_string"].decode("latin-1"))
+        # Accept first, then close: a refused handshake reaches the browser as 1006 with no
+        # code, while a close after accept carries 4401, which tabmux maps to "refresh token".
+        await self.accept()
+        node_stats["accepted"] += 1
+        claims = tokens.check(query.get("token", [""])[0])
+        if claims is None:
+            node_stats["unauthorized"] += 1
+            return await self.close(code=CLOSE_UNAUTHORIZED)
+        # Join the group before reading the stream: a frame published in between arrives
+        # live and is dropped in feed_frames as already sent, never missed.
+        await self.channel_layer.group_add(streams.group(self.stream), self.channel_name)
+        since = query.get("since", [""])[0]
+        if since.isdigit():
+            self.last = int(since)
+            await self.send_stored(before=None)
+        else:
+            self.last = await streams.current(self.stream)  # a first connect starts from now
+        self.expiry = asyncio.create_task(self.close_when_expired(claims["exp"]))
+
+    async def disconnect(self, code):
+        try:
+            await self.channel_layer.group_discard(streams.group(self.stream), self.channel_name)
+            for topic in self.topics:
+                await self.channel_layer.group_discard(streams.topic_group(self.stream, topic), self.channel_name)
+        except Exception:  # Redis is down: the layer's group expiry cleans up later
+            pass
+
+    async def close_when_expired(self, exp):
+        await asyncio.sleep(max(0.0, exp - time.time()))
+        node_stats["unauthorized"] += 1
+        await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def send_stored(self, before):
+        """Sends the stored frames after `self.last` (and before `before`)."""
+        async for seq, frame in streams.after(self.stream, self.last, before):
+            await self.send(frame)
+            self.last = seq
+
+    # Channel-layer handlers: the message "type" "feed.frames" calls feed_frames.
+    async def feed_frames(self, event):
+        for seq, frame in event["frames"]:
+            if seq <= self.last:
+                continue  # already sent (replayed from the stream)
+            if seq > self.last + 1:
+                # A hole: the layer dropped or reordered a batch (it drops the oldest past its
+                # capacity). Every number up to `seq` is already in the stream: fill from there.
+                await self.send_stored(before=seq)
+            await self.send(frame)
+            self.last = seq
+
+    async def topic_frames(self, event):
+        for frame in event["frames"]:
+            await self.send(frame)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self.error("binary frames are not understood")
+        try:
+            msg = json.loads(text_data)
+        except ValueError:
+            return await self.error("not JSON")
+        if not isinstance(msg, dict):
+            return await self.error("expected a JSON object")
+        if msg.get("type") == "ping":
+            return await self.send('{"type":"pong"}')
+        op, topic = msg.get("op"), msg.get("topic")
+        if op not in ("sub", "unsub"):
+            return await self.error('expected {"type":"ping"} or {"op":"sub"|"unsub","topic":…}')
+        if not isinstance(topic, str) or not TOPIC.match(topic):
+            return await self.error("a topic is 1-40 characters of A-Z a-z 0-9 _ . -")
+        if op == "sub" and topic not in self.topics:
+            if len(self.topics) >= MAX_TOPICS:
+                return await self.error(f"at most {MAX_TOPICS} topics per socket")
+            self.topics.add(topic)
+            node_stats["topics"] += 1
+            await self.channel_layer.group_add(streams.topic_group(self.stream, topic), self.channel_name)
+        elif op == "unsub" and topic in self.topics:
+            self.topics.discard(topic)
+            node_stats["topics"] -= 1
+            await self.channel_layer.group_discard(streams.topic_group(self.stream, topic), self.channel_name)
+
+    async def error(self, message):
+        node_stats["errors"] += 1
+        await self.send(json.dumps({"type": "error", "error": message}))
