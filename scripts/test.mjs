@@ -1,13 +1,15 @@
 // `npm test`: everything, from a fresh machine. In order: native tests (cargo test), the
 // core's fuzz targets for a bounded time (TABMUX_FUZZ_SECONDS each, default 30), the wasm
 // build and the demo app, tsc on the published types, the wasm crates' tests in
-// headless Chromium (one of them inside a real SharedWorker, talking to the dev server), and
-// the end-to-end tests (node --test).
+// headless Chromium (one of them inside a real SharedWorker, talking to the dev server), the
+// end-to-end tests (node --test), and the Django Channels tests (scripts/django.mjs: Redis,
+// two Daphne nodes and nginx, started by the tests).
 import { join } from "node:path";
 import { readConfig } from "./build.mjs";
 import { buildDemo } from "./demo-build.mjs";
 import { checkSizes } from "./size-check.mjs";
 import { fuzz } from "./fuzz.mjs";
+import { django } from "./django.mjs";
 import { execFileSync } from "node:child_process";
 import { chromiumPath, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
@@ -43,3 +45,4 @@ try {
 }
 
 run("node", ["--test", "--test-concurrency=1", join(root, "tests", "e2e")]);
+django();
