@@ -1,5 +1,5 @@
 //! Text from libFuzzer as options, topics and tokens:
-//! - any JSON is either options that validate and then run through a connect, frames, a loss
+//! - any JSON read as options (`read_options`) is either options that validate and then run through a connect, frames, a loss
 //!   and its retries without a panic, or a clear error;
 //! - a topic can never break the subscribe frame: the filled template is JSON with exactly the
 //!   topic in its field and no raw U+2028/U+2029 (which older JS engines reject in source);
@@ -11,13 +11,14 @@
 use libfuzzer_sys::fuzz_target;
 use tabmux_core::integrity::fill_template;
 use tabmux_core::token::{redact, with_token};
-use tabmux_core::{check_mixed_content, Engine, FrameMeta, Options};
+use tabmux_core::{check_mixed_content, read_options, Engine, FrameMeta, Options};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
 
-    if let Ok(o) = serde_json::from_str::<Options>(text) {
-        if o.validate().is_ok() {
+    // The reader every shell uses: a clear error or options that validated.
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        if let Ok(o) = read_options(&v) {
             drive(o);
         }
     }

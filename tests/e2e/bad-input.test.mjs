@@ -15,11 +15,18 @@ test("invalid options are thrown as errors with a code and a message naming the 
     [{ url: server.ws(), mode: "bogus" }, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"],
     [{ url: server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`"],
     [{ url: server.ws(), backoff: { initalMs: 5 } }, "tabmux: invalid options: unknown field `backoff.initalMs`, expected one of `backoff.initialMs`, `backoff.factor`, `backoff.maxMs`, `backoff.jitter`, `backoff.maxAttempts`, `backoff.minUptimeMs`"],
-    [{ url: server.ws(), backoff: { maxMs: -1 } }, "tabmux: invalid options: backoff.maxMs: invalid type: floating point `-1.0`, expected u64"],
+    [{ url: server.ws(), backoff: { maxMs: -1 } }, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got -1"],
+    [{ url: server.ws(), backoff: { jitter: 1.25 } }, "tabmux: invalid options: backoff.jitter: jitter ratio must be between 0 and 1, got 1.25"],
   ];
   for (const [options, message] of cases) {
     assert.deepEqual(await page.evaluate((o) => T.connectError(o), options), { code: "invalid-options", message });
   }
+  // A value that cannot cross to the worker (a function) is refused in the page, with the browser's reason.
+  const fn = await page.evaluate((url) => T.connectError({ url, heartbeat: { intervalMs: () => 5 } }), server.ws());
+  assert.deepEqual(fn, {
+    code: "invalid-options",
+    message: "tabmux: invalid options: options must be plain data (strings, numbers, booleans, objects, arrays): Failed to execute 'structuredClone' on 'Window': () => 5 could not be cloned.",
+  });
   await context.close();
 });
 

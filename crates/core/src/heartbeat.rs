@@ -14,6 +14,11 @@ pub struct PongMatch {
     pub value: String,
 }
 
+impl PongMatch {
+    /// Every key `heartbeat.pong` accepts.
+    pub const KEYS: &'static [&'static str] = &["field", "value"];
+}
+
 impl Default for PongMatch {
     fn default() -> Self {
         PongMatch { field: "type".into(), value: "pong".into() }

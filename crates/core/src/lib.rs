@@ -15,6 +15,7 @@ pub mod error;
 pub mod heartbeat;
 pub mod integrity;
 pub mod options;
+pub mod options_reader;
 pub mod protocol;
 pub mod rng;
 pub mod status;
@@ -31,5 +32,6 @@ pub use heartbeat::{HeartbeatOptions, PongMatch, Quality, HEARTBEAT_TIMEOUT_CODE
 pub use token::TokenOptions;
 pub use error::{Error, ErrorReport};
 pub use options::{check_mixed_content, Mode, Options};
+pub use options_reader::{read_options, Kind, Source};
 pub use protocol::{PROTOCOL_VERSION, WORKER_NAME};
 pub use status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};

@@ -1,10 +1,10 @@
 //! Options: defaults, parsing from JSON (as from a JS object), and every validation error.
 use tabmux_core::{CloseAction, Jitter, Mode, Options};
 
+/// Through the one options reader every shell uses (here over serde_json; JS objects in the browser).
 fn parse(json: &str) -> Result<Options, String> {
-    let o: Options = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    o.validate().map_err(|e| e.to_string())?;
-    Ok(o)
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    tabmux_core::read_options(&v).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -43,6 +43,30 @@ fn options_round_trip_through_their_serialized_form() {
     }
 }
 
+/// Every field set away from its default is read back as it was written: the reader misses
+/// no option.
+#[test]
+fn options_with_every_field_changed_read_back_unchanged() {
+    let json = r#"{"url":"wss://x.example/ws","workerUrl":"/w.js","mode":"shared",
+        "backoff":{"initialMs":100,"factor":1.5,"maxMs":900,"jitter":0.25,"maxAttempts":7,"minUptimeMs":11},
+        "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},
+        "connectTimeoutMs":1234,"breaker":{"failureThreshold":9,"resetTimeoutMs":4321},
+        "heartbeat":{"intervalMs":2000,"timeoutMs":300,"ping":"p","pong":{"field":"op","value":"po"}},
+        "token":{"param":"t","url":"/tok","pollMs":7000,"debounceMs":12},
+        "dedup":{"key":["/a","/b"],"capacity":17},"sequence":{"key":"/s","resumeParam":"from"},
+        "topics":{"key":"/t","subscribe":"s {topic}","unsubscribe":"u {topic}"},
+        "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99}"#;
+    let o = parse(json).unwrap();
+    let back = serde_json::to_value(&o).unwrap();
+    let mut want: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(back, want);
+    // And the defaults are what Options::new says, with one pointer or a list.
+    want = serde_json::json!({ "url": "ws://h/", "dedup": { "key": "/id" }, "heartbeat": false, "token": { "url": null } });
+    let o = tabmux_core::read_options(&want).unwrap();
+    assert_eq!(o.dedup.as_ref().map(|d| (d.key.list(), d.capacity)), Some((vec!["/id"], 200)));
+    assert_eq!((o.heartbeat, o.token.url, o.backoff.jitter), (None, None, Jitter::Full));
+}
+
 #[test]
 fn each_bad_option_gets_a_message_that_names_it() {
     let cases = [
@@ -58,13 +82,31 @@ fn each_bad_option_gets_a_message_that_names_it() {
         (r#"{"url":"ws://h/ws","backoff":{"initialMs":0}}"#, "tabmux: invalid options: backoff.initialMs must be at least 1"),
         (r#"{"url":"ws://h/ws","backoff":{"initialMs":5000,"maxMs":100}}"#, "tabmux: invalid options: backoff.maxMs must be ≥ backoff.initialMs"),
         (r#"{"url":"ws://h/ws","backoff":{"jitter":1.5}}"#, "jitter ratio must be between 0 and 1, got 1.5"),
-        (r#"{"url":"ws://h/ws","backoff":{"jitter":"wobbly"}}"#, "invalid value: string \"wobbly\""),
+        (r#"{"url":"ws://h/ws","backoff":{"jitter":"wobbly"}}"#, "tabmux: invalid options: backoff.jitter: expected a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\", got \"wobbly\""),
+        (r#"{"url":"ws://h/ws","backoff":{"jitter":true}}"#, "backoff.jitter: expected a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\", got true"),
+        (r#"{"url":"ws://h/ws","backoff":{"maxMs":-1}}"#, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got -1"),
+        (r#"{"url":"ws://h/ws","backoff":{"maxMs":1.5}}"#, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got 1.5"),
+        (r#"{"url":"ws://h/ws","backoff":{"factor":"two"}}"#, "tabmux: invalid options: backoff.factor: expected a number, got \"two\""),
+        (r#"{"url":"ws://h/ws","backoff":5}"#, "tabmux: invalid options: backoff: expected an object, got 5"),
+        (r#"{"url":"ws://h/ws","backoff":{"initalMs":5}}"#, "tabmux: invalid options: unknown field `backoff.initalMs`, expected one of `backoff.initialMs`, `backoff.factor`, `backoff.maxMs`, `backoff.jitter`, `backoff.maxAttempts`, `backoff.minUptimeMs`"),
+        (r#"{"url":"ws://h/ws","heartbeat":"yes"}"#, "tabmux: invalid options: heartbeat: expected true, false or an object, got \"yes\""),
+        (r#"{"url":"ws://h/ws","heartbeat":{"pong":{"field":"type"}}}"#, "tabmux: invalid options: heartbeat.pong: missing field `value`"),
+        (r#"{"url":"ws://h/ws","heartbeat":{"pong":{"field":"type","value":"pong","x":1}}}"#, "unknown field `heartbeat.pong.x`, expected one of `heartbeat.pong.field`, `heartbeat.pong.value`"),
+        (r#"{"url":"ws://h/ws","dedup":{"capacity":5}}"#, "tabmux: invalid options: dedup: missing field `key`"),
+        (r#"{"url":"ws://h/ws","dedup":{"key":["/id",7]}}"#, "tabmux: invalid options: dedup.key: expected a string, got 7"),
+        (r#"{"url":"ws://h/ws","sequence":{"key":"/seq","resume":"s"}}"#, "unknown field `sequence.resume`, expected one of `sequence.key`, `sequence.resumeParam`"),
+        (r#"{"url":"ws://h/ws","topics":{"key":"/t","subscribe":"{topic}"}}"#, "tabmux: invalid options: topics: missing field `unsubscribe`"),
+        (r#"{"url":"ws://h/ws","queue":{"ttlMs":null}}"#, "tabmux: invalid options: queue.ttlMs: expected a whole number ≥ 0, got null"),
+        (r#"{"url":"ws://h/ws","token":{"url":5}}"#, "tabmux: invalid options: token.url: expected a string, got 5"),
+        (r#"{"url":"ws://h/ws","breaker":{"failureThreshold":4294967296}}"#, "tabmux: invalid options: breaker.failureThreshold: expected a whole number ≥ 0, got 4294967296"),
+        (r#"{"url":"ws://h/ws","closeCodes":{"4001":3}}"#, "tabmux: invalid options: closeCodes.4001: expected a string, got 3"),
+        ("[1]", "tabmux: invalid options: options must be an object with at least a url"),
         (r#"{"url":"ws://h/ws","backoff":{"maxAttempts":0}}"#, "tabmux: invalid options: backoff.maxAttempts must be at least 1 (omit it to retry for ever)"),
         (r#"{"url":"ws://h/ws","connectTimeoutMs":0}"#, "tabmux: invalid options: connectTimeoutMs must be at least 1"),
         (r#"{"url":"ws://h/ws","closeCodes":{"abc":"fatal"}}"#, "tabmux: invalid options: closeCodes key \"abc\" is not a close code (1000-4999)"),
         (r#"{"url":"ws://h/ws","closeCodes":{"4001":"explode"}}"#, "unknown variant `explode`"),
         (r#"{"url":"ws://h/ws","workerUrl":""}"#, "tabmux: invalid options: workerUrl must not be empty"),
-        (r#"{"url":42}"#, "invalid type: integer `42`, expected a string"),
+        (r#"{"url":42}"#, "tabmux: invalid options: url: expected a string, got 42"),
     ];
     for (json, want) in cases {
         let err = parse(json).unwrap_err();

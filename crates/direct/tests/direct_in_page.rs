@@ -83,7 +83,8 @@ async fn invalid_options_reject_with_a_coded_error_that_names_the_problem() {
         ("{}", "tabmux: invalid options: missing field `url`"),
         (r#"{"url":"http://127.0.0.1/ws"}"#, "tabmux: invalid options: url must start with ws:// or wss://, got \"http://127.0.0.1/ws\""),
         (r#"{"url":"ws://127.0.0.1/ws","mode":"bogus"}"#, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"),
-        (r#"{"url":"ws://127.0.0.1/ws","backoff":{"factor":"two"}}"#, "tabmux: invalid options: backoff.factor: invalid type: string \"two\", expected f64"),
+        (r#"{"url":"ws://127.0.0.1/ws","backoff":{"jitter":1.5}}"#, "tabmux: invalid options: backoff.jitter: jitter ratio must be between 0 and 1, got 1.5"),
+        (r#"{"url":"ws://127.0.0.1/ws","backoff":{"factor":"two"}}"#, "tabmux: invalid options: backoff.factor: expected a number, got \"two\""),
     ];
     for (json, want) in cases {
         let err = match connect(options(json)).await {

@@ -2,7 +2,7 @@
 //! serializer for status and stats, and the `connect()` options reader.
 
 use serde::Serialize;
-use tabmux_core::{check_mixed_content, Error, Options};
+use tabmux_core::{check_mixed_content, read_options, Error, Kind, Options, Source};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Milliseconds since the epoch, as the engine's clock.
@@ -49,47 +49,52 @@ pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
 }
 
 fn parse_options_only(v: &JsValue) -> Result<Options, Error> {
-    if !v.is_object() {
-        return Err(Error::InvalidOptions("options must be an object with at least a url".into()));
-    }
-    // serde-wasm-bindgen reads only the fields it knows: check for typos here.
-    check_keys(v, Options::KEYS, "")?;
-    for (key, keys) in [
-        ("backoff", tabmux_core::BackoffOptions::KEYS),
-        ("breaker", tabmux_core::BreakerOptions::KEYS),
-        ("heartbeat", tabmux_core::HeartbeatOptions::KEYS),
-        ("token", tabmux_core::TokenOptions::KEYS),
-        ("dedup", tabmux_core::DedupOptions::KEYS),
-        ("sequence", tabmux_core::SequenceOptions::KEYS),
-        ("topics", tabmux_core::TopicOptions::KEYS),
-        ("queue", tabmux_core::QueueOptions::KEYS),
-        ("replay", tabmux_core::ReplayOptions::KEYS),
-    ] {
-        let nested = get(v, key);
-        if nested.is_object() {
-            check_keys(&nested, keys, &format!("{key}."))?;
-        }
-    }
-    let de = serde_wasm_bindgen::Deserializer::from(v.clone());
-    let options: Options = serde_path_to_error::deserialize(de).map_err(|e| {
-        // serde-wasm-bindgen's errors are JS Errors whose string form starts "Error: ".
-        let text = e.inner().to_string();
-        let text = text.strip_prefix("Error: ").unwrap_or(&text);
-        let path = e.path().to_string();
-        Error::InvalidOptions(if path == "." { text.to_string() } else { format!("{path}: {text}") })
-    })?;
-    options.validate()?;
-    Ok(options)
+    read_options(&Js(v.clone()))
 }
 
-fn check_keys(v: &JsValue, allowed: &[&str], prefix: &str) -> Result<(), Error> {
-    for key in js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            let expected = allowed.iter().map(|k| format!("`{prefix}{k}`")).collect::<Vec<_>>().join(", ");
-            let shown: String = key.chars().take(40).collect();
-            return Err(Error::InvalidOptions(format!("unknown field `{prefix}{shown}`, expected one of {expected}")));
+/// A JS value seen as options data: read with `Reflect`, numbers shown in JavaScript's own
+/// text (no float formatting in wasm).
+struct Js(JsValue);
+
+impl Source for Js {
+    fn kind(&self) -> Kind {
+        let v = &self.0;
+        if v.is_null() || v.is_undefined() {
+            Kind::Null
+        } else if v.as_bool().is_some() {
+            Kind::Bool
+        } else if v.as_f64().is_some() {
+            Kind::Number
+        } else if v.is_string() {
+            Kind::String
+        } else if js_sys::Array::is_array(v) {
+            Kind::Array
+        } else if v.is_object() && !v.is_function() {
+            Kind::Object
+        } else {
+            Kind::Other
         }
     }
-    Ok(())
+    fn number(&self) -> Option<f64> {
+        self.0.as_f64()
+    }
+    fn text(&self) -> Option<String> {
+        self.0.as_string()
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.0.as_bool()
+    }
+    fn keys(&self) -> Vec<String> {
+        js_sys::Object::keys(self.0.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect()
+    }
+    fn field(&self, key: &str) -> Option<Self> {
+        let v = get(&self.0, key);
+        (!v.is_undefined()).then_some(Js(v))
+    }
+    fn items(&self) -> Vec<Self> {
+        self.0.unchecked_ref::<js_sys::Array>().iter().map(Js).collect()
+    }
+    fn number_text(&self) -> String {
+        self.0.unchecked_ref::<js_sys::Number>().to_string_with_radix(10).map(String::from).unwrap_or_default()
+    }
 }
