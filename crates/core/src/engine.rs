@@ -20,6 +20,7 @@ use crate::rng::Rng;
 use crate::status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};
 use crate::token::{is_usable_token, redact, with_param, with_token, MAX_TOKEN_BYTES};
 use crate::window::Window;
+use crate::sorted_map::SortedMap;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -213,10 +214,10 @@ struct Endpoint {
     last_seq: Option<u64>,
     dedup: VecDeque<String>,
     dedup_set: BTreeSet<String>,
-    topics: BTreeMap<String, Vec<ClientId>>,
+    topics: SortedMap<String, Vec<ClientId>>,
     queue: VecDeque<Queued>,
     queue_bytes: usize,
-    replay: BTreeMap<Option<String>, VecDeque<(u64, usize)>>,
+    replay: SortedMap<Option<String>, VecDeque<(u64, usize)>>,
     replay_bytes: usize,
     idle_until: Option<Ms>,
     rtts: Window<Ms>,
@@ -298,7 +299,7 @@ pub struct Engine {
     next_replay: u64,
     online: bool,
     endpoints: Vec<Endpoint>,
-    clients: BTreeMap<ClientId, ClientEntry>,
+    clients: SortedMap<ClientId, ClientEntry>,
     actions: VecDeque<Action>,
 }
 
@@ -312,7 +313,7 @@ impl Engine {
             next_replay: 1,
             online: true,
             endpoints: Vec::new(),
-            clients: BTreeMap::new(),
+            clients: SortedMap::new(),
             actions: VecDeque::new(),
         }
     }
@@ -395,10 +396,10 @@ impl Engine {
                     last_seq: None,
                     dedup: VecDeque::new(),
                     dedup_set: BTreeSet::new(),
-                    topics: BTreeMap::new(),
+                    topics: SortedMap::new(),
                     queue: VecDeque::new(),
                     queue_bytes: 0,
-                    replay: BTreeMap::new(),
+                    replay: SortedMap::new(),
                     replay_bytes: 0,
                     idle_until: None,
                     rtts: Window::new(RTT_HISTORY),
@@ -1061,7 +1062,7 @@ impl Engine {
         }
         let id = self.next_replay;
         self.next_replay += 1;
-        let ring = ep.replay.entry(topic.map(str::to_string)).or_default();
+        let ring = ep.replay.get_or_insert_with(topic.map(str::to_string), VecDeque::new);
         ring.push_back((id, len));
         ep.replay_bytes += len;
         if ring.len() > caps.frames {

@@ -5,9 +5,8 @@ use crate::wire::{frame_len, now_ms, to_js};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
-use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SendOutcome, SocketId};
+use tabmux_core::{SortedMap, Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SendOutcome, SocketId};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
 
@@ -162,16 +161,16 @@ struct PendingSend {
 
 struct Inner {
     engine: Engine,
-    sockets: BTreeMap<SocketId, Socket>,
-    sinks: BTreeMap<ClientId, Sink>,
+    sockets: SortedMap<SocketId, Socket>,
+    sinks: SortedMap<ClientId, Sink>,
     /// Per endpoint, its clients' sinks in delivery order; rebuilt when clients change,
     /// so a frame costs one `Rc` clone, not a lookup per client.
-    fanout: BTreeMap<EndpointId, Rc<[Sink]>>,
+    fanout: SortedMap<EndpointId, Rc<[Sink]>>,
     timer: Option<(u64, Timeout)>,
     next_send: u64,
-    pending_sends: BTreeMap<u64, PendingSend>,
+    pending_sends: SortedMap<u64, PendingSend>,
     /// Frames kept for replay, by the engine's id (it says when to forget them).
-    replay: BTreeMap<u64, JsValue>,
+    replay: SortedMap<u64, JsValue>,
 }
 
 /// One engine with its sockets, timers and client sinks. Cheap to clone (shared).
@@ -188,13 +187,13 @@ impl Driver {
         Driver {
             inner: Rc::new(RefCell::new(Inner {
                 engine: Engine::new(seed),
-                sockets: BTreeMap::new(),
-                sinks: BTreeMap::new(),
-                fanout: BTreeMap::new(),
+                sockets: SortedMap::new(),
+                sinks: SortedMap::new(),
+                fanout: SortedMap::new(),
                 timer: None,
                 next_send: 1,
-                pending_sends: BTreeMap::new(),
-                replay: BTreeMap::new(),
+                pending_sends: SortedMap::new(),
+                replay: SortedMap::new(),
             })),
         }
     }

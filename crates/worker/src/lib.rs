@@ -10,9 +10,8 @@
 
 use gloo_events::EventListener as PortListener;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
-use tabmux_core::{ClientId, Error};
+use tabmux_core::{ClientId, Error, SortedMap};
 use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
@@ -28,7 +27,7 @@ struct State {
     allow_test_panic: bool,
     driver: Driver,
     _network: RefCell<Vec<PortListener>>,
-    ports: RefCell<BTreeMap<u32, PortEntry>>,
+    ports: RefCell<SortedMap<u32, PortEntry>>,
     next_port: std::cell::Cell<u32>,
     /// The Web Lock this worker holds for as long as it lives, once granted. Tabs wait on it:
     /// when they are granted it, the worker is gone (a panic, or the browser ended it).
@@ -52,7 +51,7 @@ pub fn start(allow_test_panic: bool) -> WorkerRuntime {
         allow_test_panic,
         driver: Driver::new(seed),
         _network: RefCell::new(Vec::new()),
-        ports: RefCell::new(BTreeMap::new()),
+        ports: RefCell::new(SortedMap::new()),
         next_port: std::cell::Cell::new(1),
         life_lock: RefCell::new(None),
     });
