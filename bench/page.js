@@ -24,7 +24,7 @@ function openOthers() {
 // For the start-up figures the others attach once tab 0 has its first frame (a running worker).
 if (tab === 0 && q.get("startup") !== "1") openOthers();
 
-let count = 0, last = 0, dups = 0, gaps = 0, first = null, openAt = null;
+let count = 0, last = 0, dups = 0, gaps = 0, first = null, openAt = null, connectAt = null;
 const t0 = performance.now();
 let send = null, memory = async () => null;
 
@@ -40,7 +40,7 @@ function onFrame(data) {
         const e = performance.getEntriesByName(name)[0];
         if (e) marks[name.slice(7)] = e.startTime - t0;
       }
-      note("first", { ms: first, marks: { ...marks, open: openAt } });
+      note("first", { ms: first, connectAt, marks: { ...marks, open: openAt } });
       if (tab === 0) openOthers();
     }
   }
@@ -57,6 +57,7 @@ async function start() {
     const { connect } = await import("/js/index.js");
     const options = { url, mode, heartbeat: false };
     if (integrity) Object.assign(options, { dedup: { key: "/seq" }, sequence: { key: "/seq" } });
+    connectAt = performance.now() - t0;
     const c = await connect(options);
     c.on("message", onFrame);
     send = (s) => c.send(s);
@@ -66,6 +67,7 @@ async function start() {
       const off = c.on("status", (s) => s.state === "open" && (off(), resolve()));
     });
   } else if (mode === "bare") {
+    connectAt = performance.now() - t0;
     const w = new SharedWorker("/bench/bare-worker.js", { name: `bare-${run}` });
     await new Promise((resolve) => {
       w.port.onmessage = (e) => (typeof e.data === "object" && e.data?.t === "open" ? resolve() : onFrame(e.data));
@@ -73,6 +75,7 @@ async function start() {
     });
     send = (s) => w.port.postMessage(s);
   } else {
+    connectAt = performance.now() - t0;
     const ws = new WebSocket(url);
     ws.onmessage = (e) => onFrame(e.data);
     await new Promise((resolve) => (ws.onopen = resolve));

@@ -9,7 +9,12 @@ import init, { connectShared, pickTransport, tabId } from "../dist/tab/tabmux_ta
 // instantiated), tabmux:welcome (the first connect() accepted). Once per page.
 const mark = (name) => globalThis.performance?.mark?.(name);
 mark("tabmux:entry");
-let ready = null;
+// In a page the client's wasm (a few tens of KB) is fetched and compiled as soon as this
+// module loads, so the page's own start-up overlaps it; connect() waits for it. Elsewhere
+// (server rendering) nothing is fetched until connect(). A failed load rejects connect().
+const load = () => init().then(() => mark("tabmux:wasm"));
+let ready = typeof document !== "undefined" ? load() : null;
+ready?.catch(() => {});
 let direct = null;
 let welcomed = false;
 
@@ -26,8 +31,7 @@ async function loadDirect() {
  * @returns {Promise<Client>}
  */
 export async function connect(options) {
-  ready ??= init().then(() => mark("tabmux:wasm"));
-  await ready;
+  await (ready ??= load());
   let inner;
   if (pickTransport(options) === "shared") {
     inner = await connectShared(options);

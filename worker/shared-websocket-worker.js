@@ -41,9 +41,11 @@ self.addEventListener("connect", (event) => {
   }
 });
 
+// The wasm download starts before the (synchronous) import of its glue, so the two overlap.
+const wasm = fetch("./tabmux_worker_bg.wasm");
 importScripts("./tabmux_worker.js");
 
-wasm_bindgen({ module_or_path: "./tabmux_worker_bg.wasm" }).then(
+wasm_bindgen({ module_or_path: wasm }).then(
   () => {
     // `?test-panic` on the script URL (a separate worker) lets tests trigger a panic.
     runtime = wasm_bindgen.start(self.location.search.includes("test-panic"));
