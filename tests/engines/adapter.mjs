@@ -138,10 +138,18 @@ async function launchWebKit() {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const killAll = () => {
+  const killAll = async () => {
     try {
       process.kill(-proc.pid, "SIGKILL");
     } catch {}
+    // Wait (bounded) until the whole group is gone.
+    for (let end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      try {
+        process.kill(-proc.pid, 0);
+      } catch {
+        return;
+      }
+    }
   };
   const base = `http://127.0.0.1:${port}`;
   async function call(method, path, body) {
@@ -228,11 +236,11 @@ async function launchWebKit() {
       },
       async close() {
         await deadline(call("DELETE", s("")), 10_000, "webkit session end").catch(() => {});
-        killAll();
+        await killAll();
       },
     };
   } catch (e) {
-    killAll();
+    await killAll();
     throw e;
   }
 }

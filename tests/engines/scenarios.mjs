@@ -122,16 +122,29 @@ export const scenarios = [
     },
   },
   {
-    name: "server closes with 1012 (service restart): every tab sees code 1012 and the reason, then one reconnect",
+    name: "server closes with 1012 (service restart): every tab sees the close code the engine reports, then one reconnect",
     async run(x) {
       const ch = "code1012";
       const { tabs } = await x.tabs(2, { url: x.server.ws(`/ws/${ch}`), heartbeat: false, backoff: { initialMs: 100, jitter: 0 } });
       await x.server.ctl(`/control/close?channel=${ch}&code=1012&reason=restart`);
       await until(async () => (await x.accepts(ch)).length === 2, "the reconnect");
       for (const t of tabs) await until(async () => (await x.state(t)).state === "open", "open again");
+      // Measured: WebKitGTK 2.50.6 reports a received 1012, 1013 or 1014 as 1006 with no reason
+      // (wasClean false), in a page's own WebSocket too; 1000, 1001, 1008, 1011, 4000 and 4401
+      // arrive as sent. Chromium and Firefox report 1012 and its reason.
+      const want = x.engine === "webkit" ? { code: 1006, reason: "" } : { code: 1012, reason: "restart" };
+      if (x.engine === "webkit") console.log("# DIFFERS in webkit: a close with 1012 reaches tabmux as 1006 with no reason (engine behaviour)");
+      const raw = await tabs[0].eval(async (url) => {
+        const w = new WebSocket(url);
+        await new Promise((r) => (w.onopen = r));
+        const closed = new Promise((r) => (w.onclose = (e) => r({ code: e.code, reason: e.reason })));
+        await fetch("/control/close?channel=raw1012&code=1012&reason=restart");
+        return closed;
+      }, x.server.ws("/ws/raw1012"));
+      assert.deepEqual(raw, want, "the page's own WebSocket");
       for (const t of tabs) {
         const closes = await t.eval(() => T.clients[0].statuses.map((s) => s.lastClose).filter(Boolean));
-        assert.deepEqual(closes[0], { code: 1012, reason: "restart" });
+        assert.deepEqual(closes[0], want);
       }
     },
   },
@@ -223,7 +236,7 @@ export const scenarios = [
   {
     name: "a tab whose renderer crashes is dropped and its topic released (Web Locks)",
     notIn: {
-      firefox: "no way to crash one tab: WebDriver BiDi has no crash command, and every tab of the test origin shares one content process (killing it kills them all)",
+      firefox: "no way to crash one tab: WebDriver BiDi has no crash command (and puppeteer exposes no per-tab content process to kill)",
       webkit: "classic WebDriver has no crash command and WebKitWebDriver exposes no web process id to kill",
     },
     async run(x) {
