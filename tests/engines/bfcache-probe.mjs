@@ -2,7 +2,8 @@
 // back/forward cache. Opens two harness tabs on one endpoint (mode from MODE, default auto),
 // navigates the first to another page and back, and prints whether pageshow said `persisted`,
 // the restored page's client status, what a send from it does, and the tab count the other
-// tab sees. Run: TABMUX_ENGINE=firefox node tests/engines/bfcache-probe.mjs
+// tab sees. One run in Firefox 153 ESR (shared mode): not restored; the back navigation loaded
+// a fresh page (pageshow persisted false, no client), the other tab counted 1 tab meanwhile. Run: TABMUX_ENGINE=firefox node tests/engines/bfcache-probe.mjs
 import { launch } from "./adapter.mjs";
 import { kit } from "./scenarios.mjs";
 import { startServer, sleep } from "../e2e/helpers.mjs";
