@@ -2,7 +2,8 @@
 // core's fuzz targets for a bounded time (TABMUX_FUZZ_SECONDS each, default 30), the wasm
 // build and the demo app, tsc on the published types, the wasm crates' tests in
 // headless Chromium (one of them inside a real SharedWorker, talking to the dev server), the
-// end-to-end tests (node --test), and the Django Channels tests (scripts/django.mjs: Redis,
+// end-to-end tests (node --test), the engine suite in Firefox and WebKit (scripts/engines.mjs),
+// and the Django Channels tests (scripts/django.mjs: Redis,
 // two Daphne nodes and nginx, started by the tests).
 import { join } from "node:path";
 import { readConfig } from "./build.mjs";
@@ -10,6 +11,7 @@ import { buildDemo } from "./demo-build.mjs";
 import { checkSizes } from "./size-check.mjs";
 import { fuzz } from "./fuzz.mjs";
 import { django } from "./django.mjs";
+import { engines } from "./engines.mjs";
 import { execFileSync } from "node:child_process";
 import { chromiumPath, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
@@ -45,4 +47,6 @@ try {
 }
 
 run("node", ["--test", "--test-concurrency=1", join(root, "tests", "e2e")]);
+// The same scenarios in Firefox ESR and WebKitGTK (tests/engines; installs them as root).
+await engines();
 django();

@@ -17,6 +17,9 @@ use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 /// How long `connect()` (or a replacement) waits for the worker's welcome.
 const WELCOME_TIMEOUT_MS: u32 = 10_000;
 
+/// How much later than a tab with a token a tab without one starts a replacement worker.
+const TOKENLESS_EXTRA_MS: u32 = 100;
+
 /// The default URL of the worker script.
 const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
 
@@ -247,7 +250,8 @@ pub(crate) fn watch_worker(inner: &Inner, name: &str) {
 
 /// The worker of `generation` is gone: everything waiting on it is rejected, the status
 /// says so, and a replacement starts after a short delay (100 ms, doubling to 5 s while
-/// replacements fail). Later news of the same worker is ignored.
+/// replacements fail; 100 ms more for a tab that never set a token). Later news of the same
+/// worker is ignored.
 pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     if inner.closed.get() || !inner.shared || generation != inner.watch.borrow().generation {
         return;
@@ -257,7 +261,11 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
         w.generation = generation.wrapping_add(1);
         let n = w.replacements;
         w.replacements = n.saturating_add(1);
-        ((100u32 << n.min(6)).min(5_000), w.abort.take())
+        // A tab that set a token says hello first: the replacement's first socket then opens
+        // with it, instead of opening without it for a tokenless tab's hello and reconnecting
+        // when the token arrives (the token lived only in the lost worker and this tab).
+        let token_wait = if w.token.is_some() { 0 } else { TOKENLESS_EXTRA_MS };
+        ((100u32 << n.min(6)).min(5_000) + token_wait, w.abort.take())
     };
     if let Some(a) = abort {
         a.abort();
