@@ -14,6 +14,8 @@ import { SIDES } from "../scripts/size-check.mjs";
 import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
+// Start-up runs are short: more repetitions of them (default: as many as the throughput runs).
+const START_REPS = Number(process.env.BENCH_START_REPS ?? REPS);
 const TABS = (process.env.BENCH_TABS ?? "1,4,8").split(",").map(Number);
 const SIZES = [1024, 10240];
 const FRAMES = { 1024: Number(process.env.BENCH_FRAMES_1K ?? 20000), 10240: Number(process.env.BENCH_FRAMES_10K ?? 4000) };
@@ -125,7 +127,7 @@ for (let rep = 0; rep < (ONLY === "startup" ? 0 : REPS); rep++) {
   }
 }
 const starts = [];
-for (let rep = 0; rep < REPS; rep++) {
+for (let rep = 0; rep < START_REPS; rep++) {
   for (const mode of ["shared", "bare", "pertab"]) {
     const s = await startup(mode);
     starts.push(s);
@@ -194,7 +196,7 @@ md += `Throughput: frames × tabs / (server time from the broadcast to the last 
 md += `| frame | tabs | integrity | mode | server sockets | frames/s | vs bare | RTT p50 / p95 / p99 ms | p99 vs bare | lost | dup | worker memory before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
 for (const r of rows) md += `| ${r.size / 1024} KB | ${r.tabs} | ${r.integrity ? "on" : "off"} | ${names[r.mode]} | ${r.conns} | ${f0(r.fps)} | ${f2(r.ratio)}× | ${f2(r.p50)} / ${f2(r.p95)} / ${f2(r.p99)} | ${r.p99VsBare >= 0 ? "+" : ""}${f2(r.p99VsBare)} | ${r.lost} | ${r.dups} | ${r.memBefore ? `${f0(r.memBefore)} → ${f0(r.memAfter)}` : "–"} |\n`;
 const bareStart = startRows.find((s) => s.mode === "bare");
-md += `\n## Start-up (2 tabs, ${REPS} repetitions: median, min–max)\n\nA ticker sends a frame every 2 ms from before the browser starts, so a first frame follows the socket's open (or a tab's attach) by at most 2 ms. The first tab starts the worker; the second is opened once the first has its first frame (a running worker). "Page start" adds loading the library (the bare worker and the plain socket have nothing to load).\n\n| mode | connect() → first frame, first tab (ms) | vs bare | joining tab: connect() → next frame (ms) | vs bare | page start → first frame, first tab / joining tab (ms) |\n|---|---|---|---|---|---|\n`;
+md += `\n## Start-up (2 tabs, ${START_REPS} repetitions: median, min–max)\n\nA ticker sends a frame every 2 ms from before the browser starts, so a first frame follows the socket's open (or a tab's attach) by at most 2 ms. The first tab starts the worker; the second is opened once the first has its first frame (a running worker). "Page start" adds loading the library (the bare worker and the plain socket have nothing to load).\n\n| mode | connect() → first frame, first tab (ms) | vs bare | joining tab: connect() → next frame (ms) | vs bare | page start → first frame, first tab / joining tab (ms) |\n|---|---|---|---|---|---|\n`;
 for (const s of startRows) {
   md += `| ${names[s.mode]} | ${f2(s.coldMs)} (${f2(s.coldMin)}–${f2(s.coldMax)}) | ${f2(s.coldMs / bareStart.coldMs)}× | ${f2(s.attachMs)} (${f2(s.attachMin)}–${f2(s.attachMax)}) | ${f2(s.attachMs / bareStart.attachMs)}× | ${f2(s.coldPageMs)} / ${f2(s.attachPageMs)} |\n`;
 }
@@ -220,6 +222,6 @@ TABS.forEach((t, gi) => {
 MODES.forEach((m, i) => (svg += `<rect x="${380 + (i % 2) * 130}" y="${30 + Math.floor(i / 2) * 16}" width="10" height="10" fill="${colors[m]}"/><text x="${394 + (i % 2) * 130}" y="${39 + Math.floor(i / 2) * 16}">${names[m]}</text>`));
 svg += `</svg>\n`;
 writeFileSync(join(root, "docs", "bench-throughput.svg"), svg);
-md += `\n![throughput chart](bench-throughput.svg)\n\nRaw numbers: \`bench/results/${stamp}.json\` (not committed). Command: \`BENCH_REPS=${REPS} npm run bench\`.\n`;
+md += `\n![throughput chart](bench-throughput.svg)\n\nRaw numbers: \`bench/results/${stamp}.json\` (not committed). Command: \`BENCH_REPS=${REPS} BENCH_START_REPS=${START_REPS} npm run bench\`.\n`;
 writeFileSync(join(root, "docs", "BENCHMARKS.md"), md);
 console.log(md);

@@ -116,9 +116,10 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
         Err(_) => options,
     };
     let inner = Inner::new(true, tab_id());
-    let welcomed = inner.welcome_promise();
     // The worker script starts loading while the liveness lock is taken.
     open_worker(&inner, &worker_url)?;
+    // From here the client keeps itself alive until the welcome or a failure.
+    let welcomed = inner.welcome_promise();
     inner.watch.borrow_mut().hello = Some((options, worker_url.clone()));
     let weak = Rc::downgrade(&inner);
     hold_lock(&inner, move |lock| {
