@@ -123,11 +123,6 @@ impl<K: Ord, V> SortedMap<K, V> {
         self.entries.iter().map(|(_, v)| v)
     }
 
-    /// The values in key order, mutable.
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.entries.iter_mut().map(|(_, v)| v)
-    }
-
     /// Keeps the entries for which `keep` says so.
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
@@ -174,9 +169,11 @@ mod tests {
     #[test]
     fn keys_in_order_append_and_pop_at_the_ends() {
         let mut m = SortedMap::new();
+        assert!(m.is_empty());
         for i in 0..1000u64 {
             m.insert(i, i * 2);
         }
+        assert!(!m.is_empty());
         for i in 0..1000u64 {
             assert_eq!(m.remove(&i), Some(i * 2));
         }

@@ -213,6 +213,7 @@ fn the_heartbeat_is_on_by_default_and_true_means_the_defaults() {
     assert_eq!((on.interval_ms, on.timeout_ms, on.ping.as_str()), (30_000, 10_000, r#"{"type":"ping"}"#));
     assert_eq!(parse(r#"{"url":"ws://h/ws","heartbeat":true}"#).unwrap().heartbeat, Some(on));
     assert_eq!(parse(r#"{"url":"ws://h/ws","heartbeat":false}"#).unwrap().heartbeat, None);
+    assert_eq!(parse(r#"{"url":"ws://h/ws","heartbeat":null}"#).unwrap().heartbeat, None);
 }
 
 /// The fuzzer's seed options (`fuzz/seeds/options`) stay valid, so it starts from options that
