@@ -53,6 +53,8 @@ test("demo under StrictMode: one socket, one subscribe per topic, hooks agree wi
   assert.deepEqual(await received(), [sub("prices")], "the second tab's useTopic adds no server subscription");
   stats = await server.ctl("/control/stats");
   assert.equal(stats.current, 1);
+  // The card polls /control/stats every second: wait for its first answer, which must say 1.
+  await until(async () => (await text(a, "server")) !== "…", "the server-sockets card's first poll");
   assert.equal(await text(a, "server"), "1");
 
   // Unmounting the topic component in one tab keeps the subscription for the other…
