@@ -120,11 +120,10 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
     open_worker(&inner, &worker_url)?;
     // From here the client keeps itself alive until the welcome or a failure.
     let welcomed = inner.welcome_promise();
-    inner.watch.borrow_mut().hello = Some((options, worker_url.clone()));
+    inner.watch.borrow_mut().hello = Some((options.clone(), worker_url.clone()));
     let weak = Rc::downgrade(&inner);
     hold_lock(&inner, move |lock| {
         if let Some(i) = weak.upgrade() {
-            let options = i.watch.borrow().hello.as_ref().map(|(o, _)| o.clone()).unwrap_or(JsValue::NULL);
             i.post(ToWorker::Hello { tab_id: i.tab_id.clone(), options, lock, token: None });
         }
     });

@@ -6,7 +6,7 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use tabmux_core::{SortedMap, Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SendOutcome, SocketId};
+use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SendOutcome, SocketId, SortedMap};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
 
@@ -334,7 +334,7 @@ impl Driver {
     }
 
     /// Posts `msg` to an attached client's sink (nothing for a client that is gone).
-    pub fn reply(&self, client: ClientId, msg: &ToTab) {
+    fn reply(&self, client: ClientId, msg: &ToTab) {
         let sink = self.inner.borrow().sinks.get(&client).cloned();
         if let Some(s) = sink {
             s.post(&msg.encode());
@@ -445,7 +445,7 @@ impl Driver {
             let endpoint = s.endpoint;
             let len = frame_len(data).unwrap_or(0);
             let pong = s.pong.as_ref().is_some_and(|m| m.matches(data, len));
-            let x = match (&s.extract, pong) {
+            let mut x = match (&s.extract, pong) {
                 (Some(e), false) => e.extract(data),
                 _ => Extracted::default(),
             };
@@ -455,7 +455,8 @@ impl Driver {
                     let then = if topic {
                         // Only the subscribers, each told the topic so the tab can route it.
                         let sinks = clients.iter().filter_map(|c| inner.sinks.get(c).cloned()).collect();
-                        let msg = ToTab::Topic { topic: x.topic.clone().unwrap_or_default(), data: data.clone() };
+                        // The topic was read for the engine; the message takes it (no copy).
+                        let msg = ToTab::Topic { topic: x.topic.take().unwrap_or_default(), data: data.clone() };
                         Then::Topic(sinks, msg.encode())
                     } else {
                         inner.fanout.get(&endpoint).cloned().map_or(Then::Nothing, Then::All)

@@ -40,16 +40,12 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
 /// Reads and validates `connect()` options from a JS object, including the mixed-content
 /// rule for the page (or worker) this runs in: its origin is the page's.
 pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
-    let options = parse_options_only(v)?;
+    let options = read_options(&Js(v.clone()))?;
     // A secure page cannot open ws:// (mixed content): say so here, not as a socket that
     // never opens. The worker runs in its pages' origin, so the rule is the same there.
     let protocol = get(&get(&js_sys::global(), "location"), "protocol").as_string().unwrap_or_default();
     check_mixed_content(&options.url, &protocol)?;
     Ok(options)
-}
-
-fn parse_options_only(v: &JsValue) -> Result<Options, Error> {
-    read_options(&Js(v.clone()))
 }
 
 /// A JS value seen as options data: read with `Reflect`, numbers shown in JavaScript's own
