@@ -57,8 +57,13 @@ export interface ConnectOptions {
   url: string;
   /** Where the worker script is served. Default "/shared-websocket-worker.js". */
   workerUrl?: string;
-  /** "auto" (default): the SharedWorker where there is one, else a socket in the page. */
+  /** "auto" (default): the SharedWorker where there is one, else a socket in the page; a
+   * worker that fails to start (script or wasm does not load, throws, no answer within
+   * workerTimeoutMs) also falls back to a socket in the page, and the first "error" listener
+   * gets the `worker-failed` reason. "shared": such a failure rejects connect(). */
   mode?: "auto" | "shared" | "direct";
+  /** How long a tab waits for the worker's welcome before the worker counts as failed (1 to 600000). Default 10000. */
+  workerTimeoutMs?: number;
   backoff?: BackoffOptions;
   /** Close code → action, merged over the built-in table. */
   closeCodes?: Record<number, CloseAction>;

@@ -1,7 +1,8 @@
 // tabmux: the ES-module entry. A thin wrapper over the wasm bindings: the small shared-mode
 // client (crates/tab) always, and the direct-mode engine (crates/direct) through a dynamic
 // import, fetched only by a page that runs it. It gives `on()` an unsubscribe function. No
-// policy lives here: which transport to use is the wasm client's answer.
+// policy lives here: which transport to use, and when a failed worker falls back to direct
+// mode, is the wasm client's answer.
 import init, { connectShared, pickTransport, tabId } from "../dist/tab/tabmux_tab.js";
 
 // Start-up marks in the page's performance timeline (DevTools, or performance.getEntriesByName):
@@ -24,6 +25,18 @@ async function loadDirect() {
   return module;
 }
 
+// Direct mode: the module is fetched on first use. Also handed to the shared client, which
+// calls it (with the worker's error as `notice`) when a worker fails in mode "auto".
+async function viaDirect(options, notice) {
+  direct ??= loadDirect();
+  // A failed load is tried again by the next connect().
+  const module = await direct.catch((e) => {
+    direct = null;
+    throw e;
+  });
+  return module.connectDirect(options, tabId(), notice);
+}
+
 /**
  * Connects this page to the endpoint in `options.url`, through the shared worker where the
  * browser has one (or `mode: "direct"` asks otherwise).
@@ -32,18 +45,7 @@ async function loadDirect() {
  */
 export async function connect(options) {
   await (ready ??= load());
-  let inner;
-  if (pickTransport(options) === "shared") {
-    inner = await connectShared(options);
-  } else {
-    direct ??= loadDirect();
-    // A failed load is tried again by the next connect().
-    const module = await direct.catch((e) => {
-      direct = null;
-      throw e;
-    });
-    inner = await module.connectDirect(options, tabId());
-  }
+  const inner = pickTransport(options) === "shared" ? await connectShared(options, viaDirect) : await viaDirect(options);
   if (!welcomed) mark("tabmux:welcome");
   welcomed = true;
   return new Client(inner);

@@ -13,7 +13,7 @@ test("invalid options are thrown as errors with a code and a message naming the 
     [{}, "tabmux: invalid options: missing field `url`"],
     [{ url: "http://127.0.0.1/ws" }, 'tabmux: invalid options: url must start with ws:// or wss://, got "http://127.0.0.1/ws"'],
     [{ url: server.ws(), mode: "bogus" }, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"],
-    [{ url: server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`"],
+    [{ url: server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `workerTimeoutMs`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`"],
     [{ url: server.ws(), backoff: { initalMs: 5 } }, "tabmux: invalid options: unknown field `backoff.initalMs`, expected one of `backoff.initialMs`, `backoff.factor`, `backoff.maxMs`, `backoff.jitter`, `backoff.maxAttempts`, `backoff.minUptimeMs`"],
     [{ url: server.ws(), backoff: { maxMs: -1 } }, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got -1"],
     [{ url: server.ws(), backoff: { jitter: 1.25 } }, "tabmux: invalid options: backoff.jitter: jitter ratio must be between 0 and 1, got 1.25"],
@@ -30,10 +30,10 @@ test("invalid options are thrown as errors with a code and a message naming the 
   await context.close();
 });
 
-test("a worker script that does not load rejects connect() with a clear error", async () => {
+test("mode \"shared\": a worker script that does not load rejects connect() with a clear error (no fallback)", async () => {
   const context = await browser.newContext();
   const page = await openTab(context, server);
-  const err = await page.evaluate((url) => T.connectError({ url, workerUrl: "/no-such-worker.js" }), server.ws());
+  const err = await page.evaluate((url) => T.connectError({ url, workerUrl: "/no-such-worker.js", mode: "shared" }), server.ws());
   assert.deepEqual(err, { code: "worker-failed", message: "tabmux: the shared worker script at /no-such-worker.js failed to load or run" });
   await context.close();
 });

@@ -321,12 +321,12 @@ export const scenarios = [
         [{}, "tabmux: invalid options: missing field `url`"],
         [{ url: "http://127.0.0.1/ws" }, 'tabmux: invalid options: url must start with ws:// or wss://, got "http://127.0.0.1/ws"'],
         [{ url: x.server.ws(), mode: "bogus" }, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"],
-        [{ url: x.server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`"],
+        [{ url: x.server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `workerTimeoutMs`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`"],
         [{ url: x.server.ws(), backoff: { initalMs: 5 } }, "tabmux: invalid options: unknown field `backoff.initalMs`, expected one of `backoff.initialMs`, `backoff.factor`, `backoff.maxMs`, `backoff.jitter`, `backoff.maxAttempts`, `backoff.minUptimeMs`"],
         [{ url: x.server.ws(), backoff: { maxMs: -1 } }, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got -1"],
       ];
       for (const [options, message] of cases) assert.deepEqual(await tab.eval((o) => T.connectError(o), options), { code: "invalid-options", message });
-      const err = await tab.eval((url) => T.connectError({ url, workerUrl: "/no-such-worker.js" }), x.server.ws());
+      const err = await tab.eval((url) => T.connectError({ url, workerUrl: "/no-such-worker.js", mode: "shared" }), x.server.ws());
       assert.deepEqual(err, { code: "worker-failed", message: "tabmux: the shared worker script at /no-such-worker.js failed to load or run" });
     },
   },

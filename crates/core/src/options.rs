@@ -43,6 +43,10 @@ pub struct Options {
     /// `auto`, `shared` or `direct`. Default `auto`.
     #[serde(default)]
     pub mode: Mode,
+    /// How long a tab waits for the shared worker's welcome before it counts the worker as
+    /// failed (`auto` then falls back to direct mode). Default 10000. Read by the tab.
+    #[serde(default = "default_worker_timeout_ms")]
+    pub worker_timeout_ms: u64,
     /// Reconnect delays.
     #[serde(default)]
     pub backoff: BackoffOptions,
@@ -104,6 +108,10 @@ fn default_worker_url() -> String {
     DEFAULT_WORKER_URL.to_string()
 }
 
+fn default_worker_timeout_ms() -> u64 {
+    10_000
+}
+
 fn default_connect_timeout_ms() -> u64 {
     10_000
 }
@@ -111,7 +119,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs"];
+        &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -119,6 +127,7 @@ impl Options {
             url: url.to_string(),
             worker_url: default_worker_url(),
             mode: Mode::Auto,
+            worker_timeout_ms: default_worker_timeout_ms(),
             backoff: BackoffOptions::default(),
             close_codes: BTreeMap::new(),
             connect_timeout_ms: default_connect_timeout_ms(),
@@ -139,6 +148,9 @@ impl Options {
         validate_url(&self.url)?;
         if self.worker_url.is_empty() {
             return Err(invalid("workerUrl", "must not be empty"));
+        }
+        if !(1..=600_000).contains(&self.worker_timeout_ms) {
+            return Err(invalid("workerTimeoutMs", "must be 1 to 600000"));
         }
         let b = &self.backoff;
         if b.initial_ms == 0 {

@@ -93,6 +93,9 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
             o.close_codes.insert(key, action);
         }
     }
+    if let Some(t) = v.field("workerTimeoutMs") {
+        o.worker_timeout_ms = uint(&t, "workerTimeoutMs", u64::MAX)?;
+    }
     if let Some(t) = v.field("connectTimeoutMs") {
         o.connect_timeout_ms = uint(&t, "connectTimeoutMs", u64::MAX)?;
     }

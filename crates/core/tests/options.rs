@@ -47,7 +47,7 @@ fn options_round_trip_through_their_serialized_form() {
 /// no option.
 #[test]
 fn options_with_every_field_changed_read_back_unchanged() {
-    let json = r#"{"url":"wss://x.example/ws","workerUrl":"/w.js","mode":"shared",
+    let json = r#"{"url":"wss://x.example/ws","workerUrl":"/w.js","mode":"shared","workerTimeoutMs":2500,
         "backoff":{"initialMs":100,"factor":1.5,"maxMs":900,"jitter":0.25,"maxAttempts":7,"minUptimeMs":11},
         "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},
         "connectTimeoutMs":1234,"breaker":{"failureThreshold":9,"resetTimeoutMs":4321},
@@ -106,6 +106,8 @@ fn each_bad_option_gets_a_message_that_names_it() {
         (r#"{"url":"ws://h/ws","closeCodes":{"abc":"fatal"}}"#, "tabmux: invalid options: closeCodes key \"abc\" is not a close code (1000-4999)"),
         (r#"{"url":"ws://h/ws","closeCodes":{"4001":"explode"}}"#, "unknown variant `explode`"),
         (r#"{"url":"ws://h/ws","workerUrl":""}"#, "tabmux: invalid options: workerUrl must not be empty"),
+        (r#"{"url":"ws://h/ws","workerTimeoutMs":0}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),
+        (r#"{"url":"ws://h/ws","workerTimeoutMs":600001}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),
         (r#"{"url":42}"#, "tabmux: invalid options: url: expected a string, got 42"),
     ];
     for (json, want) in cases {

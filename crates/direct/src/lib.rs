@@ -40,9 +40,10 @@ impl Link for DirectLink {
 /// Connects this page with a socket of its own, driven by the engine. `tab_id` is the
 /// page's id from the shared-mode module, so every client of a page reports the same one.
 /// Resolves to the client; rejects with `invalid-options` naming the option, as the worker
-/// would.
+/// would. `notice` (optional) is the error that sent this page here from a failed worker:
+/// the client tells it to its first `error` listener.
 #[wasm_bindgen(js_name = connectDirect)]
-pub fn connect_direct(options: JsValue, tab_id: String) -> js_sys::Promise {
+pub fn connect_direct(options: JsValue, tab_id: String, notice: JsValue) -> js_sys::Promise {
     console_error_panic_hook::set_once();
     let opts = match parse_options(&options) {
         Ok(o) => o,
@@ -50,7 +51,7 @@ pub fn connect_direct(options: JsValue, tab_id: String) -> js_sys::Promise {
     };
     let driver = DRIVER.with(Driver::clone);
     let id = tab_id.clone();
-    TabClient::local(tab_id, move |sink| {
+    TabClient::local(tab_id, notice, move |sink| {
         let client = driver.attach(Sink::Local(sink), &id, opts, None)?;
         Ok(Rc::new(DirectLink { driver, client }) as Rc<dyn Link>)
     })

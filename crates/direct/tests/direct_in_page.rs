@@ -13,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 async fn connect(options: JsValue) -> Result<TabClient, JsValue> {
-    let client = JsFuture::from(connect_direct(options, "wasmtestpage".into())).await?;
+    let client = JsFuture::from(connect_direct(options, "wasmtestpage".into(), JsValue::UNDEFINED)).await?;
     TabClient::try_from_js_value(client)
 }
 

@@ -68,6 +68,11 @@ pub(crate) struct WorkerWatch {
     pub abort: Option<web_sys::AbortController>,
     /// The last token this client set, told again to a replacement worker.
     pub token: Option<String>,
+    /// `mode: "auto"`: the page's way to direct mode, taken if the worker fails before its
+    /// welcome (see `connect_shared`).
+    pub fallback: Option<js_sys::Function>,
+    /// How long a worker has to welcome this client (`workerTimeoutMs`).
+    pub timeout_ms: u32,
 }
 
 pub(crate) struct Inner {
@@ -101,6 +106,9 @@ pub(crate) struct Inner {
     /// This client itself while `connect()` waits: nothing else holds it until the promise
     /// hands it to the page. Dropped at the welcome or at the failure.
     connecting_self: RefCell<Option<Rc<Inner>>>,
+    /// Direct mode taken over from a failed worker: its `worker-failed` error, told to the
+    /// first `error` listener when it is added (the page adds them after `connect()`).
+    notice: RefCell<Option<JsValue>>,
 }
 
 /// A page's connection to a shared (or, in direct mode, its own) WebSocket.
@@ -130,6 +138,7 @@ impl Inner {
             watch: RefCell::new(WorkerWatch::default()),
             local_sink: RefCell::new(None),
             connecting_self: RefCell::new(None),
+            notice: RefCell::new(None),
         })
     }
 
@@ -150,12 +159,28 @@ impl Inner {
         Some(pending.swap_remove(i).1)
     }
 
-    /// Rejects `connect()`'s promise, if it is still waiting, and ends this client.
-    fn reject_connect(&self, err: &JsValue) -> bool {
-        let Some((_, reject)) = self.connecting.borrow_mut().take() else { return false };
-        let _ = reject.call1(&JsValue::NULL, err);
+    /// Rejects `connect()`'s promise, if it is still waiting, and ends this client. In
+    /// `mode: "auto"` a `worker-failed` error instead hands `connect()` over to direct mode:
+    /// its promise follows the direct client's, which tells the error as its notice.
+    pub(crate) fn reject_connect(&self, err: &JsValue) -> bool {
+        let Some((resolve, reject)) = self.connecting.borrow_mut().take() else { return false };
+        let (fallback, hello) = {
+            let mut w = self.watch.borrow_mut();
+            (w.fallback.take(), w.hello.as_ref().map(|(o, _)| o.clone()))
+        };
         // A worker that answered with an error is alive: the goodbye frees its port.
         self.shutdown(true);
+        let worker_failed = get(err, "code").as_string().as_deref() == Some("worker-failed");
+        match (fallback, hello) {
+            (Some(direct), Some(options)) if worker_failed => {
+                web_sys::console::warn_2(&"tabmux: falling back to direct mode:".into(), err);
+                let _ = match direct.call2(&JsValue::NULL, &options, err) {
+                    Ok(p) => resolve.call1(&JsValue::NULL, &p),
+                    Err(e) => reject.call1(&JsValue::NULL, &e),
+                };
+            }
+            _ => drop(reject.call1(&JsValue::NULL, err)),
+        }
         // Last: this may drop the client itself.
         self.connecting_self.borrow_mut().take();
         true
@@ -390,8 +415,16 @@ impl TabClient {
     /// A direct-mode client: `attach` gets the function the in-page engine posts this
     /// client's messages to, attaches it, and returns the link to the engine. The promise
     /// resolves to the client once the engine has welcomed it.
-    pub fn local(tab_id: String, attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>) -> js_sys::Promise {
+    /// `notice` (when not `undefined`) is an error told to the first `error` listener.
+    pub fn local(
+        tab_id: String,
+        notice: JsValue,
+        attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>,
+    ) -> js_sys::Promise {
         let inner = Inner::new(false, tab_id);
+        if !notice.is_undefined() {
+            *inner.notice.borrow_mut() = Some(notice);
+        }
         let welcomed = inner.welcome_promise();
         let weak = Rc::downgrade(&inner);
         let sink = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
@@ -446,6 +479,14 @@ impl TabClient {
         })?;
         if self.inner.closed.get() {
             return Err(closed_error());
+        }
+        if ev == Event::Error {
+            // Told at once, to the first error listener only (added right after `connect()`).
+            if let Some(notice) = self.inner.notice.borrow_mut().take() {
+                if let Err(e) = listener.call1(&JsValue::NULL, &notice) {
+                    web_sys::console::error_2(&"tabmux: a listener threw:".into(), &e);
+                }
+            }
         }
         Ok(self.inner.listeners.borrow_mut().add(ev, listener))
     }

@@ -1,6 +1,7 @@
 //! Shared mode: the page's side of the SharedWorker. It says hello, holds the page's
 //! liveness lock, watches the worker's life lock and starts a replacement when the worker
-//! dies. It reads only `mode`, `workerUrl` and (for the page's mixed-content rule) `url` of
+//! dies. It reads only `mode`, `workerUrl`, `workerTimeoutMs` and (for the page's mixed-content
+//! rule) `url` of
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
 use crate::client::{get, js_error, later, Inner, Link};
@@ -14,7 +15,8 @@ use tabmux_web::ToWorker;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 
-/// How long `connect()` (or a replacement) waits for the worker's welcome.
+/// How long `connect()` (or a replacement) waits for the worker's welcome, unless
+/// `workerTimeoutMs` says otherwise.
 const WELCOME_TIMEOUT_MS: u32 = 10_000;
 
 /// How much later than a tab with a token a tab without one starts a replacement worker.
@@ -80,15 +82,21 @@ pub fn pick_transport(options: &JsValue) -> Result<String, JsValue> {
 /// Connects this page through the SharedWorker. Resolves to the client once the worker has
 /// accepted it (not when the socket opens: watch `status` for that). Rejects with an `Error`
 /// whose `code` says why (`invalid-options` from the worker's validation, `worker-failed`).
+///
+/// `direct(options, notice)` is the page's way to direct mode (it loads that module). In
+/// `mode: "auto"` (or no mode) a worker that fails before its welcome — its script does not
+/// load or throws, its wasm does not compile, it does not answer within `workerTimeoutMs` —
+/// makes this client hand over to `direct` with the `worker-failed` error as the notice, and
+/// `connect()` resolves to the direct client. `mode: "shared"` rejects instead.
 #[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = connectShared))]
-pub fn connect_shared(options: JsValue) -> js_sys::Promise {
-    match start(options) {
+pub fn connect_shared(options: JsValue, direct: JsValue) -> js_sys::Promise {
+    match start(options, direct) {
         Ok(p) => p,
         Err(e) => js_sys::Promise::reject(&e),
     }
 }
 
-fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
+fn start(options: JsValue, direct: JsValue) -> Result<js_sys::Promise, JsValue> {
     if !options.is_object() {
         return Err(invalid("options must be an object with at least a url"));
     }
@@ -106,6 +114,15 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
             None => return Err(invalid("workerUrl must be a string (the URL of the worker script)")),
         },
     };
+    // The worker validates it too (1 to 600000); here a bad value only means the default.
+    let timeout_ms = match get(&options, "workerTimeoutMs").as_f64() {
+        Some(t) if (1.0..=600_000.0).contains(&t) => t as u32,
+        _ => WELCOME_TIMEOUT_MS,
+    };
+    let fallback = match get(&options, "mode").as_string().as_deref() {
+        Some("shared") => None,
+        _ => direct.dyn_into::<js_sys::Function>().ok(),
+    };
     // The hello carries a copy: later changes to the page's object change nothing, and a
     // value that cannot cross to the worker is refused here.
     let options = match get(&js_sys::global(), "structuredClone").dyn_into::<js_sys::Function>() {
@@ -116,11 +133,19 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
         Err(_) => options,
     };
     let inner = Inner::new(true, tab_id());
-    // The worker script starts loading while the liveness lock is taken.
-    open_worker(&inner, &worker_url)?;
     // From here the client keeps itself alive until the welcome or a failure.
     let welcomed = inner.welcome_promise();
-    inner.watch.borrow_mut().hello = Some((options.clone(), worker_url.clone()));
+    {
+        let mut w = inner.watch.borrow_mut();
+        w.hello = Some((options.clone(), worker_url.clone()));
+        w.fallback = fallback;
+        w.timeout_ms = timeout_ms;
+    }
+    // The worker script starts loading while the liveness lock is taken.
+    if let Err(e) = open_worker(&inner, &worker_url) {
+        inner.reject_connect(&e);
+        return Ok(welcomed);
+    }
     let weak = Rc::downgrade(&inner);
     hold_lock(&inner, move |lock| {
         if let Some(i) = weak.upgrade() {
@@ -128,9 +153,10 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
         }
     });
     let weak = Rc::downgrade(&inner);
-    inner.watch.borrow_mut().replace_timer = Some(Timeout::new(WELCOME_TIMEOUT_MS, move || {
+    inner.watch.borrow_mut().replace_timer = Some(Timeout::new(timeout_ms, move || {
         if let Some(i) = weak.upgrade() {
-            let why = ["the shared worker at ", &worker_url, " did not answer within 10 s"].concat();
+            let ms = decimal(u64::from(timeout_ms));
+            let why = ["the shared worker at ", &worker_url, " did not answer within ", &ms, " ms"].concat();
             i.fail_connect(&Error::WorkerFailed(why));
         }
     }));
@@ -293,7 +319,7 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     inner.watch.borrow_mut().replace_timer = Some(timer);
 }
 
-/// Starts a replacement worker with the same hello, and gives it 10 s to answer.
+/// Starts a replacement worker with the same hello, and gives it `workerTimeoutMs` to answer.
 fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     if inner.closed.get() || generation != inner.watch.borrow().generation {
         return;
@@ -310,10 +336,11 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     // The token this client set before goes in the hello: the new socket opens with it.
     link.post(ToWorker::Hello { tab_id: inner.tab_id.clone(), options, lock, token });
     let weak = inner.this.clone();
-    let timer = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+    let timeout_ms = inner.watch.borrow().timeout_ms;
+    let timer = Timeout::new(timeout_ms, move || {
         later(move || {
             if let Some(i) = weak.upgrade() {
-                worker_lost(&i, generation, "the replacement worker did not answer within 10 s");
+                worker_lost(&i, generation, "the replacement worker did not answer within workerTimeoutMs");
             }
         });
     });
