@@ -1,6 +1,8 @@
 // Builds the wasm packages as wasm-pack.toml says, then copies the worker script beside
-// the worker's glue. Prints each file's size, raw and gzip.
-import { copyFileSync, readFileSync, rmSync } from "node:fs";
+// the worker's glue, stamped with the build id (see stamp()). Prints each file's size, raw
+// and gzip.
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -32,11 +34,35 @@ export async function build() {
     if (cfg.wasm_opt?.enabled) run("wasm-opt", [...cfg.wasm_opt.flags, wasm, "-o", wasm]);
     outputs.push(wasm, join(outDir, `${c.out_name}.js`));
   }
-  const worker = cfg.crate.find((c) => c.name === "worker");
-  const script = join(root, worker.out_dir, "shared-websocket-worker.js");
-  copyFileSync(join(root, "worker", "shared-websocket-worker.js"), script);
-  outputs.push(script);
+  const dir = (name) => join(root, cfg.crate.find((c) => c.name === name).out_dir);
+  const id = stamp({ workerDir: dir("worker"), tabDir: dir("tab"), shim: readFileSync(join(root, "worker", "shared-websocket-worker.js"), "utf8") });
+  outputs.push(join(dir("worker"), "shared-websocket-worker.js"), join(dir("tab"), "build-id.js"));
   console.table(sizes(outputs));
+  console.log(`build id ${id}`);
+}
+
+const BUILD_LINE = /^const BUILD = "[^"]*";$/m;
+
+/**
+ * The build id: the first 16 hex digits of a SHA-256 over the worker's wasm, its glue and
+ * its shim (with the id line blank), so any change to what the worker runs gives a new id.
+ * Written into the shim (`workerDir/shared-websocket-worker.js`, from `shim`, the source or
+ * an already stamped copy) and into `tabDir/build-id.js`, the module js/index.js imports:
+ * a page names the worker after its id and says it in its hello, so two releases never share
+ * a worker. Returns the id.
+ */
+export function stamp({ workerDir, tabDir, shim }) {
+  if (!BUILD_LINE.test(shim)) throw new Error('the worker shim has no `const BUILD = "…";` line to stamp');
+  const template = shim.replace(BUILD_LINE, 'const BUILD = "dev";');
+  const hash = createHash("sha256");
+  for (const f of ["tabmux_worker_bg.wasm", "tabmux_worker.js"]) hash.update(readFileSync(join(workerDir, f)));
+  const id = hash.update(template).digest("hex").slice(0, 16);
+  writeFileSync(join(workerDir, "shared-websocket-worker.js"), template.replace(BUILD_LINE, `const BUILD = "${id}";`));
+  writeFileSync(
+    join(tabDir, "build-id.js"),
+    `// tabmux build id (scripts/build.mjs): names the SharedWorker of this release.\nexport default "${id}";\n`,
+  );
+  return id;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build();

@@ -5,6 +5,11 @@
 // messages wait in the port until the runtime starts it.
 "use strict";
 
+// This release's build id: scripts/build.mjs writes a hash of the worker files here. Pages
+// name the worker after their own build id and say it in their hello, so tabs of another
+// release never share this worker (README, "Deploys").
+const BUILD = "dev";
+
 // Start-up marks in the worker's performance timeline: tabmux:worker-script (this script
 // running) and tabmux:worker-wasm (the runtime ready).
 self.performance?.mark?.("tabmux:worker-script");
@@ -48,7 +53,7 @@ importScripts("./tabmux_worker.js");
 wasm_bindgen({ module_or_path: wasm }).then(
   () => {
     // `?test-panic` on the script URL (a separate worker) lets tests trigger a panic.
-    runtime = wasm_bindgen.start(self.location.search.includes("test-panic"));
+    runtime = wasm_bindgen.start(self.location.search.includes("test-panic"), BUILD);
     self.performance?.mark?.("tabmux:worker-wasm");
     for (const port of waiting.splice(0)) hand(port);
   },

@@ -140,7 +140,7 @@ test("a panic in the worker is reported to every tab, which start a replacement 
   const workerUrl = "/shared-websocket-worker.js?test-panic";
   await losesItsWorkerAndRecovers("panic", workerUrl, async (pages) => {
     await pages[0].evaluate((url) => {
-      const w = new SharedWorker(url, { name: "tabmux-v1" });
+      const w = new SharedWorker(url, { name: WORKER_NAME });
       w.port.postMessage({ t: "panic" });
     }, workerUrl);
     for (const p of pages) {

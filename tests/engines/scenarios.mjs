@@ -261,7 +261,7 @@ export const scenarios = [
       const { tabs } = await x.tabs(2, { url: x.server.ws(`/ws/${ch}`), heartbeat: false, workerUrl, topics: topicsOpt });
       await tabs[0].eval(() => T.subscribe(0, "A"));
       await until(async () => (await x.received(ch)).length === 1, "subscribed");
-      await tabs[0].eval((url) => new SharedWorker(url, { name: "tabmux-v1" }).port.postMessage({ t: "panic" }), workerUrl);
+      await tabs[0].eval((url) => new SharedWorker(url, { name: WORKER_NAME }).port.postMessage({ t: "panic" }), workerUrl);
       for (const t of tabs) await until(() => t.eval(() => T.clients[0].errors.some((e) => e.code === "worker-crashed")), "the crash reported");
       for (const t of tabs) await until(() => t.eval(() => T.clients[0].statuses.some((s) => s.state === "reconnecting" && /^tabmux: the worker crashed: /.test(s.lastError ?? ""))), "the loss in the status");
       for (const t of tabs) await until(async () => (await x.state(t)).state === "open", "open on the new worker");
@@ -310,7 +310,7 @@ export const scenarios = [
         assert.deepEqual(await x.messages(t), seqFrames(firstSeq, firstSeq + 4, ch));
       }
       const files = [...new Set((await x.stats()).files)].filter((f) => f !== "/favicon.ico").sort();
-      assert.deepEqual(files, ["/dist/direct/tabmux_direct.js", "/dist/direct/tabmux_direct_bg.wasm", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness.html", "/js/index.js"]);
+      assert.deepEqual(files, ["/dist/direct/tabmux_direct.js", "/dist/direct/tabmux_direct_bg.wasm", "/dist/tab/build-id.js", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness.html", "/js/index.js"]);
     },
   },
   {

@@ -35,5 +35,5 @@ pub use token::TokenOptions;
 pub use error::{Error, ErrorReport};
 pub use options::{check_mixed_content, Mode, Options};
 pub use options_reader::{read_options, Kind, Source};
-pub use protocol::{PROTOCOL_VERSION, WORKER_NAME};
+pub use protocol::{DEV_BUILD, PROTOCOL_VERSION, WORKER_NAME};
 pub use status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};

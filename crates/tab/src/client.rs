@@ -73,6 +73,8 @@ pub(crate) struct WorkerWatch {
     pub fallback: Option<js_sys::Function>,
     /// How long a worker has to welcome this client (`workerTimeoutMs`).
     pub timeout_ms: u32,
+    /// This page's build id (the worker's name and the hello carry it).
+    pub build: String,
 }
 
 pub(crate) struct Inner {

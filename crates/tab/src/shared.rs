@@ -88,15 +88,18 @@ pub fn pick_transport(options: &JsValue) -> Result<String, JsValue> {
 /// load or throws, its wasm does not compile, it does not answer within `workerTimeoutMs` —
 /// makes this client hand over to `direct` with the `worker-failed` error as the notice, and
 /// `connect()` resolves to the direct client. `mode: "shared"` rejects instead.
+///
+/// `build` is this page's release (the build id scripts/build.mjs computed from the worker
+/// files): the worker is named `tabmux-v1-<build>` and the hello carries it.
 #[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = connectShared))]
-pub fn connect_shared(options: JsValue, direct: JsValue) -> js_sys::Promise {
-    match start(options, direct) {
+pub fn connect_shared(options: JsValue, direct: JsValue, build: String) -> js_sys::Promise {
+    match start(options, direct, build) {
         Ok(p) => p,
         Err(e) => js_sys::Promise::reject(&e),
     }
 }
 
-fn start(options: JsValue, direct: JsValue) -> Result<js_sys::Promise, JsValue> {
+fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Promise, JsValue> {
     if !options.is_object() {
         return Err(invalid("options must be an object with at least a url"));
     }
@@ -140,6 +143,7 @@ fn start(options: JsValue, direct: JsValue) -> Result<js_sys::Promise, JsValue> 
         w.hello = Some((options.clone(), worker_url.clone()));
         w.fallback = fallback;
         w.timeout_ms = timeout_ms;
+        w.build = build;
     }
     // The worker script starts loading while the liveness lock is taken.
     if let Err(e) = open_worker(&inner, &worker_url) {
@@ -149,7 +153,8 @@ fn start(options: JsValue, direct: JsValue) -> Result<js_sys::Promise, JsValue> 
     let weak = Rc::downgrade(&inner);
     hold_lock(&inner, move |lock| {
         if let Some(i) = weak.upgrade() {
-            i.post(ToWorker::Hello { tab_id: i.tab_id.clone(), options, lock, token: None });
+            let build = Some(i.watch.borrow().build.clone());
+            i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token: None });
         }
     });
     let weak = Rc::downgrade(&inner);
@@ -186,7 +191,8 @@ impl Link for PortLink {
 /// Starts (or joins) the SharedWorker at `url` and makes its port this client's link.
 fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let wo = WorkerOptions::new();
-    wo.set_name(WORKER_NAME);
+    // Named after this page's release: a page of another release starts its own worker.
+    wo.set_name(&[WORKER_NAME, "-", &inner.watch.borrow().build].concat());
     let worker = SharedWorker::new_with_worker_options(url, &wo).map_err(|e| {
         let why = get(&e, "message").as_string().unwrap_or_default();
         js_error(&Error::WorkerFailed(["could not start the shared worker at ", url, ": ", &why].concat()))
@@ -334,7 +340,8 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
         Err(e) => return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default()),
     };
     // The token this client set before goes in the hello: the new socket opens with it.
-    link.post(ToWorker::Hello { tab_id: inner.tab_id.clone(), options, lock, token });
+    let build = Some(inner.watch.borrow().build.clone());
+    link.post(ToWorker::Hello { build, tab_id: inner.tab_id.clone(), options, lock, token });
     let weak = inner.this.clone();
     let timeout_ms = inner.watch.borrow().timeout_ms;
     let timer = Timeout::new(timeout_ms, move || {

@@ -19,6 +19,10 @@ pub enum ToWorker {
     Frame(JsValue),
     /// `{ t: "hello", v, tabId, options, lock?, token? }`: attach to `options.url`.
     Hello {
+        /// The page's release: the build id of the worker files it was built with (a hash
+        /// made by scripts/build.mjs; `None` reads as "dev"). A worker of another release
+        /// refuses the hello.
+        build: Option<String>,
         /// The page's id (several clients in one page share it).
         tab_id: String,
         /// The `connect()` options as the page passed them; the worker validates them.
@@ -171,6 +175,8 @@ fn bad(why: &str) -> Error {
 const MAX_TAB_ID: usize = 64;
 /// The longest lock name accepted in a hello.
 const MAX_LOCK: usize = 128;
+/// The longest build id accepted in a hello.
+const MAX_BUILD: usize = 64;
 
 /// A string, or `None` for undefined / null; anything else is `Err(())`.
 fn optional_string(v: JsValue) -> Result<Option<String>, ()> {
@@ -194,12 +200,15 @@ impl ToWorker {
     pub fn encode(&self) -> JsValue {
         match self {
             ToWorker::Frame(data) => data.clone(),
-            ToWorker::Hello { tab_id, options, lock, token } => {
+            ToWorker::Hello { build, tab_id, options, lock, token } => {
                 let mut fields = vec![
                     ("v", JsValue::from(PROTOCOL_VERSION)),
                     ("tabId", JsValue::from_str(tab_id)),
                     ("options", options.clone()),
                 ];
+                if let Some(b) = build {
+                    fields.push(("build", b.as_str().into()));
+                }
                 if let Some(l) = lock {
                     fields.push(("lock", l.as_str().into()));
                 }
@@ -254,7 +263,12 @@ impl ToWorker {
                 }
                 .map_err(|()| bad("hello's lock must be a string of 1 to 128 characters"))?;
                 let token = optional_string(get(v, "token")).map_err(|()| bad("hello's token must be a string"))?;
-                ToWorker::Hello { tab_id, options: get(v, "options"), lock, token }
+                let build = match optional_string(get(v, "build")) {
+                    Ok(Some(b)) if b.is_empty() || b.len() > MAX_BUILD => Err(()),
+                    other => other,
+                }
+                .map_err(|()| bad("hello's build must be a string of 1 to 64 characters"))?;
+                ToWorker::Hello { build, tab_id, options: get(v, "options"), lock, token }
             }
             "stats" => ToWorker::Stats { id: request_id(v, "stats")? },
             "send" => ToWorker::Send { id: request_id(v, "send")?, data: get(v, "data") },

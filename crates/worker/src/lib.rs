@@ -11,7 +11,7 @@
 use gloo_events::EventListener as PortListener;
 use std::cell::RefCell;
 use std::rc::Rc;
-use tabmux_core::{ClientId, Error, SortedMap};
+use tabmux_core::{ClientId, Error, SortedMap, DEV_BUILD};
 use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
@@ -32,6 +32,9 @@ struct State {
     /// The Web Lock this worker holds for as long as it lives, once granted. Tabs wait on it:
     /// when they are granted it, the worker is gone (a panic, or the browser ended it).
     life_lock: RefCell<Option<String>>,
+    /// This worker's release (the build id the shim was stamped with): a hello of another
+    /// release is refused.
+    build: String,
 }
 
 /// The worker's single runtime: one engine, every port.
@@ -42,9 +45,10 @@ pub struct WorkerRuntime {
 
 /// Starts the runtime. Call once, when the wasm module is ready. `allow_test_panic` makes
 /// `{ t: "panic" }` panic on purpose (the shim sets it only for a worker script URL with
-/// `?test-panic`, a worker of its own), so tests can prove a crash is reported.
+/// `?test-panic`, a worker of its own), so tests can prove a crash is reported. `build` is
+/// this worker's build id (scripts/build.mjs writes it into the shim; "dev" otherwise).
 #[wasm_bindgen]
-pub fn start(allow_test_panic: bool) -> WorkerRuntime {
+pub fn start(allow_test_panic: bool, build: String) -> WorkerRuntime {
     console_error_panic_hook::set_once();
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
     let state = Rc::new(State {
@@ -54,6 +58,7 @@ pub fn start(allow_test_panic: bool) -> WorkerRuntime {
         ports: RefCell::new(SortedMap::new()),
         next_port: std::cell::Cell::new(1),
         life_lock: RefCell::new(None),
+        build,
     });
     hold_life_lock(&state, seed);
     // The worker's own view of the network; tabs forward theirs too.
@@ -171,7 +176,14 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         Err(e) => return reply_err(&e),
     };
     match (msg, client) {
-        (ToWorker::Hello { tab_id, options, lock, token }, None) => {
+        (ToWorker::Hello { build, .. }, None) if build.as_deref().unwrap_or(DEV_BUILD) != state.build => {
+            // A page of another release: the worker it was built for is not this one (the
+            // script at its URL changed under it). Its client falls back or retries.
+            let page = build.as_deref().unwrap_or(DEV_BUILD);
+            let why = ["this page is build ", page, " but the worker script is build ", &state.build, "; a page and a worker of different releases do not share (reload the page for the new release)"].concat();
+            reply_err(&Error::WorkerFailed(why));
+        }
+        (ToWorker::Hello { tab_id, options, lock, token, .. }, None) => {
             let attached = parse_options(&options)
                 .and_then(|o| state.driver.attach(Sink::Port(port.clone()), &tab_id, o, token.as_deref()));
             match attached {
