@@ -15,7 +15,20 @@ mark("tabmux:entry");
 // In a page the client's wasm (a few tens of KB) is fetched and compiled as soon as this
 // module loads, so the page's own start-up overlaps it; connect() waits for it. Elsewhere
 // (server rendering) nothing is fetched until connect(). A failed load rejects connect().
-const load = () => init().then(() => mark("tabmux:wasm"));
+const load = () => init().then(() => mark("tabmux:wasm"), cspHint);
+
+// The client's wasm did not start, so this message is JavaScript's to give. The two ways a
+// Content-Security-Policy stops it: WebAssembly not allowed (a CompileError naming the
+// policy), or the wasm's fetch refused by connect-src (a TypeError, as any failed fetch).
+function cspHint(e) {
+  const [code, hint] = /Content Security Policy/i.test(e?.message)
+    ? ["wasm-blocked", "this page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to script-src"]
+    : e instanceof TypeError
+      ? ["load-failed", "the client's wasm could not be fetched; under a Content-Security-Policy, connect-src must allow where it is served from (add 'self')"]
+      : [];
+  if (!code) throw e;
+  throw Object.assign(new Error(`tabmux: ${hint} (the browser said: ${e.message})`), { code });
+}
 let ready = typeof document !== "undefined" ? load() : null;
 ready?.catch(() => {});
 let direct = null;

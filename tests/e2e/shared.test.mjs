@@ -141,7 +141,7 @@ test("a shared-mode page never fetches the direct-mode module; a direct-mode pag
   // What each page fetched, from the server's log of served files (favicon aside).
   const fetched = async () => [...new Set((await server.ctl("/control/stats")).files)].filter((f) => f !== "/favicon.ico").sort();
   const direct = ["/dist/direct/tabmux_direct.js", "/dist/direct/tabmux_direct_bg.wasm"];
-  const thin = ["/dist/tab/build-id.js", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness.html", "/js/index.js"];
+  const thin = ["/dist/tab/build-id.js", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness-pre.js", "/harness.html", "/harness.js", "/js/index.js"];
   const worker = ["/shared-websocket-worker.js", "/tabmux_worker.js", "/tabmux_worker_bg.wasm"];
 
   await server.ctl("/control/reset");

@@ -2,8 +2,10 @@
 //! endpoints that tests and the demo use. Binds to 127.0.0.1 only.
 //!
 //! ```text
-//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay]
+//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY]
 //! ```
+//! `--csp` sends `Content-Security-Policy: POLICY` with every response, `{ws-origin}` in it
+//! replaced by this server's `ws://127.0.0.1:PORT`.
 //! `--port 0` (the default) picks a free port; the first line printed is
 //! `tabmux-devserver listening on http://127.0.0.1:PORT`.
 
@@ -29,10 +31,11 @@ struct Args {
     statics: Vec<String>,
     tick_ms: u64,
     relay: bool,
+    csp: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false };
+    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false, csp: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -41,8 +44,9 @@ fn parse_args() -> Result<Args, String> {
             "--static" => a.statics.push(val("--static")?),
             "--tick-ms" => a.tick_ms = val("--tick-ms")?.parse().map_err(|e| format!("--tick-ms: {e}"))?,
             "--relay" => a.relay = true,
+            "--csp" => a.csp = Some(val("--csp")?),
             "--help" | "-h" => {
-                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay]".into())
+                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY]".into())
             }
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
@@ -107,13 +111,6 @@ async fn main() {
         }));
         app = app.fallback_service(chain);
     }
-    let app = app
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        // The wasm tests run on the test runner's own origin and read /control/* from here.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        ));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
         .await
         .unwrap_or_else(|e| {
@@ -121,6 +118,21 @@ async fn main() {
             std::process::exit(1);
         });
     let port = listener.local_addr().expect("bound").port();
+    if let Some(policy) = &args.csp {
+        let policy = policy.replace("{ws-origin}", &format!("ws://127.0.0.1:{port}"));
+        let value = HeaderValue::from_str(&policy).unwrap_or_else(|e| {
+            eprintln!("tabmux-devserver: --csp: {e}");
+            std::process::exit(2);
+        });
+        app = app.layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, value));
+    }
+    let app = app
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        // The wasm tests run on the test runner's own origin and read /control/* from here.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ));
     println!("tabmux-devserver listening on http://127.0.0.1:{port}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -1,0 +1,46 @@
+// Records everything each client reports, for the end-to-end tests to read.
+import { connect } from "/js/index.js";
+import BUILD from "/dist/tab/build-id.js";
+// The name tabs of this release give the worker, for tests that talk to it directly.
+window.WORKER_NAME = `tabmux-v1-${BUILD}`;
+window.BUILD = BUILD;
+window.T = {
+  clients: [],
+  async connect(options, { countOnly = false } = {}) {
+    const c = await connect(options);
+    const rec = { c, messages: [], statuses: [], errors: [], gaps: [], topics: {}, offs: {}, count: 0, lastSeq: 0, outOfOrder: 0 };
+    c.on("message", (d) => {
+      if (!countOnly) return rec.messages.push(typeof d === "string" ? d : { binary: d.byteLength });
+      rec.count++;
+    });
+    c.on("gap", (g) => rec.gaps.push(g));
+    c.on("status", (s) => rec.statuses.push(s));
+    c.on("error", (e) => rec.errors.push({ code: e.code, message: e.message }));
+    if (c.status) rec.statuses.push(c.status);
+    T.clients.push(rec);
+    return { index: T.clients.length - 1, transport: c.transport, clientId: c.clientId, tabId: c.tabId };
+  },
+  async connectError(options) {
+    try {
+      await connect(options);
+      return null;
+    } catch (e) {
+      return { code: e.code, message: e.message };
+    }
+  },
+  subscribe(i, topic, { countOnly = false } = {}) {
+    const rec = T.clients[i];
+    rec.topics[topic] ??= [];
+    rec.offs[topic] = rec.c.subscribe(topic, (d, t) => {
+      if (!countOnly) return rec.topics[t].push(d);
+      rec.count++;
+    });
+  },
+  unsubscribe(i, topic) {
+    T.clients[i].offs[topic]();
+  },
+  state(i) {
+    return T.clients[i].statuses.at(-1) ?? null;
+  },
+};
+document.title = "ready";
