@@ -1,5 +1,5 @@
 // Builds the demo app the way a user's app is built: pack tabmux, install the tarball into
-// www/, deploy the worker with `npx tabmux copy-worker public/`, then `vite build`.
+// www/, then `vite build` (the tabmux/vite plugin in www/vite.config.js emits the worker).
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,9 +15,12 @@ export async function buildDemo() {
   // A fresh copy of the tarball every time (npm would keep a stale extracted one).
   rmSync(join(www, "node_modules", "tabmux"), { recursive: true, force: true });
   run("npm", ["install", "--no-audit", "--no-fund"], { cwd: www });
-  run("npx", ["--no-install", "tabmux", "copy-worker", "public"], { cwd: www });
+  // Worker files copied by hand before the plugin existed would shadow it: none any more.
+  rmSync(join(www, "public"), { recursive: true, force: true });
   run("npx", ["--no-install", "vite", "build"], { cwd: www });
-  if (!existsSync(join(www, "dist", "index.html"))) throw new Error("the demo build made no dist/index.html");
+  for (const f of ["index.html", "shared-websocket-worker.js", "tabmux_worker.js", "tabmux_worker_bg.wasm"]) {
+    if (!existsSync(join(www, "dist", f))) throw new Error(`the demo build made no dist/${f}`);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildDemo();

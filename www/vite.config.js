@@ -1,7 +1,13 @@
 import { defineConfig } from "vite";
+import tabmux from "tabmux/vite";
 
-// The worker files are copied into public/ by `npx tabmux copy-worker public/` before the
-// build (scripts/demo-build.mjs), so they are served at the site root.
+// tabmux/vite serves the worker files in `vite` (dev) and emits them in `vite build`.
+// TABMUX_DEVSERVER (e.g. http://127.0.0.1:8080): in `vite` dev, where /ws and /control go
+// (the tabmux dev server); the built demo is served by that server itself.
+const devserver = process.env.TABMUX_DEVSERVER;
+
 export default defineConfig({
+  plugins: [tabmux()],
+  server: devserver ? { proxy: { "/ws": { target: devserver, ws: true }, "/control": devserver } } : {},
   build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
 });
