@@ -1,5 +1,9 @@
+"use client";
 // tabmux/react: a provider and hooks over the tabmux client. Lifecycle glue only: every
-// policy (reconnects, topic ref-counts, dedup) is in the engine.
+// policy (reconnects, topic ref-counts, dedup) is in the engine. "use client": in the Next.js
+// App Router (React Server Components) the provider and hooks are client components, so a
+// server layout can render TabmuxProvider; importing this module on the server connects
+// nothing and fetches nothing (connect() runs only in effects).
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { connect } from "../js/index.js";
 
