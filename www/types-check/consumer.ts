@@ -2,12 +2,19 @@
 // export and option is used here, so a wrong or missing declaration fails the build.
 import { connect, type Client, type ConnectOptions, type Stats, type Status, type TabmuxError } from "tabmux";
 import { TabmuxProvider, useConnectionHealth, useSharedWebSocket, useTopic, type ConnectionHealth, type HookOptions } from "tabmux/react";
+import tabmuxVite from "tabmux/vite";
+import type { Plugin } from "vite";
 import { createElement } from "react";
+
+// The Vite plugin's type is Vite's own Plugin.
+const plugin: Plugin = tabmuxVite();
+void plugin;
 
 const options: ConnectOptions = {
   url: "ws://127.0.0.1:8080/ws",
   workerUrl: "/shared-websocket-worker.js",
   mode: "auto",
+  workerTimeoutMs: 10000,
   connectTimeoutMs: 10000,
   backoff: { initialMs: 1000, factor: 2, maxMs: 30000, jitter: "decorrelated", maxAttempts: null, minUptimeMs: 5000 },
   closeCodes: { 4001: "fatal", 1006: "retry-now", 4401: "refresh-token", 1012: "retry" },
