@@ -136,8 +136,9 @@ test("a page naming another protocol version gets its own worker", async () => {
     const got = [];
     w.port.onmessage = (e) => got.push(e.data);
     w.port.postMessage({ t: "hello", v: 2, tabId: "future", options: { url } });
-    w.port.postMessage({ t: "hello", v: 1, tabId: "future", options: { url, heartbeat: false } });
-    while (got.filter((m) => m.t === "status" && m.status.state === "open").length === 0) await new Promise((r) => setTimeout(r, 20));
+    w.port.postMessage({ t: "hello", v: 1, build: BUILD, tabId: "future", options: { url, heartbeat: false } });
+    const deadline = Date.now() + 10_000;
+    while (got.filter((m) => m.t === "status" && m.status.state === "open").length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     return got.map((m) => m.code ?? m.t);
   }, server.ws(`/ws/${ch}`));
   assert.equal(replies[0], "version-mismatch");
