@@ -99,3 +99,25 @@ test("after a deploy a new tab starts the new release's worker; old tabs keep th
   assert.deepEqual((await fresh.evaluate(() => T.clients[0].messages)).at(-1), seqFrames(next.firstSeq, next.firstSeq, ch)[0]);
   await context.close();
 });
+
+test("a page of the old release that connects after the deploy (no old worker left) falls back to direct mode in auto, and is refused in shared", async () => {
+  deploy(A);
+  const ch = "release-late";
+  const context = await browser.newContext();
+  const late = await openTab(context, server);
+  assert.equal(await late.evaluate(() => BUILD), A.id);
+  deploy(B);
+  // Its worker name is A's, no worker of A runs: the browser starts one from the script now
+  // served, B's, which refuses A's hello.
+  const why = `tabmux: this page is build ${A.id} but the worker script is build ${B.id}; a page and a worker of different releases do not share (reload the page for the new release)`;
+  const err = await late.evaluate((o) => T.connectError(o), { url: server.ws(`/ws/${ch}`), mode: "shared" });
+  assert.deepEqual(err, { code: "worker-failed", message: why });
+  const info = await late.evaluate((o) => T.connect(o), { url: server.ws(`/ws/${ch}`), heartbeat: false });
+  assert.equal(info.transport, "direct");
+  assert.deepEqual(await late.evaluate(() => T.clients[0].errors), [{ code: "worker-failed", message: why }]);
+  await until(async () => (await state(late))?.state === "open", "open on the page's own socket");
+  const { firstSeq } = await server.ctl(`/control/broadcast?channel=${ch}&n=2`);
+  await until(() => late.evaluate(() => T.clients[0].messages.length === 2), "2 frames");
+  assert.deepEqual(await late.evaluate(() => T.clients[0].messages), seqFrames(firstSeq, firstSeq + 1, ch));
+  await context.close();
+});
