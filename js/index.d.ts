@@ -99,6 +99,14 @@ export interface Status {
   rttMs: number | null;
   /** unknown, good (< 150 ms), fair (< 500 ms), poor. */
   quality: "unknown" | "good" | "fair" | "poor";
+  /** When the last pong arrived (ms since the epoch), on this connection or an earlier one. */
+  lastHeartbeatAt: number | null;
+  /**
+   * healthy: open, breaker closed, round trip not poor, no failed attempts pending;
+   * warning: connecting, reconnecting, offline, a poor round trip, or open again after failures;
+   * critical: down, unauthorized, closed, or the breaker not closed.
+   */
+  health: "healthy" | "warning" | "critical";
   online: boolean;
   /** Distinct pages sharing the socket. */
   tabs: number;
@@ -138,7 +146,6 @@ export interface Stats extends Status {
   durations: Percentiles;
   /** Heartbeat round trips (ms) over the last 50 pongs. */
   rtt: Percentiles;
-  health: "healthy" | "warning" | "critical";
   /** Frames dropped as repeats (sequence or dedup key). */
   duplicates: number;
   gaps: number;
