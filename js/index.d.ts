@@ -79,6 +79,13 @@ export interface ConnectOptions {
   replay?: { frames?: number; bytes?: number };
   /** How long the socket stays open after its last tab leaves. Default 0. */
   idleCloseMs?: number;
+  /**
+   * This client's `message` listeners and topic handlers get each text frame parsed
+   * (JSON.parse in the page, once per frame for all of them). A frame that is not JSON text
+   * (binary, or unparseable) reaches no handler: an `error` event with code "bad-json" carries
+   * it in `error.frame`. Per client: clients with and without it share one socket. Default false.
+   */
+  json?: boolean;
 }
 
 export type State = "connecting" | "open" | "reconnecting" | "offline" | "down" | "unauthorized" | "closed";
@@ -170,16 +177,19 @@ export interface Stats extends Status {
 /** An error from tabmux: `code` is stable ("invalid-options", "not-open", …). */
 export interface TabmuxError extends Error {
   code: string;
+  /** For code "bad-json": the frame that is not JSON text, untouched. */
+  frame?: Frame;
 }
 
 export type Frame = string | ArrayBuffer;
 
-export declare class Client {
+/** A client; `T` is what its handlers get: the frame itself, or with `json: true` the parsed value. */
+export declare class Client<T = Frame> {
   readonly transport: "shared" | "direct";
   readonly clientId: number;
   readonly tabId: string;
   readonly status: Status | null;
-  on(event: "message", listener: (data: Frame) => void): () => boolean;
+  on(event: "message", listener: (data: T) => void): () => boolean;
   on(event: "status", listener: (status: Status) => void): () => boolean;
   on(event: "error", listener: (error: TabmuxError) => void): () => boolean;
   /** Sequence numbers from..to were skipped (options.sequence). */
@@ -189,9 +199,11 @@ export declare class Client {
    * or "worker-crashed" (the worker died with it queued, or a replacement is starting).
    */
   send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
+  /** Sends JSON.stringify(value) like send(); a value with no JSON form rejects with "bad-message". */
+  sendJson(value: unknown): Promise<void>;
   /** Frames of `topic` go to `handler`; returns a function that unsubscribes. */
-  subscribe(topic: string, handler: (data: Frame, topic: string) => void): () => boolean;
-  /** The frames kept for `topic` (or for frames without one), oldest first. */
+  subscribe(topic: string, handler: (data: T, topic: string) => void): () => boolean;
+  /** The frames kept for `topic` (or for frames without one), oldest first, as they arrived (never parsed). */
   history(topic?: string): Promise<Frame[]>;
   stats(): Promise<Stats>;
   /** Tries now, if the socket is not open or opening (against an open breaker: the probe). */
@@ -205,5 +217,12 @@ export declare class Client {
   close(): void;
 }
 
-/** Connects this page; rejects with a TabmuxError on invalid options or a worker that fails. */
-export declare function connect(options: ConnectOptions): Promise<Client>;
+/**
+ * Connects this page; rejects with a TabmuxError on invalid options or a worker that fails.
+ * With `json: true` the handlers get parsed values: `connect<Order>({ url, json: true })`
+ * types them (the shape is the server's promise, not checked at run time).
+ */
+export declare function connect<T = unknown>(options: ConnectOptions & { json: true }): Promise<Client<T>>;
+export declare function connect(options: ConnectOptions & { json?: false }): Promise<Client<Frame>>;
+/** `json` not known at compile time (a `ConnectOptions` variable): a frame or a parsed value. */
+export declare function connect(options: ConnectOptions): Promise<Client<any>>;

@@ -431,14 +431,15 @@ impl Engine {
     }
 
     /// Whether an endpoint for `options.url` exists with other settings (the first client's
-    /// options apply to everyone; the shell warns the newcomer). `mode` and `workerUrl` are
-    /// the tab's own business and do not count.
+    /// options apply to everyone; the shell warns the newcomer). `mode`, `workerUrl` and
+    /// `json` are the tab's own business and do not count.
     pub fn conflicting_options(&self, options: &Options) -> bool {
         self.endpoints.iter().any(|e| {
             e.url == options.url && {
                 let mut theirs = e.options.clone();
                 theirs.mode = options.mode;
                 theirs.worker_url.clone_from(&options.worker_url);
+                theirs.json = options.json;
                 theirs != *options
             }
         })

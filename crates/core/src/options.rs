@@ -79,6 +79,10 @@ pub struct Options {
     /// How long the socket stays open after its last tab leaves. Default 0.
     #[serde(default)]
     pub idle_close_ms: u64,
+    /// This client's handlers get text frames parsed as JSON (parsed in the page, once per
+    /// client). The client's own business: it does not count as a different setting.
+    #[serde(default)]
+    pub json: bool,
 }
 
 fn default_heartbeat() -> Option<HeartbeatOptions> {
@@ -111,7 +115,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs"];
+        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -131,6 +135,7 @@ impl Options {
             queue: QueueOptions::default(),
             replay: ReplayOptions::default(),
             idle_close_ms: 0,
+            json: false,
         }
     }
 

@@ -165,6 +165,9 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     if let Some(n) = v.field("idleCloseMs") {
         o.idle_close_ms = uint(&n, "idleCloseMs", u64::MAX)?;
     }
+    if let Some(j) = v.field("json") {
+        o.json = boolean(&j, "json")?;
+    }
     o.validate()?;
     Ok(o)
 }
@@ -293,6 +296,10 @@ fn clip(s: &str) -> String {
 
 fn text<S: Source>(v: &S, path: &str) -> Result<String, Error> {
     v.text().filter(|_| v.kind() == Kind::String).ok_or_else(|| wrong(v, path, "a string"))
+}
+
+fn boolean<S: Source>(v: &S, path: &str) -> Result<bool, Error> {
+    v.boolean().filter(|_| v.kind() == Kind::Bool).ok_or_else(|| wrong(v, path, "true or false"))
 }
 
 fn number<S: Source>(v: &S, path: &str) -> Result<f64, Error> {

@@ -50,7 +50,7 @@ pub fn connect_direct(options: JsValue, tab_id: String) -> js_sys::Promise {
     };
     let driver = DRIVER.with(Driver::clone);
     let id = tab_id.clone();
-    TabClient::local(tab_id, move |sink| {
+    TabClient::local(tab_id, &options, move |sink| {
         let client = driver.attach(Sink::Local(sink), &id, opts, None)?;
         Ok(Rc::new(DirectLink { driver, client }) as Rc<dyn Link>)
     })

@@ -37,6 +37,12 @@ extern "C" {
     /// The global `queueMicrotask` (window or worker).
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &JsValue);
+    /// `JSON.parse` on the JS string itself: the text is never copied into wasm.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+    /// `JSON.stringify`; `undefined` for a value it cannot write (a function, `undefined`).
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// Runs `f` in a microtask: after the current callback (a listener, a timer) has returned.
@@ -83,6 +89,8 @@ pub(crate) struct Inner {
     pending: RefCell<Vec<(u32, Resolvers)>>,
     next_request: Cell<u32>,
     pub closed: Cell<bool>,
+    /// `options.json`: text frames reach this client's handlers parsed (once per frame).
+    json: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
     page_listeners: RefCell<Vec<EventListener>>,
     /// Topic → its handlers in this client (the engine holds one subscription per client).
@@ -122,6 +130,7 @@ impl Inner {
             pending: RefCell::new(Vec::new()),
             next_request: Cell::new(0),
             closed: Cell::new(false),
+            json: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
             topics: RefCell::new(Vec::new()),
             engine_topics: RefCell::new(Vec::new()),
@@ -141,6 +150,34 @@ impl Inner {
         js_sys::Promise::new(&mut |resolve, reject| {
             *self.connecting.borrow_mut() = Some((resolve, reject));
         })
+    }
+
+    /// Reads the options this client itself acts on (the engine validates them all).
+    pub(crate) fn client_options(&self, options: &JsValue) {
+        self.json.set(get(options, "json").as_bool() == Some(true));
+    }
+
+    /// A frame as this client's handlers get it: untouched, or with `json` its parsed value.
+    /// A frame that is not JSON text goes to the `error` listeners (code `bad-json`, the
+    /// frame itself in `error.frame`) and to no handler.
+    fn payload(&self, data: JsValue) -> Option<JsValue> {
+        if !self.json.get() {
+            return Some(data);
+        }
+        let parsed = if data.is_string() { json_parse(&data).map_err(|e| get(&e, "message")) } else { Err(JsValue::UNDEFINED) };
+        match parsed {
+            Ok(v) => Some(v),
+            Err(why) => {
+                let why = why.as_string().unwrap_or_else(|| "a binary frame".into());
+                let err = coded_error("bad-json", &["tabmux: json is on and a frame is not JSON text: ", &why].concat());
+                let _ = js_sys::Reflect::set(&err, &"frame".into(), &data);
+                let list = self.listeners.borrow_mut().snapshot(Event::Error);
+                if emit(&list, &err) == 0 {
+                    web_sys::console::warn_1(&err);
+                }
+                None
+            }
+        }
     }
 
     /// The request with this id, no longer pending.
@@ -227,7 +264,13 @@ impl Inner {
         match msg {
             ToTab::Frame(data) => {
                 let list = self.listeners.borrow_mut().snapshot(Event::Message);
-                emit(&list, &data);
+                // Parsed only when someone listens, once for all of them.
+                if list.is_empty() {
+                    return;
+                }
+                if let Some(data) = self.payload(data) {
+                    emit(&list, &data);
+                }
             }
             ToTab::Welcome { client_id } => {
                 self.client_id.set(client_id);
@@ -262,6 +305,10 @@ impl Inner {
                     .iter()
                     .find(|(t, _)| *t == topic)
                     .map_or_else(Vec::new, |(_, h)| h.iter().map(|(_, f)| f.clone()).collect());
+                if handlers.is_empty() {
+                    return;
+                }
+                let Some(data) = self.payload(data) else { return };
                 for f in handlers {
                     if let Err(e) = f.call2(&JsValue::NULL, &data, &topic.as_str().into()) {
                         web_sys::console::error_2(&"tabmux: a topic handler threw:".into(), &e);
@@ -390,8 +437,13 @@ impl TabClient {
     /// A direct-mode client: `attach` gets the function the in-page engine posts this
     /// client's messages to, attaches it, and returns the link to the engine. The promise
     /// resolves to the client once the engine has welcomed it.
-    pub fn local(tab_id: String, attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>) -> js_sys::Promise {
+    pub fn local(
+        tab_id: String,
+        options: &JsValue,
+        attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>,
+    ) -> js_sys::Promise {
         let inner = Inner::new(false, tab_id);
+        inner.client_options(options);
         let welcomed = inner.welcome_promise();
         let weak = Rc::downgrade(&inner);
         let sink = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
@@ -470,6 +522,19 @@ impl TabClient {
         let (id, p) = self.inner.request();
         self.inner.post_request(id, ToWorker::Send { id, data });
         p
+    }
+
+    /// Sends `JSON.stringify(value)` as a text frame, like `send`. A value JSON cannot write
+    /// (a cycle, a BigInt, a function, `undefined`) rejects with `bad-message`.
+    #[wasm_bindgen(js_name = sendJson)]
+    pub fn send_json(&self, value: JsValue) -> js_sys::Promise {
+        match json_stringify(&value) {
+            Ok(text) if text.is_string() => self.send(text),
+            Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
+            Err(e) => js_sys::Promise::reject(&js_error(&Error::BadMessage(
+                ["sendJson: ", &get(&e, "message").as_string().unwrap_or_default()].concat(),
+            ))),
+        }
     }
 
     /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an

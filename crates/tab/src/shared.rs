@@ -116,6 +116,7 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
         Err(_) => options,
     };
     let inner = Inner::new(true, tab_id());
+    inner.client_options(&options);
     // The worker script starts loading while the liveness lock is taken.
     open_worker(&inner, &worker_url)?;
     // From here the client keeps itself alive until the welcome or a failure.
