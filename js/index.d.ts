@@ -86,7 +86,17 @@ export interface ConnectOptions {
    * it in `error.frame`. Per client: clients with and without it share one socket. Default false.
    */
   json?: boolean;
+  /**
+   * Pings the server sends and expects answered: a preset, or how to recognise one (a text
+   * frame of at most 1024 characters: its JSON `field` equal to `value`, or exactly this text)
+   * and the reply. Answered by the engine once per socket (not per tab), delivered to no tab,
+   * counted as liveness (`lastHeartbeatAt`, `stats().serverPings`). Off unless given.
+   */
+  serverPing?: ServerPingPreset | { match: { field: string; value: string } | string; reply: string } | null;
 }
+
+/** graphql-ws: {"type":"ping"} → {"type":"pong"}; centrifugo: {} → {}; socket.io: 2 → 3. */
+export type ServerPingPreset = "graphql-ws" | "centrifugo" | "socket.io";
 
 export type State = "connecting" | "open" | "reconnecting" | "offline" | "down" | "unauthorized" | "closed";
 
@@ -106,7 +116,7 @@ export interface Status {
   rttMs: number | null;
   /** unknown, good (< 150 ms), fair (< 500 ms), poor. */
   quality: "unknown" | "good" | "fair" | "poor";
-  /** When the last pong arrived (ms since the epoch), on this connection or an earlier one. */
+  /** When the last pong (or answered server ping) arrived (ms since the epoch), on this connection or an earlier one. */
   lastHeartbeatAt: number | null;
   /**
    * healthy: open, breaker closed, round trip not poor, no failed attempts pending;
@@ -160,6 +170,8 @@ export interface Stats extends Status {
   subscribes: number;
   unsubscribes: number;
   queued: number;
+  /** Server pings answered (options.serverPing). */
+  serverPings: number;
   queueMessages: number;
   queueBytes: number;
   replayFrames: number;

@@ -21,7 +21,16 @@ const options: ConnectOptions = {
   replay: { frames: 10, bytes: 1 << 20 },
   idleCloseMs: 0,
   json: false,
+  serverPing: { match: { field: "type", value: "ping" }, reply: '{"type":"pong"}' },
 };
+const presets: ConnectOptions[] = [
+  { url: options.url, serverPing: "socket.io" },
+  { url: options.url, serverPing: { match: "2", reply: "3" } },
+  // @ts-expect-error not a preset
+  { url: options.url, serverPing: "stomp" },
+  // @ts-expect-error a reply is needed
+  { url: options.url, serverPing: { match: "2" } },
+];
 
 interface Order {
   id: string;
@@ -53,7 +62,7 @@ export async function useJson(): Promise<number> {
   // @ts-expect-error json is a boolean
   await connect({ url: options.url, json: "yes" });
   const history: (string | ArrayBuffer)[] = await orders.history("orders");
-  return history.length;
+  return history.length + presets.length;
 }
 
 export async function useAll(): Promise<number> {

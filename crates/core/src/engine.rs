@@ -74,7 +74,7 @@ pub enum Action {
         /// The close reason to send.
         reason: String,
     },
-    /// Send this text frame on the socket (the heartbeat's ping).
+    /// Send this text frame on the socket (the heartbeat's ping, a subscribe, a server ping's reply).
     SendText {
         /// The socket.
         socket: SocketId,
@@ -154,6 +154,8 @@ pub struct FrameMeta<'a> {
     pub len: usize,
     /// Whether it matched the heartbeat's pong pattern.
     pub pong: bool,
+    /// Whether it matched `serverPing` ([`crate::ServerPingOptions::matches`]).
+    pub server_ping: bool,
     /// The dedup key, when `dedup` is on and the frame has one.
     pub key: Option<&'a str>,
     /// The sequence number, when `sequence` is on and the frame has one.
@@ -1011,6 +1013,14 @@ impl Engine {
             return Delivery::Drop;
         }
         let ep = &mut self.endpoints[idx];
+        if let Some(reply) = ep.options.server_ping.as_ref().filter(|_| meta.server_ping).map(|p| p.reply.clone()) {
+            // Answered here, once for every tab; liveness like a pong; no tab sees it.
+            ep.counters.server_pings += 1;
+            ep.last_pong_at = Some(now);
+            self.actions.push_back(Action::SendText { socket, data: reply });
+            self.touch(idx);
+            return Delivery::Drop;
+        }
         if let Some(seq) = meta.seq.filter(|_| ep.options.sequence.is_some()) {
             match ep.last_seq {
                 Some(last) if seq <= last => {

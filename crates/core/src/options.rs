@@ -4,6 +4,7 @@ use crate::backoff::{BackoffOptions, Jitter};
 use crate::breaker::BreakerOptions;
 use crate::close_policy::CloseAction;
 use crate::heartbeat::HeartbeatOptions;
+use crate::server_ping::{utf16_len, PingMatch, ServerPingOptions, MAX_SERVER_PING_LEN};
 use crate::integrity::{is_pointer, DedupOptions, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 use crate::token::{TokenOptions, MAX_TOKEN_BYTES};
 use crate::error::Error;
@@ -83,6 +84,9 @@ pub struct Options {
     /// client). The client's own business: it does not count as a different setting.
     #[serde(default)]
     pub json: bool,
+    /// Pings the server sends and the engine answers (once per socket). Off unless given.
+    #[serde(default)]
+    pub server_ping: Option<ServerPingOptions>,
 }
 
 fn default_heartbeat() -> Option<HeartbeatOptions> {
@@ -115,7 +119,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json"];
+        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -136,6 +140,7 @@ impl Options {
             replay: ReplayOptions::default(),
             idle_close_ms: 0,
             json: false,
+            server_ping: None,
         }
     }
 
@@ -223,6 +228,20 @@ impl Options {
         }
         if self.replay.frames > 10_000 || self.replay.bytes > 64 << 20 {
             return Err(invalid("replay", "frames ≤ 10000 and bytes ≤ 64 MiB"));
+        }
+        if let Some(p) = &self.server_ping {
+            match &p.matches {
+                PingMatch::Exact(t) if t.is_empty() || utf16_len(t) > MAX_SERVER_PING_LEN => {
+                    return Err(invalid("serverPing.match", "as a text must be 1 to 1024 characters"));
+                }
+                PingMatch::Field { field, value } if field.is_empty() || value.is_empty() => {
+                    return Err(invalid("serverPing.match", "field and value must not be empty"));
+                }
+                _ => {}
+            }
+            if p.reply.is_empty() || p.reply.len() > 65_536 {
+                return Err(invalid("serverPing.reply", "must be 1 to 65536 bytes"));
+            }
         }
         self.close_code_table()?;
         Ok(())

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::heartbeat::{HeartbeatOptions, PongMatch};
 use crate::integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 use crate::options::{Mode, Options};
+use crate::server_ping::{PingMatch, ServerPingOptions};
 use crate::token::TokenOptions;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -168,6 +169,9 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     if let Some(j) = v.field("json") {
         o.json = boolean(&j, "json")?;
     }
+    if let Some(p) = v.field("serverPing") {
+        o.server_ping = server_ping(&p)?;
+    }
     o.validate()?;
     Ok(o)
 }
@@ -240,6 +244,36 @@ fn heartbeat<S: Source>(h: &S) -> Result<HeartbeatOptions, Error> {
         };
     }
     Ok(o)
+}
+
+/// A preset name, `{ match, reply }`, or null (off).
+fn server_ping<S: Source>(p: &S) -> Result<Option<ServerPingOptions>, Error> {
+    let presets: Vec<&str> = ServerPingOptions::preset_names().collect();
+    match p.kind() {
+        Kind::Null => Ok(None),
+        Kind::String => {
+            let name = p.text().unwrap_or_default();
+            ServerPingOptions::preset(&name).map(Some).ok_or_else(|| unknown_variant("serverPing", &name, &presets))
+        }
+        Kind::Object => {
+            check_keys(p, ServerPingOptions::KEYS, "serverPing.")?;
+            let m = required(p, "serverPing", "match")?;
+            let matches = match m.kind() {
+                Kind::String => PingMatch::Exact(text(&m, "serverPing.match")?),
+                Kind::Object => {
+                    check_keys(&m, ServerPingOptions::MATCH_KEYS, "serverPing.match.")?;
+                    PingMatch::Field {
+                        field: text(&required(&m, "serverPing.match", "field")?, "serverPing.match.field")?,
+                        value: text(&required(&m, "serverPing.match", "value")?, "serverPing.match.value")?,
+                    }
+                }
+                _ => return Err(wrong(&m, "serverPing.match", "the exact text of a ping, or { field, value }")),
+            };
+            let reply = text(&required(p, "serverPing", "reply")?, "serverPing.reply")?;
+            Ok(Some(ServerPingOptions { matches, reply }))
+        }
+        _ => Err(wrong(p, "serverPing", &["a preset (\"", &presets.join("\", \""), "\") or { match, reply }"].concat())),
+    }
 }
 
 fn token<S: Source>(t: &S) -> Result<TokenOptions, Error> {

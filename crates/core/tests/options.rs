@@ -55,7 +55,8 @@ fn options_with_every_field_changed_read_back_unchanged() {
         "token":{"param":"t","url":"/tok","pollMs":7000,"debounceMs":12},
         "dedup":{"key":["/a","/b"],"capacity":17},"sequence":{"key":"/s","resumeParam":"from"},
         "topics":{"key":"/t","subscribe":"s {topic}","unsubscribe":"u {topic}"},
-        "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99,"json":true}"#;
+        "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99,"json":true,
+        "serverPing":{"match":{"field":"op","value":"hb"},"reply":"ack"}}"#;
     let o = parse(json).unwrap();
     let back = serde_json::to_value(&o).unwrap();
     let mut want: serde_json::Value = serde_json::from_str(json).unwrap();

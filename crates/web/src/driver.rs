@@ -6,7 +6,10 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SendOutcome, SocketId, SortedMap};
+use tabmux_core::{
+    Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, FrameProbe, Options, PongMatch, SendOutcome,
+    ServerPingOptions, SocketId, SortedMap,
+};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
 
@@ -60,6 +63,32 @@ impl PongMatcher {
             Ok(v) if v.is_object() => js_sys::Reflect::get(&v, &self.field).is_ok_and(|f| f == self.value),
             _ => false,
         }
+    }
+}
+
+/// A frame as the server-ping matcher sees it: the JS value, read without copying it into
+/// wasm (only a frame of the exact pattern's length is compared as text).
+struct JsFrame<'a> {
+    data: &'a JsValue,
+    len: usize,
+}
+
+impl FrameProbe for JsFrame<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn is_text(&self) -> bool {
+        self.data.is_string()
+    }
+    fn text_equals(&self, text: &str) -> bool {
+        *self.data == JsValue::from_str(text)
+    }
+    fn text_contains(&self, needle: &str) -> bool {
+        self.data.unchecked_ref::<JsText>().includes(&JsValue::from_str(needle))
+    }
+    fn json_string_field(&self, field: &str) -> Option<String> {
+        let v = json_parse(self.data).ok().filter(JsValue::is_object)?;
+        js_sys::Reflect::get(&v, &JsValue::from_str(field)).ok()?.as_string()
     }
 }
 
@@ -149,6 +178,7 @@ struct Socket {
     ws: WebSocket,
     endpoint: EndpointId,
     pong: Option<PongMatcher>,
+    server_ping: Option<ServerPingOptions>,
     extract: Option<Extractor>,
     _listeners: [EventListener; 3],
 }
@@ -445,11 +475,13 @@ impl Driver {
             let endpoint = s.endpoint;
             let len = frame_len(data).unwrap_or(0);
             let pong = s.pong.as_ref().is_some_and(|m| m.matches(data, len));
-            let mut x = match (&s.extract, pong) {
+            let server_ping = !pong && s.server_ping.as_ref().is_some_and(|p| p.matches(&JsFrame { data, len }));
+            let mut x = match (&s.extract, pong || server_ping) {
                 (Some(e), false) => e.extract(data),
                 _ => Extracted::default(),
             };
-            let meta = FrameMeta { len, pong, key: x.key.as_deref(), seq: x.seq, topic: x.topic.as_deref() };
+            let meta =
+                FrameMeta { len, pong, server_ping, key: x.key.as_deref(), seq: x.seq, topic: x.topic.as_deref() };
             match inner.engine.handle_frame(now_ms(), socket, meta) {
                 Delivery::To { clients, topic, retain } => {
                     let then = if topic {
@@ -519,7 +551,8 @@ impl Inner {
                                 .and_then(|o| o.heartbeat.as_ref())
                                 .map(|h| PongMatcher::new(&h.pong));
                             let extract = self.engine.options_of(endpoint).and_then(Extractor::new);
-                            self.sockets.insert(socket, Socket { ws, endpoint, pong, extract, _listeners: listeners });
+                            let server_ping = self.engine.options_of(endpoint).and_then(|o| o.server_ping.clone());
+                            self.sockets.insert(socket, Socket { ws, endpoint, pong, server_ping, extract, _listeners: listeners });
                         }
                         Err(msg) => {
                             // The engine redacts the token from the message.
