@@ -92,6 +92,12 @@ export interface ConnectOptions {
    * and the reply. Answered by the engine once per socket (not per tab), delivered to no tab,
    * counted as liveness (`lastHeartbeatAt`, `stats().serverPings`). Off unless given.
    */
+  /**
+   * WebSocket subprotocols offered to the server, in order (e.g. "graphql-transport-ws").
+   * Part of the endpoint's identity: the same URL with other protocols is another socket.
+   * The one the server chose is `status.protocol`.
+   */
+  protocols?: string | string[];
   serverPing?: ServerPingPreset | { match: { field: string; value: string } | string; reply: string } | null;
 }
 
@@ -124,6 +130,8 @@ export interface Status {
    * critical: down, unauthorized, closed, or the breaker not closed.
    */
   health: "healthy" | "warning" | "critical";
+  /** The subprotocol the server chose for the open socket (options.protocols), or null. */
+  protocol: string | null;
   online: boolean;
   /** Distinct pages sharing the socket. */
   tabs: number;

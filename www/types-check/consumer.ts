@@ -21,6 +21,7 @@ const options: ConnectOptions = {
   replay: { frames: 10, bytes: 1 << 20 },
   idleCloseMs: 0,
   json: false,
+  protocols: ["graphql-transport-ws"],
   serverPing: { match: { field: "type", value: "ping" }, reply: '{"type":"pong"}' },
 };
 const presets: ConnectOptions[] = [
@@ -30,6 +31,9 @@ const presets: ConnectOptions[] = [
   { url: options.url, serverPing: "stomp" },
   // @ts-expect-error a reply is needed
   { url: options.url, serverPing: { match: "2" } },
+  { url: options.url, protocols: "graphql-transport-ws" },
+  // @ts-expect-error protocols are strings
+  { url: options.url, protocols: [1] },
 ];
 
 interface Order {
@@ -69,7 +73,7 @@ export async function useAll(): Promise<number> {
   const client: Client = await connect(options);
   const t: "shared" | "direct" = client.transport;
   const off: () => boolean = client.on("message", (data) => (typeof data === "string" ? data.length : data.byteLength));
-  client.on("status", (s: Status) => s.state === "open" && s.breaker === "closed" && s.quality !== "poor");
+  client.on("status", (s: Status) => s.state === "open" && s.breaker === "closed" && s.quality !== "poor" && s.protocol?.length);
   client.on("error", (e: TabmuxError) => e.code);
   client.on("gap", ({ from, to }) => to - from);
   await client.send("x");

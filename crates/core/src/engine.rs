@@ -213,6 +213,8 @@ struct Endpoint {
     auth_retry_used: bool,
     rtt: Option<Ms>,
     last_pong_at: Option<Ms>,
+    /// The subprotocol the server chose for the open socket.
+    protocol: Option<String>,
     last_seq: Option<u64>,
     dedup: VecDeque<String>,
     dedup_set: BTreeSet<String>,
@@ -369,7 +371,8 @@ impl Engine {
             return Err(Error::TooManyClients(self.clients.len()));
         }
         let client = ClientId(self.fresh_id());
-        let idx = match self.endpoints.iter().position(|e| e.url == options.url) {
+        // An endpoint is a URL with its subprotocols: other protocols never share a socket.
+        let idx = match self.endpoints.iter().position(|e| e.url == options.url && e.options.protocols == options.protocols) {
             Some(i) => i,
             None => {
                 let close_table = options.close_code_table()?;
@@ -395,6 +398,7 @@ impl Engine {
                     auth_retry_used: false,
                     rtt: None,
                     last_pong_at: None,
+                    protocol: None,
                     last_seq: None,
                     dedup: VecDeque::new(),
                     dedup_set: BTreeSet::new(),
@@ -437,7 +441,7 @@ impl Engine {
     /// `json` are the tab's own business and do not count.
     pub fn conflicting_options(&self, options: &Options) -> bool {
         self.endpoints.iter().any(|e| {
-            e.url == options.url && {
+            e.url == options.url && e.options.protocols == options.protocols && {
                 let mut theirs = e.options.clone();
                 theirs.mode = options.mode;
                 theirs.worker_url.clone_from(&options.worker_url);
@@ -664,14 +668,20 @@ impl Engine {
         self.touch(idx);
     }
 
-    /// The socket opened.
+    /// The socket opened (with no subprotocol chosen).
     pub fn handle_open(&mut self, now: Ms, socket: SocketId) {
+        self.handle_open_with_protocol(now, socket, "");
+    }
+
+    /// The socket opened and the server chose `protocol` (`""`: none), shown in the status.
+    pub fn handle_open_with_protocol(&mut self, now: Ms, socket: SocketId, protocol: &str) {
         self.tick(now);
         let Some(idx) = self.ep_index_by_socket(socket) else { return };
         let now = self.now;
         let ep = &mut self.endpoints[idx];
         if let Conn::Connecting { .. } = ep.conn {
             ep.conn = Conn::Open { socket, since: now };
+            ep.protocol = (!protocol.is_empty()).then(|| protocol.chars().take(256).collect());
             ep.counters.connects += 1;
             ep.breaker.on_success();
             ep.auth_retry_used = false;
@@ -745,6 +755,7 @@ impl Engine {
         let ep = &mut self.endpoints[idx];
         ep.heartbeat = None;
         ep.rtt = None;
+        ep.protocol = None;
         ep.closes.push(code);
         ep.last_close = Some(CloseInfo { code, reason: truncate_reason(&ep.secret(reason)) });
         if !self.online {
@@ -1226,6 +1237,7 @@ impl Engine {
             rtt_ms: ep.rtt,
             quality: if matches!(ep.conn, Conn::Open { .. }) { Quality::from_rtt(ep.rtt) } else { Quality::Unknown },
             last_heartbeat_at: ep.last_pong_at,
+            protocol: ep.protocol.clone(),
             health: Health::Healthy,
             online: self.online,
             tabs: tabs.len() as u32,

@@ -87,6 +87,10 @@ pub struct Options {
     /// Pings the server sends and the engine answers (once per socket). Off unless given.
     #[serde(default)]
     pub server_ping: Option<ServerPingOptions>,
+    /// WebSocket subprotocols offered to the server, in order (`new WebSocket(url, protocols)`).
+    /// Part of the endpoint's identity: the same URL with other protocols is another socket.
+    #[serde(default)]
+    pub protocols: Vec<String>,
 }
 
 fn default_heartbeat() -> Option<HeartbeatOptions> {
@@ -119,7 +123,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing"];
+        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -141,6 +145,7 @@ impl Options {
             idle_close_ms: 0,
             json: false,
             server_ping: None,
+            protocols: Vec::new(),
         }
     }
 
@@ -243,6 +248,20 @@ impl Options {
                 return Err(invalid("serverPing.reply", "must be 1 to 65536 bytes"));
             }
         }
+        if self.protocols.len() > 32 {
+            return Err(invalid("protocols", "at most 32 subprotocols"));
+        }
+        for (i, p) in self.protocols.iter().enumerate() {
+            if p.is_empty() || p.len() > 256 || !p.bytes().all(is_token_byte) {
+                return Err(invalid(
+                    "protocols",
+                    &["must be tokens (letters, digits and !#$%&'*+-.^_`|~, 1 to 256 of them), got ", &quoted(p)].concat(),
+                ));
+            }
+            if self.protocols[..i].contains(p) {
+                return Err(invalid("protocols", &["lists ", &quoted(p), " twice (the WebSocket constructor refuses that)"].concat()));
+            }
+        }
         self.close_code_table()?;
         Ok(())
     }
@@ -257,6 +276,15 @@ impl Options {
             })
             .collect()
     }
+}
+
+/// An RFC 7230 `tchar`: what a subprotocol name is made of.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn quoted(s: &str) -> String {
+    ["\"", &truncate(s), "\""].concat()
 }
 
 fn invalid(option: &str, why: &str) -> Error {

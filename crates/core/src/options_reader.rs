@@ -172,6 +172,14 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     if let Some(p) = v.field("serverPing") {
         o.server_ping = server_ping(&p)?;
     }
+    if let Some(p) = v.field("protocols") {
+        o.protocols = match p.kind() {
+            Kind::String => Vec::from([text(&p, "protocols")?]),
+            Kind::Array => p.items().iter().map(|x| text(x, "protocols")).collect::<Result<_, _>>()?,
+            Kind::Null => Vec::new(),
+            _ => return Err(wrong(&p, "protocols", "a subprotocol name or a list of them")),
+        };
+    }
     o.validate()?;
     Ok(o)
 }

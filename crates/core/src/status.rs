@@ -76,6 +76,8 @@ pub struct Status {
     pub quality: Quality,
     /// When the last pong (or answered server ping) arrived (ms since the epoch), on this connection or an earlier one.
     pub last_heartbeat_at: Option<u64>,
+    /// The subprotocol the server chose for the open socket (`options.protocols`), if any.
+    pub protocol: Option<String>,
     /// The one-word verdict ([`Health::judge`]).
     pub health: Health,
     /// Whether the browser reports itself online.

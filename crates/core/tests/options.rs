@@ -56,7 +56,7 @@ fn options_with_every_field_changed_read_back_unchanged() {
         "dedup":{"key":["/a","/b"],"capacity":17},"sequence":{"key":"/s","resumeParam":"from"},
         "topics":{"key":"/t","subscribe":"s {topic}","unsubscribe":"u {topic}"},
         "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99,"json":true,
-        "serverPing":{"match":{"field":"op","value":"hb"},"reply":"ack"}}"#;
+        "serverPing":{"match":{"field":"op","value":"hb"},"reply":"ack"},"protocols":["v2","v1"]}"#;
     let o = parse(json).unwrap();
     let back = serde_json::to_value(&o).unwrap();
     let mut want: serde_json::Value = serde_json::from_str(json).unwrap();

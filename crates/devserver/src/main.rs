@@ -152,13 +152,34 @@ fn upgrade(hub: Arc<Hub>, channel: String, query: String, ws: WebSocketUpgrade) 
         hub.note_refused(&channel, &query);
         return (StatusCode::SERVICE_UNAVAILABLE, "paused by /control/pause").into_response();
     }
+    // `?subprotocol=NAME`: this socket requires that subprotocol. Offered, it is chosen;
+    // not offered, the socket is accepted and closed at once with 4406, as graphql-ws does.
+    let offered: Vec<String> = ws.requested_protocols().filter_map(|p| p.to_str().ok().map(String::from)).collect();
+    let required = query.split('&').find_map(|kv| kv.strip_prefix("subprotocol=")).map(String::from);
+    let (ws, refuse) = match required {
+        Some(r) if offered.contains(&r) => (ws.protocols([r]), false),
+        Some(_) => (ws, true),
+        None => (ws, false),
+    };
+    let chosen = ws.selected_protocol().and_then(|p| p.to_str().ok()).map(String::from);
     ws.max_message_size(64 << 20)
-        .on_upgrade(move |socket| serve_socket(hub, channel, query, socket))
+        .on_upgrade(move |socket| serve_socket(hub, channel, query, offered, chosen, refuse, socket))
 }
 
-async fn serve_socket(hub: Arc<Hub>, channel: String, query: String, socket: WebSocket) {
+async fn serve_socket(
+    hub: Arc<Hub>,
+    channel: String,
+    query: String,
+    offered: Vec<String>,
+    chosen: Option<String>,
+    refuse: bool,
+    socket: WebSocket,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
-    let id = hub.join(&channel, &query, tx);
+    if refuse {
+        let _ = tx.send(Outgoing::Close(4406, "Subprotocol not acceptable".into()));
+    }
+    let id = hub.join(&channel, &query, offered, chosen, tx);
     let (mut sink, mut stream) = futures_split(socket);
     let writer = tokio::spawn(async move {
         use futures_util::SinkExt;

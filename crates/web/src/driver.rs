@@ -448,7 +448,11 @@ impl Driver {
     }
 
     fn on_open(&self, socket: SocketId) {
-        self.inner.borrow_mut().engine.handle_open(now_ms(), socket);
+        {
+            let mut inner = self.inner.borrow_mut();
+            let protocol = inner.sockets.get(&socket).map(|s| s.ws.protocol()).unwrap_or_default();
+            inner.engine.handle_open_with_protocol(now_ms(), socket, &protocol);
+        }
         self.pump();
     }
 
@@ -543,7 +547,8 @@ impl Inner {
             match action {
                 Action::OpenSocket { socket, url } => {
                     let endpoint = self.endpoint_for_new_socket(socket);
-                    match open_socket(me, socket, &url) {
+                    let protocols = self.engine.options_of(endpoint).map_or(&[][..], |o| &o.protocols[..]);
+                    match open_socket(me, socket, &url, protocols) {
                         Ok((ws, listeners)) => {
                             let pong = self
                                 .engine
@@ -638,8 +643,15 @@ fn open_socket(
     me: &Rc<RefCell<Inner>>,
     socket: SocketId,
     url: &str,
+    protocols: &[String],
 ) -> Result<(WebSocket, [EventListener; 3]), String> {
-    let ws = WebSocket::new(url).map_err(|e| js_message(&e))?;
+    let ws = if protocols.is_empty() {
+        WebSocket::new(url)
+    } else {
+        let list: js_sys::Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
+        WebSocket::new_with_str_sequence(url, &list)
+    }
+    .map_err(|e| js_message(&e))?;
     ws.set_binary_type(BinaryType::Arraybuffer);
     let weak = Rc::downgrade(me);
     let w = weak.clone();
