@@ -91,6 +91,10 @@ pub struct Options {
     /// Part of the endpoint's identity: the same URL with other protocols is another socket.
     #[serde(default)]
     pub protocols: Vec<String>,
+    /// This client gets the engine's debug log (`debug: true`, or a `logger` function, which
+    /// stays in the page). The client's own business, like `json`.
+    #[serde(default)]
+    pub debug: bool,
 }
 
 fn default_heartbeat() -> Option<HeartbeatOptions> {
@@ -123,7 +127,9 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols"];
+        &["url", "workerUrl", "mode", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols", "debug"];
+    /// Keys read in the page only: `logger` (a function, which cannot cross to the worker).
+    pub const PAGE_KEYS: &'static [&'static str] = &["logger"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -146,6 +152,7 @@ impl Options {
             json: false,
             server_ping: None,
             protocols: Vec::new(),
+            debug: false,
         }
     }
 

@@ -60,7 +60,8 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     if v.kind() != Kind::Object {
         return Err(Error::InvalidOptions("options must be an object with at least a url".into()));
     }
-    check_keys(v, Options::KEYS, "")?;
+    let keys: Vec<&str> = Options::KEYS.iter().chain(Options::PAGE_KEYS).copied().collect();
+    check_keys(v, &keys, "")?;
     let url = match v.field("url") {
         Some(u) => text(&u, "url")?,
         None => return Err(Error::InvalidOptions("missing field `url`".into())),
@@ -171,6 +172,18 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     }
     if let Some(p) = v.field("serverPing") {
         o.server_ping = server_ping(&p)?;
+    }
+    if let Some(d) = v.field("debug") {
+        o.debug = boolean(&d, "debug")?;
+    }
+    if let Some(l) = v.field("logger") {
+        // Only where the page's own engine reads the options (direct mode): a shared-mode
+        // page keeps its logger and tells the worker `debug: true` instead.
+        match l.kind() {
+            Kind::Other => o.debug = true,
+            Kind::Null => {}
+            _ => return Err(wrong(&l, "logger", "a function")),
+        }
     }
     if let Some(p) = v.field("protocols") {
         o.protocols = match p.kind() {
