@@ -98,8 +98,33 @@ export interface ConnectOptions {
    * The one the server chose is `status.protocol`.
    */
   protocols?: string | string[];
+  /**
+   * This client gets the engine's debug log on the console (console.debug). Off by default;
+   * off, no log event is made or posted. Per client: it does not change the shared socket.
+   */
+  debug?: boolean;
+  /** Like `debug`, to this function instead of the console (it stays in the page). */
+  logger?: (event: LogEvent) => void;
   serverPing?: ServerPingPreset | { match: { field: string; value: string } | string; reply: string } | null;
 }
+
+/** One decision of the engine (from the worker, or the page for worker-lost/-replaced). No event carries the token. */
+export type LogEvent =
+  /** A socket is created; `attempt` failed attempts came before it; the token in `url` is "***". */
+  | { event: "connect"; attempt: number; url: string }
+  | { event: "open"; protocol: string | null }
+  /** `class`: what the close-code table says ("retry", "retry-now", "refresh-token", "fatal"), or "offline". */
+  | { event: "close"; code: number; reason: string; class: CloseAction | "offline" }
+  /** Retry `attempt` planned `delayMs` after the loss (jitter drawn), starting at `at` (later if the breaker holds it). */
+  | { event: "retry"; attempt: number; delayMs: number; at: number }
+  | { event: "down"; attempt: number }
+  | { event: "breaker"; from: Status["breaker"]; to: Status["breaker"] }
+  | { event: "token-fetch" }
+  | { event: "token-fetched"; ok: boolean; changed: boolean; error: string | null }
+  /** Frames dropped since the last such event (at most one a second). */
+  | { event: "drops"; duplicates: number; gaps: number }
+  | { event: "worker-lost"; reason: string; replaceInMs: number }
+  | { event: "worker-replaced"; generation: number };
 
 /** graphql-ws: {"type":"ping"} → {"type":"pong"}; centrifugo: {} → {}; socket.io: 2 → 3. */
 export type ServerPingPreset = "graphql-ws" | "centrifugo" | "socket.io";

@@ -22,6 +22,8 @@ const options: ConnectOptions = {
   idleCloseMs: 0,
   json: false,
   protocols: ["graphql-transport-ws"],
+  debug: false,
+  logger: (e) => (e.event === "retry" ? e.delayMs + e.attempt : e.event === "close" ? e.class : e.event),
   serverPing: { match: { field: "type", value: "ping" }, reply: '{"type":"pong"}' },
 };
 const presets: ConnectOptions[] = [
@@ -34,6 +36,8 @@ const presets: ConnectOptions[] = [
   { url: options.url, protocols: "graphql-transport-ws" },
   // @ts-expect-error protocols are strings
   { url: options.url, protocols: [1] },
+  // @ts-expect-error a close event has no delayMs
+  { url: options.url, logger: (e) => e.event === "close" && e.delayMs },
 ];
 
 interface Order {

@@ -91,6 +91,9 @@ pub(crate) struct Inner {
     pub closed: Cell<bool>,
     /// `options.json`: text frames reach this client's handlers parsed (once per frame).
     json: Cell<bool>,
+    /// `options.debug` (console) or `options.logger`: where the engine's log events go.
+    debug: Cell<bool>,
+    logger: RefCell<Option<js_sys::Function>>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
     page_listeners: RefCell<Vec<EventListener>>,
     /// Topic → its handlers in this client (the engine holds one subscription per client).
@@ -131,6 +134,8 @@ impl Inner {
             next_request: Cell::new(0),
             closed: Cell::new(false),
             json: Cell::new(false),
+            debug: Cell::new(false),
+            logger: RefCell::new(None),
             page_listeners: RefCell::new(Vec::new()),
             topics: RefCell::new(Vec::new()),
             engine_topics: RefCell::new(Vec::new()),
@@ -155,6 +160,27 @@ impl Inner {
     /// Reads the options this client itself acts on (the engine validates them all).
     pub(crate) fn client_options(&self, options: &JsValue) {
         self.json.set(get(options, "json").as_bool() == Some(true));
+        let logger = get(options, "logger").dyn_into::<js_sys::Function>().ok();
+        self.debug.set(logger.is_some() || get(options, "debug").as_bool() == Some(true));
+        *self.logger.borrow_mut() = logger;
+    }
+
+    /// Whether this client logs (the engine sends it log events only then).
+    pub(crate) fn logs(&self) -> bool {
+        self.debug.get()
+    }
+
+    /// A debug-log event to this client's logger, or to the console with `debug: true`.
+    pub(crate) fn log(&self, event: &JsValue) {
+        let logger = self.logger.borrow().clone();
+        match logger {
+            Some(f) => {
+                if let Err(e) = f.call1(&JsValue::NULL, event) {
+                    web_sys::console::error_2(&"tabmux: the logger threw:".into(), &e);
+                }
+            }
+            None => web_sys::console::debug_2(&"tabmux:".into(), event),
+        }
     }
 
     /// A frame as this client's handlers get it: untouched, or with `json` its parsed value.
@@ -287,6 +313,11 @@ impl Inner {
                 }
             }
             ToTab::Alive { lock } => crate::shared::watch_worker(self, &lock),
+            ToTab::Log { event } => {
+                if self.logs() {
+                    self.log(&event);
+                }
+            }
             ToTab::Status { status } => self.set_status(status),
             ToTab::Sent { id } => {
                 if let Some((resolve, _)) = self.take_pending(id) {

@@ -108,6 +108,16 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
     };
     // The hello carries a copy: later changes to the page's object change nothing, and a
     // value that cannot cross to the worker is refused here.
+    // A logger stays in the page (a function cannot cross): the worker is told `debug: true`.
+    let page_options = options.clone();
+    let options = if get(&options, "logger").is_function() {
+        let copy = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
+        let _ = js_sys::Reflect::delete_property(&copy, &"logger".into());
+        let _ = js_sys::Reflect::set(&copy, &"debug".into(), &true.into());
+        copy.into()
+    } else {
+        options
+    };
     let options = match get(&js_sys::global(), "structuredClone").dyn_into::<js_sys::Function>() {
         Ok(clone) => clone.call1(&JsValue::NULL, &options).map_err(|e| {
             let why = get(&e, "message").as_string().unwrap_or_default();
@@ -116,7 +126,7 @@ fn start(options: JsValue) -> Result<js_sys::Promise, JsValue> {
         Err(_) => options,
     };
     let inner = Inner::new(true, tab_id());
-    inner.client_options(&options);
+    inner.client_options(&page_options);
     // The worker script starts loading while the liveness lock is taken.
     open_worker(&inner, &worker_url)?;
     // From here the client keeps itself alive until the welcome or a failure.
@@ -275,6 +285,9 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     if let Some(link) = old {
         link.end(false);
     }
+    if inner.logs() {
+        inner.log(&log_event(&[("event", "worker-lost".into()), ("reason", why.into()), ("replaceInMs", delay.into())]));
+    }
     let lost = Error::WorkerCrashed(why.to_string());
     inner.reject_pending(&js_error(&lost));
     let status = js_sys::Object::assign(&js_sys::Object::new(), &inner.status().unchecked_into());
@@ -323,10 +336,14 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
 
 /// A replacement worker welcomed this client: its topics are subscribed again.
 pub(crate) fn replaced(inner: &Inner) {
-    {
+    let generation = {
         let mut w = inner.watch.borrow_mut();
         w.replace_timer.take();
         w.replacements = 0;
+        w.generation
+    };
+    if inner.logs() {
+        inner.log(&log_event(&[("event", "worker-replaced".into()), ("generation", generation.into())]));
     }
     inner.resubscribe();
 }
@@ -346,4 +363,13 @@ pub(crate) fn stop_watching(inner: &Inner) {
     if let Some((_, release)) = lock {
         let _ = release.call0(&JsValue::NULL);
     }
+}
+
+/// A log event made in the page (the worker's own events come from the engine).
+fn log_event(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), v);
+    }
+    o.into()
 }

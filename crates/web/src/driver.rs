@@ -605,6 +605,14 @@ impl Inner {
                         let _ = s.ws.close_with_code_and_reason(code, &reason);
                     }
                 }
+                Action::Log { endpoint, event } => {
+                    // Only to the clients that asked (the engine makes none otherwise).
+                    let sinks: Vec<Sink> =
+                        self.engine.loggers_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
+                    if !sinks.is_empty() {
+                        posts.push((sinks.into(), ToTab::Log { event: to_js(&event) }.encode()));
+                    }
+                }
                 Action::Status { endpoint } => {
                     if let Some(status) = self.engine.status(endpoint) {
                         posts.push((self.sinks_of(endpoint), ToTab::Status { status: to_js(&status) }.encode()));

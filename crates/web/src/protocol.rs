@@ -141,6 +141,12 @@ pub enum ToTab {
         /// The frame, untouched.
         data: JsValue,
     },
+    /// `{ t: "log", event }`: a debug-log event (`tabmux_core::LogEvent`), only to a client
+    /// with `debug` (or a `logger`).
+    Log {
+        /// The event object.
+        event: JsValue,
+    },
 }
 
 /// Whether a message on a port is a data frame (string, `ArrayBuffer` or typed array)
@@ -311,6 +317,7 @@ impl ToTab {
             ),
             ToTab::History { id, frames } => object("history", &[("id", (*id).into()), ("frames", frames.clone())]),
             ToTab::Topic { topic, data } => object("topic", &[("topic", topic.as_str().into()), ("data", data.clone())]),
+            ToTab::Log { event } => object("log", &[("event", event.clone())]),
         }
     }
 
@@ -339,6 +346,7 @@ impl ToTab {
             },
             "history" => ToTab::History { id: id()?, frames: get(v, "frames") },
             "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data") },
+            "log" => ToTab::Log { event: get(v, "event") },
             _ => return None,
         })
     }
