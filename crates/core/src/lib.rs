@@ -28,7 +28,7 @@ pub mod window;
 pub use backoff::{BackoffOptions, Jitter};
 pub use close_policy::CloseAction;
 pub use rng::Rng;
-pub use log::LogEvent;
+pub use log::{LogEvent, LogValue};
 pub use server_ping::{FrameProbe, PingMatch, ServerPingOptions};
 pub use sorted_map::SortedMap;
 pub use breaker::{BreakerOptions, BreakerState};

@@ -83,7 +83,58 @@ pub enum LogEvent {
     },
 }
 
+/// A field's value in [`LogEvent::fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogValue<'a> {
+    /// A number.
+    Num(u64),
+    /// A string.
+    Text(&'a str),
+    /// A boolean.
+    Bool(bool),
+    /// `null`.
+    Null,
+}
+
+fn breaker_name(b: BreakerState) -> &'static str {
+    match b {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half-open",
+    }
+}
+
 impl LogEvent {
+    /// The event as name/value pairs, `event` first: what a shell builds its object from
+    /// without a serializer (the same object as the serde form, checked by a test).
+    pub fn fields(&self) -> Vec<(&'static str, LogValue<'_>)> {
+        use LogValue::{Bool, Null, Num, Text};
+        fn text(s: &Option<String>) -> LogValue<'_> {
+            s.as_deref().map_or(Null, Text)
+        }
+        match self {
+            LogEvent::Connect { attempt, url } => vec![("event", Text("connect")), ("attempt", Num((*attempt).into())), ("url", Text(url))],
+            LogEvent::Open { protocol } => vec![("event", Text("open")), ("protocol", text(protocol))],
+            LogEvent::Close { code, reason, class } => {
+                vec![("event", Text("close")), ("code", Num((*code).into())), ("reason", Text(reason)), ("class", Text(class))]
+            }
+            LogEvent::Retry { attempt, delay_ms, at } => {
+                vec![("event", Text("retry")), ("attempt", Num((*attempt).into())), ("delayMs", Num(*delay_ms)), ("at", Num(*at))]
+            }
+            LogEvent::Down { attempt } => vec![("event", Text("down")), ("attempt", Num((*attempt).into()))],
+            LogEvent::Breaker { from, to } => {
+                vec![("event", Text("breaker")), ("from", Text(breaker_name(*from))), ("to", Text(breaker_name(*to)))]
+            }
+            LogEvent::TokenFetch => vec![("event", Text("token-fetch"))],
+            LogEvent::TokenFetched { ok, changed, error } => {
+                vec![("event", Text("token-fetched")), ("ok", Bool(*ok)), ("changed", Bool(*changed)), ("error", text(error))]
+            }
+            LogEvent::Drops { duplicates, gaps } => {
+                vec![("event", Text("drops")), ("duplicates", Num(*duplicates)), ("gaps", Num(*gaps))]
+            }
+        }
+    }
+
     /// The `class` of a close-code action.
     pub fn class_of(action: CloseAction) -> &'static str {
         match action {

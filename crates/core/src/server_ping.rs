@@ -83,7 +83,7 @@ impl ServerPingOptions {
 
     /// Whether `frame` is a server ping.
     pub fn matches<F: FrameProbe>(&self, frame: &F) -> bool {
-        let len = frame.len();
+        let len = frame.size();
         if len > MAX_SERVER_PING_LEN || !frame.is_text() {
             return false;
         }
@@ -100,7 +100,7 @@ impl ServerPingOptions {
 /// where the frame lives.
 pub trait FrameProbe {
     /// Its size: UTF-16 code units of text, bytes of binary.
-    fn len(&self) -> usize;
+    fn size(&self) -> usize;
     /// Whether it is a text frame.
     fn is_text(&self) -> bool;
     /// Whether its text is exactly `text`.
@@ -119,7 +119,7 @@ pub fn utf16_len(s: &str) -> usize {
 /// A text frame held as a Rust string (tests, fuzzing).
 #[cfg(feature = "json")]
 impl FrameProbe for &str {
-    fn len(&self) -> usize {
+    fn size(&self) -> usize {
         utf16_len(self)
     }
     fn is_text(&self) -> bool {

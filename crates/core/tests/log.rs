@@ -142,7 +142,7 @@ fn drops_are_reported_as_counts_at_most_once_a_second() {
     let s = h.last_socket();
     h.open(s);
     h.actions.clear();
-    let mut f = |h: &mut Harness, seq: u64, key: &str| {
+    let f = |h: &mut Harness, seq: u64, key: &str| {
         h.frame(s, FrameMeta { len: 5, seq: Some(seq), key: Some(key), ..Default::default() });
         h.drain();
     };
@@ -178,4 +178,35 @@ fn only_debug_clients_are_loggers_and_the_log_stops_when_the_last_leaves() {
     assert_eq!(logs(&h.actions), vec![]);
     assert_eq!(h.engine.loggers_of(ep), Vec::<tabmux_core::ClientId>::new());
     let _ = quiet;
+}
+
+/// The shells build the event object from `fields()`: it must be the serde form exactly.
+#[test]
+fn fields_are_the_serde_form_of_every_event() {
+    use tabmux_core::LogValue;
+    let events = [
+        LogEvent::Connect { attempt: 2, url: "ws://h/?token=***".into() },
+        LogEvent::Open { protocol: None },
+        LogEvent::Open { protocol: Some("v1".into()) },
+        LogEvent::Close { code: 4000, reason: "heartbeat timeout".into(), class: "retry-now" },
+        LogEvent::Retry { attempt: 3, delay_ms: 8000, at: 123 },
+        LogEvent::Down { attempt: 5 },
+        LogEvent::Breaker { from: BreakerState::HalfOpen, to: BreakerState::Open },
+        LogEvent::TokenFetch,
+        LogEvent::TokenFetched { ok: false, changed: false, error: Some("HTTP 500".into()) },
+        LogEvent::TokenFetched { ok: true, changed: true, error: None },
+        LogEvent::Drops { duplicates: 7, gaps: 1 },
+    ];
+    for e in events {
+        let mut built = serde_json::Map::new();
+        for (k, v) in e.fields() {
+            built.insert(k.into(), match v {
+                LogValue::Num(n) => n.into(),
+                LogValue::Text(t) => t.into(),
+                LogValue::Bool(b) => b.into(),
+                LogValue::Null => serde_json::Value::Null,
+            });
+        }
+        assert_eq!(serde_json::Value::Object(built), serde_json::to_value(&e).unwrap(), "{e:?}");
+    }
 }

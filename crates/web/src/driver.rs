@@ -7,8 +7,8 @@ use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use tabmux_core::{
-    Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, FrameProbe, Options, PongMatch, SendOutcome,
-    ServerPingOptions, SocketId, SortedMap,
+    Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, FrameProbe, LogEvent, LogValue, Options, PongMatch,
+    SendOutcome, ServerPingOptions, SocketId, SortedMap,
 };
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
@@ -74,7 +74,7 @@ struct JsFrame<'a> {
 }
 
 impl FrameProbe for JsFrame<'_> {
-    fn len(&self) -> usize {
+    fn size(&self) -> usize {
         self.len
     }
     fn is_text(&self) -> bool {
@@ -610,7 +610,7 @@ impl Inner {
                     let sinks: Vec<Sink> =
                         self.engine.loggers_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
                     if !sinks.is_empty() {
-                        posts.push((sinks.into(), ToTab::Log { event: to_js(&event) }.encode()));
+                        posts.push((sinks.into(), ToTab::Log { event: log_object(&event) }.encode()));
                     }
                 }
                 Action::Status { endpoint } => {
@@ -680,6 +680,21 @@ fn open_socket(
         }
     });
     Ok((ws, [on_open, on_message, on_close]))
+}
+
+/// A log event as a plain object, built from its fields (no serializer: smaller).
+fn log_object(event: &LogEvent) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in event.fields() {
+        let v = match v {
+            LogValue::Num(n) => JsValue::from(n as f64),
+            LogValue::Text(t) => JsValue::from_str(t),
+            LogValue::Bool(b) => JsValue::from_bool(b),
+            LogValue::Null => JsValue::NULL,
+        };
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+    }
+    o.into()
 }
 
 /// Fetches the token (with credentials) and reports the result to the engine.
