@@ -217,3 +217,39 @@ async fn a_hello_with_a_token_connects_with_it_and_the_tab_learns_the_workers_li
     tab.post(&obj(&[("t", "bye".into())]));
     wait_for("released", || rt.port_count() == 0).await;
 }
+
+fn hello_with(tab: &str, options: JsValue) -> JsValue {
+    obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", tab.into()), ("options", options)])
+}
+
+/// The worker's side of the debug log and of server pings: log messages go only to the port
+/// whose hello asked for them; a server ping is answered once and reaches neither port.
+#[wasm_bindgen_test]
+async fn log_messages_only_to_the_debug_port_and_a_server_ping_answered_once_for_both() {
+    let rt = start(false);
+    let loud = Tab::new(&rt);
+    let quiet = Tab::new(&rt);
+    let url = ws_url("wasm-log");
+    let ping = || obj(&[("url", url.as_str().into()), ("heartbeat", false.into()), ("serverPing", "centrifugo".into())]);
+    let with_debug = ping();
+    js_sys::Reflect::set(&with_debug, &"debug".into(), &true.into()).unwrap();
+    loud.post(&hello_with("tab-loud", with_debug));
+    quiet.post(&hello_with("tab-quiet", ping()));
+    wait_for("both open with 2 tabs", || loud.is_open_with(2) && quiet.is_open_with(2)).await;
+    ctl("/control/broadcast?channel=wasm-log&text=%7B%7D").await;
+    ctl("/control/broadcast?channel=wasm-log&text=after").await;
+    wait_for("the frame after the ping", || loud.frames() == ["after"] && quiet.frames() == ["after"]).await;
+    let events: Vec<String> = loud.of_type("log").iter().map(|m| get(&get(m, "event"), "event").as_string().unwrap()).collect();
+    assert_eq!(&events[..2], ["connect", "open"]);
+    assert_eq!(quiet.of_type("log").len(), 0, "no log message to a port that did not ask");
+    let recv = get(&ctl("/control/stats").await, "received");
+    let got: Vec<String> = js_sys::Array::from(&recv)
+        .iter()
+        .filter(|r| get(r, "channel").as_string().as_deref() == Some("wasm-log"))
+        .map(|r| get(&r, "data").as_string().unwrap())
+        .collect();
+    assert_eq!(got, ["{}"], "one answer for two ports");
+    loud.post(&obj(&[("t", "bye".into())]));
+    quiet.post(&obj(&[("t", "bye".into())]));
+    wait_for("ports released", || rt.port_count() == 0).await;
+}
