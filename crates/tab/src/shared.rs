@@ -17,6 +17,10 @@ use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 /// How long `connect()` (or a replacement) waits for the worker's welcome.
 const WELCOME_TIMEOUT_MS: u32 = 10_000;
 
+/// How long after `beforeunload` a page that is still here takes its locks again (the
+/// navigation was cancelled, or was a download).
+const RELOCK_MS: u32 = 2_000;
+
 /// How much later than a tab with a token a tab without one starts a replacement worker.
 const TOKENLESS_EXTRA_MS: u32 = 100;
 
@@ -26,8 +30,6 @@ const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
 thread_local! {
     static TAB_ID: String = random_id();
     static LOCK_COUNTER: Cell<u32> = const { Cell::new(0) };
-    /// One handler for the rejections nobody needs to see (an aborted lock request).
-    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
 }
 
 fn random_id() -> String {
@@ -214,8 +216,16 @@ fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
     // Called once the lock is granted, which it always is (a unique name): freed then.
     let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
         if let (Some(i), Some(release)) = (weak.upgrade(), release) {
-            i.watch.borrow_mut().lock = Some((granted_name.clone(), release));
-            then(Some(granted_name));
+            if i.closed.get() || i.suspended.get() {
+                // Gone (or in the back/forward cache) while the lock was on its way.
+                let _ = release.call0(&JsValue::NULL);
+            } else {
+                let old = i.watch.borrow_mut().lock.replace((granted_name.clone(), release));
+                if let Some((_, release)) = old {
+                    let _ = release.call0(&JsValue::NULL);
+                }
+                then(Some(granted_name));
+            }
         }
         held.into()
     });
@@ -224,28 +234,25 @@ fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
     }
 }
 
-/// Waits on the worker's life lock: granted means the worker is gone, however it ended.
+/// Waits on the life lock the worker holds for this client: granted means the worker is
+/// gone, however it ended, unless the worker let it go on purpose (this client left, or let
+/// its own lock go before an unload). The wait is never aborted: Firefox keeps no page with
+/// an aborted lock request in its back/forward cache.
 pub(crate) fn watch_worker(inner: &Inner, name: &str) {
     let Some((locks, request)) = locks() else { return };
-    let Ok(abort) = web_sys::AbortController::new() else { return };
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"signal".into(), &abort.signal());
     let weak = inner.this.clone();
     let generation = inner.watch.borrow().generation;
+    let watched = name.to_string();
     let granted = Closure::once_into_js(move |_lock: JsValue| {
         if let Some(i) = weak.upgrade() {
-            worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
+            let current = i.watch.borrow().worker_lock.as_deref() == Some(watched.as_str());
+            if current {
+                worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
+            }
         }
     });
-    // Rejects with AbortError when this client stops watching: nothing to do then.
-    if let Ok(p) = request.call3(&locks, &name.into(), &opts, &granted) {
-        if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
-            IGNORE.with(|f| drop(p.catch(f)));
-        }
-    }
-    if let Some(old) = inner.watch.borrow_mut().abort.replace(abort) {
-        old.abort();
-    }
+    let _ = request.call2(&locks, &name.into(), &granted);
+    inner.watch.borrow_mut().worker_lock = Some(name.to_string());
 }
 
 /// The worker of `generation` is gone: everything waiting on it is rejected, the status
@@ -256,20 +263,18 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     if inner.closed.get() || !inner.shared || generation != inner.watch.borrow().generation {
         return;
     }
-    let (delay, abort) = {
+    let delay = {
         let mut w = inner.watch.borrow_mut();
         w.generation = generation.wrapping_add(1);
+        w.worker_lock = None;
         let n = w.replacements;
         w.replacements = n.saturating_add(1);
         // A tab that set a token says hello first: the replacement's first socket then opens
         // with it, instead of opening without it for a tokenless tab's hello and reconnecting
         // when the token arrives (the token lived only in the lost worker and this tab).
         let token_wait = if w.token.is_some() { 0 } else { TOKENLESS_EXTRA_MS };
-        ((100u32 << n.min(6)).min(5_000) + token_wait, w.abort.take())
+        (100u32 << n.min(6)).min(5_000) + token_wait
     };
-    if let Some(a) = abort {
-        a.abort();
-    }
     let old = inner.link.borrow_mut().take();
     if let Some(link) = old {
         link.end(false);
@@ -333,16 +338,117 @@ pub(crate) fn replaced(inner: &Inner) {
 /// Stops every timer and watch, and lets go of the liveness lock (last: the worker may act
 /// on it at once).
 pub(crate) fn stop_watching(inner: &Inner) {
-    let (abort, lock) = {
+    let lock = {
         let mut w = inner.watch.borrow_mut();
         w.replace_timer.take();
+        w.relock_timer.take();
         w.token.take();
-        (w.abort.take(), w.lock.take())
+        w.worker_lock.take();
+        w.lock.take()
     };
-    if let Some(a) = abort {
-        a.abort();
-    }
     if let Some((_, release)) = lock {
         let _ = release.call0(&JsValue::NULL);
     }
+}
+
+/// Before an unload: lets go of the liveness lock, telling the worker first (so the release
+/// does not read as this tab's death; the worker then lets go of the life lock it holds for
+/// this client, which ends this client's wait on it), so that Firefox, which keeps no page
+/// holding or waiting for a Web Lock, may keep the page in its back/forward cache. A page
+/// still here [`RELOCK_MS`] later (the navigation was cancelled, or was a download) takes a
+/// lock again, and the worker a new life lock for it.
+pub(crate) fn unlock_for_unload(inner: &Inner) {
+    if inner.closed.get() || inner.suspended.get() {
+        return;
+    }
+    let Some((_, release)) = inner.watch.borrow_mut().lock.take() else { return };
+    // The worker lets go of this client's life lock in turn: the wait on it ends by a grant
+    // that means nothing now.
+    inner.watch.borrow_mut().worker_lock = None;
+    inner.post(ToWorker::Liveness { lock: None });
+    let _ = release.call0(&JsValue::NULL);
+    let weak = inner.this.clone();
+    let timer = Timeout::new(RELOCK_MS, move || {
+        later(move || {
+            if let Some(i) = weak.upgrade() {
+                relock(&i);
+            }
+        });
+    });
+    inner.watch.borrow_mut().relock_timer = Some(timer);
+}
+
+/// Takes the liveness lock again and tells the worker, which takes a new life lock for this
+/// client and names it (`alive`).
+fn relock(inner: &Rc<Inner>) {
+    if inner.closed.get() || inner.suspended.get() {
+        return;
+    }
+    let generation = {
+        let mut w = inner.watch.borrow_mut();
+        w.relock_timer.take();
+        w.generation
+    };
+    let weak = Rc::downgrade(inner);
+    hold_lock(inner, move |lock| {
+        if let Some(i) = weak.upgrade() {
+            // A replacement worker started meanwhile got this lock in its hello's place.
+            if i.watch.borrow().generation == generation {
+                i.post(ToWorker::Liveness { lock });
+            }
+        }
+    });
+}
+
+/// The page went into the back/forward cache (its link already ended): news of the old
+/// worker is ignored from now on, every timer stops, and both locks are let go. The hello
+/// and the token stay, for [`rejoin`].
+pub(crate) fn let_go(inner: &Inner) {
+    if !inner.shared {
+        return;
+    }
+    let lock = {
+        let mut w = inner.watch.borrow_mut();
+        w.generation = w.generation.wrapping_add(1);
+        w.replacements = 0;
+        w.replace_timer.take();
+        w.relock_timer.take();
+        w.worker_lock.take();
+        w.lock.take()
+    };
+    if let Some((_, release)) = lock {
+        let _ = release.call0(&JsValue::NULL);
+    }
+}
+
+/// The page came back from the back/forward cache: the same hello as the first, with a new
+/// liveness lock and the last token, to whatever worker runs now (the old one, or a new one
+/// if it ended meanwhile). Its welcome subscribes the topics again.
+pub(crate) fn rejoin(inner: &Rc<Inner>) {
+    let (generation, hello) = {
+        let w = inner.watch.borrow();
+        (w.generation, w.hello.clone())
+    };
+    let Some((options, url)) = hello else { return };
+    if let Err(e) = open_worker(inner, &url) {
+        return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default());
+    }
+    let weak = Rc::downgrade(inner);
+    hold_lock(inner, move |lock| {
+        if let Some(i) = weak.upgrade() {
+            if i.watch.borrow().generation == generation {
+                let token = i.watch.borrow().token.clone();
+                i.post(ToWorker::Hello { tab_id: i.tab_id.clone(), options, lock, token });
+            }
+        }
+    });
+    let weak = inner.this.clone();
+    let timer = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+        later(move || {
+            if let Some(i) = weak.upgrade() {
+                worker_lost(&i, generation, "the worker did not answer within 10 s");
+            }
+        });
+    });
+    inner.watch.borrow_mut().replace_timer = Some(timer);
 }
