@@ -72,6 +72,14 @@ pub(crate) struct WorkerWatch {
     pub worker_lock: Option<String>,
     /// Takes the locks again if the page is still here after `beforeunload`.
     pub relock_timer: Option<Timeout>,
+    /// The life lock of a worker that said it crashed, and the replacement's delay: the
+    /// replacement starts once that lock is granted (the worker is really gone; a new
+    /// SharedWorker of the same name and URL would join the dying one until then).
+    pub dying: Option<(String, u32)>,
+    /// Before an unload: the worker's life lock for this client, and the release of this
+    /// client's own lock, let go once that life lock is granted (the worker has read that this
+    /// client lets its lock go; released earlier, the worker could read it as a death).
+    pub letting_go: Option<(String, js_sys::Function)>,
 }
 
 /// Direct mode: attaches the client's sink to the in-page engine, with the client's last

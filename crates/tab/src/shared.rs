@@ -21,6 +21,10 @@ const WELCOME_TIMEOUT_MS: u32 = 10_000;
 /// navigation was cancelled, or was a download).
 const RELOCK_MS: u32 = 2_000;
 
+/// How long a client waits for a worker that said it crashed to be really gone (its life lock
+/// granted) before it starts a replacement anyway.
+const DYING_MS: u32 = 3_000;
+
 /// How much later than a tab with a token a tab without one starts a replacement worker.
 const TOKENLESS_EXTRA_MS: u32 = 100;
 
@@ -245,9 +249,36 @@ pub(crate) fn watch_worker(inner: &Inner, name: &str) {
     let watched = name.to_string();
     let granted = Closure::once_into_js(move |_lock: JsValue| {
         if let Some(i) = weak.upgrade() {
-            let current = i.watch.borrow().worker_lock.as_deref() == Some(watched.as_str());
+            let (current, dying, release) = {
+                let mut w = i.watch.borrow_mut();
+                let release = match w.letting_go.take() {
+                    Some((name, release)) if name == watched => Some(release),
+                    other => {
+                        w.letting_go = other;
+                        None
+                    }
+                };
+                let dying = match w.dying.take() {
+                    Some((name, delay)) if name == watched => Some(delay),
+                    other => {
+                        w.dying = other;
+                        None
+                    }
+                };
+                (w.worker_lock.as_deref() == Some(watched.as_str()), dying, release)
+            };
+            if let Some(release) = release {
+                // The worker has read that this client lets its lock go.
+                let _ = release.call0(&JsValue::NULL);
+            }
             if current {
+                // Gone already: nothing more to wait for.
+                i.watch.borrow_mut().worker_lock = None;
                 worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
+            } else if let Some(delay) = dying {
+                // The worker that crashed is gone now: its replacement may start.
+                let next = i.watch.borrow().generation;
+                schedule_replacement(&i, next, delay);
             }
         }
     });
@@ -263,17 +294,20 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     if inner.closed.get() || !inner.shared || generation != inner.watch.borrow().generation {
         return;
     }
-    let delay = {
+    let (delay, dying) = {
         let mut w = inner.watch.borrow_mut();
         w.generation = generation.wrapping_add(1);
-        w.worker_lock = None;
         let n = w.replacements;
         w.replacements = n.saturating_add(1);
         // A tab that set a token says hello first: the replacement's first socket then opens
         // with it, instead of opening without it for a tokenless tab's hello and reconnecting
         // when the token arrives (the token lived only in the lost worker and this tab).
         let token_wait = if w.token.is_some() { 0 } else { TOKENLESS_EXTRA_MS };
-        (100u32 << n.min(6)).min(5_000) + token_wait
+        let delay = (100u32 << n.min(6)).min(5_000) + token_wait;
+        // A worker that says it crashed is still ending: wait for its life lock.
+        let dying = w.worker_lock.take().map(|name| (name, delay));
+        w.dying = dying.clone();
+        (delay, dying.is_some())
     };
     let old = inner.link.borrow_mut().take();
     if let Some(link) = old {
@@ -285,13 +319,18 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     let _ = js_sys::Reflect::set(&status, &"state".into(), &"reconnecting".into());
     let _ = js_sys::Reflect::set(&status, &"lastError".into(), &lost.message().into());
     inner.set_status(status.into());
-    let weak = inner.this.clone();
     let next = generation.wrapping_add(1);
+    schedule_replacement(inner, next, if dying { DYING_MS } else { delay });
+}
+
+/// Starts the replacement of `generation` after `delay` ms.
+fn schedule_replacement(inner: &Inner, generation: u32, delay: u32) {
+    let weak = inner.this.clone();
     let timer = Timeout::new(delay, move || {
         // Out of the timer's own callback first: starting may replace this timer.
         later(move || {
             if let Some(i) = weak.upgrade() {
-                replace_worker(&i, next);
+                replace_worker(&i, generation);
             }
         });
     });
@@ -303,6 +342,7 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     if inner.closed.get() || generation != inner.watch.borrow().generation {
         return;
     }
+    inner.watch.borrow_mut().dying = None;
     let (hello, lock, token) = {
         let w = inner.watch.borrow();
         (w.hello.clone(), w.lock.as_ref().map(|(name, _)| name.clone()), w.token.clone())
@@ -342,9 +382,10 @@ pub(crate) fn stop_watching(inner: &Inner) {
         let mut w = inner.watch.borrow_mut();
         w.replace_timer.take();
         w.relock_timer.take();
+        w.dying.take();
         w.token.take();
         w.worker_lock.take();
-        w.lock.take()
+        w.lock.take().or_else(|| w.letting_go.take())
     };
     if let Some((_, release)) = lock {
         let _ = release.call0(&JsValue::NULL);
@@ -361,12 +402,23 @@ pub(crate) fn unlock_for_unload(inner: &Inner) {
     if inner.closed.get() || inner.suspended.get() {
         return;
     }
-    let Some((_, release)) = inner.watch.borrow_mut().lock.take() else { return };
-    // The worker lets go of this client's life lock in turn: the wait on it ends by a grant
-    // that means nothing now.
-    inner.watch.borrow_mut().worker_lock = None;
+    let release = {
+        let mut w = inner.watch.borrow_mut();
+        let Some((_, release)) = w.lock.take() else { return };
+        // The worker lets go of this client's life lock in turn: the wait on it ends by a
+        // grant that means nothing now but "read", and this client's own lock goes then.
+        match w.worker_lock.take() {
+            Some(name) => {
+                w.letting_go = Some((name, release));
+                None
+            }
+            None => Some(release),
+        }
+    };
     inner.post(ToWorker::Liveness { lock: None });
-    let _ = release.call0(&JsValue::NULL);
+    if let Some(release) = release {
+        let _ = release.call0(&JsValue::NULL);
+    }
     let weak = inner.this.clone();
     let timer = Timeout::new(RELOCK_MS, move || {
         later(move || {
@@ -384,11 +436,16 @@ fn relock(inner: &Rc<Inner>) {
     if inner.closed.get() || inner.suspended.get() {
         return;
     }
-    let generation = {
+    let (generation, unread) = {
         let mut w = inner.watch.borrow_mut();
         w.relock_timer.take();
-        w.generation
+        (w.generation, w.letting_go.take())
     };
+    // The worker never answered: the old lock goes now (its grant to the worker names a lock
+    // the worker no longer watches once it reads the new one).
+    if let Some((_, release)) = unread {
+        let _ = release.call0(&JsValue::NULL);
+    }
     let weak = Rc::downgrade(inner);
     hold_lock(inner, move |lock| {
         if let Some(i) = weak.upgrade() {
@@ -413,8 +470,9 @@ pub(crate) fn let_go(inner: &Inner) {
         w.replacements = 0;
         w.replace_timer.take();
         w.relock_timer.take();
+        w.dying.take();
         w.worker_lock.take();
-        w.lock.take()
+        w.lock.take().or_else(|| w.letting_go.take())
     };
     if let Some((_, release)) = lock {
         let _ = release.call0(&JsValue::NULL);
