@@ -124,7 +124,8 @@ export type LogEvent =
   /** Frames dropped since the last such event (at most one a second). */
   | { event: "drops"; duplicates: number; gaps: number }
   | { event: "worker-lost"; reason: string; replaceInMs: number }
-  | { event: "worker-replaced"; generation: number };
+  | { event: "worker-replaced"; generation: number }
+  | { event: "restored"; generation: number };
 
 /** graphql-ws: {"type":"ping"} → {"type":"pong"}; centrifugo: {} → {}; socket.io: 2 → 3. */
 export type ServerPingPreset = "graphql-ws" | "centrifugo" | "socket.io";

@@ -49,7 +49,7 @@ test("a page posting garbage to the worker gets errors back; the other tabs keep
     const w = new SharedWorker("/shared-websocket-worker.js", { name: "tabmux-v1" });
     const got = [];
     w.port.onmessage = (e) => got.push(e.data);
-    const junk = [42, null, true, [1, 2], {}, { t: 7 }, { t: "hello" }, { t: "hello", v: 1, tabId: "x", options: { url: 5 } }, "frame before hello", new ArrayBuffer(8), { t: "x".repeat(100000) }];
+    const junk = [42, null, true, [1, 2], {}, { t: 7 }, { t: "hello" }, { t: "hello", v: 1, tabId: "x", options: { url: 5 } }, "frame before hello", new ArrayBuffer(8), { t: "x".repeat(100000) }, { t: "lock", lock: 5 }, { t: "lock", lock: "" }, { t: "lock" }];
     for (const j of junk) w.port.postMessage(j);
     // A huge message must not break anything either.
     w.port.postMessage({ t: "hello", v: 1, tabId: "y".repeat(1 << 20), options: {} });
@@ -59,7 +59,8 @@ test("a page posting garbage to the worker gets errors back; the other tabs keep
   });
   assert.deepEqual(replies, [
     "bad-message", "bad-message", "bad-message", "bad-message", "bad-message", "bad-message",
-    "bad-message", "invalid-options", "not-attached", "not-attached", "bad-message", "bad-message",
+    "bad-message", "invalid-options", "not-attached", "not-attached", "bad-message", "bad-message", "bad-message",
+    "not-attached", "bad-message",
   ]);
   const { firstSeq } = await server.ctl("/control/broadcast?channel=garbage&n=20");
   for (const p of good) {

@@ -2,10 +2,12 @@
 //! endpoints that tests and the demo use. Binds to 127.0.0.1 only.
 //!
 //! ```text
-//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay]
+//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--cache-control VALUE]
 //! ```
 //! `--port 0` (the default) picks a free port; the first line printed is
-//! `tabmux-devserver listening on http://127.0.0.1:PORT`.
+//! `tabmux-devserver listening on http://127.0.0.1:PORT`. Every response carries
+//! `Cache-Control: no-store` unless `--cache-control` says otherwise (browsers keep no
+//! `no-store` page in their back/forward cache: the tests of that use `no-cache`).
 
 mod hub;
 
@@ -28,11 +30,12 @@ struct Args {
     port: u16,
     statics: Vec<String>,
     tick_ms: u64,
+    cache_control: HeaderValue,
     relay: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false };
+    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false, cache_control: HeaderValue::from_static("no-store") };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -41,8 +44,11 @@ fn parse_args() -> Result<Args, String> {
             "--static" => a.statics.push(val("--static")?),
             "--tick-ms" => a.tick_ms = val("--tick-ms")?.parse().map_err(|e| format!("--tick-ms: {e}"))?,
             "--relay" => a.relay = true,
+            "--cache-control" => {
+                a.cache_control = HeaderValue::from_str(&val("--cache-control")?).map_err(|e| format!("--cache-control: {e}"))?
+            }
             "--help" | "-h" => {
-                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay]".into())
+                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--cache-control VALUE]".into())
             }
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
@@ -88,6 +94,7 @@ async fn main() {
         .route("/control/probes", get(control_probes))
         .route("/control/ticker", any(control_ticker))
         .route("/control/slam", any(control_slam))
+        .route("/control/slow-page", get(control_slow_page))
         .with_state(hub);
     // Each --static folder is tried in order; the first that has the file serves it.
     let mut chain: Option<Router> = None;
@@ -108,7 +115,7 @@ async fn main() {
         app = app.fallback_service(chain);
     }
     let app = app
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, args.cache_control.clone()))
         // The wasm tests run on the test runner's own origin and read /control/* from here.
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -276,6 +283,19 @@ async fn control_pause(State(hub): State<Arc<Hub>>, Query(q): Query<PauseQ>) -> 
     hub.pause_for(Duration::from_millis(q.ms.min(600_000)));
     let closed = if q.drop { hub.close_all(None, 1012, "server paused") } else { 0 };
     Json(serde_json::json!({ "pausedMs": q.ms, "closed": closed }))
+}
+
+#[derive(Deserialize)]
+struct SlowPageQ {
+    ms: u64,
+}
+
+/// A page that arrives `ms` (≤ 10 s) late, as over a real network: the tests of the
+/// back/forward cache navigate to it (browsers decide what to keep when the next page
+/// arrives; a page on 127.0.0.1 arrives within milliseconds).
+async fn control_slow_page(Query(q): Query<SlowPageQ>) -> impl IntoResponse {
+    tokio::time::sleep(Duration::from_millis(q.ms.min(10_000))).await;
+    ([(header::CONTENT_TYPE, "text/html")], "<!doctype html><title>ready</title><p>a page elsewhere</p>")
 }
 
 async fn control_reset(State(hub): State<Arc<Hub>>) -> impl IntoResponse {

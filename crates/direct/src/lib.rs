@@ -50,8 +50,13 @@ pub fn connect_direct(options: JsValue, tab_id: String) -> js_sys::Promise {
     };
     let driver = DRIVER.with(Driver::clone);
     let id = tab_id.clone();
-    TabClient::local(tab_id, &options, move |sink| {
-        let client = driver.attach(Sink::Local(sink), &id, opts, None)?;
-        Ok(Rc::new(DirectLink { driver, client }) as Rc<dyn Link>)
-    })
+    // Called again when the page comes back from the back/forward cache.
+    TabClient::local(
+        tab_id,
+        &options,
+        Box::new(move |sink, token| {
+            let client = driver.attach(Sink::Local(sink), &id, opts.clone(), token.as_deref())?;
+            Ok(Rc::new(DirectLink { driver: driver.clone(), client }) as Rc<dyn Link>)
+        }),
+    )
 }

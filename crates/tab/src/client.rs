@@ -70,11 +70,30 @@ pub(crate) struct WorkerWatch {
     pub replacements: u32,
     /// The pending replacement, or the deadline for its welcome.
     pub replace_timer: Option<Timeout>,
-    /// Aborts this client's wait on the worker's life lock.
-    pub abort: Option<web_sys::AbortController>,
     /// The last token this client set, told again to a replacement worker.
     pub token: Option<String>,
+    /// The life lock the worker holds for this client, as its `alive` named it, while this
+    /// client waits on it. A grant of any other (one the worker let go of on purpose, or an
+    /// older worker's) means nothing.
+    pub worker_lock: Option<String>,
+    /// Takes the locks again if the page is still here after `beforeunload`.
+    pub relock_timer: Option<Timeout>,
+    /// The life lock of a worker that said it crashed, and the replacement's delay: the
+    /// replacement starts once that lock is granted (the worker is really gone; a new
+    /// SharedWorker of the same name and URL would join the dying one until then).
+    pub dying: Option<(String, u32)>,
+    /// Before an unload: the worker's life lock for this client, and the release of this
+    /// client's own lock, let go once that life lock is granted (the worker has read that this
+    /// client lets its lock go; released earlier, the worker could read it as a death).
+    pub letting_go: Option<(String, js_sys::Function)>,
+    /// The next welcome is this page's return from the back/forward cache, not a
+    /// replacement (for the debug log).
+    pub restoring: bool,
 }
+
+/// Direct mode: attaches the client's sink to the in-page engine, with the client's last
+/// token (again when the page comes back from the back/forward cache).
+pub type Reattach = Box<dyn Fn(js_sys::Function, Option<String>) -> Result<Rc<dyn Link>, Error>>;
 
 pub(crate) struct Inner {
     pub link: RefCell<Option<Rc<dyn Link>>>,
@@ -94,6 +113,8 @@ pub(crate) struct Inner {
     /// `options.debug` (console) or `options.logger`: where the engine's log events go.
     debug: Cell<bool>,
     logger: RefCell<Option<js_sys::Function>>,
+    /// In the back/forward cache: detached from the engine, everything else kept.
+    pub suspended: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
     page_listeners: RefCell<Vec<EventListener>>,
     /// Topic → its handlers in this client (the engine holds one subscription per client).
@@ -109,6 +130,8 @@ pub(crate) struct Inner {
     pub watch: RefCell<WorkerWatch>,
     /// Direct mode: the function the in-page engine posts to.
     local_sink: RefCell<Option<Closure<dyn Fn(JsValue)>>>,
+    /// Direct mode: how to attach to the in-page engine again.
+    reattach: RefCell<Option<Reattach>>,
     /// This client itself while `connect()` waits: nothing else holds it until the promise
     /// hands it to the page. Dropped at the welcome or at the failure.
     connecting_self: RefCell<Option<Rc<Inner>>>,
@@ -136,6 +159,7 @@ impl Inner {
             json: Cell::new(false),
             debug: Cell::new(false),
             logger: RefCell::new(None),
+            suspended: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
             topics: RefCell::new(Vec::new()),
             engine_topics: RefCell::new(Vec::new()),
@@ -143,6 +167,7 @@ impl Inner {
             this: this.clone(),
             watch: RefCell::new(WorkerWatch::default()),
             local_sink: RefCell::new(None),
+            reattach: RefCell::new(None),
             connecting_self: RefCell::new(None),
         })
     }
@@ -418,20 +443,83 @@ impl Inner {
         self.engine_topics.borrow_mut().clear();
         crate::shared::stop_watching(self);
         self.local_sink.borrow_mut().take();
+        self.reattach.borrow_mut().take();
+    }
+
+    /// The page went into the back/forward cache: says goodbye to the engine (the worker
+    /// counts the page out, and closes the socket if it was the last) and lets go of its
+    /// locks, but keeps listeners, topics and status for [`Inner::resume`]. What waited on an
+    /// answer is rejected: it will not come.
+    fn suspend(&self) {
+        if self.closed.get() || self.suspended.replace(true) {
+            return;
+        }
+        let link = self.link.borrow_mut().take();
+        if let Some(link) = link {
+            link.end(true);
+        }
+        self.reject_pending(&js_error(&Error::NotOpen("the page went into the back/forward cache".into())));
+        crate::shared::let_go(self);
+    }
+
+    /// The page came back from the back/forward cache: attaches again (a new hello to the
+    /// worker, or to the in-page engine) and subscribes its topics again.
+    fn resume(self: &Rc<Self>) {
+        if self.closed.get() || !self.suspended.replace(false) {
+            return;
+        }
+        if self.shared {
+            return crate::shared::rejoin(self);
+        }
+        let sink = self.local_sink.borrow().as_ref().map(|s| s.as_ref().unchecked_ref::<js_sys::Function>().clone());
+        let attached = match (self.reattach.borrow().as_ref(), sink) {
+            (Some(reattach), Some(sink)) => reattach(sink, self.watch.borrow().token.clone()),
+            _ => return,
+        };
+        match attached {
+            Ok(link) => {
+                *self.link.borrow_mut() = Some(link);
+                self.resubscribe();
+            }
+            Err(e) => self.on_message(ToTab::error(&e, None)),
+        }
     }
 }
 
-/// Says goodbye on `pagehide`, and forwards online/offline and "became visible" to the
-/// engine, which acts on them once for the whole browser.
+/// Says goodbye on `pagehide` (and comes back on `pageshow` when the page was kept in the
+/// back/forward cache), and forwards online/offline and "became visible" to the engine,
+/// which acts on them once for the whole browser.
 pub(crate) fn watch_page(inner: &Rc<Inner>) {
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
     let mut listeners = Vec::new();
     let weak = Rc::downgrade(inner);
-    listeners.push(EventListener::new(&global, "pagehide", move |_| {
+    listeners.push(EventListener::new(&global, "pagehide", move |ev| {
         if let Some(i) = weak.upgrade() {
-            i.shutdown(true);
+            if persisted(ev) {
+                i.suspend();
+            } else {
+                i.shutdown(true);
+            }
         }
     }));
+    let weak = Rc::downgrade(inner);
+    listeners.push(EventListener::new(&global, "pageshow", move |ev| {
+        if let Some(i) = weak.upgrade() {
+            if persisted(ev) {
+                i.resume();
+            }
+        }
+    }));
+    if inner.shared {
+        // Firefox keeps no page that holds or waits for a Web Lock in its back/forward
+        // cache, and decides before `pagehide`.
+        let weak = Rc::downgrade(inner);
+        listeners.push(EventListener::new(&global, "beforeunload", move |_| {
+            if let Some(i) = weak.upgrade() {
+                crate::shared::unlock_for_unload(&i);
+            }
+        }));
+    }
     for (event, online) in [("online", true), ("offline", false)] {
         let weak = Rc::downgrade(inner);
         listeners.push(EventListener::new(&global, event, move |_| {
@@ -455,6 +543,11 @@ pub(crate) fn watch_page(inner: &Rc<Inner>) {
     *inner.page_listeners.borrow_mut() = listeners;
 }
 
+/// Whether a `pagehide`/`pageshow` event says the page is (or was) in the back/forward cache.
+fn persisted(ev: &web_sys::Event) -> bool {
+    get(ev, "persisted").as_bool() == Some(true)
+}
+
 fn closed_error() -> JsValue {
     js_error(&Error::BadMessage("this client is closed".into()))
 }
@@ -468,11 +561,7 @@ impl TabClient {
     /// A direct-mode client: `attach` gets the function the in-page engine posts this
     /// client's messages to, attaches it, and returns the link to the engine. The promise
     /// resolves to the client once the engine has welcomed it.
-    pub fn local(
-        tab_id: String,
-        options: &JsValue,
-        attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>,
-    ) -> js_sys::Promise {
+    pub fn local(tab_id: String, options: &JsValue, attach: Reattach) -> js_sys::Promise {
         let inner = Inner::new(false, tab_id);
         inner.client_options(options);
         let welcomed = inner.welcome_promise();
@@ -484,8 +573,11 @@ impl TabClient {
         });
         let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
         *inner.local_sink.borrow_mut() = Some(sink);
-        match attach(f) {
-            Ok(link) => *inner.link.borrow_mut() = Some(link),
+        match attach(f, None) {
+            Ok(link) => {
+                *inner.link.borrow_mut() = Some(link);
+                *inner.reattach.borrow_mut() = Some(attach);
+            }
             Err(e) => {
                 inner.fail_connect(&e);
             }
@@ -672,10 +764,9 @@ impl TabClient {
         let Some(t) = token.as_string() else {
             return Err(js_error(&Error::BadMessage("setToken takes a string".into())));
         };
-        if self.inner.shared {
-            // Remembered for a replacement worker's hello.
-            self.inner.watch.borrow_mut().token = Some(t.clone());
-        }
+        // Remembered for a replacement worker's hello, or a new attach after the page comes
+        // back from the back/forward cache.
+        self.inner.watch.borrow_mut().token = Some(t.clone());
         self.inner.post(ToWorker::Token { token: t });
         Ok(())
     }

@@ -407,6 +407,9 @@ impl Driver {
                 Ok(())
             }
             ToWorker::Hello { .. } => Err(Error::BadMessage("this port already said hello".into())),
+            // Liveness locks are the worker's business (it handles them before this);
+            // an in-page engine has none.
+            ToWorker::Liveness { .. } => Ok(()),
             ToWorker::Bye => {
                 self.detach(client);
                 Ok(())
