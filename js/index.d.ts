@@ -84,7 +84,56 @@ export interface ConnectOptions {
   replay?: { frames?: number; bytes?: number };
   /** How long the socket stays open after its last tab leaves. Default 0. */
   idleCloseMs?: number;
+  /**
+   * This client's `message` listeners and topic handlers get each text frame parsed
+   * (JSON.parse in the page, once per frame for all of them). A frame that is not JSON text
+   * (binary, or unparseable) reaches no handler: an `error` event with code "bad-json" carries
+   * it in `error.frame`. Per client: clients with and without it share one socket. Default false.
+   */
+  json?: boolean;
+  /**
+   * Pings the server sends and expects answered: a preset, or how to recognise one (a text
+   * frame of at most 1024 characters: its JSON `field` equal to `value`, or exactly this text)
+   * and the reply. Answered by the engine once per socket (not per tab), delivered to no tab,
+   * counted as liveness (`lastHeartbeatAt`, `stats().serverPings`). Off unless given.
+   */
+  /**
+   * WebSocket subprotocols offered to the server, in order (e.g. "graphql-transport-ws").
+   * Part of the endpoint's identity: the same URL with other protocols is another socket.
+   * The one the server chose is `status.protocol`.
+   */
+  protocols?: string | string[];
+  /**
+   * This client gets the engine's debug log on the console (console.debug). Off by default;
+   * off, no log event is made or posted. Per client: it does not change the shared socket.
+   */
+  debug?: boolean;
+  /** Like `debug`, to this function instead of the console (it stays in the page). */
+  logger?: (event: LogEvent) => void;
+  serverPing?: ServerPingPreset | { match: { field: string; value: string } | string; reply: string } | null;
 }
+
+/** One decision of the engine (from the worker, or the page for worker-lost/-replaced). No event carries the token. */
+export type LogEvent =
+  /** A socket is created; `attempt` failed attempts came before it; the token in `url` is "***". */
+  | { event: "connect"; attempt: number; url: string }
+  | { event: "open"; protocol: string | null }
+  /** `class`: what the close-code table says ("retry", "retry-now", "refresh-token", "fatal"), or "offline". */
+  | { event: "close"; code: number; reason: string; class: CloseAction | "offline" }
+  /** Retry `attempt` planned `delayMs` after the loss (jitter drawn), starting at `at` (later if the breaker holds it). */
+  | { event: "retry"; attempt: number; delayMs: number; at: number }
+  | { event: "down"; attempt: number }
+  | { event: "breaker"; from: Status["breaker"]; to: Status["breaker"] }
+  | { event: "token-fetch" }
+  | { event: "token-fetched"; ok: boolean; changed: boolean; error: string | null }
+  /** Frames dropped since the last such event (at most one a second). */
+  | { event: "drops"; duplicates: number; gaps: number }
+  | { event: "worker-lost"; reason: string; replaceInMs: number }
+  | { event: "worker-replaced"; generation: number }
+  | { event: "restored"; generation: number };
+
+/** graphql-ws: {"type":"ping"} → {"type":"pong"}; centrifugo: {} → {}; socket.io: 2 → 3. */
+export type ServerPingPreset = "graphql-ws" | "centrifugo" | "socket.io";
 
 export type State = "connecting" | "open" | "reconnecting" | "offline" | "down" | "unauthorized" | "closed";
 
@@ -104,6 +153,16 @@ export interface Status {
   rttMs: number | null;
   /** unknown, good (< 150 ms), fair (< 500 ms), poor. */
   quality: "unknown" | "good" | "fair" | "poor";
+  /** When the last pong (or answered server ping) arrived (ms since the epoch), on this connection or an earlier one. */
+  lastHeartbeatAt: number | null;
+  /**
+   * healthy: open, breaker closed, round trip not poor, no failed attempts pending;
+   * warning: connecting, reconnecting, offline, a poor round trip, or open again after failures;
+   * critical: down, unauthorized, closed, or the breaker not closed.
+   */
+  health: "healthy" | "warning" | "critical";
+  /** The subprotocol the server chose for the open socket (options.protocols), or null. */
+  protocol: string | null;
   online: boolean;
   /** Distinct pages sharing the socket. */
   tabs: number;
@@ -143,7 +202,6 @@ export interface Stats extends Status {
   durations: Percentiles;
   /** Heartbeat round trips (ms) over the last 50 pongs. */
   rtt: Percentiles;
-  health: "healthy" | "warning" | "critical";
   /** Frames dropped as repeats (sequence or dedup key). */
   duplicates: number;
   gaps: number;
@@ -151,6 +209,8 @@ export interface Stats extends Status {
   subscribes: number;
   unsubscribes: number;
   queued: number;
+  /** Server pings answered (options.serverPing). */
+  serverPings: number;
   queueMessages: number;
   queueBytes: number;
   replayFrames: number;
@@ -168,16 +228,19 @@ export interface Stats extends Status {
 /** An error from tabmux: `code` is stable ("invalid-options", "not-open", …). */
 export interface TabmuxError extends Error {
   code: string;
+  /** For code "bad-json": the frame that is not JSON text, untouched. */
+  frame?: Frame;
 }
 
 export type Frame = string | ArrayBuffer;
 
-export declare class Client {
+/** A client; `T` is what its handlers get: the frame itself, or with `json: true` the parsed value. */
+export declare class Client<T = Frame> {
   readonly transport: "shared" | "direct";
   readonly clientId: number;
   readonly tabId: string;
   readonly status: Status | null;
-  on(event: "message", listener: (data: Frame) => void): () => boolean;
+  on(event: "message", listener: (data: T) => void): () => boolean;
   on(event: "status", listener: (status: Status) => void): () => boolean;
   on(event: "error", listener: (error: TabmuxError) => void): () => boolean;
   /** Sequence numbers from..to were skipped (options.sequence). */
@@ -187,9 +250,11 @@ export declare class Client {
    * or "worker-crashed" (the worker died with it queued, or a replacement is starting).
    */
   send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
+  /** Sends JSON.stringify(value) like send(); a value with no JSON form rejects with "bad-message". */
+  sendJson(value: unknown): Promise<void>;
   /** Frames of `topic` go to `handler`; returns a function that unsubscribes. */
-  subscribe(topic: string, handler: (data: Frame, topic: string) => void): () => boolean;
-  /** The frames kept for `topic` (or for frames without one), oldest first. */
+  subscribe(topic: string, handler: (data: T, topic: string) => void): () => boolean;
+  /** The frames kept for `topic` (or for frames without one), oldest first, as they arrived (never parsed). */
   history(topic?: string): Promise<Frame[]>;
   stats(): Promise<Stats>;
   /** Tries now, if the socket is not open or opening (against an open breaker: the probe). */
@@ -203,5 +268,12 @@ export declare class Client {
   close(): void;
 }
 
-/** Connects this page; rejects with a TabmuxError on invalid options or a worker that fails. */
-export declare function connect(options: ConnectOptions): Promise<Client>;
+/**
+ * Connects this page; rejects with a TabmuxError on invalid options or a worker that fails.
+ * With `json: true` the handlers get parsed values: `connect<Order>({ url, json: true })`
+ * types them (the shape is the server's promise, not checked at run time).
+ */
+export declare function connect<T = unknown>(options: ConnectOptions & { json: true }): Promise<Client<T>>;
+export declare function connect(options: ConnectOptions & { json?: false }): Promise<Client<Frame>>;
+/** `json` not known at compile time (a `ConnectOptions` variable): a frame or a parsed value. */
+export declare function connect(options: ConnectOptions): Promise<Client<any>>;

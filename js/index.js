@@ -105,6 +105,11 @@ export class Client {
     return this.#inner.send(data);
   }
 
+  /** Sends JSON.stringify(value), like send(); rejects with "bad-message" if it has no JSON form. */
+  sendJson(value) {
+    return this.#inner.sendJson(value);
+  }
+
   /** Calls handler(data, topic) for each frame of `topic`; returns a function that unsubscribes. */
   subscribe(topic, handler) {
     const id = this.#inner.subscribe(topic, handler);

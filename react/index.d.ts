@@ -1,38 +1,53 @@
 import type { ReactNode } from "react";
 import type { Client, ConnectOptions, Frame, Status, TabmuxError } from "../js/index.js";
 
-export interface HookOptions extends Partial<ConnectOptions> {
+/**
+ * Hook options. `T` is what handlers get: the frame itself (the default), or with
+ * `json: true` the parsed value (name its type: `useSharedWebSocket<Order>({ json: true })`).
+ */
+export interface HookOptions<T = Frame> extends Partial<ConnectOptions> {
   /** true (default): the SharedWorker where the browser has one; false: a socket in this page. */
   useSharedWorker?: boolean;
   /** Held by latest reference: a new function never reconnects. */
-  onMessage?: (data: Frame) => void;
+  onMessage?: (data: T) => void;
   onStatus?: (status: Status) => void;
   onError?: (error: TabmuxError) => void;
+  /**
+   * Which frames this hook wants: only those it accepts set `lastMessage` (one render each)
+   * and reach `onMessage`. `() => false`: no render for any frame. Held by latest reference.
+   */
+  filter?: (data: T) => boolean;
 }
 
 /** Gives every hook below it these options (a hook's own options are merged over them). */
-export declare function TabmuxProvider(props: { options: HookOptions; children?: ReactNode }): ReactNode;
+export declare function TabmuxProvider(props: { options: HookOptions<any>; children?: ReactNode }): ReactNode;
 
-export interface SharedWebSocket {
+export interface SharedWebSocket<T = Frame> {
   /** null until the first status arrives. */
   status: Status | null;
-  lastMessage: Frame | null;
+  /** The last frame the filter accepted (parsed with `json: true`), or null. */
+  lastMessage: T | null;
   /** Stable across renders. Resolves once written (queued while not open). */
   send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
+  /** Stable across renders. Sends JSON.stringify(value). */
+  sendJson(value: unknown): Promise<void>;
   /** Stable across renders. Returns a function that unsubscribes. */
-  subscribe(topic: string, handler: (data: Frame, topic: string) => void): () => boolean;
+  subscribe(topic: string, handler: (data: T, topic: string) => void): () => boolean;
   /** Stable across renders. */
   reconnect(): void;
   transport: "shared" | "direct" | null;
-  client: Client | null;
+  client: Client<T> | null;
   error: TabmuxError | Error | null;
 }
 
-/** The shared connection. Only a change of connection settings (not of handlers) reconnects. */
-export declare function useSharedWebSocket(options?: HookOptions): SharedWebSocket;
+/**
+ * The shared connection. Only a change of connection settings (not of handlers or filter)
+ * reconnects. It renders for a new status and for each frame `filter` accepts.
+ */
+export declare function useSharedWebSocket<T = Frame>(options?: HookOptions<T>): SharedWebSocket<T>;
 
 /** Subscribes to `topic` while mounted; `handler` is held by latest reference. */
-export declare function useTopic(topic: string | null | undefined, handler: (data: Frame, topic: string) => void, options?: HookOptions): void;
+export declare function useTopic<T = Frame>(topic: string | null | undefined, handler: (data: T, topic: string) => void, options?: HookOptions<T>): void;
 
 export interface ConnectionHealth {
   isHealthy: boolean;
@@ -45,4 +60,5 @@ export interface ConnectionHealth {
   state: Status["state"];
 }
 
-export declare function useConnectionHealth(options?: HookOptions): ConnectionHealth;
+/** Renders only when the status changes, never for frames. */
+export declare function useConnectionHealth(options?: HookOptions<any>): ConnectionHealth;

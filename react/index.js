@@ -14,8 +14,8 @@ export function TabmuxProvider({ options, children }) {
   return createElement(OptionsContext.Provider, { value: options }, children);
 }
 
-// Handlers are not connection settings: they are held by latest reference.
-const HANDLERS = ["onMessage", "onStatus", "onError"];
+// Handlers (and the filter) are not connection settings: they are held by latest reference.
+const HANDLERS = ["onMessage", "onStatus", "onError", "filter"];
 
 function connectOptions(merged) {
   const out = {};
@@ -107,27 +107,41 @@ function useLatest(value) {
   return ref;
 }
 
-/**
- * The shared connection: `{ status, lastMessage, send, subscribe, reconnect, transport, client, error }`.
- * `options` (merged over the provider's) may hold `onMessage`, `onStatus`, `onError` handlers:
- * a new handler never reconnects. `useSharedWorker: false` forces a socket in this page.
- */
-export function useSharedWebSocket(options) {
-  const { client, error, merged } = useClient(options);
+/** The client's status, re-rendering only when a new status arrives (never for frames). */
+function useStatus(client, handlers) {
   const [status, setStatus] = useState(null);
-  const [lastMessage, setLastMessage] = useState(null);
-  const handlers = useLatest(merged);
   useEffect(() => {
     if (!client) return undefined;
     setStatus(client.status);
+    return client.on("status", (s) => {
+      setStatus(s);
+      handlers?.current.onStatus?.(s);
+    });
+  }, [client, handlers]);
+  return status;
+}
+
+/**
+ * The shared connection: `{ status, lastMessage, send, sendJson, subscribe, reconnect,
+ * transport, client, error }`. `options` (merged over the provider's) may hold `onMessage`,
+ * `onStatus`, `onError` handlers and a `filter(data)`: a new function never reconnects. Only
+ * frames the filter accepts set `lastMessage` (a render) and reach `onMessage`; without a
+ * filter every frame does. With `json: true` they are the parsed values.
+ * `useSharedWorker: false` forces a socket in this page.
+ */
+export function useSharedWebSocket(options) {
+  const { client, error, merged } = useClient(options);
+  const handlers = useLatest(merged);
+  const status = useStatus(client, handlers);
+  const [lastMessage, setLastMessage] = useState(null);
+  useEffect(() => {
+    if (!client) return undefined;
     const offs = [
-      client.on("status", (s) => {
-        setStatus(s);
-        handlers.current.onStatus?.(s);
-      }),
       client.on("message", (m) => {
+        const h = handlers.current;
+        if (h.filter && !h.filter(m)) return;
         setLastMessage(m);
-        handlers.current.onMessage?.(m);
+        h.onMessage?.(m);
       }),
       client.on("error", (e) => handlers.current.onError?.(e)),
     ];
@@ -138,13 +152,17 @@ export function useSharedWebSocket(options) {
     const c = clientRef.current;
     return c ? c.send(data) : Promise.reject(new Error("tabmux: not connected yet"));
   }, [clientRef]);
+  const sendJson = useCallback((value) => {
+    const c = clientRef.current;
+    return c ? c.sendJson(value) : Promise.reject(new Error("tabmux: not connected yet"));
+  }, [clientRef]);
   const subscribe = useCallback((topic, handler) => {
     const c = clientRef.current;
     if (!c) throw new Error("tabmux: not connected yet");
     return c.subscribe(topic, handler);
   }, [clientRef]);
   const reconnect = useCallback(() => clientRef.current?.reconnect(), [clientRef]);
-  return { status, lastMessage, send, subscribe, reconnect, transport: client?.transport ?? null, client, error };
+  return { status, lastMessage, send, sendJson, subscribe, reconnect, transport: client?.transport ?? null, client, error };
 }
 
 /** Calls `handler(data, topic)` for frames of `topic` while mounted (needs options.topics). */
@@ -157,9 +175,13 @@ export function useTopic(topic, handler, options) {
   }, [client, topic, latest]);
 }
 
-/** `{ isHealthy, health, connectionCount, lastHeartbeat, rttMs, state }` for the shared connection. */
+/**
+ * `{ isHealthy, health, connectionCount, lastHeartbeat, rttMs, state }` for the shared
+ * connection. Listens to the status only: frames never re-render it.
+ */
 export function useConnectionHealth(options) {
-  const { status } = useSharedWebSocket(options);
+  const { client } = useClient(options);
+  const status = useStatus(client, null);
   return {
     isHealthy: status?.health === "healthy",
     health: status?.health ?? "unknown",

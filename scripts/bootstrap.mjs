@@ -84,6 +84,16 @@ export function ensureCargoFuzz() {
   }
 }
 
+export const GECKODRIVER_VERSION = "0.37.1";
+
+/** geckodriver, for `wasm-pack test --firefox` (from crates.io, pinned). Returns its path. */
+export function ensureGeckodriver() {
+  if (has("geckodriver", ["--version"])?.split("\n")[0].split(" ")[1] !== GECKODRIVER_VERSION) {
+    run("cargo", ["install", "geckodriver", "--version", GECKODRIVER_VERSION, "--locked", "--force"]);
+  }
+  return execFileSync("sh", ["-c", "command -v geckodriver"], { env, encoding: "utf8" }).trim();
+}
+
 export function chromiumPath() {
   return execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
 }

@@ -1,8 +1,9 @@
 // `npm test`: everything, from a fresh machine. In order: native tests (cargo test), the
 // core's fuzz targets for a bounded time (TABMUX_FUZZ_SECONDS each, default 30), the wasm
 // build and the demo app, tsc on the published types, the wasm crates' tests in
-// headless Chromium (one of them inside a real SharedWorker, talking to the dev server), the
-// end-to-end tests (node --test), the engine suite in Firefox and WebKit (scripts/engines.mjs),
+// headless Chromium and Firefox (one of them inside a real SharedWorker, talking to the dev
+// server), the end-to-end tests (node --test), the engine suite in Chromium, Firefox and WebKit
+// (scripts/engines.mjs),
 // and the Django Channels tests (scripts/django.mjs: Redis,
 // two Daphne nodes and nginx, started by the tests).
 import { join } from "node:path";
@@ -11,9 +12,9 @@ import { buildDemo } from "./demo-build.mjs";
 import { checkSizes } from "./size-check.mjs";
 import { fuzz } from "./fuzz.mjs";
 import { django } from "./django.mjs";
-import { engines } from "./engines.mjs";
+import { engines, ensureEngines } from "./engines.mjs";
 import { execFileSync } from "node:child_process";
-import { chromiumPath, ensureToolchain, env, root, run } from "./bootstrap.mjs";
+import { chromiumPath, ensureGeckodriver, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
 ensureToolchain({ browser: true });
 // After the toolchain step: the helpers import playwright-core, which it installs.
@@ -28,25 +29,34 @@ await checkSizes();
 run("npx", ["--no-install", "tsc", "-p", join(root, "www", "types-check")]);
 
 const cfg = await readConfig();
-const server = await startServer();
-try {
-  const chromedriver = execFileSync("sh", ["-c", "command -v chromedriver"], { env, encoding: "utf8" }).trim();
-  for (const crate of cfg.test.crates) {
-    run("wasm-pack", ["test", "--headless", `--${cfg.test.browser}`, "--chromedriver", chromedriver, crate], {
-      env: {
-        ...env,
-        // Read at compile time by the wasm tests: where the dev server for this run listens.
-        TABMUX_TEST_HTTP: server.http,
-        WASM_BINDGEN_TEST_TIMEOUT: String(cfg.test.timeout_s),
-        CHROME_BIN: chromiumPath(),
-      },
-    });
+// Firefox for the wasm tests too (Debian's firefox-esr, driven by a pinned geckodriver).
+ensureEngines(cfg.test.browsers.filter((b) => b === "firefox"));
+const drivers = {
+  chrome: () => ["--chromedriver", execFileSync("sh", ["-c", "command -v chromedriver"], { env, encoding: "utf8" }).trim()],
+  firefox: () => ["--geckodriver", ensureGeckodriver()],
+};
+for (const browser of cfg.test.browsers) {
+  const driver = drivers[browser]();
+  // A dev server per browser: the tests read its logs.
+  const server = await startServer();
+  try {
+    for (const crate of cfg.test.crates) {
+      run("wasm-pack", ["test", "--headless", `--${browser}`, ...driver, crate], {
+        env: {
+          ...env,
+          // Read at compile time by the wasm tests: where the dev server for this run listens.
+          TABMUX_TEST_HTTP: server.http,
+          WASM_BINDGEN_TEST_TIMEOUT: String(cfg.test.timeout_s),
+          CHROME_BIN: chromiumPath(),
+        },
+      });
+    }
+  } finally {
+    await server.stop();
   }
-} finally {
-  await server.stop();
 }
 
 run("node", ["--test", "--test-concurrency=1", join(root, "tests", "e2e")]);
-// The same scenarios in Firefox ESR and WebKitGTK (tests/engines; installs them as root).
-await engines();
+// The engine suite (tests/engines) in Chromium, Firefox ESR and WebKitGTK (installs them as root).
+await engines(["chromium", "firefox", "webkit"]);
 django();

@@ -42,6 +42,11 @@ pub async fn wait_for(what: &str, cond: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// Waits `ms` milliseconds.
+pub async fn sleep_ms(ms: u32) {
+    TimeoutFuture::new(ms).await;
+}
+
 /// GETs a control endpoint of the dev server and returns its JSON.
 pub async fn ctl(path: &str) -> JsValue {
     let resp: web_sys::Response = JsFuture::from(global_fetch(&format!("{HTTP}{path}"))).await.unwrap().unchecked_into();

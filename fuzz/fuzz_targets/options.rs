@@ -56,7 +56,7 @@ fn drive(o: Options) {
             if let tabmux_core::Action::OpenSocket { socket, .. } = a {
                 e.handle_open(now, socket);
                 for seq in [1, 2, 2, 5] {
-                    let _ = e.handle_frame(now, socket, FrameMeta { len: 5, key: Some("k"), seq: Some(seq), topic: Some("t"), pong: false });
+                    let _ = e.handle_frame(now, socket, FrameMeta { len: 5, key: Some("k"), seq: Some(seq), topic: Some("t"), pong: false, server_ping: seq == 2 });
                 }
                 e.handle_close(now, socket, if round % 2 == 0 { 1006 } else { 4401 }, "lost");
             }

@@ -13,7 +13,7 @@ test("invalid options are thrown as errors with a code and a message naming the 
     [{}, "tabmux: invalid options: missing field `url`"],
     [{ url: "http://127.0.0.1/ws" }, 'tabmux: invalid options: url must start with ws:// or wss://, got "http://127.0.0.1/ws"'],
     [{ url: server.ws(), mode: "bogus" }, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"],
-    [{ url: server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `workerTimeoutMs`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`"],
+    [{ url: server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `workerTimeoutMs`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`, `json`, `serverPing`, `protocols`, `debug`, `logger`"],
     [{ url: server.ws(), backoff: { initalMs: 5 } }, "tabmux: invalid options: unknown field `backoff.initalMs`, expected one of `backoff.initialMs`, `backoff.factor`, `backoff.maxMs`, `backoff.jitter`, `backoff.maxAttempts`, `backoff.minUptimeMs`"],
     [{ url: server.ws(), backoff: { maxMs: -1 } }, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got -1"],
     [{ url: server.ws(), backoff: { jitter: 1.25 } }, "tabmux: invalid options: backoff.jitter: jitter ratio must be between 0 and 1, got 1.25"],
@@ -49,7 +49,7 @@ test("a page posting garbage to the worker gets errors back; the other tabs keep
     const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
     const got = [];
     w.port.onmessage = (e) => got.push(e.data);
-    const junk = [42, null, true, [1, 2], {}, { t: 7 }, { t: "hello" }, { t: "hello", v: 1, build: BUILD, tabId: "x", options: { url: 5 } }, "frame before hello", new ArrayBuffer(8), { t: "x".repeat(100000) }];
+    const junk = [42, null, true, [1, 2], {}, { t: 7 }, { t: "hello" }, { t: "hello", v: 1, build: BUILD, tabId: "x", options: { url: 5 } }, "frame before hello", new ArrayBuffer(8), { t: "x".repeat(100000) }, { t: "lock", lock: 5 }, { t: "lock", lock: "" }, { t: "lock" }];
     for (const j of junk) w.port.postMessage(j);
     // A huge message must not break anything either.
     w.port.postMessage({ t: "hello", v: 1, tabId: "y".repeat(1 << 20), options: {} });
@@ -59,7 +59,8 @@ test("a page posting garbage to the worker gets errors back; the other tabs keep
   });
   assert.deepEqual(replies, [
     "bad-message", "bad-message", "bad-message", "bad-message", "bad-message", "bad-message",
-    "bad-message", "invalid-options", "not-attached", "not-attached", "bad-message", "bad-message",
+    "bad-message", "invalid-options", "not-attached", "not-attached", "bad-message", "bad-message", "bad-message",
+    "not-attached", "bad-message",
   ]);
   const { firstSeq } = await server.ctl("/control/broadcast?channel=garbage&n=20");
   for (const p of good) {

@@ -97,6 +97,38 @@ test("useSharedWorker false (direct mode) works the same through the hooks", asy
   await context.close();
 });
 
+test("renders: 1,000 frames re-render neither the health badge nor a status-only hook nor a topic component; a filter renders only the frames it accepts; a status change does render the badge", async () => {
+  const ch = "renders";
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(`${server.http}/renders.html?channel=${ch}`);
+  await until(async () => (await text(page, "badge").catch(() => "")) === "open 1", "the badge shows open");
+  await until(async () => (await server.ctl("/control/stats")).received.some((r) => r.channel === ch && r.data.includes("subscribe")), "prices subscribed");
+  await sleep(300);
+  const before = await page.evaluate(() => ({ ...RENDERS }));
+  const { firstSeq } = await server.ctl(`/control/broadcast?channel=${ch}&n=1000`);
+  await until(() => page.evaluate(() => SEEN.everything === 1000), "1000 frames seen by the unfiltered hook");
+  await sleep(300);
+  const after = await page.evaluate(() => ({ ...RENDERS }));
+  const delta = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
+  const hundreds = [];
+  for (let s = firstSeq; s < firstSeq + 1000; s++) if (s % 100 === 0) hundreds.push(s);
+  assert.equal(delta.badge, 0, "useConnectionHealth: 0 renders for 1000 frames");
+  assert.equal(delta.statusOnly, 0, "useSharedWebSocket({ filter: () => false }): 0 renders");
+  assert.equal(delta.topic, 0, "useTopic: 0 renders");
+  // React batches updates that land close together, so 10 accepted frames make 1 to 10 renders.
+  assert.ok(delta.filtered >= 1 && delta.filtered <= 10, `json + filter: at most one render per accepted frame (10 of 1000), got ${delta.filtered}`);
+  assert.deepEqual(await page.evaluate(() => SEEN.filtered), hundreds, "onMessage gets exactly the accepted frames, parsed");
+  assert.equal(await text(page, "filtered"), String(hundreds.at(-1)));
+  assert.ok(delta.everything >= 1 && delta.everything <= 1000, `the unfiltered hook renders for frames (${delta.everything})`);
+  console.log(`renders for 1000 frames: ${JSON.stringify(delta)}`);
+  // A status change is what the badge is for.
+  await server.ctl(`/control/close?code=1012&channel=${ch}`);
+  await until(() => page.evaluate((b) => RENDERS.badge > b, after.badge), "the badge renders on a status change");
+  await context.close();
+});
+
 test("npx tabmux copy-worker puts the worker files in a folder, byte for byte", () => {
   const dir = join(mkdtempSync(join(tmpdir(), "tabmux-site-")), "public");
   const bin = join(root, "www", "node_modules", ".bin", "tabmux");

@@ -53,6 +53,8 @@ async function launchChromium() {
   const browser = await chromium.launch({
     executablePath,
     headless: true,
+    // Playwright turns the back/forward cache off; users' browsers have it.
+    ignoreDefaultArgs: ["--disable-back-forward-cache"],
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
   });
   const context = await browser.newContext();

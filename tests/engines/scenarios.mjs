@@ -12,6 +12,27 @@ const topicsOpt = { key: "/topic", subscribe: '{"type":"subscribe","topic":"{top
 const sub = (t) => `{"type":"subscribe","topic":"${t}"}`;
 const unsub = (t) => `{"type":"unsubscribe","topic":"${t}"}`;
 
+// Browsers keep no `no-store` page (the dev server's default) in the back/forward cache.
+const bfServer = { extra: ["--cache-control", "no-cache"] };
+// The page a tab leaves for: it arrives 200 ms later, as over a network (browsers decide what
+// to keep when the next page arrives; on 127.0.0.1 that is within milliseconds, before Firefox
+// has seen a page let go of its Web Locks at beforeunload).
+const slowPage = (x) => `${x.server.http}/control/slow-page?ms=200`;
+
+/** After a page came back: new frames and topic frames reach it, and it can send. */
+async function afterReturn(x, a, ch) {
+  const { firstSeq } = await x.server.ctl(`/control/broadcast?channel=${ch}&n=3`);
+  await x.server.ctl(`/control/broadcast?channel=${ch}&n=1&topic=A`);
+  await until(async () => (await x.messages(a)).length === 3 && (await a.eval(() => T.clients[0].topics.A.length)) === 1, "frames after the return").catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await a.eval(() => ({ m: T.clients[0].messages, t: T.clients[0].topics, e: T.clients[0].errors, s: T.clients[0].statuses.slice(-1) })))}`);
+  });
+  // Frames sent while the page was away never reach it (it was not attached).
+  assert.deepEqual(await x.messages(a), seqFrames(firstSeq, firstSeq + 2, ch));
+  await a.eval(() => T.clients[0].c.send("back again"));
+  await until(async () => (await x.received(ch)).includes("back again"), "the send");
+  assert.deepEqual(await a.eval(() => T.clients[0].errors), []);
+}
+
 /** Helpers each scenario receives: `x.server`, `x.engine`, `x.tabs(n, options, query)`, ... */
 export function kit(engine, browser, server) {
   const opened = new Set();
@@ -43,6 +64,16 @@ export function kit(engine, browser, server) {
     stats: () => server.ctl("/control/stats"),
     accepts: async (ch) => (await x.stats()).accepts.filter((a) => a.channel === ch),
     received: async (ch) => (await x.stats()).received.filter((r) => r.channel === ch).map((r) => r.data),
+    /** Navigates `tab` to `url` as a link would (the page's own navigation, not the driver's). */
+    async navigate(tab, url) {
+      await tab.eval((u) => void setTimeout(() => (location.href = u), 10), url);
+      await until(async () => (await tab.eval(() => [location.href, document.title]).catch(() => null))?.join(" ") === `${url} ready`, `at ${url}`);
+    },
+    /** Goes back one page in `tab`'s history, as the back button would; waits for the page. */
+    async back(tab, url) {
+      await tab.eval(() => void setTimeout(() => history.back(), 10));
+      await until(async () => (await tab.eval(() => [location.href, document.title]).catch(() => null))?.join(" ") === `${url} ready`, `back at ${url}`);
+    },
     async allTabs(tabs, n) {
       for (const t of tabs) await until(async () => (await x.state(t))?.tabs === n, `${n} tabs counted`);
     },
@@ -54,6 +85,125 @@ export function kit(engine, browser, server) {
 }
 
 export const scenarios = [
+  {
+    name: "back/forward cache, with another tab open: the page kept is counted out while away and comes back by itself: reattached, its topic subscribed again, its listeners firing, sends working",
+    server: bfServer,
+    async run(x) {
+      const ch = "bfcache";
+      const { tabs } = await x.tabs(2, { url: x.server.ws(`/ws/${ch}`), heartbeat: false, topics: topicsOpt });
+      // The tab opened last is in front, as the tab a user navigates in is.
+      const [b, a] = tabs;
+      await x.allTabs(tabs, 2);
+      const home = await a.eval(() => location.href);
+      await a.eval(() => {
+        T.subscribe(0, "A");
+        window.MARK = "kept";
+      });
+      await until(async () => (await x.received(ch)).length === 1, "the subscribe");
+      await x.navigate(a, slowPage(x));
+      await until(async () => (await x.state(b)).tabs === 1, "the page away is not counted");
+      await until(async () => (await x.received(ch)).length === 2, "its topic let go");
+      assert.deepEqual(await x.received(ch), [sub("A"), unsub("A")]);
+      await x.server.ctl(`/control/broadcast?channel=${ch}&n=2`);
+      await x.back(a, home);
+      const back = await a.eval(() => ({ kept: globalThis.MARK ?? null, shown: SHOWN }));
+      if (x.engine === "firefox") {
+        // Measured (Firefox 153 ESR): no page connected to a SharedWorker that holds or waits
+        // for a Web Lock is kept (MOZ_LOG=SHIPBFCache:5 says ACTIVE_LOCK), and tabmux's worker
+        // waits on every other tab's liveness lock. The page loads afresh instead.
+        console.log("# DIFFERS in firefox: a tabmux page with another tab of the site open is not kept in the back/forward cache (the shared worker holds Web Locks); it loads afresh");
+        assert.deepEqual(back, { kept: null, shown: [false] });
+        await sleep(300);
+        assert.equal((await x.state(b)).tabs, 1, "the fresh page has not connected");
+        return;
+      }
+      assert.deepEqual(back, { kept: "kept", shown: [false, true] }, "restored from the back/forward cache");
+      await until(async () => (await x.state(b)).tabs === 2 && (await x.state(a)).tabs === 2, "counted again");
+      await until(async () => (await x.received(ch)).length === 3, "subscribed again");
+      assert.equal((await x.received(ch))[2], sub("A"));
+      assert.equal((await x.state(a)).state, "open");
+      await afterReturn(x, a, ch);
+      // One socket all along: the other tab kept it.
+      assert.equal((await x.accepts(ch)).length, 1);
+    },
+  },
+  ...["shared", "direct"].map((mode) => ({
+    name: `back/forward cache, the site's only tab (${mode} mode): its socket closes while it is away and opens again when it comes back, its topic subscribed again, its listeners firing, sends working`,
+    server: bfServer,
+    async run(x) {
+      const ch = `bfcache-${mode}`;
+      const { tabs, infos } = await x.tabs(1, { url: x.server.ws(`/ws/${ch}`), heartbeat: false, topics: topicsOpt, mode });
+      const [a] = tabs;
+      assert.equal(infos[0].transport, mode);
+      const home = await a.eval(() => location.href);
+      await a.eval(() => {
+        T.subscribe(0, "A");
+        window.MARK = "kept";
+      });
+      await until(async () => (await x.received(ch)).length === 1, "the subscribe");
+      await x.navigate(a, slowPage(x));
+      const closed = await until(async () => !(await x.stats()).byChannel[ch], "the socket closed while the page is away", 3000).then(() => true, () => false);
+      // Measured (WebKitGTK 2.50.6), in some runs: the shared worker is frozen together with
+      // its last page before it has read the page's goodbye; it reads it when the page comes
+      // back, so the socket stays open while the page is away. The page still comes back
+      // attached and subscribed, to one socket.
+      const frozen = !closed && x.engine === "webkit" && mode === "shared";
+      if (frozen) console.log("# DIFFERS in webkit: the shared worker was frozen with its only page before reading the goodbye: the socket stayed open while the page was away");
+      else assert.ok(closed, "the socket closed while the page is away");
+      await x.server.ctl(`/control/broadcast?channel=${ch}&n=2`);
+      await x.back(a, home);
+      const back = await a.eval(() => ({ kept: globalThis.MARK ?? null, shown: SHOWN }));
+      if (x.engine === "firefox" && mode === "direct") {
+        // Measured (Firefox 153 ESR): an open WebSocket is a request in the page's load group,
+        // and a page with one when the next page starts loading is not kept. Direct mode is
+        // for browsers without SharedWorker; Firefox has one.
+        console.log("# DIFFERS in firefox: a page with its own open WebSocket (direct mode) is not kept in the back/forward cache; it loads afresh");
+        assert.deepEqual(back, { kept: null, shown: [false] });
+        return;
+      }
+      assert.deepEqual(back, { kept: "kept", shown: [false, true] }, "restored from the back/forward cache");
+      await until(async () => (await x.state(a))?.state === "open" && (await x.stats()).byChannel[ch] === 1, "open again");
+      if (frozen) {
+        // The goodbye and the new hello reach the worker on two ports, in either order.
+        await sleep(300);
+        const got = await x.received(ch);
+        assert.equal(got.filter((f) => f === sub("A")).length - got.filter((f) => f === unsub("A")).length, 1, `subscribed once: ${JSON.stringify(got)}`);
+      } else {
+        assert.equal((await x.accepts(ch)).length, 2, "one socket before, one after");
+        await until(async () => (await x.received(ch)).length === 3, "subscribed again");
+        assert.deepEqual(await x.received(ch), [sub("A"), unsub("A"), sub("A")]);
+      }
+      await afterReturn(x, a, ch);
+    },
+  })),
+  {
+    name: "a navigation that does not happen (beforeunload, then the page stays): the tab takes its liveness lock again, keeps receiving, and is still dropped when it later vanishes without a goodbye",
+    async run(x) {
+      const ch = "stays";
+      const { tabs, infos } = await x.tabs(2, { url: x.server.ws(`/ws/${ch}`), heartbeat: false }, "nogoodbye");
+      const [b, a] = tabs;
+      await x.allTabs(tabs, 2);
+      const tabLocks = () => a.eval(async (id) => (await navigator.locks.query()).held.map((l) => l.name).filter((n) => n.startsWith(`tabmux:${id}:`)), infos[1].tabId);
+      const before = await tabLocks();
+      assert.equal(before.length, 1);
+      // What the browser fires first when a link is followed; a download link (or an app's
+      // "leave this page?" answered with no) leaves the page where it is.
+      await a.eval(() => dispatchEvent(new Event("beforeunload")));
+      await until(async () => (await tabLocks()).length === 0, "the lock let go");
+      const { firstSeq } = await x.server.ctl(`/control/broadcast?channel=${ch}&n=3`);
+      await until(async () => (await x.messages(a)).length === 3, "frames meanwhile").catch(async (e) => {
+        throw new Error(`${e.message}: ${JSON.stringify(await a.eval(() => ({ m: T.clients[0].messages, s: T.clients[0].statuses.slice(-2), e: T.clients[0].errors })))} b: ${JSON.stringify(await x.messages(b))}`);
+      });
+      assert.deepEqual(await x.messages(a), seqFrames(firstSeq, firstSeq + 2, ch));
+      assert.equal((await x.state(b)).tabs, 2, "still counted");
+      await until(async () => (await tabLocks()).length === 1, "a new lock 2 s later", 5000);
+      assert.notDeepEqual(await tabLocks(), before);
+      await sleep(200);
+      await a.close();
+      await until(async () => (await x.state(b)).tabs === 1, "dropped through its new lock");
+      assert.equal((await x.stats()).byChannel[ch], 1);
+    },
+  },
   {
     name: "3 tabs share 1 server socket; every frame reaches every tab once, in order; each tab can send",
     async run(x) {
@@ -251,17 +401,18 @@ export const scenarios = [
   },
   {
     name: "a worker panic: every tab is told (worker-crashed), starts a replacement worker and receives again",
-    notIn: {
-      firefox: "flaky: failed 1 of 3 full-suite runs (passes alone); cause not yet found",
-      webkit: "flaky: failed 2 of 3 full-suite runs (passes alone); cause not yet found",
-    },
     async run(x) {
       const ch = "panic";
       const workerUrl = "/shared-websocket-worker.js?test-panic";
       const { tabs } = await x.tabs(2, { url: x.server.ws(`/ws/${ch}`), heartbeat: false, workerUrl, topics: topicsOpt });
       await tabs[0].eval(() => T.subscribe(0, "A"));
       await until(async () => (await x.received(ch)).length === 1, "subscribed");
-      await tabs[0].eval((url) => new SharedWorker(url, { name: WORKER_NAME }).port.postMessage({ t: "panic" }), workerUrl);
+      // Kept in a global: a SharedWorker object collected right away may take its port (and
+      // the message on it) with it.
+      await tabs[0].eval((url) => {
+        window.PANIC = new SharedWorker(url, { name: WORKER_NAME });
+        PANIC.port.postMessage({ t: "panic" });
+      }, workerUrl);
       for (const t of tabs) await until(() => t.eval(() => T.clients[0].errors.some((e) => e.code === "worker-crashed")), "the crash reported");
       for (const t of tabs) await until(() => t.eval(() => T.clients[0].statuses.some((s) => s.state === "reconnecting" && /^tabmux: the worker crashed: /.test(s.lastError ?? ""))), "the loss in the status");
       for (const t of tabs) await until(async () => (await x.state(t)).state === "open", "open on the new worker");
@@ -321,7 +472,7 @@ export const scenarios = [
         [{}, "tabmux: invalid options: missing field `url`"],
         [{ url: "http://127.0.0.1/ws" }, 'tabmux: invalid options: url must start with ws:// or wss://, got "http://127.0.0.1/ws"'],
         [{ url: x.server.ws(), mode: "bogus" }, "tabmux: invalid options: mode: unknown variant `bogus`, expected one of `auto`, `shared`, `direct`"],
-        [{ url: x.server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `workerTimeoutMs`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`"],
+        [{ url: x.server.ws(), reconnect: true }, "tabmux: invalid options: unknown field `reconnect`, expected one of `url`, `workerUrl`, `mode`, `workerTimeoutMs`, `backoff`, `closeCodes`, `connectTimeoutMs`, `breaker`, `heartbeat`, `token`, `dedup`, `sequence`, `topics`, `queue`, `replay`, `idleCloseMs`, `json`, `serverPing`, `protocols`, `debug`, `logger`"],
         [{ url: x.server.ws(), backoff: { initalMs: 5 } }, "tabmux: invalid options: unknown field `backoff.initalMs`, expected one of `backoff.initialMs`, `backoff.factor`, `backoff.maxMs`, `backoff.jitter`, `backoff.maxAttempts`, `backoff.minUptimeMs`"],
         [{ url: x.server.ws(), backoff: { maxMs: -1 } }, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got -1"],
       ];

@@ -27,13 +27,64 @@ const options: ConnectOptions = {
   queue: { maxMessages: 1000, maxBytes: 1 << 20, ttlMs: 60000 },
   replay: { frames: 10, bytes: 1 << 20 },
   idleCloseMs: 0,
+  json: false,
+  protocols: ["graphql-transport-ws"],
+  debug: false,
+  logger: (e) => (e.event === "retry" ? e.delayMs + e.attempt : e.event === "close" ? e.class : e.event),
+  serverPing: { match: { field: "type", value: "ping" }, reply: '{"type":"pong"}' },
 };
+const presets: ConnectOptions[] = [
+  { url: options.url, serverPing: "socket.io" },
+  { url: options.url, serverPing: { match: "2", reply: "3" } },
+  // @ts-expect-error not a preset
+  { url: options.url, serverPing: "stomp" },
+  // @ts-expect-error a reply is needed
+  { url: options.url, serverPing: { match: "2" } },
+  { url: options.url, protocols: "graphql-transport-ws" },
+  // @ts-expect-error protocols are strings
+  { url: options.url, protocols: [1] },
+  // @ts-expect-error a close event has no delayMs
+  { url: options.url, logger: (e) => e.event === "close" && e.delayMs },
+];
+
+interface Order {
+  id: string;
+  qty: number;
+}
+
+// json: true with a named type: handlers get `Order`, not a string.
+export async function useJson(): Promise<number> {
+  const orders = await connect<Order>({ url: options.url, json: true });
+  orders.on("message", (o) => o.qty.toFixed());
+  orders.subscribe("orders", (o, topic) => o.id + topic);
+  orders.on("error", (e) => (e.code === "bad-json" ? e.frame : null));
+  await orders.sendJson({ id: "a", qty: 1 });
+  // @ts-expect-error the parsed value is an Order: it has no `price`
+  orders.on("message", (o) => o.price);
+  // @ts-expect-error an Order is not a string
+  orders.subscribe("orders", (o: string) => o.length);
+  // @ts-expect-error a type argument needs json: true (without it handlers get raw frames)
+  await connect<Order>({ url: options.url });
+  // Without json the frame is a string or an ArrayBuffer, and must be narrowed.
+  const raw = await connect({ url: options.url });
+  // @ts-expect-error a raw frame may be an ArrayBuffer
+  raw.on("message", (d) => d.toUpperCase());
+  raw.on("message", (d) => (typeof d === "string" ? d.toUpperCase() : d.byteLength));
+  // json: true without a type argument: `unknown`, to be narrowed before use.
+  const loose = await connect({ url: options.url, json: true });
+  // @ts-expect-error unknown must be narrowed
+  loose.on("message", (d) => d.qty);
+  // @ts-expect-error json is a boolean
+  await connect({ url: options.url, json: "yes" });
+  const history: (string | ArrayBuffer)[] = await orders.history("orders");
+  return history.length + presets.length;
+}
 
 export async function useAll(): Promise<number> {
   const client: Client = await connect(options);
   const t: "shared" | "direct" = client.transport;
   const off: () => boolean = client.on("message", (data) => (typeof data === "string" ? data.length : data.byteLength));
-  client.on("status", (s: Status) => s.state === "open" && s.breaker === "closed" && s.quality !== "poor");
+  client.on("status", (s: Status) => s.state === "open" && s.breaker === "closed" && s.quality !== "poor" && s.protocol?.length);
   client.on("error", (e: TabmuxError) => e.code);
   client.on("gap", ({ from, to }) => to - from);
   await client.send("x");
@@ -58,5 +109,18 @@ export function App() {
   const off = ws.subscribe("news", () => {});
   off();
   ws.reconnect();
-  return createElement(TabmuxProvider, { options: { url: options.url } }, `${ws.status?.state} ${ws.transport} ${health.isHealthy} ${health.connectionCount} ${health.lastHeartbeat} ${health.rttMs} ${health.state} ${String(ws.lastMessage)}`);
+  // A status-only consumer, and a typed JSON hook with a filter.
+  const quiet = useSharedWebSocket({ filter: () => false });
+  const orders = useSharedWebSocket<Order>({ json: true, filter: (o) => o.qty > 0, onMessage: (o) => o.id });
+  const qty: number | undefined = orders.lastMessage?.qty;
+  void orders.sendJson({ id: "b", qty });
+  useTopic<Order>("orders", (o, topic) => o.id + topic, { json: true });
+  // @ts-expect-error the filter gets an Order: it has no `price`
+  useSharedWebSocket<Order>({ json: true, filter: (o) => o.price > 0 });
+  // @ts-expect-error lastMessage is an Order or null
+  const wrong: string | null = orders.lastMessage;
+  // @ts-expect-error useTopic's handler gets the hook's type
+  useTopic<Order>("orders", (o: string) => o);
+  void wrong;
+  return createElement(TabmuxProvider, { options: { url: options.url } }, `${ws.status?.state} ${ws.transport} ${health.isHealthy} ${health.connectionCount} ${health.lastHeartbeat} ${health.rttMs} ${health.state} ${String(ws.lastMessage)} ${quiet.status?.health} ${qty}`);
 }

@@ -14,6 +14,7 @@ use crate::close_policy::{action_for, CloseAction};
 use crate::error::Error;
 use crate::heartbeat::{Quality, HEARTBEAT_TIMEOUT_CODE};
 use crate::integrity::{fill_template, MAX_KEY_BYTES, MAX_TOPICS, MAX_TOPIC_BYTES};
+use crate::log::{DropCounts, LogEvent, DROPS_EVERY_MS};
 use crate::options::Options;
 use crate::protocol::MAX_CLIENTS;
 use crate::rng::Rng;
@@ -74,7 +75,7 @@ pub enum Action {
         /// The close reason to send.
         reason: String,
     },
-    /// Send this text frame on the socket (the heartbeat's ping).
+    /// Send this text frame on the socket (the heartbeat's ping, a subscribe, a server ping's reply).
     SendText {
         /// The socket.
         socket: SocketId,
@@ -127,6 +128,14 @@ pub enum Action {
         /// The id [`Delivery::To`] gave it.
         replay: u64,
     },
+    /// A debug-log event for the endpoint's clients that asked for it ([`Engine::loggers_of`]).
+    /// Made only while there is one.
+    Log {
+        /// The endpoint.
+        endpoint: EndpointId,
+        /// The event.
+        event: LogEvent,
+    },
 }
 
 /// Where a send went.
@@ -154,6 +163,8 @@ pub struct FrameMeta<'a> {
     pub len: usize,
     /// Whether it matched the heartbeat's pong pattern.
     pub pong: bool,
+    /// Whether it matched `serverPing` ([`crate::ServerPingOptions::matches`]).
+    pub server_ping: bool,
     /// The dedup key, when `dedup` is on and the frame has one.
     pub key: Option<&'a str>,
     /// The sequence number, when `sequence` is on and the frame has one.
@@ -211,6 +222,8 @@ struct Endpoint {
     auth_retry_used: bool,
     rtt: Option<Ms>,
     last_pong_at: Option<Ms>,
+    /// The subprotocol the server chose for the open socket.
+    protocol: Option<String>,
     last_seq: Option<u64>,
     dedup: VecDeque<String>,
     dedup_set: BTreeSet<String>,
@@ -225,6 +238,10 @@ struct Endpoint {
     durations: Window<Ms>,
     last_status: Option<Status>,
     counters: Counters,
+    /// Clients with `debug`: while 0, no log event is made.
+    loggers: u32,
+    /// Drops not yet reported in the log.
+    drops: DropCounts,
 }
 
 impl Endpoint {
@@ -272,6 +289,7 @@ impl Endpoint {
 struct ClientEntry {
     endpoint: EndpointId,
     tab_id: String,
+    debug: bool,
 }
 
 /// Who gets a frame that just arrived.
@@ -363,12 +381,17 @@ impl Engine {
         self.tick(now);
         let token = token.filter(|t| is_usable_token(t));
         options.validate()?;
+        let debug = options.debug;
         if self.clients.len() >= MAX_CLIENTS {
             return Err(Error::TooManyClients(self.clients.len()));
         }
         let client = ClientId(self.fresh_id());
-        let idx = match self.endpoints.iter().position(|e| e.url == options.url) {
-            Some(i) => i,
+        // An endpoint is a URL with its subprotocols: other protocols never share a socket.
+        let idx = match self.endpoints.iter().position(|e| e.url == options.url && e.options.protocols == options.protocols) {
+            Some(i) => {
+                self.endpoints[i].loggers += u32::from(debug);
+                i
+            }
             None => {
                 let close_table = options.close_code_table()?;
                 let id = EndpointId(self.fresh_id());
@@ -393,6 +416,7 @@ impl Engine {
                     auth_retry_used: false,
                     rtt: None,
                     last_pong_at: None,
+                    protocol: None,
                     last_seq: None,
                     dedup: VecDeque::new(),
                     dedup_set: BTreeSet::new(),
@@ -407,6 +431,9 @@ impl Engine {
                     durations: Window::new(DURATION_HISTORY),
                     last_status: None,
                     counters: Counters::default(),
+                    // Before the first attempt starts, so a debug client sees it.
+                    loggers: u32::from(debug),
+                    drops: DropCounts::default(),
                 });
                 let i = self.endpoints.len() - 1;
                 if self.online {
@@ -421,7 +448,7 @@ impl Engine {
         ep.clients.push(client);
         ep.idle_until = None;
         let endpoint = ep.id;
-        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string() });
+        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug });
         if let Some(t) = token {
             // Equal to the endpoint's token (always so for one just made): nothing happens.
             self.handle_set_token(now, client, t)?;
@@ -431,15 +458,17 @@ impl Engine {
     }
 
     /// Whether an endpoint for `options.url` exists with other settings (the first client's
-    /// options apply to everyone; the shell warns the newcomer). `mode`, `workerUrl` and
-    /// `workerTimeoutMs` are the tab's own business and do not count.
+    /// options apply to everyone; the shell warns the newcomer). `mode`, `workerUrl`,
+    /// `workerTimeoutMs`, `json` and `debug` are the tab's own business and do not count.
     pub fn conflicting_options(&self, options: &Options) -> bool {
         self.endpoints.iter().any(|e| {
-            e.url == options.url && {
+            e.url == options.url && e.options.protocols == options.protocols && {
                 let mut theirs = e.options.clone();
                 theirs.mode = options.mode;
                 theirs.worker_url.clone_from(&options.worker_url);
                 theirs.worker_timeout_ms = options.worker_timeout_ms;
+                theirs.json = options.json;
+                theirs.debug = options.debug;
                 theirs != *options
             }
         })
@@ -453,6 +482,7 @@ impl Engine {
         let Some(idx) = self.ep_index(entry.endpoint) else { return };
         let ep = &mut self.endpoints[idx];
         ep.clients.retain(|c| *c != client);
+        ep.loggers -= u32::from(entry.debug);
         // Its topics are released (the last subscriber's leaving unsubscribes at the server)…
         let mine: Vec<String> =
             ep.topics.iter().filter(|(_, subs)| subs.contains(&client)).map(|(t, _)| t.clone()).collect();
@@ -641,6 +671,7 @@ impl Engine {
                 let had = ep.token.is_some();
                 ep.token = Some(t.to_string());
                 ep.last_error = None;
+                self.log(idx, |_| LogEvent::TokenFetched { ok: true, changed, error: None });
                 if waiting {
                     self.open_socket(idx);
                 } else if changed && had {
@@ -653,6 +684,7 @@ impl Engine {
                     Err(e) => format!("token fetch failed: {}", ep.secret(e)),
                 };
                 ep.last_error = Some(truncate_reason(&why));
+                self.log(idx, |_| LogEvent::TokenFetched { ok: false, changed: false, error: Some(truncate_reason(&why)) });
                 if waiting {
                     self.failed_attempt(idx);
                     self.schedule_retry(idx, false);
@@ -662,14 +694,23 @@ impl Engine {
         self.touch(idx);
     }
 
-    /// The socket opened.
+    /// The socket opened (with no subprotocol chosen).
     pub fn handle_open(&mut self, now: Ms, socket: SocketId) {
+        self.handle_open_with_protocol(now, socket, "");
+    }
+
+    /// The socket opened and the server chose `protocol` (`""`: none), shown in the status.
+    pub fn handle_open_with_protocol(&mut self, now: Ms, socket: SocketId, protocol: &str) {
         self.tick(now);
         let Some(idx) = self.ep_index_by_socket(socket) else { return };
         let now = self.now;
         let ep = &mut self.endpoints[idx];
         if let Conn::Connecting { .. } = ep.conn {
             ep.conn = Conn::Open { socket, since: now };
+            ep.protocol = (!protocol.is_empty()).then(|| protocol.chars().take(256).collect());
+            let chosen = ep.protocol.clone();
+            self.log(idx, |_| LogEvent::Open { protocol: chosen });
+            let ep = &mut self.endpoints[idx];
             ep.counters.connects += 1;
             ep.breaker.on_success();
             ep.auth_retry_used = false;
@@ -743,8 +784,16 @@ impl Engine {
         let ep = &mut self.endpoints[idx];
         ep.heartbeat = None;
         ep.rtt = None;
+        ep.protocol = None;
         ep.closes.push(code);
         ep.last_close = Some(CloseInfo { code, reason: truncate_reason(&ep.secret(reason)) });
+        let online = self.online;
+        self.log(idx, |ep| LogEvent::Close {
+            code,
+            reason: truncate_reason(&ep.secret(reason)),
+            class: if online { LogEvent::class_of(action_for(code, &ep.close_table)) } else { "offline" },
+        });
+        let ep = &mut self.endpoints[idx];
         if !self.online {
             ep.conn = Conn::Offline;
             self.touch(idx);
@@ -774,6 +823,8 @@ impl Engine {
         ep.attempt = ep.attempt.saturating_add(1);
         if ep.options.backoff.max_attempts.is_some_and(|max| ep.attempt > max) {
             ep.conn = Conn::Down;
+            let attempt = ep.attempt - 1;
+            self.log(idx, |_| LogEvent::Down { attempt });
             return;
         }
         let planned = if at_once {
@@ -784,6 +835,9 @@ impl Engine {
             now.saturating_add(delay)
         };
         let retry_at = ep.breaker.gate(planned);
+        let attempt = ep.attempt;
+        self.log(idx, |_| LogEvent::Retry { attempt, delay_ms: planned - now, at: retry_at });
+        let ep = &mut self.endpoints[idx];
         if retry_at <= now {
             self.start_attempt(idx);
         } else {
@@ -803,6 +857,7 @@ impl Engine {
                     ep.counters.token_fetches += 1;
                     let endpoint = ep.id;
                     self.actions.push_back(Action::FetchToken { endpoint, url });
+                    self.log(idx, |_| LogEvent::TokenFetch);
                 }
             }
             None => self.open_socket(idx),
@@ -823,6 +878,8 @@ impl Engine {
         if let (Some(q), Some(last)) = (ep.options.sequence.as_ref(), ep.last_seq) {
             url = with_param(&url, &q.resume_param, &format!("{last}"));
         }
+        let attempt = ep.attempt;
+        self.log(idx, |ep| LogEvent::Connect { attempt, url: ep.secret(&url) });
         self.actions.push_back(Action::OpenSocket { socket, url });
     }
 
@@ -885,6 +942,7 @@ impl Engine {
                         ep.counters.token_fetches += 1;
                         let endpoint = ep.id;
                         self.actions.push_back(Action::FetchToken { endpoint, url });
+                        self.log(idx, |_| LogEvent::TokenFetch);
                     }
                 }
             }
@@ -1011,24 +1069,40 @@ impl Engine {
             return Delivery::Drop;
         }
         let ep = &mut self.endpoints[idx];
+        if let Some(reply) = ep.options.server_ping.as_ref().filter(|_| meta.server_ping).map(|p| p.reply.clone()) {
+            // Answered here, once for every tab; liveness like a pong; no tab sees it.
+            ep.counters.server_pings += 1;
+            ep.last_pong_at = Some(now);
+            self.actions.push_back(Action::SendText { socket, data: reply });
+            self.touch(idx);
+            return Delivery::Drop;
+        }
+        let mut gapped = false;
         if let Some(seq) = meta.seq.filter(|_| ep.options.sequence.is_some()) {
             match ep.last_seq {
                 Some(last) if seq <= last => {
                     ep.counters.duplicates += 1;
+                    self.note_drop(idx, false);
                     return Delivery::Drop;
                 }
                 Some(last) if seq > last + 1 => {
                     ep.counters.gaps += 1;
                     self.actions.push_back(Action::Gap { endpoint: ep.id, from: last + 1, to: seq - 1 });
+                    gapped = true;
                 }
                 _ => {}
             }
             ep.last_seq = Some(seq);
         }
+        if gapped {
+            self.note_drop(idx, true);
+        }
+        let ep = &mut self.endpoints[idx];
         if let (Some(key), Some(d)) = (meta.key, ep.options.dedup.as_ref()) {
             if key.len() <= MAX_KEY_BYTES {
                 if ep.dedup_set.contains(key) {
                     ep.counters.duplicates += 1;
+                    self.note_drop(idx, false);
                     return Delivery::Drop;
                 }
                 if ep.dedup.len() >= d.capacity {
@@ -1216,6 +1290,7 @@ impl Engine {
             rtt_ms: ep.rtt,
             quality: if matches!(ep.conn, Conn::Open { .. }) { Quality::from_rtt(ep.rtt) } else { Quality::Unknown },
             last_heartbeat_at: ep.last_pong_at,
+            protocol: ep.protocol.clone(),
             health: Health::Healthy,
             online: self.online,
             tabs: tabs.len() as u32,
@@ -1225,14 +1300,57 @@ impl Engine {
         status
     }
 
-    /// Queues a status action when the endpoint's status differs from the last one sent.
+    /// Queues a status action when the endpoint's status differs from the last one sent
+    /// (and logs a breaker transition).
     fn touch(&mut self, idx: usize) {
         let status = self.compute_status(idx);
         let ep = &mut self.endpoints[idx];
         if ep.last_status.as_ref() != Some(&status) {
+            let from = ep.last_status.as_ref().map(|s| s.breaker);
+            let to = status.breaker;
             ep.last_status = Some(status);
             self.actions.push_back(Action::Status { endpoint: ep.id });
+            if let Some(from) = from.filter(|f| *f != to) {
+                self.log(idx, |_| LogEvent::Breaker { from, to });
+            }
         }
+    }
+
+    /// Queues a log event for the endpoint's debug clients; `make` runs only if it has some.
+    fn log(&mut self, idx: usize, make: impl FnOnce(&Endpoint) -> LogEvent) {
+        let ep = &self.endpoints[idx];
+        if ep.loggers > 0 {
+            let event = make(ep);
+            self.actions.push_back(Action::Log { endpoint: ep.id, event });
+        }
+    }
+
+    /// Counts a dropped frame for the log (only while someone logs) and reports the counts
+    /// at most once every [`DROPS_EVERY_MS`].
+    fn note_drop(&mut self, idx: usize, gap: bool) {
+        let now = self.now;
+        let ep = &mut self.endpoints[idx];
+        if ep.loggers == 0 {
+            return;
+        }
+        if gap {
+            ep.drops.gaps += 1;
+        } else {
+            ep.drops.duplicates += 1;
+        }
+        if ep.drops.last_report.is_some_and(|t| now < t.saturating_add(DROPS_EVERY_MS)) {
+            return;
+        }
+        let d = core::mem::replace(&mut ep.drops, DropCounts { last_report: Some(now), ..DropCounts::default() });
+        self.log(idx, |_| LogEvent::Drops { duplicates: d.duplicates, gaps: d.gaps });
+    }
+
+    /// The clients of an endpoint that get its debug log.
+    pub fn loggers_of(&self, endpoint: EndpointId) -> Vec<ClientId> {
+        self.ep_index(endpoint).map_or_else(Vec::new, |i| {
+            let ep = &self.endpoints[i];
+            ep.clients.iter().copied().filter(|c| self.clients.get(c).is_some_and(|e| e.debug)).collect()
+        })
     }
 }
 

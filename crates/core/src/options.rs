@@ -4,6 +4,7 @@ use crate::backoff::{BackoffOptions, Jitter};
 use crate::breaker::BreakerOptions;
 use crate::close_policy::CloseAction;
 use crate::heartbeat::HeartbeatOptions;
+use crate::server_ping::{utf16_len, PingMatch, ServerPingOptions, MAX_SERVER_PING_LEN};
 use crate::integrity::{is_pointer, DedupOptions, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 use crate::token::{TokenOptions, MAX_TOKEN_BYTES};
 use crate::error::Error;
@@ -83,6 +84,21 @@ pub struct Options {
     /// How long the socket stays open after its last tab leaves. Default 0.
     #[serde(default)]
     pub idle_close_ms: u64,
+    /// This client's handlers get text frames parsed as JSON (parsed in the page, once per
+    /// client). The client's own business: it does not count as a different setting.
+    #[serde(default)]
+    pub json: bool,
+    /// Pings the server sends and the engine answers (once per socket). Off unless given.
+    #[serde(default)]
+    pub server_ping: Option<ServerPingOptions>,
+    /// WebSocket subprotocols offered to the server, in order (`new WebSocket(url, protocols)`).
+    /// Part of the endpoint's identity: the same URL with other protocols is another socket.
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    /// This client gets the engine's debug log (`debug: true`, or a `logger` function, which
+    /// stays in the page). The client's own business, like `json`.
+    #[serde(default)]
+    pub debug: bool,
 }
 
 fn default_heartbeat() -> Option<HeartbeatOptions> {
@@ -119,7 +135,9 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (checked by a test against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs"];
+        &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols", "debug"];
+    /// Keys read in the page only: `logger` (a function, which cannot cross to the worker).
+    pub const PAGE_KEYS: &'static [&'static str] = &["logger"];
 
     /// Options with every default and the given endpoint URL.
     pub fn new(url: &str) -> Self {
@@ -140,6 +158,10 @@ impl Options {
             queue: QueueOptions::default(),
             replay: ReplayOptions::default(),
             idle_close_ms: 0,
+            json: false,
+            server_ping: None,
+            protocols: Vec::new(),
+            debug: false,
         }
     }
 
@@ -231,6 +253,34 @@ impl Options {
         if self.replay.frames > 10_000 || self.replay.bytes > 64 << 20 {
             return Err(invalid("replay", "frames ≤ 10000 and bytes ≤ 64 MiB"));
         }
+        if let Some(p) = &self.server_ping {
+            match &p.matches {
+                PingMatch::Exact(t) if t.is_empty() || utf16_len(t) > MAX_SERVER_PING_LEN => {
+                    return Err(invalid("serverPing.match", "as a text must be 1 to 1024 characters"));
+                }
+                PingMatch::Field { field, value } if field.is_empty() || value.is_empty() => {
+                    return Err(invalid("serverPing.match", "field and value must not be empty"));
+                }
+                _ => {}
+            }
+            if p.reply.is_empty() || p.reply.len() > 65_536 {
+                return Err(invalid("serverPing.reply", "must be 1 to 65536 bytes"));
+            }
+        }
+        if self.protocols.len() > 32 {
+            return Err(invalid("protocols", "at most 32 subprotocols"));
+        }
+        for (i, p) in self.protocols.iter().enumerate() {
+            if p.is_empty() || p.len() > 256 || !p.bytes().all(is_token_byte) {
+                return Err(invalid(
+                    "protocols",
+                    &["must be tokens (letters, digits and !#$%&'*+-.^_`|~, 1 to 256 of them), got ", &quoted(p)].concat(),
+                ));
+            }
+            if self.protocols[..i].contains(p) {
+                return Err(invalid("protocols", &["lists ", &quoted(p), " twice (the WebSocket constructor refuses that)"].concat()));
+            }
+        }
         self.close_code_table()?;
         Ok(())
     }
@@ -245,6 +295,15 @@ impl Options {
             })
             .collect()
     }
+}
+
+/// An RFC 7230 `tchar`: what a subprotocol name is made of.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn quoted(s: &str) -> String {
+    ["\"", &truncate(s), "\""].concat()
 }
 
 fn invalid(option: &str, why: &str) -> Error {

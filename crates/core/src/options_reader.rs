@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::heartbeat::{HeartbeatOptions, PongMatch};
 use crate::integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 use crate::options::{Mode, Options};
+use crate::server_ping::{PingMatch, ServerPingOptions};
 use crate::token::TokenOptions;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -59,7 +60,8 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     if v.kind() != Kind::Object {
         return Err(Error::InvalidOptions("options must be an object with at least a url".into()));
     }
-    check_keys(v, Options::KEYS, "")?;
+    let keys: Vec<&str> = Options::KEYS.iter().chain(Options::PAGE_KEYS).copied().collect();
+    check_keys(v, &keys, "")?;
     let url = match v.field("url") {
         Some(u) => text(&u, "url")?,
         None => return Err(Error::InvalidOptions("missing field `url`".into())),
@@ -168,6 +170,32 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     if let Some(n) = v.field("idleCloseMs") {
         o.idle_close_ms = uint(&n, "idleCloseMs", u64::MAX)?;
     }
+    if let Some(j) = v.field("json") {
+        o.json = boolean(&j, "json")?;
+    }
+    if let Some(p) = v.field("serverPing") {
+        o.server_ping = server_ping(&p)?;
+    }
+    if let Some(d) = v.field("debug") {
+        o.debug = boolean(&d, "debug")?;
+    }
+    if let Some(l) = v.field("logger") {
+        // Only where the page's own engine reads the options (direct mode): a shared-mode
+        // page keeps its logger and tells the worker `debug: true` instead.
+        match l.kind() {
+            Kind::Other => o.debug = true,
+            Kind::Null => {}
+            _ => return Err(wrong(&l, "logger", "a function")),
+        }
+    }
+    if let Some(p) = v.field("protocols") {
+        o.protocols = match p.kind() {
+            Kind::String => Vec::from([text(&p, "protocols")?]),
+            Kind::Array => p.items().iter().map(|x| text(x, "protocols")).collect::<Result<_, _>>()?,
+            Kind::Null => Vec::new(),
+            _ => return Err(wrong(&p, "protocols", "a subprotocol name or a list of them")),
+        };
+    }
     o.validate()?;
     Ok(o)
 }
@@ -242,6 +270,36 @@ fn heartbeat<S: Source>(h: &S) -> Result<HeartbeatOptions, Error> {
     Ok(o)
 }
 
+/// A preset name, `{ match, reply }`, or null (off).
+fn server_ping<S: Source>(p: &S) -> Result<Option<ServerPingOptions>, Error> {
+    let presets: Vec<&str> = ServerPingOptions::preset_names().collect();
+    match p.kind() {
+        Kind::Null => Ok(None),
+        Kind::String => {
+            let name = p.text().unwrap_or_default();
+            ServerPingOptions::preset(&name).map(Some).ok_or_else(|| unknown_variant("serverPing", &name, &presets))
+        }
+        Kind::Object => {
+            check_keys(p, ServerPingOptions::KEYS, "serverPing.")?;
+            let m = required(p, "serverPing", "match")?;
+            let matches = match m.kind() {
+                Kind::String => PingMatch::Exact(text(&m, "serverPing.match")?),
+                Kind::Object => {
+                    check_keys(&m, ServerPingOptions::MATCH_KEYS, "serverPing.match.")?;
+                    PingMatch::Field {
+                        field: text(&required(&m, "serverPing.match", "field")?, "serverPing.match.field")?,
+                        value: text(&required(&m, "serverPing.match", "value")?, "serverPing.match.value")?,
+                    }
+                }
+                _ => return Err(wrong(&m, "serverPing.match", "the exact text of a ping, or { field, value }")),
+            };
+            let reply = text(&required(p, "serverPing", "reply")?, "serverPing.reply")?;
+            Ok(Some(ServerPingOptions { matches, reply }))
+        }
+        _ => Err(wrong(p, "serverPing", &["a preset (\"", &presets.join("\", \""), "\") or { match, reply }"].concat())),
+    }
+}
+
 fn token<S: Source>(t: &S) -> Result<TokenOptions, Error> {
     check_keys(t, TokenOptions::KEYS, "token.")?;
     let mut o = TokenOptions::default();
@@ -296,6 +354,10 @@ fn clip(s: &str) -> String {
 
 fn text<S: Source>(v: &S, path: &str) -> Result<String, Error> {
     v.text().filter(|_| v.kind() == Kind::String).ok_or_else(|| wrong(v, path, "a string"))
+}
+
+fn boolean<S: Source>(v: &S, path: &str) -> Result<bool, Error> {
+    v.boolean().filter(|_| v.kind() == Kind::Bool).ok_or_else(|| wrong(v, path, "true or false"))
 }
 
 fn number<S: Source>(v: &S, path: &str) -> Result<f64, Error> {

@@ -74,8 +74,10 @@ pub struct Status {
     pub rtt_ms: Option<u64>,
     /// A grade from `rtt_ms` (`unknown` while not open or not measured yet).
     pub quality: Quality,
-    /// When the last pong arrived (ms since the epoch), on this connection or an earlier one.
+    /// When the last pong (or answered server ping) arrived (ms since the epoch), on this connection or an earlier one.
     pub last_heartbeat_at: Option<u64>,
+    /// The subprotocol the server chose for the open socket (`options.protocols`), if any.
+    pub protocol: Option<String>,
     /// The one-word verdict ([`Health::judge`]).
     pub health: Health,
     /// Whether the browser reports itself online.
@@ -126,6 +128,8 @@ pub struct Counters {
     pub unsubscribes: u64,
     /// Sends that waited in the queue.
     pub queued: u64,
+    /// Server pings answered (`serverPing`; not delivered to tabs).
+    pub server_pings: u64,
 }
 
 /// Nearest-rank percentiles of a sample window (ms).

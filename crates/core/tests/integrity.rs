@@ -4,7 +4,7 @@ use common::*;
 use tabmux_core::{Action, ClientId, DedupOptions, Error, FrameMeta, Pointers, QueueOptions, ReplayOptions, SendOutcome, SequenceOptions, TopicOptions};
 
 fn meta<'a>(key: Option<&'a str>, seq: Option<u64>, topic: Option<&'a str>) -> FrameMeta<'a> {
-    FrameMeta { len: 100, pong: false, key, seq, topic }
+    FrameMeta { len: 100, pong: false, server_ping: false, key, seq, topic }
 }
 
 fn with_dedup(capacity: usize) -> tabmux_core::Options {

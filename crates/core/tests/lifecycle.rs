@@ -159,7 +159,8 @@ fn a_second_tab_with_other_options_is_flagged_and_gets_the_first_tabs_rules() {
     h.attach("a", o.clone());
     o.mode = tabmux_core::Mode::Direct;
     o.worker_url = "/elsewhere.js".into();
-    assert!(!h.engine.conflicting_options(&o), "mode and workerUrl are the tab's own");
+    o.json = true;
+    assert!(!h.engine.conflicting_options(&o), "mode, workerUrl and json are the tab's own");
     o.connect_timeout_ms = 1;
     assert!(h.engine.conflicting_options(&o));
     o.url = "ws://h/other".into();

@@ -58,7 +58,7 @@ fn eight_hours_of_traffic_grow_nothing() {
             seq += 1;
             let id = format!("m{seq}");
             let topic = ["a", "b", "c"][(seq % 3) as usize];
-            let meta = FrameMeta { len: 200, pong: false, key: Some(&id), seq: Some(seq), topic: Some(topic) };
+            let meta = FrameMeta { len: 200, pong: false, server_ping: false, key: Some(&id), seq: Some(seq), topic: Some(topic) };
             if h.engine.handle_frame(h.now, s, meta) == tabmux_core::Delivery::Drop {
                 // Not open yet: the server sends this one again after the resume (`since`).
                 seq -= 1;

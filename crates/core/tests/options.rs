@@ -55,7 +55,8 @@ fn options_with_every_field_changed_read_back_unchanged() {
         "token":{"param":"t","url":"/tok","pollMs":7000,"debounceMs":12},
         "dedup":{"key":["/a","/b"],"capacity":17},"sequence":{"key":"/s","resumeParam":"from"},
         "topics":{"key":"/t","subscribe":"s {topic}","unsubscribe":"u {topic}"},
-        "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99}"#;
+        "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99,"json":true,
+        "serverPing":{"match":{"field":"op","value":"hb"},"reply":"ack"},"protocols":["v2","v1"],"debug":true}"#;
     let o = parse(json).unwrap();
     let back = serde_json::to_value(&o).unwrap();
     let mut want: serde_json::Value = serde_json::from_str(json).unwrap();
@@ -109,6 +110,10 @@ fn each_bad_option_gets_a_message_that_names_it() {
         (r#"{"url":"ws://h/ws","workerTimeoutMs":0}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),
         (r#"{"url":"ws://h/ws","workerTimeoutMs":600001}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),
         (r#"{"url":42}"#, "tabmux: invalid options: url: expected a string, got 42"),
+        (r#"{"url":"ws://h/ws","json":"yes"}"#, "tabmux: invalid options: json: expected true or false, got \"yes\""),
+        (r#"{"url":"ws://h/ws","json":1}"#, "tabmux: invalid options: json: expected true or false, got 1"),
+        (r#"{"url":"ws://h/ws","debug":"console"}"#, "tabmux: invalid options: debug: expected true or false, got \"console\""),
+        (r#"{"url":"ws://h/ws","logger":"console"}"#, "tabmux: invalid options: logger: expected a function, got \"console\""),
     ];
     for (json, want) in cases {
         let err = parse(json).unwrap_err();

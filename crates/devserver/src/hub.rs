@@ -23,6 +23,10 @@ struct Accept {
     channel: String,
     query: String,
     refused: bool,
+    /// The subprotocols the client offered (Sec-WebSocket-Protocol), in its order.
+    protocols: Vec<String>,
+    /// The one the server chose, if any.
+    protocol: Option<String>,
 }
 
 #[derive(Serialize, Clone)]
@@ -109,10 +113,11 @@ impl Hub {
     pub fn note_refused(&self, channel: &str, query: &str) {
         let at = self.now();
         let mut g = self.lock();
-        push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: true });
+        push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: true, protocols: Vec::new(), protocol: None });
     }
 
-    pub fn join(&self, channel: &str, query: &str, tx: UnboundedSender<Outgoing>) -> u64 {
+    /// A socket joins `channel`. `protocols`: what it offered; `protocol`: what was chosen.
+    pub fn join(&self, channel: &str, query: &str, protocols: Vec<String>, protocol: Option<String>, tx: UnboundedSender<Outgoing>) -> u64 {
         let at = self.now();
         let mut g = self.lock();
         g.next_id += 1;
@@ -122,7 +127,7 @@ impl Hub {
             let _ = tx.send(Outgoing::Close(1011, "accepted and closed at once".into()));
         }
         g.conns.insert(id, Conn { channel: channel.into(), tx });
-        push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: false });
+        push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: false, protocols, protocol });
         id
     }
 

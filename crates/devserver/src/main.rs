@@ -2,12 +2,14 @@
 //! endpoints that tests and the demo use. Binds to 127.0.0.1 only.
 //!
 //! ```text
-//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY]
+//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY] [--cache-control VALUE]
 //! ```
 //! `--csp` sends `Content-Security-Policy: POLICY` with every response, `{ws-origin}` in it
 //! replaced by this server's `ws://127.0.0.1:PORT`.
 //! `--port 0` (the default) picks a free port; the first line printed is
-//! `tabmux-devserver listening on http://127.0.0.1:PORT`.
+//! `tabmux-devserver listening on http://127.0.0.1:PORT`. Every response carries
+//! `Cache-Control: no-store` unless `--cache-control` says otherwise (browsers keep no
+//! `no-store` page in their back/forward cache: the tests of that use `no-cache`).
 
 mod hub;
 
@@ -30,12 +32,13 @@ struct Args {
     port: u16,
     statics: Vec<String>,
     tick_ms: u64,
+    cache_control: HeaderValue,
     relay: bool,
     csp: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false, csp: None };
+    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false, csp: None, cache_control: HeaderValue::from_static("no-store") };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -45,8 +48,11 @@ fn parse_args() -> Result<Args, String> {
             "--tick-ms" => a.tick_ms = val("--tick-ms")?.parse().map_err(|e| format!("--tick-ms: {e}"))?,
             "--relay" => a.relay = true,
             "--csp" => a.csp = Some(val("--csp")?),
+            "--cache-control" => {
+                a.cache_control = HeaderValue::from_str(&val("--cache-control")?).map_err(|e| format!("--cache-control: {e}"))?
+            }
             "--help" | "-h" => {
-                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY]".into())
+                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY] [--cache-control VALUE]".into())
             }
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
@@ -92,6 +98,7 @@ async fn main() {
         .route("/control/probes", get(control_probes))
         .route("/control/ticker", any(control_ticker))
         .route("/control/slam", any(control_slam))
+        .route("/control/slow-page", get(control_slow_page))
         .with_state(hub);
     // Each --static folder is tried in order; the first that has the file serves it.
     let mut chain: Option<Router> = None;
@@ -127,7 +134,7 @@ async fn main() {
         app = app.layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, value));
     }
     let app = app
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, args.cache_control.clone()))
         // The wasm tests run on the test runner's own origin and read /control/* from here.
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -164,13 +171,34 @@ fn upgrade(hub: Arc<Hub>, channel: String, query: String, ws: WebSocketUpgrade) 
         hub.note_refused(&channel, &query);
         return (StatusCode::SERVICE_UNAVAILABLE, "paused by /control/pause").into_response();
     }
+    // `?subprotocol=NAME`: this socket requires that subprotocol. Offered, it is chosen;
+    // not offered, the socket is accepted and closed at once with 4406, as graphql-ws does.
+    let offered: Vec<String> = ws.requested_protocols().filter_map(|p| p.to_str().ok().map(String::from)).collect();
+    let required = query.split('&').find_map(|kv| kv.strip_prefix("subprotocol=")).map(String::from);
+    let (ws, refuse) = match required {
+        Some(r) if offered.contains(&r) => (ws.protocols([r]), false),
+        Some(_) => (ws, true),
+        None => (ws, false),
+    };
+    let chosen = ws.selected_protocol().and_then(|p| p.to_str().ok()).map(String::from);
     ws.max_message_size(64 << 20)
-        .on_upgrade(move |socket| serve_socket(hub, channel, query, socket))
+        .on_upgrade(move |socket| serve_socket(hub, channel, query, offered, chosen, refuse, socket))
 }
 
-async fn serve_socket(hub: Arc<Hub>, channel: String, query: String, socket: WebSocket) {
+async fn serve_socket(
+    hub: Arc<Hub>,
+    channel: String,
+    query: String,
+    offered: Vec<String>,
+    chosen: Option<String>,
+    refuse: bool,
+    socket: WebSocket,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
-    let id = hub.join(&channel, &query, tx);
+    if refuse {
+        let _ = tx.send(Outgoing::Close(4406, "Subprotocol not acceptable".into()));
+    }
+    let id = hub.join(&channel, &query, offered, chosen, tx);
     let (mut sink, mut stream) = futures_split(socket);
     let writer = tokio::spawn(async move {
         use futures_util::SinkExt;
@@ -267,6 +295,19 @@ async fn control_pause(State(hub): State<Arc<Hub>>, Query(q): Query<PauseQ>) -> 
     hub.pause_for(Duration::from_millis(q.ms.min(600_000)));
     let closed = if q.drop { hub.close_all(None, 1012, "server paused") } else { 0 };
     Json(serde_json::json!({ "pausedMs": q.ms, "closed": closed }))
+}
+
+#[derive(Deserialize)]
+struct SlowPageQ {
+    ms: u64,
+}
+
+/// A page that arrives `ms` (≤ 10 s) late, as over a real network: the tests of the
+/// back/forward cache navigate to it (browsers decide what to keep when the next page
+/// arrives; a page on 127.0.0.1 arrives within milliseconds).
+async fn control_slow_page(Query(q): Query<SlowPageQ>) -> impl IntoResponse {
+    tokio::time::sleep(Duration::from_millis(q.ms.min(10_000))).await;
+    ([(header::CONTENT_TYPE, "text/html")], "<!doctype html><title>ready</title><p>a page elsewhere</p>")
 }
 
 async fn control_reset(State(hub): State<Arc<Hub>>) -> impl IntoResponse {

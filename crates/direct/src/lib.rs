@@ -51,8 +51,14 @@ pub fn connect_direct(options: JsValue, tab_id: String, notice: JsValue) -> js_s
     };
     let driver = DRIVER.with(Driver::clone);
     let id = tab_id.clone();
-    TabClient::local(tab_id, notice, move |sink| {
-        let client = driver.attach(Sink::Local(sink), &id, opts, None)?;
-        Ok(Rc::new(DirectLink { driver, client }) as Rc<dyn Link>)
-    })
+    // Called again when the page comes back from the back/forward cache.
+    TabClient::local(
+        tab_id,
+        &options,
+        notice,
+        Box::new(move |sink, token| {
+            let client = driver.attach(Sink::Local(sink), &id, opts.clone(), token.as_deref())?;
+            Ok(Rc::new(DirectLink { driver: driver.clone(), client }) as Rc<dyn Link>)
+        }),
+    )
 }

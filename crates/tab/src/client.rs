@@ -37,6 +37,12 @@ extern "C" {
     /// The global `queueMicrotask` (window or worker).
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &JsValue);
+    /// `JSON.parse` on the JS string itself: the text is never copied into wasm.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+    /// `JSON.stringify`; `undefined` for a value it cannot write (a function, `undefined`).
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// Runs `f` in a microtask: after the current callback (a listener, a timer) has returned.
@@ -64,8 +70,6 @@ pub(crate) struct WorkerWatch {
     pub replacements: u32,
     /// The pending replacement, or the deadline for its welcome.
     pub replace_timer: Option<Timeout>,
-    /// Aborts this client's wait on the worker's life lock.
-    pub abort: Option<web_sys::AbortController>,
     /// The last token this client set, told again to a replacement worker.
     pub token: Option<String>,
     /// `mode: "auto"`: the page's way to direct mode, taken if the worker fails before its
@@ -75,7 +79,28 @@ pub(crate) struct WorkerWatch {
     pub timeout_ms: u32,
     /// This page's build id (the worker's name and the hello carry it).
     pub build: String,
+    /// The life lock the worker holds for this client, as its `alive` named it, while this
+    /// client waits on it. A grant of any other (one the worker let go of on purpose, or an
+    /// older worker's) means nothing.
+    pub worker_lock: Option<String>,
+    /// Takes the locks again if the page is still here after `beforeunload`.
+    pub relock_timer: Option<Timeout>,
+    /// The life lock of a worker that said it crashed, and the replacement's delay: the
+    /// replacement starts once that lock is granted (the worker is really gone; a new
+    /// SharedWorker of the same name and URL would join the dying one until then).
+    pub dying: Option<(String, u32)>,
+    /// Before an unload: the worker's life lock for this client, and the release of this
+    /// client's own lock, let go once that life lock is granted (the worker has read that this
+    /// client lets its lock go; released earlier, the worker could read it as a death).
+    pub letting_go: Option<(String, js_sys::Function)>,
+    /// The next welcome is this page's return from the back/forward cache, not a
+    /// replacement (for the debug log).
+    pub restoring: bool,
 }
+
+/// Direct mode: attaches the client's sink to the in-page engine, with the client's last
+/// token (again when the page comes back from the back/forward cache).
+pub type Reattach = Box<dyn Fn(js_sys::Function, Option<String>) -> Result<Rc<dyn Link>, Error>>;
 
 pub(crate) struct Inner {
     pub link: RefCell<Option<Rc<dyn Link>>>,
@@ -90,6 +115,13 @@ pub(crate) struct Inner {
     pending: RefCell<Vec<(u32, Resolvers)>>,
     next_request: Cell<u32>,
     pub closed: Cell<bool>,
+    /// `options.json`: text frames reach this client's handlers parsed (once per frame).
+    json: Cell<bool>,
+    /// `options.debug` (console) or `options.logger`: where the engine's log events go.
+    debug: Cell<bool>,
+    logger: RefCell<Option<js_sys::Function>>,
+    /// In the back/forward cache: detached from the engine, everything else kept.
+    pub suspended: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
     page_listeners: RefCell<Vec<EventListener>>,
     /// Topic → its handlers in this client (the engine holds one subscription per client).
@@ -105,6 +137,8 @@ pub(crate) struct Inner {
     pub watch: RefCell<WorkerWatch>,
     /// Direct mode: the function the in-page engine posts to.
     local_sink: RefCell<Option<Closure<dyn Fn(JsValue)>>>,
+    /// Direct mode: how to attach to the in-page engine again.
+    reattach: RefCell<Option<Reattach>>,
     /// This client itself while `connect()` waits: nothing else holds it until the promise
     /// hands it to the page. Dropped at the welcome or at the failure.
     connecting_self: RefCell<Option<Rc<Inner>>>,
@@ -132,6 +166,10 @@ impl Inner {
             pending: RefCell::new(Vec::new()),
             next_request: Cell::new(0),
             closed: Cell::new(false),
+            json: Cell::new(false),
+            debug: Cell::new(false),
+            logger: RefCell::new(None),
+            suspended: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
             topics: RefCell::new(Vec::new()),
             engine_topics: RefCell::new(Vec::new()),
@@ -139,6 +177,7 @@ impl Inner {
             this: this.clone(),
             watch: RefCell::new(WorkerWatch::default()),
             local_sink: RefCell::new(None),
+            reattach: RefCell::new(None),
             connecting_self: RefCell::new(None),
             notice: RefCell::new(None),
         })
@@ -152,6 +191,55 @@ impl Inner {
         js_sys::Promise::new(&mut |resolve, reject| {
             *self.connecting.borrow_mut() = Some((resolve, reject));
         })
+    }
+
+    /// Reads the options this client itself acts on (the engine validates them all).
+    pub(crate) fn client_options(&self, options: &JsValue) {
+        self.json.set(get(options, "json").as_bool() == Some(true));
+        let logger = get(options, "logger").dyn_into::<js_sys::Function>().ok();
+        self.debug.set(logger.is_some() || get(options, "debug").as_bool() == Some(true));
+        *self.logger.borrow_mut() = logger;
+    }
+
+    /// Whether this client logs (the engine sends it log events only then).
+    pub(crate) fn logs(&self) -> bool {
+        self.debug.get()
+    }
+
+    /// A debug-log event to this client's logger, or to the console with `debug: true`.
+    pub(crate) fn log(&self, event: &JsValue) {
+        let logger = self.logger.borrow().clone();
+        match logger {
+            Some(f) => {
+                if let Err(e) = f.call1(&JsValue::NULL, event) {
+                    web_sys::console::error_2(&"tabmux: the logger threw:".into(), &e);
+                }
+            }
+            None => web_sys::console::debug_2(&"tabmux:".into(), event),
+        }
+    }
+
+    /// A frame as this client's handlers get it: untouched, or with `json` its parsed value.
+    /// A frame that is not JSON text goes to the `error` listeners (code `bad-json`, the
+    /// frame itself in `error.frame`) and to no handler.
+    fn payload(&self, data: JsValue) -> Option<JsValue> {
+        if !self.json.get() {
+            return Some(data);
+        }
+        let parsed = if data.is_string() { json_parse(&data).map_err(|e| get(&e, "message")) } else { Err(JsValue::UNDEFINED) };
+        match parsed {
+            Ok(v) => Some(v),
+            Err(why) => {
+                let why = why.as_string().unwrap_or_else(|| "a binary frame".into());
+                let err = coded_error("bad-json", &["tabmux: json is on and a frame is not JSON text: ", &why].concat());
+                let _ = js_sys::Reflect::set(&err, &"frame".into(), &data);
+                let list = self.listeners.borrow_mut().snapshot(Event::Error);
+                if emit(&list, &err) == 0 {
+                    web_sys::console::warn_1(&err);
+                }
+                None
+            }
+        }
     }
 
     /// The request with this id, no longer pending.
@@ -254,7 +342,13 @@ impl Inner {
         match msg {
             ToTab::Frame(data) => {
                 let list = self.listeners.borrow_mut().snapshot(Event::Message);
-                emit(&list, &data);
+                // Parsed only when someone listens, once for all of them.
+                if list.is_empty() {
+                    return;
+                }
+                if let Some(data) = self.payload(data) {
+                    emit(&list, &data);
+                }
             }
             ToTab::Welcome { client_id } => {
                 self.client_id.set(client_id);
@@ -271,6 +365,11 @@ impl Inner {
                 }
             }
             ToTab::Alive { lock } => crate::shared::watch_worker(self, &lock),
+            ToTab::Log { event } => {
+                if self.logs() {
+                    self.log(&event);
+                }
+            }
             ToTab::Status { status } => self.set_status(status),
             ToTab::Sent { id } => {
                 if let Some((resolve, _)) = self.take_pending(id) {
@@ -289,6 +388,10 @@ impl Inner {
                     .iter()
                     .find(|(t, _)| *t == topic)
                     .map_or_else(Vec::new, |(_, h)| h.iter().map(|(_, f)| f.clone()).collect());
+                if handlers.is_empty() {
+                    return;
+                }
+                let Some(data) = self.payload(data) else { return };
                 for f in handlers {
                     if let Err(e) = f.call2(&JsValue::NULL, &data, &topic.as_str().into()) {
                         web_sys::console::error_2(&"tabmux: a topic handler threw:".into(), &e);
@@ -367,20 +470,83 @@ impl Inner {
         self.engine_topics.borrow_mut().clear();
         crate::shared::stop_watching(self);
         self.local_sink.borrow_mut().take();
+        self.reattach.borrow_mut().take();
+    }
+
+    /// The page went into the back/forward cache: says goodbye to the engine (the worker
+    /// counts the page out, and closes the socket if it was the last) and lets go of its
+    /// locks, but keeps listeners, topics and status for [`Inner::resume`]. What waited on an
+    /// answer is rejected: it will not come.
+    fn suspend(&self) {
+        if self.closed.get() || self.suspended.replace(true) {
+            return;
+        }
+        let link = self.link.borrow_mut().take();
+        if let Some(link) = link {
+            link.end(true);
+        }
+        self.reject_pending(&js_error(&Error::NotOpen("the page went into the back/forward cache".into())));
+        crate::shared::let_go(self);
+    }
+
+    /// The page came back from the back/forward cache: attaches again (a new hello to the
+    /// worker, or to the in-page engine) and subscribes its topics again.
+    fn resume(self: &Rc<Self>) {
+        if self.closed.get() || !self.suspended.replace(false) {
+            return;
+        }
+        if self.shared {
+            return crate::shared::rejoin(self);
+        }
+        let sink = self.local_sink.borrow().as_ref().map(|s| s.as_ref().unchecked_ref::<js_sys::Function>().clone());
+        let attached = match (self.reattach.borrow().as_ref(), sink) {
+            (Some(reattach), Some(sink)) => reattach(sink, self.watch.borrow().token.clone()),
+            _ => return,
+        };
+        match attached {
+            Ok(link) => {
+                *self.link.borrow_mut() = Some(link);
+                self.resubscribe();
+            }
+            Err(e) => self.on_message(ToTab::error(&e, None)),
+        }
     }
 }
 
-/// Says goodbye on `pagehide`, and forwards online/offline and "became visible" to the
-/// engine, which acts on them once for the whole browser.
+/// Says goodbye on `pagehide` (and comes back on `pageshow` when the page was kept in the
+/// back/forward cache), and forwards online/offline and "became visible" to the engine,
+/// which acts on them once for the whole browser.
 pub(crate) fn watch_page(inner: &Rc<Inner>) {
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
     let mut listeners = Vec::new();
     let weak = Rc::downgrade(inner);
-    listeners.push(EventListener::new(&global, "pagehide", move |_| {
+    listeners.push(EventListener::new(&global, "pagehide", move |ev| {
         if let Some(i) = weak.upgrade() {
-            i.shutdown(true);
+            if persisted(ev) {
+                i.suspend();
+            } else {
+                i.shutdown(true);
+            }
         }
     }));
+    let weak = Rc::downgrade(inner);
+    listeners.push(EventListener::new(&global, "pageshow", move |ev| {
+        if let Some(i) = weak.upgrade() {
+            if persisted(ev) {
+                i.resume();
+            }
+        }
+    }));
+    if inner.shared {
+        // Firefox keeps no page that holds or waits for a Web Lock in its back/forward
+        // cache, and decides before `pagehide`.
+        let weak = Rc::downgrade(inner);
+        listeners.push(EventListener::new(&global, "beforeunload", move |_| {
+            if let Some(i) = weak.upgrade() {
+                crate::shared::unlock_for_unload(&i);
+            }
+        }));
+    }
     for (event, online) in [("online", true), ("offline", false)] {
         let weak = Rc::downgrade(inner);
         listeners.push(EventListener::new(&global, event, move |_| {
@@ -404,6 +570,11 @@ pub(crate) fn watch_page(inner: &Rc<Inner>) {
     *inner.page_listeners.borrow_mut() = listeners;
 }
 
+/// Whether a `pagehide`/`pageshow` event says the page is (or was) in the back/forward cache.
+fn persisted(ev: &web_sys::Event) -> bool {
+    get(ev, "persisted").as_bool() == Some(true)
+}
+
 fn closed_error() -> JsValue {
     js_error(&Error::BadMessage("this client is closed".into()))
 }
@@ -418,12 +589,9 @@ impl TabClient {
     /// client's messages to, attaches it, and returns the link to the engine. The promise
     /// resolves to the client once the engine has welcomed it.
     /// `notice` (when not `undefined`) is an error told to the first `error` listener.
-    pub fn local(
-        tab_id: String,
-        notice: JsValue,
-        attach: impl FnOnce(js_sys::Function) -> Result<Rc<dyn Link>, Error>,
-    ) -> js_sys::Promise {
+    pub fn local(tab_id: String, options: &JsValue, notice: JsValue, attach: Reattach) -> js_sys::Promise {
         let inner = Inner::new(false, tab_id);
+        inner.client_options(options);
         if !notice.is_undefined() {
             *inner.notice.borrow_mut() = Some(notice);
         }
@@ -436,8 +604,11 @@ impl TabClient {
         });
         let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
         *inner.local_sink.borrow_mut() = Some(sink);
-        match attach(f) {
-            Ok(link) => *inner.link.borrow_mut() = Some(link),
+        match attach(f, None) {
+            Ok(link) => {
+                *inner.link.borrow_mut() = Some(link);
+                *inner.reattach.borrow_mut() = Some(attach);
+            }
             Err(e) => {
                 inner.fail_connect(&e);
             }
@@ -513,6 +684,19 @@ impl TabClient {
         let (id, p) = self.inner.request();
         self.inner.post_request(id, ToWorker::Send { id, data });
         p
+    }
+
+    /// Sends `JSON.stringify(value)` as a text frame, like `send`. A value JSON cannot write
+    /// (a cycle, a BigInt, a function, `undefined`) rejects with `bad-message`.
+    #[wasm_bindgen(js_name = sendJson)]
+    pub fn send_json(&self, value: JsValue) -> js_sys::Promise {
+        match json_stringify(&value) {
+            Ok(text) if text.is_string() => self.send(text),
+            Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
+            Err(e) => js_sys::Promise::reject(&js_error(&Error::BadMessage(
+                ["sendJson: ", &get(&e, "message").as_string().unwrap_or_default()].concat(),
+            ))),
+        }
     }
 
     /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
@@ -619,10 +803,9 @@ impl TabClient {
         let Some(t) = token.as_string() else {
             return Err(js_error(&Error::BadMessage("setToken takes a string".into())));
         };
-        if self.inner.shared {
-            // Remembered for a replacement worker's hello.
-            self.inner.watch.borrow_mut().token = Some(t.clone());
-        }
+        // Remembered for a replacement worker's hello, or a new attach after the page comes
+        // back from the back/forward cache.
+        self.inner.watch.borrow_mut().token = Some(t.clone());
         self.inner.post(ToWorker::Token { token: t });
         Ok(())
     }

@@ -19,6 +19,14 @@ use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 /// `workerTimeoutMs` says otherwise.
 const WELCOME_TIMEOUT_MS: u32 = 10_000;
 
+/// How long after `beforeunload` a page that is still here takes its locks again (the
+/// navigation was cancelled, or was a download).
+const RELOCK_MS: u32 = 2_000;
+
+/// How long a client waits for a worker that said it crashed to be really gone (its life lock
+/// granted) before it starts a replacement anyway.
+const DYING_MS: u32 = 3_000;
+
 /// How much later than a tab with a token a tab without one starts a replacement worker.
 const TOKENLESS_EXTRA_MS: u32 = 100;
 
@@ -28,8 +36,6 @@ const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
 thread_local! {
     static TAB_ID: String = random_id();
     static LOCK_COUNTER: Cell<u32> = const { Cell::new(0) };
-    /// One handler for the rejections nobody needs to see (an aborted lock request).
-    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
 }
 
 fn random_id() -> String {
@@ -128,6 +134,16 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
     };
     // The hello carries a copy: later changes to the page's object change nothing, and a
     // value that cannot cross to the worker is refused here.
+    // A logger stays in the page (a function cannot cross): the worker is told `debug: true`.
+    let page_options = options.clone();
+    let options = if get(&options, "logger").is_function() {
+        let copy = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
+        let _ = js_sys::Reflect::delete_property(&copy, &"logger".into());
+        let _ = js_sys::Reflect::set(&copy, &"debug".into(), &true.into());
+        copy.into()
+    } else {
+        options
+    };
     let options = match get(&js_sys::global(), "structuredClone").dyn_into::<js_sys::Function>() {
         Ok(clone) => clone.call1(&JsValue::NULL, &options).map_err(|e| {
             let why = get(&e, "message").as_string().unwrap_or_default();
@@ -136,6 +152,7 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
         Err(_) => options,
     };
     let inner = Inner::new(true, tab_id());
+    inner.client_options(&page_options);
     // From here the client keeps itself alive until the welcome or a failure.
     let welcomed = inner.welcome_promise();
     {
@@ -246,8 +263,16 @@ fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
     // Called once the lock is granted, which it always is (a unique name): freed then.
     let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
         if let (Some(i), Some(release)) = (weak.upgrade(), release) {
-            i.watch.borrow_mut().lock = Some((granted_name.clone(), release));
-            then(Some(granted_name));
+            if i.closed.get() || i.suspended.get() {
+                // Gone (or in the back/forward cache) while the lock was on its way.
+                let _ = release.call0(&JsValue::NULL);
+            } else {
+                let old = i.watch.borrow_mut().lock.replace((granted_name.clone(), release));
+                if let Some((_, release)) = old {
+                    let _ = release.call0(&JsValue::NULL);
+                }
+                then(Some(granted_name));
+            }
         }
         held.into()
     });
@@ -256,28 +281,52 @@ fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
     }
 }
 
-/// Waits on the worker's life lock: granted means the worker is gone, however it ended.
+/// Waits on the life lock the worker holds for this client: granted means the worker is
+/// gone, however it ended, unless the worker let it go on purpose (this client left, or let
+/// its own lock go before an unload). The wait is never aborted: Firefox keeps no page with
+/// an aborted lock request in its back/forward cache.
 pub(crate) fn watch_worker(inner: &Inner, name: &str) {
     let Some((locks, request)) = locks() else { return };
-    let Ok(abort) = web_sys::AbortController::new() else { return };
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"signal".into(), &abort.signal());
     let weak = inner.this.clone();
     let generation = inner.watch.borrow().generation;
+    let watched = name.to_string();
     let granted = Closure::once_into_js(move |_lock: JsValue| {
         if let Some(i) = weak.upgrade() {
-            worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
+            let (current, dying, release) = {
+                let mut w = i.watch.borrow_mut();
+                let release = match w.letting_go.take() {
+                    Some((name, release)) if name == watched => Some(release),
+                    other => {
+                        w.letting_go = other;
+                        None
+                    }
+                };
+                let dying = match w.dying.take() {
+                    Some((name, delay)) if name == watched => Some(delay),
+                    other => {
+                        w.dying = other;
+                        None
+                    }
+                };
+                (w.worker_lock.as_deref() == Some(watched.as_str()), dying, release)
+            };
+            if let Some(release) = release {
+                // The worker has read that this client lets its lock go.
+                let _ = release.call0(&JsValue::NULL);
+            }
+            if current {
+                // Gone already: nothing more to wait for.
+                i.watch.borrow_mut().worker_lock = None;
+                worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
+            } else if let Some(delay) = dying {
+                // The worker that crashed is gone now: its replacement may start.
+                let next = i.watch.borrow().generation;
+                schedule_replacement(&i, next, delay);
+            }
         }
     });
-    // Rejects with AbortError when this client stops watching: nothing to do then.
-    if let Ok(p) = request.call3(&locks, &name.into(), &opts, &granted) {
-        if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
-            IGNORE.with(|f| drop(p.catch(f)));
-        }
-    }
-    if let Some(old) = inner.watch.borrow_mut().abort.replace(abort) {
-        old.abort();
-    }
+    let _ = request.call2(&locks, &name.into(), &granted);
+    inner.watch.borrow_mut().worker_lock = Some(name.to_string());
 }
 
 /// The worker of `generation` is gone: everything waiting on it is rejected, the status
@@ -288,7 +337,7 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     if inner.closed.get() || !inner.shared || generation != inner.watch.borrow().generation {
         return;
     }
-    let (delay, abort) = {
+    let (delay, dying) = {
         let mut w = inner.watch.borrow_mut();
         w.generation = generation.wrapping_add(1);
         let n = w.replacements;
@@ -297,14 +346,18 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
         // with it, instead of opening without it for a tokenless tab's hello and reconnecting
         // when the token arrives (the token lived only in the lost worker and this tab).
         let token_wait = if w.token.is_some() { 0 } else { TOKENLESS_EXTRA_MS };
-        ((100u32 << n.min(6)).min(5_000) + token_wait, w.abort.take())
+        let delay = (100u32 << n.min(6)).min(5_000) + token_wait;
+        // A worker that says it crashed is still ending: wait for its life lock.
+        let dying = w.worker_lock.take().map(|name| (name, delay));
+        w.dying = dying.clone();
+        (delay, dying.is_some())
     };
-    if let Some(a) = abort {
-        a.abort();
-    }
     let old = inner.link.borrow_mut().take();
     if let Some(link) = old {
         link.end(false);
+    }
+    if inner.logs() {
+        inner.log(&log_event(&[("event", "worker-lost".into()), ("reason", why.into()), ("replaceInMs", delay.into())]));
     }
     let lost = Error::WorkerCrashed(why.to_string());
     inner.reject_pending(&js_error(&lost));
@@ -312,13 +365,18 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     let _ = js_sys::Reflect::set(&status, &"state".into(), &"reconnecting".into());
     let _ = js_sys::Reflect::set(&status, &"lastError".into(), &lost.message().into());
     inner.set_status(status.into());
-    let weak = inner.this.clone();
     let next = generation.wrapping_add(1);
+    schedule_replacement(inner, next, if dying { DYING_MS } else { delay });
+}
+
+/// Starts the replacement of `generation` after `delay` ms.
+fn schedule_replacement(inner: &Inner, generation: u32, delay: u32) {
+    let weak = inner.this.clone();
     let timer = Timeout::new(delay, move || {
         // Out of the timer's own callback first: starting may replace this timer.
         later(move || {
             if let Some(i) = weak.upgrade() {
-                replace_worker(&i, next);
+                replace_worker(&i, generation);
             }
         });
     });
@@ -330,6 +388,7 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     if inner.closed.get() || generation != inner.watch.borrow().generation {
         return;
     }
+    inner.watch.borrow_mut().dying = None;
     let (hello, lock, token) = {
         let w = inner.watch.borrow();
         (w.hello.clone(), w.lock.as_ref().map(|(name, _)| name.clone()), w.token.clone())
@@ -356,10 +415,15 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
 
 /// A replacement worker welcomed this client: its topics are subscribed again.
 pub(crate) fn replaced(inner: &Inner) {
-    {
+    let (generation, restored) = {
         let mut w = inner.watch.borrow_mut();
         w.replace_timer.take();
         w.replacements = 0;
+        (w.generation, std::mem::take(&mut w.restoring))
+    };
+    if inner.logs() {
+        let event = if restored { "restored" } else { "worker-replaced" };
+        inner.log(&log_event(&[("event", event.into()), ("generation", generation.into())]));
     }
     inner.resubscribe();
 }
@@ -367,16 +431,148 @@ pub(crate) fn replaced(inner: &Inner) {
 /// Stops every timer and watch, and lets go of the liveness lock (last: the worker may act
 /// on it at once).
 pub(crate) fn stop_watching(inner: &Inner) {
-    let (abort, lock) = {
+    let lock = {
         let mut w = inner.watch.borrow_mut();
         w.replace_timer.take();
+        w.relock_timer.take();
+        w.dying.take();
         w.token.take();
-        (w.abort.take(), w.lock.take())
+        w.worker_lock.take();
+        w.lock.take().or_else(|| w.letting_go.take())
     };
-    if let Some(a) = abort {
-        a.abort();
-    }
     if let Some((_, release)) = lock {
         let _ = release.call0(&JsValue::NULL);
     }
+}
+
+/// A log event made in the page (the worker's own events come from the engine).
+fn log_event(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), v);
+    }
+    o.into()
+}
+
+/// Before an unload: lets go of the liveness lock, telling the worker first (so the release
+/// does not read as this tab's death; the worker then lets go of the life lock it holds for
+/// this client, which ends this client's wait on it), so that Firefox, which keeps no page
+/// holding or waiting for a Web Lock, may keep the page in its back/forward cache. A page
+/// still here [`RELOCK_MS`] later (the navigation was cancelled, or was a download) takes a
+/// lock again, and the worker a new life lock for it.
+pub(crate) fn unlock_for_unload(inner: &Inner) {
+    if inner.closed.get() || inner.suspended.get() {
+        return;
+    }
+    let release = {
+        let mut w = inner.watch.borrow_mut();
+        let Some((_, release)) = w.lock.take() else { return };
+        // The worker lets go of this client's life lock in turn: the wait on it ends by a
+        // grant that means nothing now but "read", and this client's own lock goes then.
+        match w.worker_lock.take() {
+            Some(name) => {
+                w.letting_go = Some((name, release));
+                None
+            }
+            None => Some(release),
+        }
+    };
+    inner.post(ToWorker::Liveness { lock: None });
+    if let Some(release) = release {
+        let _ = release.call0(&JsValue::NULL);
+    }
+    let weak = inner.this.clone();
+    let timer = Timeout::new(RELOCK_MS, move || {
+        later(move || {
+            if let Some(i) = weak.upgrade() {
+                relock(&i);
+            }
+        });
+    });
+    inner.watch.borrow_mut().relock_timer = Some(timer);
+}
+
+/// Takes the liveness lock again and tells the worker, which takes a new life lock for this
+/// client and names it (`alive`).
+fn relock(inner: &Rc<Inner>) {
+    if inner.closed.get() || inner.suspended.get() {
+        return;
+    }
+    let (generation, unread) = {
+        let mut w = inner.watch.borrow_mut();
+        w.relock_timer.take();
+        (w.generation, w.letting_go.take())
+    };
+    // The worker never answered: the old lock goes now (its grant to the worker names a lock
+    // the worker no longer watches once it reads the new one).
+    if let Some((_, release)) = unread {
+        let _ = release.call0(&JsValue::NULL);
+    }
+    let weak = Rc::downgrade(inner);
+    hold_lock(inner, move |lock| {
+        if let Some(i) = weak.upgrade() {
+            // A replacement worker started meanwhile got this lock in its hello's place.
+            if i.watch.borrow().generation == generation {
+                i.post(ToWorker::Liveness { lock });
+            }
+        }
+    });
+}
+
+/// The page went into the back/forward cache (its link already ended): news of the old
+/// worker is ignored from now on, every timer stops, and both locks are let go. The hello
+/// and the token stay, for [`rejoin`].
+pub(crate) fn let_go(inner: &Inner) {
+    if !inner.shared {
+        return;
+    }
+    let lock = {
+        let mut w = inner.watch.borrow_mut();
+        w.generation = w.generation.wrapping_add(1);
+        w.replacements = 0;
+        w.replace_timer.take();
+        w.relock_timer.take();
+        w.dying.take();
+        w.worker_lock.take();
+        w.lock.take().or_else(|| w.letting_go.take())
+    };
+    if let Some((_, release)) = lock {
+        let _ = release.call0(&JsValue::NULL);
+    }
+}
+
+/// The page came back from the back/forward cache: the same hello as the first, with a new
+/// liveness lock and the last token, to whatever worker runs now (the old one, or a new one
+/// if it ended meanwhile). Its welcome subscribes the topics again.
+pub(crate) fn rejoin(inner: &Rc<Inner>) {
+    let (generation, hello) = {
+        let mut w = inner.watch.borrow_mut();
+        w.restoring = true;
+        (w.generation, w.hello.clone())
+    };
+    let Some((options, url)) = hello else { return };
+    if let Err(e) = open_worker(inner, &url) {
+        return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default());
+    }
+    let weak = Rc::downgrade(inner);
+    hold_lock(inner, move |lock| {
+        if let Some(i) = weak.upgrade() {
+            if i.watch.borrow().generation == generation {
+                let (token, build) = {
+                    let w = i.watch.borrow();
+                    (w.token.clone(), Some(w.build.clone()))
+                };
+                i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token });
+            }
+        }
+    });
+    let weak = inner.this.clone();
+    let timer = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+        later(move || {
+            if let Some(i) = weak.upgrade() {
+                worker_lost(&i, generation, "the worker did not answer within 10 s");
+            }
+        });
+    });
+    inner.watch.borrow_mut().replace_timer = Some(timer);
 }

@@ -6,7 +6,10 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use tabmux_core::{Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, PongMatch, SendOutcome, SocketId, SortedMap};
+use tabmux_core::{
+    Action, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, FrameProbe, LogEvent, LogValue, Options, PongMatch,
+    SendOutcome, ServerPingOptions, SocketId, SortedMap,
+};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
 
@@ -60,6 +63,32 @@ impl PongMatcher {
             Ok(v) if v.is_object() => js_sys::Reflect::get(&v, &self.field).is_ok_and(|f| f == self.value),
             _ => false,
         }
+    }
+}
+
+/// A frame as the server-ping matcher sees it: the JS value, read without copying it into
+/// wasm (only a frame of the exact pattern's length is compared as text).
+struct JsFrame<'a> {
+    data: &'a JsValue,
+    len: usize,
+}
+
+impl FrameProbe for JsFrame<'_> {
+    fn size(&self) -> usize {
+        self.len
+    }
+    fn is_text(&self) -> bool {
+        self.data.is_string()
+    }
+    fn text_equals(&self, text: &str) -> bool {
+        *self.data == JsValue::from_str(text)
+    }
+    fn text_contains(&self, needle: &str) -> bool {
+        self.data.unchecked_ref::<JsText>().includes(&JsValue::from_str(needle))
+    }
+    fn json_string_field(&self, field: &str) -> Option<String> {
+        let v = json_parse(self.data).ok().filter(JsValue::is_object)?;
+        js_sys::Reflect::get(&v, &JsValue::from_str(field)).ok()?.as_string()
     }
 }
 
@@ -149,6 +178,7 @@ struct Socket {
     ws: WebSocket,
     endpoint: EndpointId,
     pong: Option<PongMatcher>,
+    server_ping: Option<ServerPingOptions>,
     extract: Option<Extractor>,
     _listeners: [EventListener; 3],
 }
@@ -377,6 +407,9 @@ impl Driver {
                 Ok(())
             }
             ToWorker::Hello { .. } => Err(Error::BadMessage("this port already said hello".into())),
+            // Liveness locks are the worker's business (it handles them before this);
+            // an in-page engine has none.
+            ToWorker::Liveness { .. } => Ok(()),
             ToWorker::Bye => {
                 self.detach(client);
                 Ok(())
@@ -418,7 +451,11 @@ impl Driver {
     }
 
     fn on_open(&self, socket: SocketId) {
-        self.inner.borrow_mut().engine.handle_open(now_ms(), socket);
+        {
+            let mut inner = self.inner.borrow_mut();
+            let protocol = inner.sockets.get(&socket).map(|s| s.ws.protocol()).unwrap_or_default();
+            inner.engine.handle_open_with_protocol(now_ms(), socket, &protocol);
+        }
         self.pump();
     }
 
@@ -445,11 +482,13 @@ impl Driver {
             let endpoint = s.endpoint;
             let len = frame_len(data).unwrap_or(0);
             let pong = s.pong.as_ref().is_some_and(|m| m.matches(data, len));
-            let mut x = match (&s.extract, pong) {
+            let server_ping = !pong && s.server_ping.as_ref().is_some_and(|p| p.matches(&JsFrame { data, len }));
+            let mut x = match (&s.extract, pong || server_ping) {
                 (Some(e), false) => e.extract(data),
                 _ => Extracted::default(),
             };
-            let meta = FrameMeta { len, pong, key: x.key.as_deref(), seq: x.seq, topic: x.topic.as_deref() };
+            let meta =
+                FrameMeta { len, pong, server_ping, key: x.key.as_deref(), seq: x.seq, topic: x.topic.as_deref() };
             match inner.engine.handle_frame(now_ms(), socket, meta) {
                 Delivery::To { clients, topic, retain } => {
                     let then = if topic {
@@ -511,7 +550,8 @@ impl Inner {
             match action {
                 Action::OpenSocket { socket, url } => {
                     let endpoint = self.endpoint_for_new_socket(socket);
-                    match open_socket(me, socket, &url) {
+                    let protocols = self.engine.options_of(endpoint).map_or(&[][..], |o| &o.protocols[..]);
+                    match open_socket(me, socket, &url, protocols) {
                         Ok((ws, listeners)) => {
                             let pong = self
                                 .engine
@@ -519,7 +559,8 @@ impl Inner {
                                 .and_then(|o| o.heartbeat.as_ref())
                                 .map(|h| PongMatcher::new(&h.pong));
                             let extract = self.engine.options_of(endpoint).and_then(Extractor::new);
-                            self.sockets.insert(socket, Socket { ws, endpoint, pong, extract, _listeners: listeners });
+                            let server_ping = self.engine.options_of(endpoint).and_then(|o| o.server_ping.clone());
+                            self.sockets.insert(socket, Socket { ws, endpoint, pong, server_ping, extract, _listeners: listeners });
                         }
                         Err(msg) => {
                             // The engine redacts the token from the message.
@@ -567,6 +608,14 @@ impl Inner {
                         let _ = s.ws.close_with_code_and_reason(code, &reason);
                     }
                 }
+                Action::Log { endpoint, event } => {
+                    // Only to the clients that asked (the engine makes none otherwise).
+                    let sinks: Vec<Sink> =
+                        self.engine.loggers_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
+                    if !sinks.is_empty() {
+                        posts.push((sinks.into(), ToTab::Log { event: log_object(&event) }.encode()));
+                    }
+                }
                 Action::Status { endpoint } => {
                     if let Some(status) = self.engine.status(endpoint) {
                         posts.push((self.sinks_of(endpoint), ToTab::Status { status: to_js(&status) }.encode()));
@@ -605,8 +654,15 @@ fn open_socket(
     me: &Rc<RefCell<Inner>>,
     socket: SocketId,
     url: &str,
+    protocols: &[String],
 ) -> Result<(WebSocket, [EventListener; 3]), String> {
-    let ws = WebSocket::new(url).map_err(|e| js_message(&e))?;
+    let ws = if protocols.is_empty() {
+        WebSocket::new(url)
+    } else {
+        let list: js_sys::Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
+        WebSocket::new_with_str_sequence(url, &list)
+    }
+    .map_err(|e| js_message(&e))?;
     ws.set_binary_type(BinaryType::Arraybuffer);
     let weak = Rc::downgrade(me);
     let w = weak.clone();
@@ -627,6 +683,21 @@ fn open_socket(
         }
     });
     Ok((ws, [on_open, on_message, on_close]))
+}
+
+/// A log event as a plain object, built from its fields (no serializer: smaller).
+fn log_object(event: &LogEvent) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in event.fields() {
+        let v = match v {
+            LogValue::Num(n) => JsValue::from(n as f64),
+            LogValue::Text(t) => JsValue::from_str(t),
+            LogValue::Bool(b) => JsValue::from_bool(b),
+            LogValue::Null => JsValue::NULL,
+        };
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+    }
+    o.into()
 }
 
 /// Fetches the token (with credentials) and reports the result to the engine.

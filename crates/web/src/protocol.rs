@@ -41,6 +41,13 @@ pub enum ToWorker {
     Reconnect,
     /// `{ t: "bye" }`: this client is going away.
     Bye,
+    /// `{ t: "lock", lock? }`: the page's liveness lock from now on. Without `lock`, the page
+    /// is about to let its lock go while it stays (before an unload that may keep it in the
+    /// back/forward cache): the release is not its death. With one, watch that lock again.
+    Liveness {
+        /// The lock the page now holds, or none.
+        lock: Option<String>,
+    },
     /// `{ t: "token", token }`: the page has this token (debounced across tabs).
     Token {
         /// The token (never logged or echoed).
@@ -145,6 +152,12 @@ pub enum ToTab {
         /// The frame, untouched.
         data: JsValue,
     },
+    /// `{ t: "log", event }`: a debug-log event (`tabmux_core::LogEvent`), only to a client
+    /// with `debug` (or a `logger`).
+    Log {
+        /// The event object.
+        event: JsValue,
+    },
 }
 
 /// Whether a message on a port is a data frame (string, `ArrayBuffer` or typed array)
@@ -187,6 +200,15 @@ fn optional_string(v: JsValue) -> Result<Option<String>, ()> {
     }
 }
 
+/// The optional `lock` field of a hello or a lock message: 1 to 128 characters.
+fn lock_name(v: &JsValue, what: &str) -> Result<Option<String>, Error> {
+    match optional_string(get(v, "lock")) {
+        Ok(Some(l)) if l.is_empty() || l.len() > MAX_LOCK => Err(()),
+        other => other,
+    }
+    .map_err(|()| bad(&format!("{what}'s lock must be a string of 1 to 128 characters")))
+}
+
 fn request_id(v: &JsValue, what: &str) -> Result<u32, Error> {
     get(v, "id")
         .as_f64()
@@ -220,6 +242,10 @@ impl ToWorker {
             ToWorker::Stats { id } => object("stats", &[("id", (*id).into())]),
             ToWorker::Reconnect => object("reconnect", &[]),
             ToWorker::Bye => object("bye", &[]),
+            ToWorker::Liveness { lock } => match lock {
+                Some(l) => object("lock", &[("lock", l.as_str().into())]),
+                None => object("lock", &[]),
+            },
             ToWorker::Token { token } => object("token", &[("token", token.as_str().into())]),
             ToWorker::Online { online } => object("online", &[("online", (*online).into())]),
             ToWorker::Visible => object("visible", &[]),
@@ -257,11 +283,7 @@ impl ToWorker {
                 if tab_id.is_empty() || tab_id.len() > MAX_TAB_ID {
                     return Err(bad("hello's tabId must be 1 to 64 characters"));
                 }
-                let lock = match optional_string(get(v, "lock")) {
-                    Ok(Some(l)) if l.is_empty() || l.len() > MAX_LOCK => Err(()),
-                    other => other,
-                }
-                .map_err(|()| bad("hello's lock must be a string of 1 to 128 characters"))?;
+                let lock = lock_name(v, "hello")?;
                 let token = optional_string(get(v, "token")).map_err(|()| bad("hello's token must be a string"))?;
                 let build = match optional_string(get(v, "build")) {
                     Ok(Some(b)) if b.is_empty() || b.len() > MAX_BUILD => Err(()),
@@ -286,6 +308,7 @@ impl ToWorker {
             }
             "reconnect" => ToWorker::Reconnect,
             "bye" => ToWorker::Bye,
+            "lock" => ToWorker::Liveness { lock: lock_name(v, "lock")? },
             "visible" => ToWorker::Visible,
             "online" => ToWorker::Online {
                 online: get(v, "online").as_bool().ok_or_else(|| bad("online needs a boolean \"online\""))?,
@@ -325,6 +348,7 @@ impl ToTab {
             ),
             ToTab::History { id, frames } => object("history", &[("id", (*id).into()), ("frames", frames.clone())]),
             ToTab::Topic { topic, data } => object("topic", &[("topic", topic.as_str().into()), ("data", data.clone())]),
+            ToTab::Log { event } => object("log", &[("event", event.clone())]),
         }
     }
 
@@ -353,6 +377,7 @@ impl ToTab {
             },
             "history" => ToTab::History { id: id()?, frames: get(v, "frames") },
             "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data") },
+            "log" => ToTab::Log { event: get(v, "event") },
             _ => return None,
         })
     }

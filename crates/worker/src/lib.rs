@@ -20,6 +20,12 @@ use web_sys::{MessageEvent, MessagePort};
 struct PortEntry {
     port: MessagePort,
     client: Option<ClientId>,
+    /// The tab's liveness lock the worker waits on: its grant drops the client only while it
+    /// is still this one (a tab lets its lock go before an unload, and may take a new one).
+    lock: Option<String>,
+    /// Releases the lock this worker holds for this tab while both live. The tab waits on
+    /// it: granted, the worker is gone (however it ended) or let the tab go.
+    life: Option<js_sys::Function>,
     _listener: Option<PortListener>,
 }
 
@@ -29,12 +35,23 @@ struct State {
     _network: RefCell<Vec<PortListener>>,
     ports: RefCell<SortedMap<u32, PortEntry>>,
     next_port: std::cell::Cell<u32>,
-    /// The Web Lock this worker holds for as long as it lives, once granted. Tabs wait on it:
-    /// when they are granted it, the worker is gone (a panic, or the browser ended it).
-    life_lock: RefCell<Option<String>>,
     /// This worker's release (the build id the shim was stamped with): a hello of another
     /// release is refused.
     build: String,
+    /// Names this worker's per-tab life locks (see [`hold_life_lock`]).
+    seed: u64,
+    next_lock: std::cell::Cell<u32>,
+}
+
+impl Drop for PortEntry {
+    /// A port forgotten lets its tab's life lock go: the tab's wait on it ends by a grant,
+    /// never by an abort (Firefox keeps no page with an aborted lock request in its
+    /// back/forward cache).
+    fn drop(&mut self) {
+        if let Some(release) = self.life.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
 }
 
 /// The worker's single runtime: one engine, every port.
@@ -57,10 +74,10 @@ pub fn start(allow_test_panic: bool, build: String) -> WorkerRuntime {
         _network: RefCell::new(Vec::new()),
         ports: RefCell::new(SortedMap::new()),
         next_port: std::cell::Cell::new(1),
-        life_lock: RefCell::new(None),
         build,
+        seed,
+        next_lock: std::cell::Cell::new(0),
     });
-    hold_life_lock(&state, seed);
     // The worker's own view of the network; tabs forward theirs too.
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
     for (event, online) in [("online", true), ("offline", false)] {
@@ -94,7 +111,7 @@ impl WorkerRuntime {
             }
         });
         port.start();
-        self.state.ports.borrow_mut().insert(key, PortEntry { port, client: None, _listener: Some(listener) });
+        self.state.ports.borrow_mut().insert(key, PortEntry { port, client: None, lock: None, life: None, _listener: Some(listener) });
     }
 
     /// How many clients are attached (for tests and the demo).
@@ -118,22 +135,32 @@ fn locks() -> Option<(JsValue, js_sys::Function)> {
     Some((locks, request))
 }
 
-/// Takes a lock of this worker's own and never lets it go: the browser releases it when the
-/// worker ends, however it ends.
-fn hold_life_lock(state: &Rc<State>, seed: u64) {
+/// Takes a Web Lock for the tab on port `key` and holds it while both live; once granted,
+/// tells the tab its name (`alive`). The browser releases it when the worker ends, however
+/// it ends, so a tab waiting on it learns that the worker is gone. The worker releases it
+/// itself when the tab leaves or asks (before an unload): the tab's wait then ends by a grant
+/// it ignores.
+fn hold_life_lock(state: &Rc<State>, key: u32) {
     let Some((locks, request)) = locks() else { return };
-    let name = format!("tabmux-worker:{seed:x}");
+    let n = state.next_lock.get();
+    state.next_lock.set(n.wrapping_add(1));
+    let name = format!("tabmux-worker:{:x}:{n}", state.seed);
     let weak = Rc::downgrade(state);
     let held = name.clone();
     let granted = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-        if let Some(s) = weak.upgrade() {
-            // Tabs that said hello before the grant learn of the lock now.
-            for e in s.ports.borrow().values().filter(|e| e.client.is_some()) {
-                post_alive(&e.port, &held);
-            }
-            *s.life_lock.borrow_mut() = Some(held);
+        let Some(s) = weak.upgrade() else { return JsValue::UNDEFINED };
+        let mut ports = s.ports.borrow_mut();
+        // A tab that left (or let go) meanwhile: returning at once releases the lock.
+        let Some(e) = ports.get_mut(&key).filter(|e| e.client.is_some() && e.lock.is_some()) else {
+            return JsValue::UNDEFINED;
+        };
+        let mut release = None;
+        let hold = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
+        if let Some(old) = std::mem::replace(&mut e.life, release) {
+            let _ = old.call0(&JsValue::NULL);
         }
-        js_sys::Promise::new(&mut |_, _| {}).into()
+        post_alive(&e.port, &held);
+        hold.into()
     });
     let _ = request.call2(&locks, &name.into(), &granted);
 }
@@ -144,15 +171,25 @@ fn post_alive(port: &MessagePort, lock: &str) {
 }
 
 /// Waits for the tab's Web Lock: the worker is granted it only once the tab has let it go
-/// (closed, crashed or killed, with or without a goodbye), and then drops the client.
+/// (closed, crashed or killed, with or without a goodbye), and then drops the client,
+/// unless the tab said beforehand that it lets this lock go and stays.
 fn watch_lock(state: &Rc<State>, key: u32, client: ClientId, name: &str) {
+    if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
+        e.lock = Some(name.to_string());
+    }
+    hold_life_lock(state, key);
     let Some((locks, request)) = locks() else {
         return; // No Web Locks here: the tab's pagehide goodbye is what remains.
     };
     let weak = Rc::downgrade(state);
+    let watched = name.to_string();
     let granted = Closure::once_into_js(move |_lock: JsValue| {
         if let Some(state) = weak.upgrade() {
-            let still_here = state.ports.borrow().get(&key).is_some_and(|e| e.client == Some(client));
+            let still_here = state
+                .ports
+                .borrow()
+                .get(&key)
+                .is_some_and(|e| e.client == Some(client) && e.lock.as_deref() == Some(watched.as_str()));
             if still_here {
                 state.ports.borrow_mut().remove(&key);
                 state.driver.detach(client);
@@ -191,12 +228,10 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
                         e.client = Some(c);
                     }
+                    // Its lock tells this worker when the tab is gone; the life lock taken
+                    // for it tells the tab when this worker is.
                     if let Some(name) = lock {
                         watch_lock(state, key, c, &name);
-                    }
-                    // The tab waits on this worker's life lock to learn when it is gone.
-                    if let Some(name) = state.life_lock.borrow().as_deref() {
-                        post_alive(&port, name);
                     }
                 }
                 Err(e) => reply_err(&e),
@@ -212,6 +247,20 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                 e.port.close();
             }
         }
+        (ToWorker::Liveness { lock }, Some(c)) => match lock {
+            Some(name) => watch_lock(state, key, c, &name),
+            None => {
+                // The tab lets its lock go and stays: neither lock means anything until it
+                // takes a new one.
+                let life = state.ports.borrow_mut().get_mut(&key).and_then(|e| {
+                    e.lock = None;
+                    e.life.take()
+                });
+                if let Some(release) = life {
+                    let _ = release.call0(&JsValue::NULL);
+                }
+            }
+        },
         // The browser's view of the network and visibility counts whoever reports it.
         (ToWorker::Online { online }, _) => state.driver.online(online),
         (ToWorker::Visible, _) => state.driver.visible(),

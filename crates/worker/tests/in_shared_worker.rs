@@ -181,10 +181,16 @@ async fn garbage_on_one_port_gets_error_replies_and_the_other_port_keeps_receivi
 }
 
 /// A hello as a replacement worker gets it: with the tab's token, so the first socket already
-/// carries it; and every attached tab is told the lock the worker holds for life (a tab granted
-/// it knows the worker is gone). A hello whose token is not a string is refused.
+/// carries it. A hello whose token is not a string is refused.
+///
+/// Liveness, both ways: the worker takes a life lock for each tab that says hello with a lock
+/// of its own, and names it (`alive`): a tab granted it knows the worker is gone. A tab that
+/// says `{ t: "lock" }` (before an unload) may let its lock go without being dropped, and the
+/// worker lets go of that tab's life lock in turn; with a new lock (`{ t: "lock", lock }`) the
+/// tab is watched again and gets a new life lock; that lock let go without a word is the
+/// tab's death: dropped, and its life lock let go.
 #[wasm_bindgen_test]
-async fn a_hello_with_a_token_connects_with_it_and_the_tab_learns_the_workers_life_lock() {
+async fn a_hello_with_a_token_connects_with_it_and_locks_watch_both_ways() {
     let rt = start(false, "dev".into());
     let tab = Tab::new(&rt);
     let bad = hello("bad", &ws_url("wasm-token"));
@@ -192,8 +198,10 @@ async fn a_hello_with_a_token_connects_with_it_and_the_tab_learns_the_workers_li
     tab.post(&bad);
     wait_for("the bad hello refused", || tab.error_codes().len() == 1).await;
     assert_eq!(tab.error_codes(), ["bad-message"]);
+    let first = hold_lock("tabmux-test-tab:1").await;
     let good = hello("tab-t", &ws_url("wasm-token"));
     js_sys::Reflect::set(&good, &"token".into(), &"s3cret".into()).unwrap();
+    js_sys::Reflect::set(&good, &"lock".into(), &"tabmux-test-tab:1".into()).unwrap();
     tab.post(&good);
     wait_for("open", || tab.is_open_with(1)).await;
     let accepts = js_sys::Array::from(&get(&ctl("/control/stats").await, "accepts"));
@@ -205,15 +213,101 @@ async fn a_hello_with_a_token_connects_with_it_and_the_tab_learns_the_workers_li
     assert_eq!(queries, ["token=s3cret"]);
 
     wait_for("the life lock named", || tab.of_type("alive").len() == 1).await;
-    let name = get(&tab.of_type("alive")[0], "lock").as_string().unwrap();
-    assert!(name.starts_with("tabmux-worker:"), "{name}");
-    let locks = get(&js_sys::global(), "navigator");
-    let locks = get(&locks, "locks");
+    let life = get(&tab.of_type("alive")[0], "lock").as_string().unwrap();
+    assert!(life.starts_with("tabmux-worker:"), "{life}");
+    assert!(held_locks().await.contains(&life), "{life} held");
+
+    // Before an unload: the tab says so, then lets its lock go; it stays attached.
+    tab.post(&obj(&[("t", "lock".into())]));
+    wait_for_async("the life lock let go", || async { !held_locks().await.contains(&life) }).await;
+    first.call0(&JsValue::NULL).unwrap();
+    wait_for_async("the tab's lock let go", || async { !held_locks().await.iter().any(|l| l == "tabmux-test-tab:1") }).await;
+    support::sleep_ms(200).await;
+    assert_eq!(rt.client_count(), 1, "still attached");
+
+    // Still here: a new lock, watched again, and a new life lock for it.
+    let second = hold_lock("tabmux-test-tab:2").await;
+    tab.post(&obj(&[("t", "lock".into()), ("lock", "tabmux-test-tab:2".into())]));
+    wait_for("a new life lock named", || tab.of_type("alive").len() == 2).await;
+    let life2 = get(&tab.of_type("alive")[1], "lock").as_string().unwrap();
+    assert_ne!(life2, life);
+    assert!(held_locks().await.contains(&life2), "{life2} held");
+
+    // Now its lock goes without a word: the tab is gone.
+    second.call0(&JsValue::NULL).unwrap();
+    wait_for("the tab dropped", || rt.client_count() == 0 && rt.port_count() == 0).await;
+    wait_for_async("its life lock let go", || async { !held_locks().await.contains(&life2) }).await;
+}
+
+/// Takes the Web Lock `name` and holds it until the returned function is called.
+async fn hold_lock(name: &str) -> js_sys::Function {
+    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+    let request: js_sys::Function = get(&locks, "request").dyn_into().unwrap();
+    let mut release = None;
+    let held = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
+    let mut granted_fn = None;
+    let granted = js_sys::Promise::new(&mut |resolve, _| granted_fn = Some(resolve));
+    let granted_fn = granted_fn.unwrap();
+    let cb = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        granted_fn.call0(&JsValue::NULL).unwrap();
+        held.into()
+    });
+    request.call2(&locks, &name.into(), &cb).unwrap();
+    wasm_bindgen_futures::JsFuture::from(granted).await.unwrap();
+    release.unwrap()
+}
+
+/// The names of the Web Locks held in this origin now.
+async fn held_locks() -> Vec<String> {
+    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
     let query: js_sys::Function = get(&locks, "query").dyn_into().unwrap();
     let snapshot = wasm_bindgen_futures::JsFuture::from(query.call0(&locks).unwrap().dyn_into::<js_sys::Promise>().unwrap()).await.unwrap();
-    let held: Vec<String> =
-        js_sys::Array::from(&get(&snapshot, "held")).iter().map(|l| get(&l, "name").as_string().unwrap()).collect();
-    assert!(held.contains(&name), "{name} not in {held:?}");
-    tab.post(&obj(&[("t", "bye".into())]));
-    wait_for("released", || rt.port_count() == 0).await;
+    js_sys::Array::from(&get(&snapshot, "held")).iter().map(|l| get(&l, "name").as_string().unwrap()).collect()
+}
+
+/// Polls the async `cond` every 25 ms for up to 10 s.
+async fn wait_for_async<F: std::future::Future<Output = bool>>(what: &str, cond: impl Fn() -> F) {
+    for _ in 0..400 {
+        if cond().await {
+            return;
+        }
+        support::sleep_ms(25).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn hello_with(tab: &str, options: JsValue) -> JsValue {
+    obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", tab.into()), ("options", options)])
+}
+
+/// The worker's side of the debug log and of server pings: log messages go only to the port
+/// whose hello asked for them; a server ping is answered once and reaches neither port.
+#[wasm_bindgen_test]
+async fn log_messages_only_to_the_debug_port_and_a_server_ping_answered_once_for_both() {
+    let rt = start(false, "dev".into());
+    let loud = Tab::new(&rt);
+    let quiet = Tab::new(&rt);
+    let url = ws_url("wasm-log");
+    let ping = || obj(&[("url", url.as_str().into()), ("heartbeat", false.into()), ("serverPing", "centrifugo".into())]);
+    let with_debug = ping();
+    js_sys::Reflect::set(&with_debug, &"debug".into(), &true.into()).unwrap();
+    loud.post(&hello_with("tab-loud", with_debug));
+    quiet.post(&hello_with("tab-quiet", ping()));
+    wait_for("both open with 2 tabs", || loud.is_open_with(2) && quiet.is_open_with(2)).await;
+    ctl("/control/broadcast?channel=wasm-log&text=%7B%7D").await;
+    ctl("/control/broadcast?channel=wasm-log&text=after").await;
+    wait_for("the frame after the ping", || loud.frames() == ["after"] && quiet.frames() == ["after"]).await;
+    let events: Vec<String> = loud.of_type("log").iter().map(|m| get(&get(m, "event"), "event").as_string().unwrap()).collect();
+    assert_eq!(&events[..2], ["connect", "open"]);
+    assert_eq!(quiet.of_type("log").len(), 0, "no log message to a port that did not ask");
+    let recv = get(&ctl("/control/stats").await, "received");
+    let got: Vec<String> = js_sys::Array::from(&recv)
+        .iter()
+        .filter(|r| get(r, "channel").as_string().as_deref() == Some("wasm-log"))
+        .map(|r| get(&r, "data").as_string().unwrap())
+        .collect();
+    assert_eq!(got, ["{}"], "one answer for two ports");
+    loud.post(&obj(&[("t", "bye".into())]));
+    quiet.post(&obj(&[("t", "bye".into())]));
+    wait_for("ports released", || rt.port_count() == 0).await;
 }

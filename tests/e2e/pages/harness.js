@@ -10,7 +10,7 @@ window.T = {
     const c = await connect(options);
     const rec = { c, messages: [], statuses: [], errors: [], gaps: [], topics: {}, offs: {}, count: 0, lastSeq: 0, outOfOrder: 0 };
     c.on("message", (d) => {
-      if (!countOnly) return rec.messages.push(typeof d === "string" ? d : { binary: d.byteLength });
+      if (!countOnly) return rec.messages.push(d instanceof ArrayBuffer ? { binary: d.byteLength } : d);
       rec.count++;
     });
     c.on("gap", (g) => rec.gaps.push(g));

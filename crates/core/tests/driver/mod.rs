@@ -67,6 +67,7 @@ fn options(url: &str, variant: usize) -> Options {
         "queue": { "maxMessages": QUEUE_MESSAGES, "maxBytes": QUEUE_BYTES, "ttlMs": 3000 },
         "replay": { "frames": 3, "bytes": REPLAY_BYTES },
         "idleCloseMs": if variant % 4 == 1 { 1500 } else { 0 },
+        "serverPing": if variant % 2 == 1 { serde_json::json!({ "match": "2", "reply": "3" }) } else { serde_json::Value::Null },
     });
     let o: Options = serde_json::from_value(json).expect("the driver's options parse");
     o.validate().expect("the driver's options are valid");
@@ -205,6 +206,7 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
                 let meta = FrameMeta {
                     len: ch.pick(300)?,
                     pong: ch.pick(5)? == 0,
+                    server_ping: ch.pick(5)? == 0,
                     key: (ch.pick(2)? == 0).then_some(id.as_str()),
                     seq: if ch.pick(2)? == 0 { Some(ch.pick(50)? as u64) } else { None },
                     topic: (ch.pick(2)? == 0).then_some(topic),
