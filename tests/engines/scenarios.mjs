@@ -19,6 +19,18 @@ const bfServer = { extra: ["--cache-control", "no-cache"] };
 // has seen a page let go of its Web Locks at beforeunload).
 const slowPage = (x) => `${x.server.http}/control/slow-page?ms=200`;
 
+/** Subscribes `a` to topic A, marks the page, and leaves it for a slow page; returns its URL. */
+async function leaveSubscribed(x, a, ch) {
+  const home = await a.eval(() => location.href);
+  await a.eval(() => {
+    T.subscribe(0, "A");
+    window.MARK = "kept";
+  });
+  await until(async () => (await x.received(ch)).length === 1, "the subscribe");
+  await x.navigate(a, slowPage(x));
+  return home;
+}
+
 /** After a page came back: new frames and topic frames reach it, and it can send. */
 async function afterReturn(x, a, ch) {
   const { firstSeq } = await x.server.ctl(`/control/broadcast?channel=${ch}&n=3`);
@@ -94,13 +106,7 @@ export const scenarios = [
       // The tab opened last is in front, as the tab a user navigates in is.
       const [b, a] = tabs;
       await x.allTabs(tabs, 2);
-      const home = await a.eval(() => location.href);
-      await a.eval(() => {
-        T.subscribe(0, "A");
-        window.MARK = "kept";
-      });
-      await until(async () => (await x.received(ch)).length === 1, "the subscribe");
-      await x.navigate(a, slowPage(x));
+      const home = await leaveSubscribed(x, a, ch);
       await until(async () => (await x.state(b)).tabs === 1, "the page away is not counted");
       await until(async () => (await x.received(ch)).length === 2, "its topic let go");
       assert.deepEqual(await x.received(ch), [sub("A"), unsub("A")]);
@@ -135,13 +141,7 @@ export const scenarios = [
       const { tabs, infos } = await x.tabs(1, { url: x.server.ws(`/ws/${ch}`), heartbeat: false, topics: topicsOpt, mode });
       const [a] = tabs;
       assert.equal(infos[0].transport, mode);
-      const home = await a.eval(() => location.href);
-      await a.eval(() => {
-        T.subscribe(0, "A");
-        window.MARK = "kept";
-      });
-      await until(async () => (await x.received(ch)).length === 1, "the subscribe");
-      await x.navigate(a, slowPage(x));
+      const home = await leaveSubscribed(x, a, ch);
       const closed = await until(async () => !(await x.stats()).byChannel[ch], "the socket closed while the page is away", 3000).then(() => true, () => false);
       // Measured (WebKitGTK 2.50.6), in some runs: the shared worker is frozen together with
       // its last page before it has read the page's goodbye; it reads it when the page comes
