@@ -485,7 +485,7 @@ impl Inner {
         if let Some(link) = link {
             link.end(true);
         }
-        self.reject_pending(&js_error(&Error::NotOpen("the page went into the back/forward cache".into())));
+        self.reject_pending(&js_error(&Error::NotOpen("suspended: the page went into the back/forward cache".into())));
         crate::shared::let_go(self);
     }
 
