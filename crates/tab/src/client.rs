@@ -9,6 +9,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use tabmux_core::Error;
+use tabmux_web::locks::Held;
 use tabmux_web::{is_frame, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 
@@ -63,7 +64,7 @@ pub(crate) struct WorkerWatch {
     /// The hello's options (a structured copy of the page's) and the worker script URL.
     pub hello: Option<(JsValue, String)>,
     /// The name of the Web Lock this client holds while it lives, and its release.
-    pub lock: Option<(String, js_sys::Function)>,
+    pub lock: Option<(String, Held)>,
     /// Bumped each time the worker is replaced; events of an older one are ignored.
     pub generation: u32,
     /// Replacements started in a row without a welcome (sets the delay before the next).
@@ -92,7 +93,7 @@ pub(crate) struct WorkerWatch {
     /// Before an unload: the worker's life lock for this client, and the release of this
     /// client's own lock, let go once that life lock is granted (the worker has read that this
     /// client lets its lock go; released earlier, the worker could read it as a death).
-    pub letting_go: Option<(String, js_sys::Function)>,
+    pub letting_go: Option<(String, Held)>,
     /// The next welcome is this page's return from the back/forward cache, not a
     /// replacement (for the debug log).
     pub restoring: bool,

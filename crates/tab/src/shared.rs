@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
 use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
-use tabmux_web::ToWorker;
+use tabmux_web::{locks, ToWorker};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 
@@ -240,43 +240,29 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     Ok(link)
 }
 
-fn locks() -> Option<(JsValue, js_sys::Function)> {
-    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-    let request = get(&locks, "request").dyn_into::<js_sys::Function>().ok()?;
-    Some((locks, request))
-}
-
 /// Takes a Web Lock that this client holds until it closes (or the page dies), then calls
 /// `then` with its name (`None` where Web Locks do not exist, at once). The worker waits for
 /// the same lock, so it learns of a tab that vanished without a goodbye.
 fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
-    let Some((locks, request)) = locks() else { return then(None) };
+    if !locks::available() {
+        return then(None);
+    }
     let n = LOCK_COUNTER.with(|c| {
         c.set(c.get() + 1);
         c.get()
     });
     let name = ["tabmux:", &inner.tab_id, ":", &decimal(u64::from(n))].concat();
-    let mut release = None;
-    let held = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
     let weak = Rc::downgrade(inner);
     let granted_name = name.clone();
-    // Called once the lock is granted, which it always is (a unique name): freed then.
-    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-        if let (Some(i), Some(release)) = (weak.upgrade(), release) {
-            if i.closed.get() || i.suspended.get() {
-                // Gone (or in the back/forward cache) while the lock was on its way.
-                let _ = release.call0(&JsValue::NULL);
-            } else {
-                let old = i.watch.borrow_mut().lock.replace((granted_name.clone(), release));
-                if let Some((_, release)) = old {
-                    let _ = release.call0(&JsValue::NULL);
-                }
-                then(Some(granted_name));
-            }
-        }
-        held.into()
+    let asked = locks::hold(&name, move |held| {
+        // Gone (or in the back/forward cache) while the lock was on its way: `held` is
+        // dropped, so the lock goes at once.
+        let Some(i) = weak.upgrade().filter(|i| !i.closed.get() && !i.suspended.get()) else { return };
+        let old = i.watch.borrow_mut().lock.replace((granted_name.clone(), held));
+        drop(old);
+        then(Some(granted_name));
     });
-    if request.call2(&locks, &name.as_str().into(), &callback).is_err() {
+    if !asked {
         inner.fail_connect(&Error::WorkerFailed("could not take a Web Lock".into()));
     }
 }
@@ -286,11 +272,10 @@ fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
 /// its own lock go before an unload). The wait is never aborted: Firefox keeps no page with
 /// an aborted lock request in its back/forward cache.
 pub(crate) fn watch_worker(inner: &Inner, name: &str) {
-    let Some((locks, request)) = locks() else { return };
     let weak = inner.this.clone();
     let generation = inner.watch.borrow().generation;
     let watched = name.to_string();
-    let granted = Closure::once_into_js(move |_lock: JsValue| {
+    let asked = locks::wait(name, move || {
         if let Some(i) = weak.upgrade() {
             let (current, dying, release) = {
                 let mut w = i.watch.borrow_mut();
@@ -310,10 +295,8 @@ pub(crate) fn watch_worker(inner: &Inner, name: &str) {
                 };
                 (w.worker_lock.as_deref() == Some(watched.as_str()), dying, release)
             };
-            if let Some(release) = release {
-                // The worker has read that this client lets its lock go.
-                let _ = release.call0(&JsValue::NULL);
-            }
+            // The worker has read that this client lets its lock go: it goes now.
+            drop(release);
             if current {
                 // Gone already: nothing more to wait for.
                 i.watch.borrow_mut().worker_lock = None;
@@ -325,8 +308,9 @@ pub(crate) fn watch_worker(inner: &Inner, name: &str) {
             }
         }
     });
-    let _ = request.call2(&locks, &name.into(), &granted);
-    inner.watch.borrow_mut().worker_lock = Some(name.to_string());
+    if asked {
+        inner.watch.borrow_mut().worker_lock = Some(name.to_string());
+    }
 }
 
 /// The worker of `generation` is gone: everything waiting on it is rejected, the status
@@ -438,11 +422,10 @@ pub(crate) fn stop_watching(inner: &Inner) {
         w.dying.take();
         w.token.take();
         w.worker_lock.take();
-        w.lock.take().or_else(|| w.letting_go.take())
+        (w.lock.take(), w.letting_go.take())
     };
-    if let Some((_, release)) = lock {
-        let _ = release.call0(&JsValue::NULL);
-    }
+    // Last: the worker may act on it at once.
+    drop(lock);
 }
 
 /// A log event made in the page (the worker's own events come from the engine).
@@ -466,21 +449,19 @@ pub(crate) fn unlock_for_unload(inner: &Inner) {
     }
     let release = {
         let mut w = inner.watch.borrow_mut();
-        let Some((_, release)) = w.lock.take() else { return };
+        let Some((_, held)) = w.lock.take() else { return };
         // The worker lets go of this client's life lock in turn: the wait on it ends by a
         // grant that means nothing now but "read", and this client's own lock goes then.
         match w.worker_lock.take() {
             Some(name) => {
-                w.letting_go = Some((name, release));
+                w.letting_go = Some((name, held));
                 None
             }
-            None => Some(release),
+            None => Some(held),
         }
     };
     inner.post(ToWorker::Liveness { lock: None });
-    if let Some(release) = release {
-        let _ = release.call0(&JsValue::NULL);
-    }
+    drop(release);
     let weak = inner.this.clone();
     let timer = Timeout::new(RELOCK_MS, move || {
         later(move || {
@@ -505,9 +486,7 @@ fn relock(inner: &Rc<Inner>) {
     };
     // The worker never answered: the old lock goes now (its grant to the worker names a lock
     // the worker no longer watches once it reads the new one).
-    if let Some((_, release)) = unread {
-        let _ = release.call0(&JsValue::NULL);
-    }
+    drop(unread);
     let weak = Rc::downgrade(inner);
     hold_lock(inner, move |lock| {
         if let Some(i) = weak.upgrade() {
@@ -534,11 +513,10 @@ pub(crate) fn let_go(inner: &Inner) {
         w.relock_timer.take();
         w.dying.take();
         w.worker_lock.take();
-        w.lock.take().or_else(|| w.letting_go.take())
+        (w.lock.take(), w.letting_go.take())
     };
-    if let Some((_, release)) = lock {
-        let _ = release.call0(&JsValue::NULL);
-    }
+    // Last: the worker may act on it at once.
+    drop(lock);
 }
 
 /// The page came back from the back/forward cache: the same hello as the first, with a new

@@ -8,6 +8,7 @@
 #![allow(unsafe_code)] // wasm-bindgen's generated extern glue needs it; none is written by hand.
 
 mod driver;
+pub mod locks;
 pub mod protocol;
 mod wire;
 

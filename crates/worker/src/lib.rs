@@ -12,6 +12,7 @@ use gloo_events::EventListener as PortListener;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabmux_core::{ClientId, Error, SortedMap, DEV_BUILD};
+use tabmux_web::locks::{self, Held};
 use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
@@ -23,9 +24,11 @@ struct PortEntry {
     /// The tab's liveness lock the worker waits on: its grant drops the client only while it
     /// is still this one (a tab lets its lock go before an unload, and may take a new one).
     lock: Option<String>,
-    /// Releases the lock this worker holds for this tab while both live. The tab waits on
-    /// it: granted, the worker is gone (however it ended) or let the tab go.
-    life: Option<js_sys::Function>,
+    /// The lock this worker holds for this tab while both live (let go with the entry). The
+    /// tab waits on it: granted, the worker is gone (however it ended) or let the tab go; so
+    /// the tab's wait ends by a grant, never an abort (Firefox keeps no page with an aborted
+    /// lock request in its back/forward cache).
+    life: Option<Held>,
     _listener: Option<PortListener>,
 }
 
@@ -43,16 +46,6 @@ struct State {
     next_lock: std::cell::Cell<u32>,
 }
 
-impl Drop for PortEntry {
-    /// A port forgotten lets its tab's life lock go: the tab's wait on it ends by a grant,
-    /// never by an abort (Firefox keeps no page with an aborted lock request in its
-    /// back/forward cache).
-    fn drop(&mut self) {
-        if let Some(release) = self.life.take() {
-            let _ = release.call0(&JsValue::NULL);
-        }
-    }
-}
 
 /// The worker's single runtime: one engine, every port.
 #[wasm_bindgen]
@@ -127,42 +120,26 @@ impl WorkerRuntime {
     }
 }
 
-fn locks() -> Option<(JsValue, js_sys::Function)> {
-    let locks = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
-        .and_then(|n| js_sys::Reflect::get(&n, &"locks".into()))
-        .ok()?;
-    let request = js_sys::Reflect::get(&locks, &"request".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
-    Some((locks, request))
-}
-
 /// Takes a Web Lock for the tab on port `key` and holds it while both live; once granted,
 /// tells the tab its name (`alive`). The browser releases it when the worker ends, however
 /// it ends, so a tab waiting on it learns that the worker is gone. The worker releases it
 /// itself when the tab leaves or asks (before an unload): the tab's wait then ends by a grant
 /// it ignores.
 fn hold_life_lock(state: &Rc<State>, key: u32) {
-    let Some((locks, request)) = locks() else { return };
     let n = state.next_lock.get();
     state.next_lock.set(n.wrapping_add(1));
     let name = format!("tabmux-worker:{:x}:{n}", state.seed);
     let weak = Rc::downgrade(state);
-    let held = name.clone();
-    let granted = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-        let Some(s) = weak.upgrade() else { return JsValue::UNDEFINED };
+    let named = name.clone();
+    locks::hold(&name, move |held| {
+        let Some(s) = weak.upgrade() else { return };
         let mut ports = s.ports.borrow_mut();
-        // A tab that left (or let go) meanwhile: returning at once releases the lock.
-        let Some(e) = ports.get_mut(&key).filter(|e| e.client.is_some() && e.lock.is_some()) else {
-            return JsValue::UNDEFINED;
-        };
-        let mut release = None;
-        let hold = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
-        if let Some(old) = std::mem::replace(&mut e.life, release) {
-            let _ = old.call0(&JsValue::NULL);
-        }
-        post_alive(&e.port, &held);
-        hold.into()
+        // A tab that left (or let go) meanwhile: `held` is dropped, the lock goes at once.
+        let Some(e) = ports.get_mut(&key).filter(|e| e.client.is_some() && e.lock.is_some()) else { return };
+        // A former life lock of this tab goes as this one takes its place.
+        e.life = Some(held);
+        post_alive(&e.port, &named);
     });
-    let _ = request.call2(&locks, &name.into(), &granted);
 }
 
 /// Tells a tab the name of the lock this worker holds for life.
@@ -178,12 +155,10 @@ fn watch_lock(state: &Rc<State>, key: u32, client: ClientId, name: &str) {
         e.lock = Some(name.to_string());
     }
     hold_life_lock(state, key);
-    let Some((locks, request)) = locks() else {
-        return; // No Web Locks here: the tab's pagehide goodbye is what remains.
-    };
+    // Without Web Locks the tab's pagehide goodbye is what remains.
     let weak = Rc::downgrade(state);
     let watched = name.to_string();
-    let granted = Closure::once_into_js(move |_lock: JsValue| {
+    locks::wait(name, move || {
         if let Some(state) = weak.upgrade() {
             let still_here = state
                 .ports
@@ -196,7 +171,6 @@ fn watch_lock(state: &Rc<State>, key: u32, client: ClientId, name: &str) {
             }
         }
     });
-    let _ = request.call2(&locks, &name.into(), &granted);
 }
 
 fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
@@ -256,9 +230,7 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                     e.lock = None;
                     e.life.take()
                 });
-                if let Some(release) = life {
-                    let _ = release.call0(&JsValue::NULL);
-                }
+                drop(life);
             }
         },
         // The browser's view of the network and visibility counts whoever reports it.
