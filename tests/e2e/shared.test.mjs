@@ -164,3 +164,41 @@ test("a shared-mode page never fetches the direct-mode module; a direct-mode pag
   assert.deepEqual(await fetched(), [...thin, ...direct].sort());
   await own.close();
 });
+
+test("1,000 clients connected and closed in a page: the worker's wasm memory stays flat", async () => {
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  // One client stays (it reads the worker's memory); the others come and go.
+  await page.evaluate((url) => T.connect({ url, heartbeat: false }), server.ws("/ws/churn"));
+  const measure = () =>
+    page.evaluate(async () => {
+      // The page module's own wasm instance (init() returns it once loaded; no hook needed).
+      const tab = await (await import("/dist/tab/tabmux_tab.js")).default();
+      return { page: tab.memory.buffer.byteLength, worker: (await T.clients[0].c.stats()).memoryBytes };
+    });
+  const cycle = (n, url) =>
+    page.evaluate(
+      async ({ n, url }) => {
+        const { connect } = await import("/js/index.js");
+        for (let i = 0; i < n; i++) {
+          const c = await connect({ url, heartbeat: false });
+          c.on("message", () => {});
+          c.subscribe("t", () => {});
+          c.close();
+        }
+      },
+      { n, url },
+    );
+  await cycle(100, server.ws("/ws/churn")); // warm-up: the allocators reach their working size
+  const before = await measure();
+  await cycle(1000, server.ws("/ws/churn"));
+  await sleep(500); // the last goodbyes and lock grants
+  const after = await measure();
+  assert.equal(after.worker, before.worker, `the worker's memory grew: ${JSON.stringify({ before, after })}`);
+  // Not asserted yet: the page's own wasm memory grows by about 100 B per connect/close
+  // (measured 1.31 → 1.64 MB over 3,000 cycles, also with forced GC and free()); found by
+  // this test, to be fixed (issue 13).
+  console.log(`# page wasm memory over 1,000 connect/close cycles: ${before.page} → ${after.page} B`);
+  assert.equal((await page.evaluate(() => T.state(0))).tabs, 1);
+  await context.close();
+});
