@@ -134,7 +134,74 @@ export class Client {
     this.#inner.setToken(token);
   }
 
+  /** Detaches; the socket closes when its last client is gone. Calling it again does nothing. */
   close() {
-    this.#inner.close();
+    const inner = this.#inner;
+    if (inner instanceof Closed) return;
+    inner.close();
+    // Free the wasm side now rather than whenever the garbage collector finalizes this object
+    // (until then each closed client kept a few hundred bytes of the page's wasm memory).
+    this.#inner = new Closed(inner);
+    inner.free();
+  }
+}
+
+/** What a Client holds once closed: what it last knew, and the wasm side's "closed" error. */
+class Closed {
+  constructor(inner) {
+    this.transport = inner.transport;
+    this.clientId = inner.clientId;
+    this.tabId = inner.tabId;
+    this.status = inner.status;
+    try {
+      inner.reconnect(); // throws the closed client's error, whose code and text we repeat
+    } catch (e) {
+      this.code = e.code;
+      this.message = e.message;
+    }
+  }
+
+  error() {
+    return Object.assign(new Error(this.message), { code: this.code });
+  }
+
+  on() {
+    throw this.error();
+  }
+
+  off() {
+    return false;
+  }
+
+  send() {
+    return Promise.reject(this.error());
+  }
+
+  sendJson() {
+    return Promise.reject(this.error());
+  }
+
+  subscribe() {
+    throw this.error();
+  }
+
+  unsubscribe() {
+    return false;
+  }
+
+  history() {
+    return Promise.reject(this.error());
+  }
+
+  stats() {
+    return Promise.reject(this.error());
+  }
+
+  reconnect() {
+    throw this.error();
+  }
+
+  setToken() {
+    throw this.error();
   }
 }
