@@ -264,7 +264,12 @@ export declare class Client<T = Frame> {
    * reconnects once. This client remembers it for a replacement worker's hello.
    */
   setToken(token: string): void;
-  /** Detaches; the socket closes when its last client detaches. */
+  /**
+   * Detaches and frees this client's wasm memory at once; the socket closes when its last
+   * client detaches. Afterwards every call throws (or rejects with) code "bad-message",
+   * "…this client is closed"; `status`, `transport`, `clientId` and `tabId` stay readable;
+   * close() again does nothing.
+   */
   close(): void;
 }
 
