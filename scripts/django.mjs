@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { env, root, run } from "./bootstrap.mjs";
+import { nodeTestArgs, testFiles } from "./node-test.mjs";
 
 const example = join(root, "examples", "django-channels");
 const venv = join(example, ".venv");
@@ -62,7 +63,7 @@ export function django() {
   if (!existsSync(join(root, "dist", "worker", "tabmux_worker_bg.wasm"))) fail("tabmux is not built", "npm run build");
   if (!existsSync(join(root, "node_modules", "playwright-core", "package.json"))) fail("playwright-core is missing", "npm ci");
   if (!has("chromium")) fail("Chromium is needed for the browser tests", "node scripts/bootstrap.mjs --browser");
-  run("node", ["--test", "--test-concurrency=1", join(root, "tests", "django")]);
+  run("node", nodeTestArgs(testFiles(join(root, "tests", "django")), 5 * 60_000));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { env, root, run } from "./bootstrap.mjs";
+import { nodeTestArgs } from "./node-test.mjs";
 
 const MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
 const PACKAGES = {
@@ -55,7 +56,7 @@ export async function engines(names = ["firefox", "webkit"]) {
     const t0 = Date.now();
     console.log(`$ TABMUX_ENGINE=${name} node --test tests/engines/suite.test.mjs`);
     // A hard limit per engine: the suite's own deadlines should end it long before.
-    const r = spawnSync("node", ["--test", "--test-concurrency=1", join(root, "tests", "engines", "suite.test.mjs")], {
+    const r = spawnSync("node", nodeTestArgs([join(root, "tests", "engines", "suite.test.mjs")], 3 * 60_000), {
       stdio: "inherit",
       cwd: root,
       env: { ...env, TABMUX_ENGINE: name },

@@ -14,6 +14,7 @@ import { fuzz } from "./fuzz.mjs";
 import { django } from "./django.mjs";
 import { engines, ensureEngines } from "./engines.mjs";
 import { execFileSync } from "node:child_process";
+import { nodeTestArgs, testFiles } from "./node-test.mjs";
 import { chromiumPath, ensureGeckodriver, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
 ensureToolchain({ browser: true });
@@ -56,7 +57,9 @@ for (const browser of cfg.test.browsers) {
   }
 }
 
-run("node", ["--test", "--test-concurrency=1", join(root, "tests", "e2e")]);
+// Each test within 5 minutes: the slowest (the Next.js, webpack and Vite apps' installs and
+// builds, run in `before` hooks) take about a minute here; every wait inside has its own deadline.
+run("node", nodeTestArgs(testFiles(join(root, "tests", "e2e")), 5 * 60_000));
 // The engine suite (tests/engines) in Chromium, Firefox ESR and WebKitGTK (installs them as root).
 await engines(["chromium", "firefox", "webkit"]);
 django();

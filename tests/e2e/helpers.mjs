@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { before, after } from "node:test";
+import { before, after, afterEach } from "node:test";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -15,7 +15,7 @@ export async function startServer({ statics, extra = [], bin = join(root, "targe
   statics ??= [join(root, "tests/e2e/pages"), join(root, "dist/worker"), root];
   const args = ["--port", "0", ...statics.flatMap((d) => ["--static", d]), ...extra];
   const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise((resolve, reject) => {
+  const listening = new Promise((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout });
     rl.once("line", (line) => {
       const m = line.match(/127\.0\.0\.1:(\d+)/);
@@ -23,6 +23,13 @@ export async function startServer({ statics, extra = [], bin = join(root, "targe
     });
     proc.once("exit", (code) => reject(new Error(`dev server exited with ${code}`)));
   });
+  let port;
+  try {
+    port = await deadline(listening, 30_000, "the dev server to listen");
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
+  }
   const http = `http://127.0.0.1:${port}`;
   return {
     port,
@@ -35,13 +42,78 @@ export async function startServer({ statics, extra = [], bin = join(root, "targe
     },
     async stop() {
       proc.kill("SIGKILL");
-      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
+      await deadline(new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r))), 10_000, "the dev server to exit");
     },
   };
 }
 
+/** Resolves as `promise` does, or rejects naming `what` once `ms` pass: every wait of the
+ * tests that is not a Playwright call with its own timeout goes through this or `until`. */
+export function deadline(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for: ${what}`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// Uncaught exceptions and unhandled rejections in any page of a browser from `launchBrowser`
+// (Playwright's `weberror`), since the last test ended. The `afterEach` below fails the test
+// that was running unless the test declared the error with `expectPageError`.
+const pageErrors = [];
+const expectedPageErrors = [];
+
+/** Declares, inside a test, that a page error whose message matches `pattern` is part of
+ * what the test provokes: it does not fail the test. */
+export function expectPageError(pattern) {
+  expectedPageErrors.push(pattern);
+}
+
+/** The page errors recorded so far in this test (for a test that asserts on them). */
+export const pageErrorsSoFar = () => pageErrors.map((e) => e.message);
+
+// Registered once per test file (each file runs in its own process under `node --test`):
+// fails the test during which a page threw or rejected without a handler.
+let hooked = false;
+function failOnPageErrors() {
+  if (hooked) return;
+  hooked = true;
+  afterEach(() => {
+    const unexpected = pageErrors.filter((e) => !expectedPageErrors.some((p) => p.test(e.message)));
+    pageErrors.length = 0;
+    expectedPageErrors.length = 0;
+    if (unexpected.length) throw new Error(`uncaught error in a page:\n${unexpected.map((e) => `  ${e.url}: ${e.stack || e.message}`).join("\n")}`);
+  });
+}
+// Also when a test file calls `launchBrowser` itself: the hook must be registered at the top
+// level of the file, before its tests run, so it is registered when this module loads under
+// the test runner (`scripts/test.mjs` imports this module too, outside any test).
+if (process.env.NODE_TEST_CONTEXT || /\.test\.mjs$/.test(process.argv[1] ?? "")) failOnPageErrors();
+
+function watchContext(context) {
+  context.on("weberror", (e) => {
+    const err = e.error();
+    const url = e.page()?.url() ?? "?";
+    console.error(`page error (${url}): ${err.message}`);
+    pageErrors.push({ message: err.message, stack: err.stack, url });
+  });
+  return context;
+}
+
 export async function launchBrowser() {
   const executablePath = execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
+  const browser = await launchChromium(executablePath);
+  // Every context of this browser reports its pages' errors (browser.newPage makes one too).
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...a) => watchContext(await newContext(...a));
+  browser.newPage = async (...a) => {
+    const context = await browser.newContext(...a);
+    const page = await context.newPage();
+    page.once("close", () => context.close().catch(() => {}));
+    return page;
+  };
+  return browser;
+}
+
+function launchChromium(executablePath) {
   return chromium.launch({
     executablePath,
     headless: true,
@@ -52,7 +124,6 @@ export async function launchBrowser() {
 /** Opens the harness page in `context` and waits for its module to load. */
 export async function openTab(context, server) {
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(`${server.http}/harness.html`);
   await page.waitForFunction(() => document.title === "ready");
   return page;

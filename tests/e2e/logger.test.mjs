@@ -25,7 +25,6 @@ const countLogPosts = () => {
 async function tab(context, init) {
   const page = await context.newPage();
   if (init) await page.addInitScript(init);
-  page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(`${server.http}/harness.html`);
   await page.waitForFunction(() => document.title === "ready");
   return page;

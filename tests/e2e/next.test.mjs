@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { startServer, launchBrowser, until, seqFrames, root } from "./helpers.mjs";
+import { startServer, launchBrowser, until, seqFrames, root, deadline } from "./helpers.mjs";
 import { installApp, sh } from "../apps/install.mjs";
 
 const app = join(root, "tests", "apps", "next");
@@ -30,13 +30,13 @@ before(async () => {
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   });
-  nextUrl = await new Promise((resolve, reject) => {
+  nextUrl = await deadline(new Promise((resolve, reject) => {
     createInterface({ input: next.stdout }).on("line", (line) => {
       const m = line.match(/Local:\s+(http:\/\/127\.0\.0\.1:\d+)/);
       if (m) resolve(m[1]);
     });
     next.once("exit", (code) => reject(new Error(`next start exited with ${code}`)));
-  });
+  }), 60_000, "next start to listen");
   browser = await launchBrowser();
 });
 after(async () => {
@@ -44,7 +44,7 @@ after(async () => {
   if (next && next.exitCode === null) {
     const gone = new Promise((r) => next.once("exit", r));
     process.kill(-next.pid, "SIGTERM");
-    await gone;
+    await deadline(gone, 15_000, "next start to exit");
   }
   await server?.stop();
 });
@@ -61,7 +61,6 @@ test("Next.js App Router: two tabs share one server socket; frames reach both", 
   const tabs = [];
   for (let i = 0; i < 2; i++) {
     const page = await context.newPage();
-    page.on("pageerror", (e) => console.error("page error:", e.message));
     await page.goto(`${nextUrl}/`);
     tabs.push(page);
   }

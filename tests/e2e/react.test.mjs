@@ -29,7 +29,6 @@ const text = (page, id) => page.locator(`[data-testid=${id}]`).innerText();
 
 async function openDemo(context) {
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(`${server.http}/`);
   await until(async () => (await text(page, "state")) === "open", "the demo shows open");
   return page;
@@ -101,7 +100,6 @@ test("renders: 1,000 frames re-render neither the health badge nor a status-only
   const ch = "renders";
   const context = await browser.newContext();
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(`${server.http}/renders.html?channel=${ch}`);
   await until(async () => (await text(page, "badge").catch(() => "")) === "open 1", "the badge shows open");
   await until(async () => (await server.ctl("/control/stats")).received.some((r) => r.channel === ch && r.data.includes("subscribe")), "prices subscribed");

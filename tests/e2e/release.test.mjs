@@ -84,7 +84,10 @@ test("after a deploy a new tab starts the new release's worker; old tabs keep th
   // name this would join the running worker of A, which the old tabs still hold.)
   const refused = await fresh.evaluate(async (a) => {
     const w = new SharedWorker("/shared-websocket-worker.js", { name: `tabmux-v1-${a}-started-after-the-deploy` });
-    const reply = new Promise((r) => (w.port.onmessage = (e) => r(e.data)));
+    const reply = new Promise((r, reject) => {
+      w.port.onmessage = (e) => r(e.data);
+      setTimeout(() => reject(new Error("no reply from the worker in 10 s")), 10_000);
+    });
     w.port.postMessage({ t: "hello", v: 1, build: a, tabId: "old-page", options: { url: "ws://127.0.0.1:9/ws" } });
     return reply;
   }, A.id);

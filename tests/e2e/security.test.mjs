@@ -21,7 +21,6 @@ async function httpsContext() {
     route.fulfill({ response: await route.fetch({ url: `${server.http}${pathname}${search}` }) });
   });
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto("https://tabmux.test/harness.html");
   await page.waitForFunction(() => document.title === "ready");
   return { context, page };

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { startServer, launchBrowser, until, root } from "./helpers.mjs";
+import { startServer, launchBrowser, until, root, deadline } from "./helpers.mjs";
 
 const www = join(root, "www");
 const WORKER_FILES = ["shared-websocket-worker.js", "tabmux_worker.js", "tabmux_worker_bg.wasm"];
@@ -24,20 +24,20 @@ before(async () => {
     env: { ...process.env, TABMUX_DEVSERVER: server.http, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  viteUrl = await new Promise((resolve, reject) => {
+  viteUrl = await deadline(new Promise((resolve, reject) => {
     const rl = createInterface({ input: vite.stdout });
     rl.on("line", (line) => {
       const m = line.match(/Local:\s+(http:\/\/127\.0\.0\.1:\d+)/);
       if (m) resolve(m[1]);
     });
     vite.once("exit", (code) => reject(new Error(`vite exited with ${code}`)));
-  });
+  }), 60_000, "vite to listen");
 });
 after(async () => {
   await browser?.close();
   if (vite && vite.exitCode === null) {
     vite.kill("SIGTERM");
-    await new Promise((r) => vite.once("exit", r));
+    await deadline(new Promise((r) => vite.once("exit", r)), 15_000, "vite to exit");
   }
   await server?.stop();
 });
@@ -46,7 +46,6 @@ const text = (page, id) => page.locator(`[data-testid=${id}]`).innerText();
 
 async function openDemo(context, query = "") {
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(`${viteUrl}/${query}`);
   await until(async () => (await text(page, "state")) === "open", "the demo shows open", 30_000);
   return page;

@@ -27,7 +27,6 @@ after(async () => {
 
 async function openApp(context, query = "") {
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(`${server.http}/${query}`);
   await until(() => page.evaluate(() => APP.error ?? (APP.status?.state === "open" ? "open" : null)), "the app connected", 20_000);
   assert.equal(await page.evaluate(() => APP.error), null);
