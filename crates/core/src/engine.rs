@@ -54,9 +54,10 @@ id_type!(
     EndpointId
 );
 
-/// What the shell must do, drained with [`Engine::poll_action`].
+/// What the shell must do, drained with [`Engine::poll_action`]. Not `#[non_exhaustive]`:
+/// the shells match every variant (no `_` arm), so a new action fails their build instead of
+/// being dropped silently.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Action {
     /// Create a WebSocket to `url`; report its events with `socket`. The URL may carry the
     /// token: never log it.
