@@ -2,7 +2,7 @@
 // the worker's glue, stamped with the build id (see stamp()). Prints each file's size, raw
 // and gzip.
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -41,7 +41,29 @@ export async function build() {
   console.log(`build id ${id}`);
 }
 
-const BUILD_LINE = /^const BUILD = "[^"]*";$/m;
+/**
+ * The test worker ([test_worker] in wasm-pack.toml): the worker crate with its test-only
+ * hooks (cargo feature `test-hooks`) into its own folder, never packed. Its shim carries the
+ * build id of the shipped build in dist/ (run build() first), so pages of that build say
+ * hello to it as to their own worker.
+ */
+export async function buildTestWorker() {
+  ensureToolchain();
+  const cfg = await readConfig();
+  const t = cfg.test_worker;
+  const c = cfg.crate.find((c) => c.name === t.crate);
+  const outDir = join(root, t.out_dir);
+  const profile = t.profile === "dev" ? "--dev" : "--release";
+  run("wasm-pack", ["build", c.path, "--target", c.target, "--out-dir", outDir, "--out-name", c.out_name, profile, "--no-opt", "--no-pack", "--", "--features", t.features.join(",")]);
+  rmSync(join(outDir, ".gitignore"), { force: true });
+  const shipped = join(root, c.out_dir, "shared-websocket-worker.js");
+  const id = readFileSync(shipped, "utf8").match(BUILD_LINE)?.[1];
+  if (!id) throw new Error(`${shipped} has no build id: run the build (node scripts/build.mjs) first`);
+  copyFileSync(shipped, join(outDir, "shared-websocket-worker.js"));
+  console.log(`test worker (${t.features.join(", ")}, ${t.profile}) in ${t.out_dir}, build id ${id}`);
+}
+
+const BUILD_LINE = /^const BUILD = "([^"]*)";$/m;
 
 /**
  * The build id: the first 16 hex digits of a SHA-256 over the worker's wasm, its glue and
@@ -65,4 +87,8 @@ export function stamp({ workerDir, tabDir, shim }) {
   return id;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await build();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await build();
+  // `--no-test-worker`: the shipped files only.
+  if (!process.argv.includes("--no-test-worker")) await buildTestWorker();
+}

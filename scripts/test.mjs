@@ -7,7 +7,7 @@
 // and the Django Channels tests (scripts/django.mjs: Redis,
 // two Daphne nodes and nginx, started by the tests).
 import { join } from "node:path";
-import { readConfig } from "./build.mjs";
+import { buildTestWorker, readConfig } from "./build.mjs";
 import { buildDemo } from "./demo-build.mjs";
 import { checkSizes } from "./size-check.mjs";
 import { fuzz } from "./fuzz.mjs";
@@ -24,6 +24,8 @@ run("cargo", ["test"]);
 fuzz(Number(process.env.TABMUX_FUZZ_SECONDS ?? 30));
 // The wasm build, then the demo app built from the packed package as a user's app is.
 await buildDemo();
+// The worker with its test-only hooks (cargo feature test-hooks), for the browser tests only.
+await buildTestWorker();
 run("cargo", ["build", "-p", "tabmux-devserver"]);
 await checkSizes();
 // The published type declarations, checked against a consumer that uses every export.

@@ -52,8 +52,7 @@ importScripts("./tabmux_worker.js");
 
 wasm_bindgen({ module_or_path: wasm }).then(
   () => {
-    // `?test-panic` on the script URL (a separate worker) lets tests trigger a panic.
-    runtime = wasm_bindgen.start(self.location.search.includes("test-panic"), BUILD);
+    runtime = wasm_bindgen.start(BUILD);
     self.performance?.mark?.("tabmux:worker-wasm");
     for (const port of waiting.splice(0)) hand(port);
   },

@@ -137,7 +137,7 @@ async function losesItsWorkerAndRecovers(ch, workerUrl, kill, lastError) {
 }
 
 test("a panic in the worker is reported to every tab, which start a replacement and carry on", async () => {
-  const workerUrl = "/shared-websocket-worker.js?test-panic";
+  const workerUrl = "/dist-test/worker/shared-websocket-worker.js";
   await losesItsWorkerAndRecovers("panic", workerUrl, async (pages) => {
     await pages[0].evaluate((url) => {
       const w = new SharedWorker(url, { name: WORKER_NAME });

@@ -77,7 +77,7 @@ for (const mode of ["shared", "direct"]) {
 
 test("debug: true writes the events to the console; the worker's replacement is logged by the page", async () => {
   const ch = "log-console";
-  const workerUrl = "/shared-websocket-worker.js?test-panic";
+  const workerUrl = "/dist-test/worker/shared-websocket-worker.js";
   const context = await browser.newContext();
   const a = await openTab(context, server);
   await a.evaluate((o) => T.connect(o), { url: server.ws(`/ws/${ch}`), workerUrl, heartbeat: false, debug: true });

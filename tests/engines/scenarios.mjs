@@ -403,7 +403,7 @@ export const scenarios = [
     name: "a worker panic: every tab is told (worker-crashed), starts a replacement worker and receives again",
     async run(x) {
       const ch = "panic";
-      const workerUrl = "/shared-websocket-worker.js?test-panic";
+      const workerUrl = "/dist-test/worker/shared-websocket-worker.js";
       const { tabs } = await x.tabs(2, { url: x.server.ws(`/ws/${ch}`), heartbeat: false, workerUrl, topics: topicsOpt });
       await tabs[0].eval(() => T.subscribe(0, "A"));
       await until(async () => (await x.received(ch)).length === 1, "subscribed");

@@ -109,7 +109,7 @@ impl Default for BackoffOptions {
 }
 
 impl BackoffOptions {
-    /// Every key `backoff` accepts (checked by a test against the fields).
+    /// Every key `backoff` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] =
         &["initialMs", "factor", "maxMs", "jitter", "maxAttempts", "minUptimeMs"];
 

@@ -22,7 +22,7 @@ impl Default for BreakerOptions {
 }
 
 impl BreakerOptions {
-    /// Every key `breaker` accepts (checked by a test against the fields).
+    /// Every key `breaker` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["failureThreshold", "resetTimeoutMs"];
 }
 

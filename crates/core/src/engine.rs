@@ -54,9 +54,10 @@ id_type!(
     EndpointId
 );
 
-/// What the shell must do, drained with [`Engine::poll_action`].
+/// What the shell must do, drained with [`Engine::poll_action`]. Not `#[non_exhaustive]`:
+/// the shells match every variant (no `_` arm), so a new action fails their build instead of
+/// being dropped silently.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Action {
     /// Create a WebSocket to `url`; report its events with `socket`. The URL may carry the
     /// token: never log it.
@@ -277,7 +278,8 @@ impl Endpoint {
         }
     }
 
-    fn secret(&self, text: &str) -> String {
+    /// `text` with this endpoint's token redacted: what errors, close reasons and logs may show.
+    fn redacted(&self, text: &str) -> String {
         match &self.token {
             Some(t) => redact(text, t),
             None => text.to_string(),
@@ -681,7 +683,7 @@ impl Engine {
             other => {
                 let why = match other {
                     Ok(_) => "the token URL returned an empty or oversized token".to_string(),
-                    Err(e) => format!("token fetch failed: {}", ep.secret(e)),
+                    Err(e) => format!("token fetch failed: {}", ep.redacted(e)),
                 };
                 ep.last_error = Some(truncate_reason(&why));
                 self.log(idx, |_| LogEvent::TokenFetched { ok: false, changed: false, error: Some(truncate_reason(&why)) });
@@ -751,7 +753,7 @@ impl Engine {
         self.tick(now);
         let idx = self.ep_index_by_socket(socket)?;
         let ep = &mut self.endpoints[idx];
-        let msg = ep.secret(message);
+        let msg = ep.redacted(message);
         ep.conn = Conn::Closed;
         ep.last_close = Some(CloseInfo { code: 1006, reason: truncate_reason(&msg) });
         ep.last_error = Some(truncate_reason(&msg));
@@ -786,11 +788,11 @@ impl Engine {
         ep.rtt = None;
         ep.protocol = None;
         ep.closes.push(code);
-        ep.last_close = Some(CloseInfo { code, reason: truncate_reason(&ep.secret(reason)) });
+        ep.last_close = Some(CloseInfo { code, reason: truncate_reason(&ep.redacted(reason)) });
         let online = self.online;
         self.log(idx, |ep| LogEvent::Close {
             code,
-            reason: truncate_reason(&ep.secret(reason)),
+            reason: truncate_reason(&ep.redacted(reason)),
             class: if online { LogEvent::class_of(action_for(code, &ep.close_table)) } else { "offline" },
         });
         let ep = &mut self.endpoints[idx];
@@ -879,7 +881,7 @@ impl Engine {
             url = with_param(&url, &q.resume_param, &format!("{last}"));
         }
         let attempt = ep.attempt;
-        self.log(idx, |ep| LogEvent::Connect { attempt, url: ep.secret(&url) });
+        self.log(idx, |ep| LogEvent::Connect { attempt, url: ep.redacted(&url) });
         self.actions.push_back(Action::OpenSocket { socket, url });
     }
 

@@ -15,7 +15,7 @@ pub struct PongMatch {
 }
 
 impl PongMatch {
-    /// Every key `heartbeat.pong` accepts.
+    /// Every key `heartbeat.pong` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["field", "value"];
 }
 
@@ -52,7 +52,7 @@ impl Default for HeartbeatOptions {
 }
 
 impl HeartbeatOptions {
-    /// Every key `heartbeat` accepts (checked by a test against the fields).
+    /// Every key `heartbeat` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["intervalMs", "timeoutMs", "ping", "pong"];
 }
 

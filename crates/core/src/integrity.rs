@@ -43,7 +43,7 @@ fn default_capacity() -> usize {
 }
 
 impl DedupOptions {
-    /// Every key `dedup` accepts.
+    /// Every key `dedup` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["key", "capacity"];
 }
 
@@ -64,7 +64,7 @@ fn default_resume_param() -> String {
 }
 
 impl SequenceOptions {
-    /// Every key `sequence` accepts.
+    /// Every key `sequence` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["key", "resumeParam"];
 }
 
@@ -83,7 +83,7 @@ pub struct TopicOptions {
 }
 
 impl TopicOptions {
-    /// Every key `topics` accepts.
+    /// Every key `topics` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["key", "subscribe", "unsubscribe"];
 }
 
@@ -107,7 +107,7 @@ impl Default for QueueOptions {
 }
 
 impl QueueOptions {
-    /// Every key `queue` accepts.
+    /// Every key `queue` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["maxMessages", "maxBytes", "ttlMs"];
 }
 
@@ -129,7 +129,7 @@ impl Default for ReplayOptions {
 }
 
 impl ReplayOptions {
-    /// Every key `replay` accepts.
+    /// Every key `replay` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["frames", "bytes"];
 }
 

@@ -133,7 +133,7 @@ fn default_connect_timeout_ms() -> u64 {
 }
 
 impl Options {
-    /// Every key `connect()` accepts at the top level (checked by a test against the fields).
+    /// Every key `connect()` accepts at the top level (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] =
         &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols", "debug"];
     /// Keys read in the page only: `logger` (a function, which cannot cross to the worker).

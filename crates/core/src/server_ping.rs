@@ -60,9 +60,9 @@ pub enum PresetMatch {
 }
 
 impl ServerPingOptions {
-    /// Every key `serverPing` accepts as an object.
+    /// Every key `serverPing` accepts as an object (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["match", "reply"];
-    /// Every key `serverPing.match` accepts as an object.
+    /// Every key `serverPing.match` accepts as an object (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const MATCH_KEYS: &'static [&'static str] = &["field", "value"];
 
     /// The preset with this name.

@@ -26,7 +26,7 @@ impl Default for TokenOptions {
 }
 
 impl TokenOptions {
-    /// Every key `token` accepts (checked by a test against the fields).
+    /// Every key `token` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] = &["param", "url", "pollMs", "debounceMs"];
 }
 

@@ -121,17 +121,56 @@ fn each_bad_option_gets_a_message_that_names_it() {
     }
 }
 
+/// The keys a value serializes with (every field: no options struct skips one), sorted.
+fn serialized_keys<T: serde::Serialize>(value: &T) -> Vec<String> {
+    let v = serde_json::to_value(value).unwrap();
+    let mut keys: Vec<String> = v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().cloned().collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// A list of keys the reader accepts, sorted, as the serialized keys are.
+fn sorted(keys: &[&str]) -> Vec<String> {
+    let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// Each object the options reader walks checks its keys against a `KEYS` list
+/// (options_reader.rs, check_keys); each list must name exactly its struct's fields, as serde
+/// names them. A field added without its key (or a key without its field) fails here.
 #[test]
 fn the_key_lists_match_the_fields() {
-    let v = serde_json::to_value(Options::new("ws://h/")).unwrap();
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut want = Options::KEYS.to_vec();
-    want.sort_unstable();
-    assert_eq!(keys, want);
-    let b: Vec<String> = v["backoff"].as_object().unwrap().keys().cloned().collect();
-    let mut want = tabmux_core::BackoffOptions::KEYS.to_vec();
-    want.sort_unstable();
-    assert_eq!(b, want);
+    use tabmux_core::{
+        BackoffOptions, BreakerOptions, DedupOptions, HeartbeatOptions, PongMatch, QueueOptions, ReplayOptions, SequenceOptions, ServerPingOptions, TokenOptions, TopicOptions,
+    };
+    // Those without a default: read from their smallest valid object.
+    fn from<T: serde::de::DeserializeOwned>(json: &str) -> T {
+        serde_json::from_str(json).unwrap()
+    }
+    let dedup: DedupOptions = from(r#"{"key":"/id"}"#);
+    let sequence: SequenceOptions = from(r#"{"key":"/seq"}"#);
+    let topics: TopicOptions = from(r#"{"key":"/topic","subscribe":"s","unsubscribe":"u"}"#);
+    let ping = ServerPingOptions::preset("graphql-ws").unwrap();
+    let lists: Vec<(&str, Vec<String>, &[&str])> = vec![
+        ("options", serialized_keys(&Options::new("ws://h/")), Options::KEYS),
+        ("backoff", serialized_keys(&BackoffOptions::default()), BackoffOptions::KEYS),
+        ("breaker", serialized_keys(&BreakerOptions::default()), BreakerOptions::KEYS),
+        ("heartbeat", serialized_keys(&HeartbeatOptions::default()), HeartbeatOptions::KEYS),
+        ("heartbeat.pong", serialized_keys(&PongMatch::default()), PongMatch::KEYS),
+        ("token", serialized_keys(&TokenOptions::default()), TokenOptions::KEYS),
+        ("dedup", serialized_keys(&dedup), DedupOptions::KEYS),
+        ("sequence", serialized_keys(&sequence), SequenceOptions::KEYS),
+        ("topics", serialized_keys(&topics), TopicOptions::KEYS),
+        ("queue", serialized_keys(&QueueOptions::default()), QueueOptions::KEYS),
+        ("replay", serialized_keys(&ReplayOptions::default()), ReplayOptions::KEYS),
+        ("serverPing", serialized_keys(&ping), ServerPingOptions::KEYS),
+        ("serverPing.match", serialized_keys(&ping.matches), ServerPingOptions::MATCH_KEYS),
+    ];
+    assert_eq!(lists.len(), 13);
+    for (name, fields, keys) in lists {
+        assert_eq!(fields, sorted(keys), "{name}: the fields (left) and the KEYS list (right) differ");
+    }
 }
 
 #[test]

@@ -505,7 +505,7 @@ impl Driver {
                     }
                     then
                 }
-                _ => Then::Nothing,
+                Delivery::Drop => Then::Nothing,
             }
         };
         match then {
@@ -621,7 +621,6 @@ impl Inner {
                         posts.push((self.sinks_of(endpoint), ToTab::Status { status: to_js(&status) }.encode()));
                     }
                 }
-                _ => {}
             }
         }
         posts

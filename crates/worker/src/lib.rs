@@ -33,7 +33,6 @@ struct PortEntry {
 }
 
 struct State {
-    allow_test_panic: bool,
     driver: Driver,
     _network: RefCell<Vec<PortListener>>,
     ports: RefCell<SortedMap<u32, PortEntry>>,
@@ -53,16 +52,13 @@ pub struct WorkerRuntime {
     state: Rc<State>,
 }
 
-/// Starts the runtime. Call once, when the wasm module is ready. `allow_test_panic` makes
-/// `{ t: "panic" }` panic on purpose (the shim sets it only for a worker script URL with
-/// `?test-panic`, a worker of its own), so tests can prove a crash is reported. `build` is
-/// this worker's build id (scripts/build.mjs writes it into the shim; "dev" otherwise).
+/// Starts the runtime. Call once, when the wasm module is ready. `build` is this worker's
+/// build id (scripts/build.mjs writes it into the shim; "dev" otherwise).
 #[wasm_bindgen]
-pub fn start(allow_test_panic: bool, build: String) -> WorkerRuntime {
+pub fn start(build: String) -> WorkerRuntime {
     console_error_panic_hook::set_once();
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
     let state = Rc::new(State {
-        allow_test_panic,
         driver: Driver::new(seed),
         _network: RefCell::new(Vec::new()),
         ports: RefCell::new(SortedMap::new()),
@@ -107,13 +103,16 @@ impl WorkerRuntime {
         self.state.ports.borrow_mut().insert(key, PortEntry { port, client: None, lock: None, life: None, _listener: Some(listener) });
     }
 
-    /// How many clients are attached (for tests and the demo).
+    /// How many clients are attached. Test builds only (feature `test-hooks`).
+    #[cfg(feature = "test-hooks")]
     #[wasm_bindgen(js_name = clientCount)]
     pub fn client_count(&self) -> usize {
         self.state.driver.client_count()
     }
 
-    /// How many ports are held (attached or still saying hello).
+    /// How many ports are held (attached or still saying hello). Test builds only (feature
+    /// `test-hooks`).
+    #[cfg(feature = "test-hooks")]
     #[wasm_bindgen(js_name = portCount)]
     pub fn port_count(&self) -> usize {
         self.state.ports.borrow().len()
@@ -179,7 +178,10 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         None => return,
     };
     let reply_err = |e: &Error| drop(port.post_message(&ToTab::error(e, None).encode()));
-    if state.allow_test_panic && js_sys::Reflect::get(data, &"t".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("panic") {
+    // Test builds only (feature `test-hooks`, the test worker of scripts/build.mjs): tests
+    // prove a crash is reported to every tab.
+    #[cfg(feature = "test-hooks")]
+    if js_sys::Reflect::get(data, &"t".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("panic") {
         panic!("a test asked this worker to panic");
     }
     let msg = match ToWorker::decode(data) {

@@ -88,7 +88,7 @@ fn seq_frames(first: f64, n: usize, channel: &str) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn two_ports_share_one_socket_inside_a_real_shared_worker() {
     assert!(js_sys::global().dyn_into::<web_sys::SharedWorkerGlobalScope>().is_ok(), "not in a SharedWorker");
-    let rt = start(false, "dev".into());
+    let rt = start("dev".into());
     let a = Tab::new(&rt);
     let b = Tab::new(&rt);
     a.post(&hello("tab-a", &ws_url("wasm-shared")));
@@ -128,7 +128,7 @@ async fn two_ports_share_one_socket_inside_a_real_shared_worker() {
 
 #[wasm_bindgen_test]
 async fn garbage_on_one_port_gets_error_replies_and_the_other_port_keeps_receiving() {
-    let rt = start(false, "dev".into());
+    let rt = start("dev".into());
     let good = Tab::new(&rt);
     good.post(&hello("good", &ws_url("wasm-garbage")));
     wait_for("good open", || good.is_open_with(1)).await;
@@ -191,7 +191,7 @@ async fn garbage_on_one_port_gets_error_replies_and_the_other_port_keeps_receivi
 /// tab's death: dropped, and its life lock let go.
 #[wasm_bindgen_test]
 async fn a_hello_with_a_token_connects_with_it_and_locks_watch_both_ways() {
-    let rt = start(false, "dev".into());
+    let rt = start("dev".into());
     let tab = Tab::new(&rt);
     let bad = hello("bad", &ws_url("wasm-token"));
     js_sys::Reflect::set(&bad, &"token".into(), &5.into()).unwrap();
@@ -284,7 +284,7 @@ fn hello_with(tab: &str, options: JsValue) -> JsValue {
 /// whose hello asked for them; a server ping is answered once and reaches neither port.
 #[wasm_bindgen_test]
 async fn log_messages_only_to_the_debug_port_and_a_server_ping_answered_once_for_both() {
-    let rt = start(false, "dev".into());
+    let rt = start("dev".into());
     let loud = Tab::new(&rt);
     let quiet = Tab::new(&rt);
     let url = ws_url("wasm-log");
