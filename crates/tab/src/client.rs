@@ -99,6 +99,18 @@ pub(crate) struct WorkerWatch {
     pub restoring: bool,
 }
 
+impl WorkerWatch {
+    /// Stops every timer and every wait on the worker, and hands back this client's locks
+    /// (its own and one being let go) for the caller to drop when it is done.
+    pub(crate) fn stop(&mut self) -> (Option<(String, Held)>, Option<(String, Held)>) {
+        self.replace_timer.take();
+        self.relock_timer.take();
+        self.dying.take();
+        self.worker_lock.take();
+        (self.lock.take(), self.letting_go.take())
+    }
+}
+
 /// Direct mode: attaches the client's sink to the in-page engine, with the client's last
 /// token (again when the page comes back from the back/forward cache).
 pub type Reattach = Box<dyn Fn(js_sys::Function, Option<String>) -> Result<Rc<dyn Link>, Error>>;

@@ -415,17 +415,13 @@ pub(crate) fn replaced(inner: &Inner) {
 /// Stops every timer and watch, and lets go of the liveness lock (last: the worker may act
 /// on it at once).
 pub(crate) fn stop_watching(inner: &Inner) {
-    let lock = {
+    let locks = {
         let mut w = inner.watch.borrow_mut();
-        w.replace_timer.take();
-        w.relock_timer.take();
-        w.dying.take();
         w.token.take();
-        w.worker_lock.take();
-        (w.lock.take(), w.letting_go.take())
+        w.stop()
     };
     // Last: the worker may act on it at once.
-    drop(lock);
+    drop(locks);
 }
 
 /// A log event made in the page (the worker's own events come from the engine).
@@ -505,18 +501,14 @@ pub(crate) fn let_go(inner: &Inner) {
     if !inner.shared {
         return;
     }
-    let lock = {
+    let locks = {
         let mut w = inner.watch.borrow_mut();
         w.generation = w.generation.wrapping_add(1);
         w.replacements = 0;
-        w.replace_timer.take();
-        w.relock_timer.take();
-        w.dying.take();
-        w.worker_lock.take();
-        (w.lock.take(), w.letting_go.take())
+        w.stop()
     };
     // Last: the worker may act on it at once.
-    drop(lock);
+    drop(locks);
 }
 
 /// The page came back from the back/forward cache: the same hello as the first, with a new
