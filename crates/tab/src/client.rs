@@ -246,12 +246,18 @@ impl Inner {
                 let why = why.as_string().unwrap_or_else(|| "a binary frame".into());
                 let err = coded_error("bad-json", &["tabmux: json is on and a frame is not JSON text: ", &why].concat());
                 let _ = js_sys::Reflect::set(&err, &"frame".into(), &data);
-                let list = self.listeners.borrow_mut().snapshot(Event::Error);
-                if emit(&list, &err) == 0 {
-                    web_sys::console::warn_1(&err);
-                }
+                self.report(&err);
                 None
             }
+        }
+    }
+
+    /// An error that answers no request: to the `error` listeners, or to the console when
+    /// there are none.
+    pub(crate) fn report(&self, err: &JsValue) {
+        let list = self.listeners.borrow_mut().snapshot(Event::Error);
+        if emit(&list, err) == 0 {
+            web_sys::console::warn_1(err);
         }
     }
 
@@ -434,15 +440,14 @@ impl Inner {
                 if self.reject_connect(&err) {
                     return;
                 }
-                let list = self.listeners.borrow_mut().snapshot(Event::Error);
-                if emit(&list, &err) == 0 {
-                    web_sys::console::warn_1(&err);
-                }
                 if code == "worker-crashed" {
-                    // The worker is gone: start a replacement (after the error is told).
+                    // The worker is gone: told and replaced by worker_lost, once per worker
+                    // whichever news comes first (this report or its life lock).
                     let why = message.strip_prefix("tabmux: the worker crashed: ").unwrap_or(&message);
                     let generation = self.watch.borrow().generation;
                     crate::shared::worker_lost(self, generation, why);
+                } else {
+                    self.report(&err);
                 }
             }
         }
