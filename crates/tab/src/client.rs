@@ -350,10 +350,19 @@ impl Inner {
     }
 
     /// A message from the engine, as posted on a port (or by the in-page engine).
-    pub(crate) fn on_incoming(&self, data: &JsValue) {
+    /// Returns whether it was a frame (a data or topic frame: what the worker's backlog
+    /// counts).
+    pub(crate) fn on_incoming(&self, data: &JsValue) -> bool {
         match ToTab::decode(data) {
-            Some(msg) => self.on_message(msg),
-            None => web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data),
+            Some(msg) => {
+                let frame = matches!(msg, ToTab::Frame(_) | ToTab::Topic { .. });
+                self.on_message(msg);
+                frame
+            }
+            None => {
+                web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data);
+                false
+            }
         }
     }
 
@@ -416,6 +425,11 @@ impl Inner {
                         web_sys::console::error_2(&"tabmux: a topic handler threw:".into(), &e);
                     }
                 }
+            }
+            ToTab::Lagged { missed } => {
+                let err = js_error(&Error::Lagged(missed));
+                let _ = js_sys::Reflect::set(&err, &"missed".into(), &(missed as f64).into());
+                self.report(&err);
             }
             ToTab::Gap { from, to } => {
                 let gap = js_sys::Object::new();

@@ -10,6 +10,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::Cell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
+use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
 use tabmux_web::{locks, ToWorker};
 use wasm_bindgen::prelude::*;
@@ -216,9 +217,19 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     })?;
     let port = worker.port();
     let weak = Rc::downgrade(inner);
+    // Frames handled from this worker: said after every DRAIN_EVERY, so the worker posts no
+    // more than its bound to a page that stops handling them (tabmux_core::backlog).
+    let handled = Cell::new(0u64);
+    let drain = port.clone();
     let on_message = EventListener::new(&port, "message", move |ev| {
         if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
-            i.on_incoming(&ev.data());
+            if i.on_incoming(&ev.data()) {
+                let n = handled.get() + 1;
+                handled.set(n);
+                if n % DRAIN_EVERY == 0 {
+                    let _ = drain.post_message(&ToWorker::Drained { total: n }.encode());
+                }
+            }
         }
     });
     let weak = Rc::downgrade(inner);
