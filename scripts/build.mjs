@@ -32,13 +32,30 @@ export async function build() {
     rmSync(join(outDir, ".gitignore"), { force: true });
     const wasm = join(outDir, `${c.out_name}_bg.wasm`);
     if (cfg.wasm_opt?.enabled) run("wasm-opt", [...cfg.wasm_opt.flags, wasm, "-o", wasm]);
-    outputs.push(wasm, join(outDir, `${c.out_name}.js`));
+    const glue = join(outDir, `${c.out_name}.js`);
+    if (cfg.glue?.minify) await minifyGlue(glue, c.target === "web" ? "esm" : undefined);
+    outputs.push(wasm, glue);
   }
   const dir = (name) => join(root, cfg.crate.find((c) => c.name === name).out_dir);
   const id = stamp({ workerDir: dir("worker"), tabDir: dir("tab"), shim: readFileSync(join(root, "worker", "shared-websocket-worker.js"), "utf8") });
   outputs.push(join(dir("worker"), "shared-websocket-worker.js"), join(dir("tab"), "build-id.js"));
   console.table(sizes(outputs));
   console.log(`build id ${id}`);
+}
+
+/**
+ * Minifies wasm-bindgen's glue in place ([glue] in wasm-pack.toml): the same code without
+ * its comments, whitespace and long local names. `format` "esm" for `--target web` (its
+ * exports and its `new URL("…_bg.wasm", import.meta.url)`, which bundlers look for, stay);
+ * none for the worker's classic script, whose global `wasm_bindgen` stays.
+ */
+async function minifyGlue(file, format) {
+  const { transform } = await import("esbuild");
+  const src = readFileSync(file, "utf8");
+  // TypeScript and Deno find the declarations through this comment.
+  const types = src.match(/^\/\* @ts-self-types="[^"]*" \*\/$/m)?.[0];
+  const { code } = await transform(src, { minify: true, format, legalComments: "none", ...(types && { banner: types }) });
+  writeFileSync(file, code);
 }
 
 /**
