@@ -59,7 +59,7 @@ export function ensureToolchain({ browser = false } = {}) {
   }
   if (!has("wasm-pack")) run("cargo", ["install", "wasm-pack", "--version", WASM_PACK_VERSION]);
 
-  const wanted = ["smol-toml", "playwright-core", "puppeteer-core", "binaryen"];
+  const wanted = ["smol-toml", "playwright-core", "puppeteer-core", "binaryen", "esbuild"];
   if (!wanted.every((p) => existsSync(join(root, "node_modules", p, "package.json")))) {
     run("npm", existsSync(join(root, "package-lock.json")) ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"]);
   }

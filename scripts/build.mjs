@@ -6,7 +6,8 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
-import { ensureToolchain, root, run } from "./bootstrap.mjs";
+import { spawnSync } from "node:child_process";
+import { ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
 export async function readConfig() {
   const { parse } = await import("smol-toml");
@@ -39,13 +40,71 @@ export async function build() {
     rmSync(join(outDir, ".gitignore"), { force: true });
     const wasm = join(outDir, `${c.out_name}_bg.wasm`);
     if (cfg.wasm_opt?.enabled) run("wasm-opt", [...optFlags(cfg), wasm, "-o", wasm]);
-    outputs.push(wasm, join(outDir, `${c.out_name}.js`));
+    const glue = join(outDir, `${c.out_name}.js`);
+    // A build for profiles keeps every name, the glue's too.
+    const keepNames = process.env.TABMUX_WASM_NAMES === "1";
+    if (cfg.wasm_opt?.enabled && cfg.wasm_opt.minify_names && !keepNames) minifyNames(wasm, glue);
+    if (cfg.glue?.minify && !keepNames) await minifyGlue(glue, c.target === "web" ? "esm" : undefined);
+    outputs.push(wasm, glue);
   }
   const dir = (name) => join(root, cfg.crate.find((c) => c.name === name).out_dir);
   const id = stamp({ workerDir: dir("worker"), tabDir: dir("tab"), shim: readFileSync(join(root, "worker", "shared-websocket-worker.js"), "utf8") });
   outputs.push(join(dir("worker"), "shared-websocket-worker.js"), join(dir("tab"), "build-id.js"));
   console.table(sizes(outputs));
   console.log(`build id ${id}`);
+}
+
+/**
+ * Renames the wasm's imports, exports and import module to one or two letters
+ * (`wasm-opt --minify-imports-and-exports-and-modules`, [wasm_opt] minify_names) and the
+ * glue's uses of them to match: wasm-bindgen names each import after its JS shim plus a
+ * hash, and those names were about 4 KB of the page's wasm and again of its glue. The
+ * glue's own exported names do not change. Fails the build if a name is left over.
+ */
+function minifyNames(wasm, glue) {
+  console.log(`$ wasm-opt --minify-imports-and-exports-and-modules ${wasm} -o ${wasm}`);
+  const r = spawnSync("wasm-opt", ["--minify-imports-and-exports-and-modules", wasm, "-o", wasm], { env, cwd: root, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`wasm-opt --minify-imports-and-exports-and-modules failed: ${r.stderr}`);
+  const map = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
+  // wasm-bindgen's glue gives every import from one module (its own `*_bg.js`).
+  const modules = new Set(map.imports.map(([module]) => module));
+  const renamed = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasm))).map((i) => i.module));
+  if (modules.size !== 1 || renamed.size !== 1) throw new Error(`${wasm}: imports from ${[...modules].join(", ")}: expected one module`);
+  const [moduleName] = renamed;
+  let src = readFileSync(glue, "utf8");
+  const swap = (re, to) => {
+    const before = src;
+    src = src.replace(re, () => to);
+    return before !== src;
+  };
+  const esc = (s) => s.replace(/[$]/g, "\\$");
+  for (const m of modules) {
+    if (!swap(new RegExp(`(["'])${esc(m).replace(/\./g, "\\.")}\\1`, "g"), JSON.stringify(moduleName))) throw new Error(`${glue}: import module ${m} not found`);
+  }
+  // Import names are the keys of the glue's import object; each is unique (a hash or a
+  // __wbindgen_ name). Export names are read as `wasm.<name>`.
+  for (const [, from, to] of map.imports) {
+    if (!swap(new RegExp(`\\b${esc(from)}\\b(?=\\s*:)`, "g"), /^[A-Za-z_$][\w$]*$/.test(to) ? to : JSON.stringify(to))) throw new Error(`${glue}: import ${from} not found`);
+  }
+  for (const [from, to] of map.exports) swap(new RegExp(`\\bwasm\\.${esc(from)}\\b`, "g"), `wasm.${to}`);
+  const left = [...map.imports.map(([, from]) => from), ...map.exports.map(([from]) => from)].filter((n) => new RegExp(`\\bwasm\\.${esc(n)}\\b|\\b${esc(n)}\\s*:`).test(src));
+  if (left.length) throw new Error(`${glue}: still names ${left.join(", ")} after minifying the wasm's names`);
+  writeFileSync(glue, src);
+}
+
+/**
+ * Minifies wasm-bindgen's glue in place ([glue] in wasm-pack.toml): the same code without
+ * its comments, whitespace and long local names. `format` "esm" for `--target web` (its
+ * exports and its `new URL("…_bg.wasm", import.meta.url)`, which bundlers look for, stay);
+ * none for the worker's classic script, whose global `wasm_bindgen` stays.
+ */
+async function minifyGlue(file, format) {
+  const { transform } = await import("esbuild");
+  const src = readFileSync(file, "utf8");
+  // TypeScript and Deno find the declarations through this comment.
+  const types = src.match(/^\/\* @ts-self-types="[^"]*" \*\/$/m)?.[0];
+  const { code } = await transform(src, { minify: true, format, legalComments: "none", ...(types && { banner: types }) });
+  writeFileSync(file, code);
 }
 
 /**

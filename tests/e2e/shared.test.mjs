@@ -172,9 +172,11 @@ test("1,000 clients connected and closed in a page: the page's and the worker's 
   await page.evaluate((url) => T.connect({ url, heartbeat: false }), server.ws("/ws/churn"));
   const measure = () =>
     page.evaluate(async () => {
-      // The page module's own wasm instance (init() returns it once loaded; no hook needed).
+      // The page module's own wasm instance (init() returns its exports once loaded; no hook
+      // needed). The build gives exports short names, so the memory is found by its type.
       const tab = await (await import("/dist/tab/tabmux_tab.js")).default();
-      return { page: tab.memory.buffer.byteLength, worker: (await T.clients[0].c.stats()).memoryBytes };
+      const memory = Object.values(tab).find((v) => v instanceof WebAssembly.Memory);
+      return { page: memory.buffer.byteLength, worker: (await T.clients[0].c.stats()).memoryBytes };
     });
   const cycle = (n, url) =>
     page.evaluate(
@@ -246,7 +248,9 @@ test("1,000 worker replacements in a page (10 clients, 100 worker panics): the p
       },
       { n, workerUrl },
     );
-  const memory = () => page.evaluate(async () => (await (await import("/dist/tab/tabmux_tab.js")).default()).memory.buffer.byteLength);
+  // The page module's own wasm memory (found by type: the build gives exports short names).
+  const memory = () =>
+    page.evaluate(async () => Object.values(await (await import("/dist/tab/tabmux_tab.js")).default()).find((v) => v instanceof WebAssembly.Memory).buffer.byteLength);
   assert.deepEqual(await replace(10), { crashes: 100, tabs: Array(10).fill(1) }); // warm-up
   const before = await memory();
   const t0 = Date.now();

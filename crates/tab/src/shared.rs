@@ -4,9 +4,8 @@
 //! rule) `url` of
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
-use crate::client::{get, js_error, later, Inner, Link};
+use crate::client::{get, js_error, listen, timer, timer_later, Inner, Link};
 use gloo_events::EventListener;
-use gloo_timers::callback::Timeout;
 use std::cell::Cell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
@@ -176,7 +175,7 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
         }
     });
     let weak = Rc::downgrade(&inner);
-    inner.watch.borrow_mut().replace_timer = Some(Timeout::new(timeout_ms, move || {
+    inner.watch.borrow_mut().replace_timer = Some(timer(timeout_ms, move || {
         if let Some(i) = weak.upgrade() {
             let ms = decimal(u64::from(timeout_ms));
             let why = ["the shared worker at ", &worker_url, " did not answer within ", &ms, " ms"].concat();
@@ -221,7 +220,7 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     // more than its bound to a page that stops handling them (tabmux_core::backlog).
     let handled = Cell::new(0u64);
     let drain = port.clone();
-    let on_message = EventListener::new(&port, "message", move |ev| {
+    let on_message = listen(&port, "message", move |ev| {
         if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
             if i.on_incoming(&ev.data()) {
                 let n = handled.get() + 1;
@@ -235,7 +234,7 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let weak = Rc::downgrade(inner);
     let generation = inner.watch.borrow().generation;
     let script = url.to_string();
-    let on_error = EventListener::new(&worker, "error", move |_| {
+    let on_error = listen(&worker, "error", move |_| {
         if let Some(i) = weak.upgrade() {
             let e = Error::WorkerFailed(["the shared worker script at ", &script, " failed to load or run"].concat());
             if generation > 0 {
@@ -372,13 +371,11 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
 /// Starts the replacement of `generation` after `delay` ms.
 fn schedule_replacement(inner: &Inner, generation: u32, delay: u32) {
     let weak = inner.this.clone();
-    let timer = Timeout::new(delay, move || {
-        // Out of the timer's own callback first: starting may replace this timer.
-        later(move || {
-            if let Some(i) = weak.upgrade() {
-                replace_worker(&i, generation);
-            }
-        });
+    // Out of the timer's own callback first: starting may replace this timer.
+    let timer = timer_later(delay, move || {
+        if let Some(i) = weak.upgrade() {
+            replace_worker(&i, generation);
+        }
     });
     inner.watch.borrow_mut().replace_timer = Some(timer);
 }
@@ -403,12 +400,10 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     link.post(ToWorker::Hello { build, tab_id: inner.tab_id.clone(), options, lock, token });
     let weak = inner.this.clone();
     let timeout_ms = inner.watch.borrow().timeout_ms;
-    let timer = Timeout::new(timeout_ms, move || {
-        later(move || {
-            if let Some(i) = weak.upgrade() {
-                worker_lost(&i, generation, "the replacement worker did not answer within workerTimeoutMs");
-            }
-        });
+    let timer = timer_later(timeout_ms, move || {
+        if let Some(i) = weak.upgrade() {
+            worker_lost(&i, generation, "the replacement worker did not answer within workerTimeoutMs");
+        }
     });
     inner.watch.borrow_mut().replace_timer = Some(timer);
 }
@@ -461,7 +456,9 @@ pub(crate) fn unlock_for_unload(inner: &Inner) {
     }
     let release = {
         let mut w = inner.watch.borrow_mut();
-        let Some((_, held)) = w.lock.take() else { return };
+        let Some((_, held)) = w.lock.take() else {
+            return;
+        };
         // The worker lets go of this client's life lock in turn: the wait on it ends by a
         // grant that means nothing now but "read", and this client's own lock goes then.
         match w.worker_lock.take() {
@@ -475,12 +472,10 @@ pub(crate) fn unlock_for_unload(inner: &Inner) {
     inner.post(ToWorker::Liveness { lock: None });
     drop(release);
     let weak = inner.this.clone();
-    let timer = Timeout::new(RELOCK_MS, move || {
-        later(move || {
-            if let Some(i) = weak.upgrade() {
-                relock(&i);
-            }
-        });
+    let timer = timer_later(RELOCK_MS, move || {
+        if let Some(i) = weak.upgrade() {
+            relock(&i);
+        }
     });
     inner.watch.borrow_mut().relock_timer = Some(timer);
 }
@@ -553,12 +548,10 @@ pub(crate) fn rejoin(inner: &Rc<Inner>) {
         }
     });
     let weak = inner.this.clone();
-    let timer = Timeout::new(WELCOME_TIMEOUT_MS, move || {
-        later(move || {
-            if let Some(i) = weak.upgrade() {
-                worker_lost(&i, generation, "the worker did not answer within 10 s");
-            }
-        });
+    let timer = timer_later(WELCOME_TIMEOUT_MS, move || {
+        if let Some(i) = weak.upgrade() {
+            worker_lost(&i, generation, "the worker did not answer within 10 s");
+        }
     });
     inner.watch.borrow_mut().replace_timer = Some(timer);
 }
