@@ -1,5 +1,7 @@
-//! Heartbeat settings and the connection-quality grade.
+//! The heartbeat: its settings, the ping/pong state of an open socket, and the
+//! connection-quality grade from the round trips it measures.
 
+use crate::time::Ms;
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,53 @@ impl Quality {
             Some(r) if r < 150 => Quality::Good,
             Some(r) if r < 500 => Quality::Fair,
             Some(_) => Quality::Poor,
+        }
+    }
+}
+
+/// The heartbeat of one open socket: when the next ping is due, when the last one went out,
+/// and by when a frame must arrive. Made when the socket opens, dropped when it closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Heartbeat {
+    next_ping: Ms,
+    ping_sent: Option<Ms>,
+    pong_deadline: Option<Ms>,
+}
+
+impl Heartbeat {
+    /// The socket opened at `now`: the first ping is due one interval later.
+    pub(crate) fn start(now: Ms, o: &HeartbeatOptions) -> Self {
+        Heartbeat { next_ping: now.saturating_add(o.interval_ms), ping_sent: None, pong_deadline: None }
+    }
+
+    /// When the next ping is due.
+    pub(crate) fn next_ping(&self) -> Ms {
+        self.next_ping
+    }
+
+    /// While a ping is unanswered: by when any frame must arrive.
+    pub(crate) fn pong_deadline(&self) -> Option<Ms> {
+        self.pong_deadline
+    }
+
+    /// A frame arrived at `now`: any frame proves the socket alive. For a pong that answers
+    /// a ping, the round trip is returned.
+    pub(crate) fn on_frame(&mut self, now: Ms, pong: bool) -> Option<Ms> {
+        self.pong_deadline = None;
+        if pong {
+            self.ping_sent.take().map(|sent| now.saturating_sub(sent))
+        } else {
+            None
+        }
+    }
+
+    /// The ping is due at `now`: the shell sends it (the caller emits it); the next one is
+    /// planned, and a frame is awaited within `timeoutMs` unless one is awaited already.
+    pub(crate) fn ping(&mut self, now: Ms, o: &HeartbeatOptions) {
+        self.next_ping = now.saturating_add(o.interval_ms);
+        self.ping_sent = Some(now);
+        if self.pong_deadline.is_none() {
+            self.pong_deadline = Some(now.saturating_add(o.timeout_ms));
         }
     }
 }
