@@ -59,6 +59,15 @@ pub enum Action {
         /// The shell's id for the send.
         send: u64,
     },
+    /// The WebSocket for this endpoint could not be created (see
+    /// [`crate::Engine::handle_open_failed`]): tell its clients, with this message (the
+    /// token is redacted from it).
+    OpenFailed {
+        /// The endpoint.
+        endpoint: EndpointId,
+        /// What the constructor said.
+        message: String,
+    },
     /// A queued send will never be written: tell the client why and forget its data.
     SendFailed {
         /// Who sent it.

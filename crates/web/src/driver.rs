@@ -233,7 +233,7 @@ impl Driver {
         let (client, endpoint, differs) = {
             let mut inner = self.inner.borrow_mut();
             let differs = inner.engine.conflicting_options(&options);
-            let (client, endpoint) = inner.engine.attach_with_token(now_ms(), tab_id, options, token)?;
+            let (client, endpoint) = inner.engine.handle_attach_with_token(now_ms(), tab_id, options, token)?;
             inner.sinks.insert(client, sink.clone());
             inner.rebuild_fanout(endpoint);
             (client, endpoint, differs)
@@ -257,7 +257,7 @@ impl Driver {
         {
             let mut inner = self.inner.borrow_mut();
             let endpoint = inner.engine.endpoint_of(client);
-            inner.engine.detach(now_ms(), client);
+            inner.engine.handle_detach(now_ms(), client);
             inner.sinks.remove(&client);
             if let Some(ep) = endpoint {
                 inner.rebuild_fanout(ep);
@@ -273,7 +273,7 @@ impl Driver {
         let ack = {
             let mut inner = self.inner.borrow_mut();
             let Some(len) = frame_len(data) else {
-                inner.engine.note_send_error(client);
+                inner.engine.note_send_error(now_ms(), client);
                 return Err(Error::BadMessage("send takes a string, an ArrayBuffer or a typed array".into()));
             };
             let send = inner.next_send;
@@ -285,7 +285,7 @@ impl Driver {
                         return Err(Error::NotOpen("the socket is gone".into()));
                     };
                     if let Err(e) = s.ws.unchecked_ref::<AnySend>().send(data) {
-                        inner.engine.note_send_error(client);
+                        inner.engine.note_send_error(now_ms(), client);
                         return Err(Error::NotOpen(js_message(&e)));
                     }
                     request.and_then(|id| inner.sinks.get(&client).map(|s| (s.clone(), id)))
@@ -562,13 +562,8 @@ impl Inner {
                             let server_ping = self.engine.options_of(endpoint).and_then(|o| o.server_ping.clone());
                             self.sockets.insert(socket, Socket { ws, endpoint, pong, server_ping, extract, _listeners: listeners });
                         }
-                        Err(msg) => {
-                            // The engine redacts the token from the message.
-                            if let Some((ep, msg)) = self.engine.handle_open_failed(now_ms(), socket, &msg) {
-                                let err = ToTab::error(&Error::OpenFailed(msg), None).encode();
-                                posts.push((self.sinks_of(ep), err));
-                            }
-                        }
+                        // The engine tells the clients why (Action::OpenFailed, next).
+                        Err(msg) => self.engine.handle_open_failed(now_ms(), socket, &msg),
                     }
                 }
                 Action::SendText { socket, data } => {
@@ -595,6 +590,10 @@ impl Inner {
                     if let Some(sink) = self.sinks.get(&client) {
                         posts.push((Rc::from(vec![sink.clone()]), ToTab::error(&error, request).encode()));
                     }
+                }
+                Action::OpenFailed { endpoint, message } => {
+                    // The engine redacted the token from the message.
+                    posts.push((self.sinks_of(endpoint), ToTab::error(&Error::OpenFailed(message), None).encode()));
                 }
                 Action::Gap { endpoint, from, to } => {
                     posts.push((self.sinks_of(endpoint), ToTab::Gap { from, to }.encode()));

@@ -14,7 +14,7 @@ use crate::status::CloseInfo;
 use crate::time::Ms;
 use crate::token::{is_usable_token, with_param, with_token, MAX_TOKEN_BYTES};
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::ToString;
 
 impl Engine {
     /// A tab asked to try now (`client.reconnect()`): unless the socket is open or opening,
@@ -171,18 +171,21 @@ impl Engine {
     }
 
     /// The WebSocket constructor threw (bad URL, blocked mixed content, CSP): no retry can
-    /// succeed, so the endpoint is closed and its clients told why (token redacted).
-    pub fn handle_open_failed(&mut self, now: Ms, socket: SocketId, message: &str) -> Option<(EndpointId, String)> {
+    /// succeed, so the endpoint is closed and its clients are told why (token redacted) with
+    /// [`Action::OpenFailed`]. The shell reports this while it carries out the
+    /// [`Action::OpenSocket`], so that answer goes to the front of the queue: the clients
+    /// hear why before any status the actions queued earlier would send. A socket that is
+    /// not current is ignored.
+    pub fn handle_open_failed(&mut self, now: Ms, socket: SocketId, message: &str) {
         self.tick(now);
-        let idx = self.ep_index_by_socket(socket)?;
+        let Some(idx) = self.ep_index_by_socket(socket) else { return };
         let ep = &mut self.endpoints[idx];
-        let msg = ep.redacted(message);
+        let message = ep.redacted(message);
         ep.conn = Conn::Closed;
-        ep.last_close = Some(CloseInfo { code: 1006, reason: truncate_reason(&msg) });
-        ep.last_error = Some(truncate_reason(&msg));
-        let id = ep.id;
+        ep.last_close = Some(CloseInfo { code: 1006, reason: truncate_reason(&message) });
+        ep.last_error = Some(truncate_reason(&message));
+        self.actions.push_front(Action::OpenFailed { endpoint: ep.id, message });
         self.touch(idx);
-        Some((id, msg))
     }
 
     pub(super) fn failed_attempt(&mut self, idx: usize) {

@@ -107,16 +107,16 @@ impl Engine {
     /// Attaches a client to the endpoint named by `options.url`, creating the endpoint
     /// (and starting its first attempt) when it is the first. Options are validated here too;
     /// a later client's options for an existing endpoint are ignored (the first one's rule).
-    pub fn attach(&mut self, now: Ms, tab_id: &str, options: Options) -> Result<(ClientId, EndpointId), Error> {
-        self.attach_with_token(now, tab_id, options, None)
+    pub fn handle_attach(&mut self, now: Ms, tab_id: &str, options: Options) -> Result<(ClientId, EndpointId), Error> {
+        self.handle_attach_with_token(now, tab_id, options, None)
     }
 
-    /// [`Engine::attach`] for a client that already has a token (a tab saying hello again to
+    /// [`Engine::handle_attach`] for a client that already has a token (a tab saying hello again to
     /// a replacement worker): a new endpoint's first attempt uses it, so it connects once, not
     /// once without and again with it; an existing endpoint takes it like
     /// [`Engine::handle_set_token`]. A token that is empty or too long is ignored here (it was
     /// refused when it was set).
-    pub fn attach_with_token(
+    pub fn handle_attach_with_token(
         &mut self,
         now: Ms,
         tab_id: &str,
@@ -182,7 +182,7 @@ impl Engine {
 
     /// Detaches a client (goodbye, closed port, dead tab). When it was the endpoint's last
     /// client the socket is closed (1000) and the endpoint forgotten. Unknown ids are ignored.
-    pub fn detach(&mut self, now: Ms, client: ClientId) {
+    pub fn handle_detach(&mut self, now: Ms, client: ClientId) {
         let now = self.tick(now);
         let Some(entry) = self.clients.remove(&client) else { return };
         let Some(idx) = self.ep_index(entry.endpoint) else { return };
@@ -369,7 +369,8 @@ impl Engine {
 
     /// A send was refused by the shell after [`Engine::handle_send`] (for example a data
     /// type the socket cannot send): counted as an error.
-    pub fn note_send_error(&mut self, client: ClientId) {
+    pub fn note_send_error(&mut self, now: Ms, client: ClientId) {
+        self.tick(now);
         if let Ok(idx) = self.client_ep(client) {
             self.endpoints[idx].counters.errors += 1;
         }
