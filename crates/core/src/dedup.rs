@@ -38,3 +38,27 @@ impl Dedup {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_the_last_capacity_keys_and_never_long_ones() {
+        let mut d = Dedup::default();
+        assert!(!d.is_repeat("a", 2));
+        assert!(!d.is_repeat("b", 2));
+        assert!(d.is_repeat("a", 2));
+        assert_eq!(d.len(), 2);
+        assert!(!d.is_repeat("c", 2), "c evicts a, the oldest");
+        assert_eq!(d.len(), 2);
+        assert!(!d.is_repeat("a", 2), "a was forgotten");
+        assert!(d.is_repeat("c", 2));
+        let long = "k".repeat(MAX_KEY_BYTES + 1);
+        assert!(!d.is_repeat(&long, 2));
+        assert!(!d.is_repeat(&long, 2), "a key over the limit is never remembered");
+        let edge = "k".repeat(MAX_KEY_BYTES);
+        assert!(!d.is_repeat(&edge, 2));
+        assert!(d.is_repeat(&edge, 2), "a key at the limit is");
+    }
+}

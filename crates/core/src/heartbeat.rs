@@ -134,3 +134,25 @@ impl Heartbeat {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ping_awaits_a_frame_and_a_pong_measures_the_round_trip() {
+        let o = HeartbeatOptions { interval_ms: 100, timeout_ms: 30, ..HeartbeatOptions::default() };
+        let mut h = Heartbeat::start(1000, &o);
+        assert_eq!((h.next_ping(), h.pong_deadline()), (1100, None));
+        assert_eq!(h.on_frame(1050, true), None, "a pong before any ping measures nothing");
+        h.ping(1100, &o);
+        assert_eq!((h.next_ping(), h.pong_deadline()), (1200, Some(1130)));
+        assert_eq!(h.on_frame(1110, false), None);
+        assert_eq!(h.pong_deadline(), None, "any frame proves the socket alive");
+        h.ping(1200, &o);
+        h.ping(1300, &o);
+        assert_eq!(h.pong_deadline(), Some(1230), "a later ping does not push the deadline back");
+        assert_eq!(h.on_frame(1320, true), Some(20), "measured from the last ping");
+        assert_eq!(h.on_frame(1330, true), None, "one measure per ping");
+    }
+}

@@ -82,3 +82,42 @@ impl Replay {
         Some(id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forgotten(actions: &mut VecDeque<Action>) -> Vec<u64> {
+        actions
+            .drain(..)
+            .map(|a| match a {
+                Action::Forget { replay } => replay,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keeps_per_topic_within_the_frame_and_byte_caps_oldest_out_first() {
+        let caps = ReplayOptions { frames: 2, bytes: 10 };
+        let (mut r, mut next, mut actions) = (Replay::default(), 1u64, VecDeque::new());
+        assert_eq!(r.keep(&mut next, None, 11, &caps, &mut actions), None, "alone over the byte cap");
+        assert_eq!(next, 1, "no id used");
+        assert_eq!(r.keep(&mut next, None, 2, &caps, &mut actions), Some(1));
+        assert_eq!(r.keep(&mut next, Some("t"), 3, &caps, &mut actions), Some(2));
+        assert_eq!(r.keep(&mut next, None, 2, &caps, &mut actions), Some(3));
+        assert_eq!(r.keep(&mut next, None, 2, &caps, &mut actions), Some(4));
+        assert_eq!(forgotten(&mut actions), [1], "two frames per topic");
+        assert_eq!((r.frames(), r.bytes()), (3, 7));
+        assert_eq!(r.ids(None), [3, 4]);
+        assert_eq!(r.ids(Some("t")), [2]);
+        // 7 + 5 > 10: the oldest over all topics (2, in "t") goes, and its ring with it.
+        assert_eq!(r.keep(&mut next, Some("u"), 5, &caps, &mut actions), Some(5));
+        assert_eq!(forgotten(&mut actions), [2]);
+        assert_eq!(r.ids(Some("t")), Vec::<u64>::new());
+        assert_eq!((r.frames(), r.bytes()), (3, 9));
+        assert_eq!(r.all_ids().collect::<Vec<_>>(), [3, 4, 5]);
+        let off = ReplayOptions { frames: 0, bytes: 10 };
+        assert_eq!(r.keep(&mut next, None, 1, &off, &mut actions), None, "frames 0: off");
+    }
+}

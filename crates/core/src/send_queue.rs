@@ -88,3 +88,38 @@ impl SendQueue {
         gone
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o() -> QueueOptions {
+        QueueOptions { max_messages: 3, max_bytes: 10, ttl_ms: 100 }
+    }
+
+    #[test]
+    fn caps_expiry_and_taking_by_client_keep_count_and_bytes_right() {
+        let (a, b) = (ClientId(1), ClientId(2));
+        let mut q = SendQueue::default();
+        q.push(0, a, 1, 4, &o()).unwrap();
+        q.push(10, b, 2, 3, &o()).unwrap();
+        assert_eq!(
+            q.push(20, a, 3, 4, &o()),
+            Err(Error::QueueFull("7 + 4 bytes would pass queue.maxBytes 10".into()))
+        );
+        q.push(20, a, 3, 3, &o()).unwrap();
+        assert_eq!((q.len(), q.bytes()), (3, 10));
+        assert_eq!(q.push(20, a, 4, 0, &o()), Err(Error::QueueFull("3 frames waiting, queue.maxMessages is 3".into())));
+        assert_eq!(q.next_expiry(), Some(100));
+        assert_eq!(q.pop_expired(99), None);
+        assert_eq!(q.pop_expired(100).map(|x| x.send), Some(1));
+        assert_eq!(q.pop_expired(100), None, "the next expires at 110");
+        assert_eq!((q.len(), q.bytes(), q.next_expiry()), (2, 6, Some(110)));
+        let gone: Vec<u64> = q.take_client(a).into_iter().map(|x| x.send).collect();
+        assert_eq!(gone, [3]);
+        assert_eq!((q.len(), q.bytes()), (1, 3));
+        let all: Vec<u64> = q.take_all().into_iter().map(|x| x.send).collect();
+        assert_eq!(all, [2]);
+        assert_eq!((q.len(), q.bytes(), q.next_expiry()), (0, 0, None));
+    }
+}

@@ -41,3 +41,23 @@ impl Sequence {
         verdict
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_order_repeats_and_gaps() {
+        let mut s = Sequence::default();
+        assert_eq!(s.last(), None);
+        assert_eq!(s.check(5), SeqCheck::InOrder, "the first number seen is in order");
+        assert_eq!(s.check(6), SeqCheck::InOrder);
+        assert_eq!(s.check(6), SeqCheck::Repeat);
+        assert_eq!(s.check(2), SeqCheck::Repeat);
+        assert_eq!(s.last(), Some(6), "a repeat does not move the last number");
+        assert_eq!(s.check(9), SeqCheck::Gap { from: 7, to: 8 });
+        assert_eq!(s.last(), Some(9));
+        assert_eq!(s.check(u64::MAX), SeqCheck::Gap { from: 10, to: u64::MAX - 1 });
+        assert_eq!(s.check(u64::MAX), SeqCheck::Repeat, "no overflow at the top");
+    }
+}

@@ -77,3 +77,80 @@ impl Timer {
         self.deadline(ep).is_some_and(|d| d <= now)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heartbeat::Heartbeat;
+    use crate::ids::{ClientId, EndpointId, SocketId};
+    use crate::options::Options;
+
+    fn endpoint() -> Endpoint {
+        let o: Options = serde_json::from_value(serde_json::json!({
+            "url": "ws://h/ws",
+            "token": { "url": "/token", "pollMs": 500 },
+            "backoff": { "minUptimeMs": 70 },
+            "heartbeat": { "intervalMs": 100, "timeoutMs": 30 },
+            "queue": { "ttlMs": 40 },
+        }))
+        .unwrap();
+        let table = o.close_code_table().unwrap();
+        Endpoint::new(EndpointId(1), o, table, None, 1000, false)
+    }
+
+    fn armed(ep: &Endpoint) -> Vec<(Timer, Ms)> {
+        Timer::ALL.iter().filter_map(|t| t.deadline(ep).map(|d| (*t, d))).collect()
+    }
+
+    #[test]
+    fn every_timer_reads_its_own_deadline() {
+        let mut ep = endpoint();
+        assert_eq!(armed(&ep), [(Timer::TokenPoll, 1500)], "a new endpoint polls its token URL");
+        ep.idle_until = Some(1600);
+        ep.pending_token = Some(("t".into(), 1010));
+        ep.queue.push(1000, ClientId(1), 1, 1, &ep.options.queue.clone()).unwrap();
+        ep.conn = Conn::Waiting { retry_at: 1200 };
+        assert_eq!(
+            armed(&ep),
+            [(Timer::IdleClose, 1600), (Timer::QueueExpiry, 1040), (Timer::TokenDebounce, 1010), (Timer::TokenPoll, 1500), (Timer::Reconnect, 1200)]
+        );
+        ep.conn = Conn::Fetching { deadline: 1300 };
+        assert!(armed(&ep).contains(&(Timer::TokenFetchTimeout, 1300)));
+        ep.conn = Conn::Connecting { socket: SocketId(2), deadline: 1400 };
+        assert!(armed(&ep).contains(&(Timer::ConnectTimeout, 1400)));
+        (ep.idle_until, ep.pending_token, ep.next_poll) = (None, None, None);
+        ep.queue.take_all();
+        ep.conn = Conn::Open { socket: SocketId(2), since: 1000 };
+        ep.attempt = 2;
+        let mut hb = Heartbeat::start(1000, ep.options.heartbeat.as_ref().unwrap());
+        ep.heartbeat = Some(hb);
+        assert_eq!(armed(&ep), [(Timer::Forgive, 1070), (Timer::Ping, 1100)]);
+        hb.ping(1100, ep.options.heartbeat.as_ref().unwrap());
+        ep.heartbeat = Some(hb);
+        assert_eq!(armed(&ep), [(Timer::Forgive, 1070), (Timer::PongDeadline, 1130), (Timer::Ping, 1200)]);
+        assert!(Timer::PongDeadline.is_due(&ep, 1130));
+        assert!(!Timer::PongDeadline.is_due(&ep, 1129));
+    }
+
+    #[test]
+    fn the_table_lists_every_timer_once() {
+        for (i, t) in Timer::ALL.iter().enumerate() {
+            assert!(!Timer::ALL[i + 1..].contains(t), "{t:?} twice");
+            // A new variant stops this match from compiling: a reminder to place it in ALL
+            // (and to raise the count below).
+            match t {
+                Timer::IdleClose
+                | Timer::QueueExpiry
+                | Timer::TokenDebounce
+                | Timer::TokenPoll
+                | Timer::Reconnect
+                | Timer::TokenFetchTimeout
+                | Timer::ConnectTimeout
+                | Timer::Forgive
+                | Timer::PongDeadline
+                | Timer::Ping => {}
+            }
+        }
+        assert_eq!(Timer::ALL.len(), 10);
+    }
+}

@@ -77,3 +77,37 @@ pub(crate) fn check_topic(topic: &str) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_in_and_the_last_out_are_told() {
+        let (a, b) = (ClientId(1), ClientId(2));
+        let mut t = Topics::default();
+        assert_eq!(t.subscribe(a, "x"), Ok(true));
+        assert_eq!(t.subscribe(a, "x"), Ok(false), "twice counts once");
+        assert_eq!(t.subscribe(b, "x"), Ok(false));
+        assert_eq!(t.subscribers("x"), [a, b]);
+        assert_eq!(t.of_client(b), ["x"]);
+        assert!(!t.release(a, "x"));
+        assert!(!t.release(a, "nope"));
+        assert!(t.release(b, "x"), "the last one out");
+        assert_eq!((t.len(), t.subscribers("x")), (0, &[][..]));
+        for i in 0..MAX_TOPICS {
+            assert_eq!(t.subscribe(a, &alloc::format!("{i}")), Ok(true));
+        }
+        assert!(matches!(t.subscribe(a, "one more"), Err(Error::Topic(_))));
+        assert_eq!(t.subscribe(b, "0"), Ok(false), "joining a known topic is fine at the cap");
+        assert_eq!(t.names().count(), MAX_TOPICS);
+    }
+
+    #[test]
+    fn topics_are_one_to_max_bytes() {
+        assert!(check_topic("").is_err());
+        assert!(check_topic("a").is_ok());
+        assert!(check_topic(&"a".repeat(MAX_TOPIC_BYTES)).is_ok());
+        assert!(check_topic(&"a".repeat(MAX_TOPIC_BYTES + 1)).is_err());
+    }
+}
