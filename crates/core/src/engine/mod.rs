@@ -13,9 +13,9 @@
 //! This file: clients coming and going, frames in, sends out, topics. `connection.rs`: the
 //! connection's life (attempts, open, close, retries, tokens). `timeout.rs`: the deadlines.
 //! `report.rs`: status, stats and the debug log. The state of each feature is its own type
-//! in its own file: [`crate::heartbeat`], [`crate::dedup`], [`crate::sequence`],
-//! [`crate::send_queue`], [`crate::replay`], [`crate::topics`], [`crate::breaker`]; an
-//! endpoint holding them all is [`crate::endpoint`].
+//! in its own file: `heartbeat.rs`, `dedup.rs`, `sequence.rs`, `send_queue.rs`, `replay.rs`,
+//! `topics.rs`, `breaker.rs`; an endpoint holding them all is `endpoint.rs`, and every
+//! deadline is in the one table of `timers.rs`.
 
 mod connection;
 mod report;

@@ -1,6 +1,5 @@
 //! The deadlines: [`Engine::poll_timeout`] says when the next one is, and
-//! [`Engine::handle_timeout`] does what is due. Both read the one table in
-//! [`crate::timers`].
+//! [`Engine::handle_timeout`] does what is due. Both read the one table in `timers.rs`.
 
 use super::{Engine, CONNECT_TIMEOUT_CODE};
 use crate::action::Action;
@@ -20,8 +19,8 @@ impl Engine {
     /// Time has reached `now`: close idle endpoints, reject expired queued sends, apply
     /// debounced tokens, poll the token URL, start due retries, give up on fetches and
     /// connects past their timeout, forgive failures after `minUptimeMs`, close on missed
-    /// pongs, send pings. Each timer is looked at once per endpoint, in [`Timer::ALL`]'s
-    /// order, against the state the ones before it left.
+    /// pongs, send pings. Each timer is looked at once per endpoint, in the order of the
+    /// table in `timers.rs`, against the state the ones before it left.
     pub fn handle_timeout(&mut self, now: Ms) {
         let now = self.tick(now);
         let mut idx = 0;
