@@ -1,5 +1,6 @@
-// One benchmark tab. The driver opens tab 0; tab 0 opens the others (no DevTools protocol
-// in the way: it would copy every frame of a page's own WebSocket). Each tab connects in the
+// One benchmark tab. The driver opens tab 0; tab 0 opens the others without an opener, so
+// each is its own top-level tab with its own renderer process, as a user's tabs are (no
+// DevTools protocol in the way: it would copy every frame of a page's own WebSocket). Each tab connects in the
 // mode under test, counts frames, checks their sequence numbers, answers latency probes,
 // and reports to the dev server with POST /control/note.
 const q = new URLSearchParams(location.search);
@@ -18,7 +19,7 @@ function openOthers() {
   for (let i = 1; i < tabs; i++) {
     const u = new URL(location.href);
     u.searchParams.set("tab", String(i));
-    window.open(u.href, `bench-${run}-${i}`);
+    window.open(u.href, "_blank", "noopener");
   }
 }
 // For the start-up figures the others attach once tab 0 has its first frame (a running worker).

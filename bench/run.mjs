@@ -1,11 +1,14 @@
 // `npm run bench`: tabmux (shared and direct) against a bare-JS SharedWorker and one plain
-// WebSocket per tab, measured side by side in one run, interleaved and repeated; medians.
-// Chromium is launched directly (no DevTools protocol: Playwright would copy every frame a
-// page's own WebSocket receives and understate the per-tab baseline about 2×); tab 0 opens
-// the other tabs, and every tab reports to the dev server. Writes bench/results/*.json and
+// WebSocket per tab, measured side by side in one run, interleaved (the mode order rotated
+// every repetition) and repeated; medians with min–max. Chromium is launched directly (no
+// DevTools protocol: Playwright would copy every frame a page's own WebSocket receives and
+// understate the per-tab baseline about 2×); tab 0 opens the other tabs without an opener
+// (each its own renderer process, as a user's tabs), and every tab reports to the dev server.
+// Browser CPU: user + system time of every process of the browser (its process group, read
+// from /proc) over the measured window, per 1,000 frames delivered to tabs. Writes bench/results/*.json and
 // docs/BENCHMARKS.md. Talks only to its own server on 127.0.0.1; every run is bounded.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -13,7 +16,7 @@ import { build } from "../scripts/build.mjs";
 import { SIDES } from "../scripts/size-check.mjs";
 import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
 
-const REPS = Number(process.env.BENCH_REPS ?? 3);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
 // Start-up runs are short: more repetitions of them (default: as many as the throughput runs).
 const START_REPS = Number(process.env.BENCH_START_REPS ?? REPS);
 const TABS = (process.env.BENCH_TABS ?? "1,4,8").split(",").map(Number);
@@ -21,6 +24,11 @@ const SIZES = [1024, 10240];
 const FRAMES = { 1024: Number(process.env.BENCH_FRAMES_1K ?? 20000), 10240: Number(process.env.BENCH_FRAMES_10K ?? 4000) };
 const MODES = ["shared", "direct", "bare", "pertab"];
 const PROBES = 200;
+// The paced case: 8 tabs, a 1 KB frame every millisecond (1,000 frames/s to each tab) for
+// PACED_MS, latency probes all along.
+const PACED_MS = Number(process.env.BENCH_PACED_MS ?? 5000);
+const PACED_TABS = 8;
+const ONLY = process.env.BENCH_ONLY ?? ""; // "startup" or "paced": only those figures, printed (docs untouched)
 
 ensureToolchain({ browser: true });
 await build();
@@ -29,6 +37,37 @@ const { startServer, sleep } = await import("../tests/e2e/helpers.mjs");
 const chromium = execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
 const server = await startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
 const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null; };
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+/** CPU time (ms, user + system) of every live process in process group `pgid`. */
+function cpuMs(pgid) {
+  let ticks = 0;
+  for (const d of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, "utf8");
+    } catch {
+      continue; // ended meanwhile
+    }
+    // After "(comm) ": state ppid pgrp … utime (14th field of the line) stime (15th).
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return (ticks * 1000) / CLK_TCK;
+}
+/** How many renderer processes process group `pgid` has (one per tab when tabs have no opener). */
+function renderers(pgid) {
+  let n = 0;
+  for (const d of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+      if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes("--type=renderer")) n++;
+    } catch {}
+  }
+  return n;
+}
 const pct = (xs, p) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)] : null; };
 
 async function waitNotes(run, kind, n, ms) {
@@ -62,7 +101,7 @@ async function launch(params, beforeStart = async () => {}) {
     try { process.kill(-proc.pid, "SIGKILL"); } catch {}
     rmSync(dir, { recursive: true, force: true });
   };
-  return { run, channel, stop };
+  return { run, channel, stop, cpu: () => cpuMs(proc.pid), renderers: () => renderers(proc.pid) };
 }
 
 async function measure(mode, tabs, size, integrity) {
@@ -71,8 +110,10 @@ async function measure(mode, tabs, size, integrity) {
   try {
     const ready = await waitNotes(b.run, "ready", tabs, 30_000);
     const conns = (await server.ctl("/control/stats")).byChannel[b.channel] ?? 0;
+    const cpu0 = b.cpu();
     const sent = await server.ctl(`/control/broadcast?channel=${b.channel}&n=${frames}&size=${size}`);
     const done = await waitNotes(b.run, "done", tabs, 180_000);
+    const cpu = b.cpu() - cpu0;
     const seconds = (Math.max(...done.map((d) => d.at)) - sent.at) / 1000;
     await server.ctl(`/control/probe?channel=${b.channel}&n=${PROBES}&interval_ms=5`);
     await sleep(PROBES * 5 + 700);
@@ -80,12 +121,39 @@ async function measure(mode, tabs, size, integrity) {
     return {
       mode, tabs, size, integrity, conns,
       fps: (frames * tabs) / seconds,
+      cpuPer1k: cpu / ((frames * tabs) / 1000),
       // Missing sequence numbers; a tab missing its tail never reports done (a timeout error).
       lost: done.reduce((n, d) => n + d.gaps, 0),
       dups: done.reduce((n, d) => n + d.dups, 0),
       rtt: { p50: pct(rtts, 50), p95: pct(rtts, 95), p99: pct(rtts, 99), samples: rtts.length },
       memBefore: ready.find((r) => r.tab === 0)?.mem ?? null,
       memAfter: done.find((d) => d.tab === 0)?.mem ?? null,
+    };
+  } finally {
+    b.stop();
+  }
+}
+
+/** 8 tabs, one 1 KB frame per millisecond for PACED_MS, probes all along: round trips
+ *  under a steady load, and the browser's CPU per 1,000 delivered frames. */
+async function paced(mode) {
+  const frames = PACED_MS;
+  const b = await launch({ mode, tabs: String(PACED_TABS), frames: String(frames), integrity: "0" });
+  try {
+    await waitNotes(b.run, "ready", PACED_TABS, 30_000);
+    const conns = (await server.ctl("/control/stats")).byChannel[b.channel] ?? 0;
+    const procs = b.renderers();
+    const cpu0 = b.cpu();
+    await server.ctl(`/control/ticker?channel=${b.channel}&ms=1&count=${frames}&size=1024`);
+    await server.ctl(`/control/probe?channel=${b.channel}&n=${Math.floor(PACED_MS / 10)}&interval_ms=10`);
+    const done = await waitNotes(b.run, "done", PACED_TABS, PACED_MS + 120_000);
+    const cpu = b.cpu() - cpu0;
+    await sleep(700); // the last probes' answers
+    const rtts = (await server.ctl(`/control/probes?channel=${b.channel}`)).rttMs;
+    return {
+      mode, conns, renderers: procs, cpuPer1k: cpu / ((frames * PACED_TABS) / 1000),
+      lost: done.reduce((n, d) => n + d.gaps, 0), dups: done.reduce((n, d) => n + d.dups, 0),
+      rtt: { p50: pct(rtts, 50), p95: pct(rtts, 95), p99: pct(rtts, 99), samples: rtts.length },
     };
   } finally {
     b.stop();
@@ -112,23 +180,33 @@ async function startup(mode) {
   }
 }
 
-const ONLY = process.env.BENCH_ONLY ?? ""; // "startup": only the start-up figures, printed (docs untouched)
 const raw = [];
 const configs = [];
 for (const size of SIZES) for (const tabs of TABS) for (const integrity of [false, true]) configs.push({ size, tabs, integrity });
-for (let rep = 0; rep < (ONLY === "startup" ? 0 : REPS); rep++) {
+// Each repetition starts the mode order one further along, so no mode always runs first.
+const rotated = (list, rep) => [...list.slice(rep % list.length), ...list.slice(0, rep % list.length)];
+for (let rep = 0; rep < (ONLY ? 0 : REPS); rep++) {
   for (const c of configs) {
     // Integrity options exist only in tabmux; the baselines run once per config either way.
-    for (const mode of MODES) {
+    for (const mode of rotated(MODES, rep)) {
       if (c.integrity && (mode === "bare" || mode === "pertab")) continue;
       const r = await measure(mode, c.tabs, c.size, c.integrity);
       raw.push({ rep, ...r });
-      console.log(`rep ${rep} ${mode.padEnd(6)} tabs ${c.tabs} ${c.size / 1024}KB integrity ${c.integrity ? "on " : "off"}: ${Math.round(r.fps)} frames/s, rtt p50 ${r.rtt.p50?.toFixed(2)} ms, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
+      console.log(`rep ${rep} ${mode.padEnd(6)} tabs ${c.tabs} ${c.size / 1024}KB integrity ${c.integrity ? "on " : "off"}: ${Math.round(r.fps)} frames/s, cpu ${r.cpuPer1k.toFixed(1)} ms/1k, rtt p50 ${r.rtt.p50?.toFixed(2)} ms, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
     }
   }
 }
+const PACED_MODES = ["shared", "bare", "direct", "pertab"];
+const pacedRaw = [];
+for (let rep = 0; rep < (ONLY && ONLY !== "paced" ? 0 : REPS); rep++) {
+  for (const mode of rotated(PACED_MODES, rep)) {
+    const r = await paced(mode);
+    pacedRaw.push({ rep, ...r });
+    console.log(`rep ${rep} paced ${mode.padEnd(6)} ${PACED_TABS} tabs × 1,000 frames/s: rtt p50 ${r.rtt.p50?.toFixed(2)} p99 ${r.rtt.p99?.toFixed(2)} ms (${r.rtt.samples} probes), cpu ${r.cpuPer1k.toFixed(1)} ms/1k, renderers ${r.renderers}, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
+  }
+}
 const starts = [];
-for (let rep = 0; rep < START_REPS; rep++) {
+for (let rep = 0; rep < (ONLY && ONLY !== "startup" ? 0 : START_REPS); rep++) {
   for (const mode of ["shared", "bare", "pertab"]) {
     const s = await startup(mode);
     starts.push(s);
@@ -142,6 +220,7 @@ const rows = [];
 for (const c of configs) {
   const bare = raw.filter((r) => r.mode === "bare" && r.tabs === c.tabs && r.size === c.size);
   const bfps = median(bare.map((r) => r.fps));
+  const bcpu = median(bare.map((r) => r.cpuPer1k));
   const bp99 = median(bare.map((r) => r.rtt.p99));
   for (const mode of MODES) {
     const rs = raw.filter((r) => r.mode === mode && r.tabs === c.tabs && r.size === c.size && r.integrity === (mode === "bare" || mode === "pertab" ? false : c.integrity));
@@ -150,11 +229,28 @@ for (const c of configs) {
     const p99 = median(rs.map((r) => r.rtt.p99));
     rows.push({
       size: c.size, tabs: c.tabs, integrity: c.integrity, mode, conns: Math.max(...rs.map((r) => r.conns)),
-      fps, ratio: fps / bfps, p50: median(rs.map((r) => r.rtt.p50)), p95: median(rs.map((r) => r.rtt.p95)), p99, p99VsBare: p99 - bp99,
+      fps, fpsMin: Math.min(...rs.map((r) => r.fps)), fpsMax: Math.max(...rs.map((r) => r.fps)), ratio: fps / bfps,
+      cpu: median(rs.map((r) => r.cpuPer1k)), cpuRatio: median(rs.map((r) => r.cpuPer1k)) / bcpu, p50: median(rs.map((r) => r.rtt.p50)), p95: median(rs.map((r) => r.rtt.p95)), p99, p99VsBare: p99 - bp99,
       lost: rs.reduce((n, r) => n + r.lost, 0), dups: rs.reduce((n, r) => n + r.dups, 0),
       memBefore: median(rs.map((r) => r.memBefore).filter((m) => m != null)), memAfter: median(rs.map((r) => r.memAfter).filter((m) => m != null)),
     });
   }
+}
+const pacedBare = pacedRaw.filter((r) => r.mode === "bare");
+const pacedRows = PACED_MODES.map((mode) => {
+  const rs = pacedRaw.filter((r) => r.mode === mode);
+  const m = (f) => median(rs.map(f));
+  return {
+    mode, conns: Math.max(...rs.map((r) => r.conns)), p50: m((r) => r.rtt.p50), p99: m((r) => r.rtt.p99),
+    p50Min: Math.min(...rs.map((r) => r.rtt.p50)), p50Max: Math.max(...rs.map((r) => r.rtt.p50)),
+    p99Min: Math.min(...rs.map((r) => r.rtt.p99)), p99Max: Math.max(...rs.map((r) => r.rtt.p99)),
+    cpu: m((r) => r.cpuPer1k), cpuRatio: m((r) => r.cpuPer1k) / median(pacedBare.map((r) => r.cpuPer1k)),
+    lost: rs.reduce((n, r) => n + r.lost, 0), dups: rs.reduce((n, r) => n + r.dups, 0),
+  };
+}).filter((r) => Number.isFinite(r.conns));
+if (ONLY === "paced") {
+  console.table(pacedRows);
+  process.exit(0);
 }
 // Medians per mode; for tabmux also the median of each start-up mark (ms since the page's
 // script started): entry (module evaluated), wasm (client ready), welcome (worker accepted
@@ -186,16 +282,18 @@ const machine = {
 };
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 mkdirSync(join(root, "bench", "results"), { recursive: true });
-writeFileSync(join(root, "bench", "results", `${stamp}.json`), JSON.stringify({ machine, reps: REPS, frames: FRAMES, raw, rows, starts: startRows, sizes }, null, 2));
+writeFileSync(join(root, "bench", "results", `${stamp}.json`), JSON.stringify({ machine, reps: REPS, frames: FRAMES, raw, rows, pacedRaw, pacedRows, starts: startRows, sizes }, null, 2));
 
 // docs/BENCHMARKS.md with a table and an SVG chart.
 const f0 = (x) => (x == null ? "–" : Math.round(x).toLocaleString("en-US"));
 const f2 = (x) => (x == null ? "–" : x.toFixed(2));
 const names = { shared: "tabmux shared", direct: "tabmux direct", bare: "bare-JS worker", pertab: "socket per tab" };
-let md = `# Benchmarks\n\nGenerated by \`npm run bench\` (${REPS} interleaved repetitions, medians). Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.chromium}; Node ${machine.node}; dev server in release mode on 127.0.0.1. Chromium is launched directly, without the DevTools protocol.\n\n`;
+let md = `# Benchmarks\n\nGenerated by \`npm run bench\` (${REPS} interleaved repetitions, the mode order rotated each time; medians, min–max where shown). Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.chromium}; Node ${machine.node}; dev server in release mode on 127.0.0.1. Chromium is launched directly, without the DevTools protocol; tab 0 opens the others without an opener, so each tab has its own renderer process. Browser CPU: user + system time of all the browser's processes over the measured window, per 1,000 frames delivered to tabs.\n\n`;
 md += `Throughput: frames × tabs / (server time from the broadcast to the last tab's last frame). Round trips: ${PROBES} probes 5 ms apart, server → tab → server, on the server's clock. "vs bare" is the ratio to the bare-JS SharedWorker measured in the same run (throughput) or the difference (p99).\n\n`;
-md += `| frame | tabs | integrity | mode | server sockets | frames/s | vs bare | RTT p50 / p95 / p99 ms | p99 vs bare | lost | dup | worker memory before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
-for (const r of rows) md += `| ${r.size / 1024} KB | ${r.tabs} | ${r.integrity ? "on" : "off"} | ${names[r.mode]} | ${r.conns} | ${f0(r.fps)} | ${f2(r.ratio)}× | ${f2(r.p50)} / ${f2(r.p95)} / ${f2(r.p99)} | ${r.p99VsBare >= 0 ? "+" : ""}${f2(r.p99VsBare)} | ${r.lost} | ${r.dups} | ${r.memBefore ? `${f0(r.memBefore)} → ${f0(r.memAfter)}` : "–"} |\n`;
+md += `| frame | tabs | integrity | mode | server sockets | frames/s (min–max) | vs bare | browser CPU ms / 1,000 frames | vs bare | RTT p50 / p95 / p99 ms | p99 vs bare | lost | dup | worker memory before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+for (const r of rows) md += `| ${r.size / 1024} KB | ${r.tabs} | ${r.integrity ? "on" : "off"} | ${names[r.mode]} | ${r.conns} | ${f0(r.fps)} (${f0(r.fpsMin)}–${f0(r.fpsMax)}) | ${f2(r.ratio)}× | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${f2(r.p50)} / ${f2(r.p95)} / ${f2(r.p99)} | ${r.p99VsBare >= 0 ? "+" : ""}${f2(r.p99VsBare)} | ${r.lost} | ${r.dups} | ${r.memBefore ? `${f0(r.memBefore)} → ${f0(r.memAfter)}` : "–"} |\n`;
+md += `\n## Paced: ${PACED_TABS} tabs, 1,000 frames/s each (1 KB), ${PACED_MS / 1000} s\n\nThe server sends one frame every millisecond (${f0(PACED_MS)} frames, ${f0(PACED_MS * PACED_TABS)} deliveries) and a latency probe every 10 ms all along. A load the bare worker carries with headroom; a mode that needs more CPU than the machine has queues, and its round trips show it.\n\n| mode | server sockets | RTT p50 ms (min–max) | RTT p99 ms (min–max) | browser CPU ms / 1,000 frames | vs bare | lost | dup |\n|---|---|---|---|---|---|---|---|\n`;
+for (const r of pacedRows) md += `| ${names[r.mode]} | ${r.conns} | ${f2(r.p50)} (${f2(r.p50Min)}–${f2(r.p50Max)}) | ${f2(r.p99)} (${f2(r.p99Min)}–${f2(r.p99Max)}) | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${r.lost} | ${r.dups} |\n`;
 const bareStart = startRows.find((s) => s.mode === "bare");
 md += `\n## Start-up (2 tabs, ${START_REPS} repetitions: median, min–max)\n\nA ticker sends a frame every 2 ms from before the browser starts, so a first frame follows the socket's open (or a tab's attach) by at most 2 ms. The first tab starts the worker; the second is opened once the first has its first frame (a running worker). "Page start" adds loading the library (the bare worker and the plain socket have nothing to load).\n\n| mode | connect() → first frame, first tab (ms) | vs bare | joining tab: connect() → next frame (ms) | vs bare | page start → first frame, first tab / joining tab (ms) |\n|---|---|---|---|---|---|\n`;
 for (const s of startRows) {

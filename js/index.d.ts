@@ -230,6 +230,8 @@ export interface TabmuxError extends Error {
   code: string;
   /** For code "bad-json": the frame that is not JSON text, untouched. */
   frame?: Frame;
+  /** For code "lagged": how many frames were not delivered to this tab while it was too far behind. */
+  missed?: number;
 }
 
 export type Frame = string | ArrayBuffer;

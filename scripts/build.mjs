@@ -20,6 +20,13 @@ export function sizes(files) {
   });
 }
 
+/** wasm-opt's flags from wasm-pack.toml; with TABMUX_WASM_NAMES=1 (profiles, twiggy) the
+ *  function names stay in the wasm (no --strip-debug, and -g). Never for what ships. */
+function optFlags(cfg) {
+  const flags = cfg.wasm_opt.flags;
+  return process.env.TABMUX_WASM_NAMES === "1" ? [...flags.filter((f) => f !== "--strip-debug"), "-g"] : flags;
+}
+
 export async function build() {
   ensureToolchain();
   const cfg = await readConfig();
@@ -31,7 +38,7 @@ export async function build() {
     // wasm-pack leaves a `*` .gitignore in its output, which would keep the files out of `npm pack`.
     rmSync(join(outDir, ".gitignore"), { force: true });
     const wasm = join(outDir, `${c.out_name}_bg.wasm`);
-    if (cfg.wasm_opt?.enabled) run("wasm-opt", [...cfg.wasm_opt.flags, wasm, "-o", wasm]);
+    if (cfg.wasm_opt?.enabled) run("wasm-opt", [...optFlags(cfg), wasm, "-o", wasm]);
     outputs.push(wasm, join(outDir, `${c.out_name}.js`));
   }
   const dir = (name) => join(root, cfg.crate.find((c) => c.name === name).out_dir);

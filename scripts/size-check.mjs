@@ -1,7 +1,9 @@
 // Checks the built files against [size_budget] in wasm-pack.toml. Sizes do not vary from
 // run to run, so unlike timings they can be checked in `npm test`.
+// Usage: node scripts/size-check.mjs   (after node scripts/build.mjs)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { readConfig } from "./build.mjs";
 import { root } from "./bootstrap.mjs";
@@ -30,3 +32,5 @@ export async function checkSizes() {
   }
   if (over) process.exit(1);
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await checkSizes();

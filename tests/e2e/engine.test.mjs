@@ -42,7 +42,8 @@ test("server stops mid-stream and returns: every tab reconnects to one socket, d
   attempts.forEach((at, k) => {
     const base = Math.min(200 * 2 ** k, 2000);
     const gap = at - prev;
-    assert.ok(gap >= base * 0.8 - 10 && gap <= base * 1.2 + 150, `attempt ${k + 1}: gap ${gap} ms outside ${base} ±20%`);
+    // Never early (a storm would be); late by up to 1 s on a loaded machine (timers are).
+    assert.ok(gap >= base * 0.8 - 10 && gap <= base * 1.2 + 1000, `attempt ${k + 1}: gap ${gap} ms outside ${base} ±20% (+1 s of lateness)`);
     prev = at;
   });
   assert.ok(log.at(-1).refused === false && log.slice(1, -1).every((a) => a.refused), "refused while paused, accepted after");
@@ -118,10 +119,11 @@ test("server down for good: the breaker opens after 3 failures and probes once p
   const closedAt = (await closes(ch))[0].at;
   const at = log.slice(1).map((a) => a.at);
   const gaps = at.map((t, i) => t - (i === 0 ? closedAt : at[i - 1]));
-  // 3 quick failures (100, 200, 200 ms), then one probe per 1.5 s until the server is back.
-  assert.ok(gaps.length >= 6 && gaps.length <= 8, `gaps ${gaps}`);
-  gaps.slice(0, 3).forEach((g, i) => assert.ok(g >= [100, 200, 200][i] - 10 && g <= [100, 200, 200][i] + 150, `gap ${i}: ${g} (${gaps})`));
-  gaps.slice(3).forEach((g) => assert.ok(g >= 1490 && g <= 1700, `probe gap ${g} (${gaps})`));
+  // 3 quick failures (100, 200, 200 ms), then one probe per 1.5 s until the server is back:
+  // never earlier (the breaker's point), late by up to 1 s on a loaded machine (timers are).
+  assert.ok(gaps.length >= 5 && gaps.length <= 8, `gaps ${gaps}`);
+  gaps.slice(0, 3).forEach((g, i) => assert.ok(g >= [100, 200, 200][i] - 10 && g <= [100, 200, 200][i] + 1000, `gap ${i}: ${g} (${gaps})`));
+  gaps.slice(3).forEach((g) => assert.ok(g >= 1490 && g <= 2500, `probe gap ${g} (${gaps})`));
   assert.equal((await state(pages[0])).breaker, "closed");
   await context.close();
 });
@@ -187,7 +189,9 @@ test("token.url with 5 tabs: one fetch per poll interval for the whole browser",
   await allIn(pages, "open");
   await sleep(2600);
   const fetches = (await server.ctl("/control/stats")).tokenFetches;
-  assert.ok(fetches.length >= 5 && fetches.length <= 7, `fetches ${fetches.length}`);
+  // One poll per 500 ms for the whole browser (not one per tab: that would be ~25); a loaded
+  // machine may fit fewer, never more.
+  assert.ok(fetches.length >= 3 && fetches.length <= 7, `fetches ${fetches.length}`);
   fetches.slice(1).forEach((t, i) => assert.ok(t - fetches[i] >= 450, `two fetches ${t - fetches[i]} ms apart`));
   assert.equal((await accepts(ch)).length, 1, "an unchanged token does not reconnect");
   await context.close();

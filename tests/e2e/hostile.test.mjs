@@ -150,12 +150,19 @@ test("a panic in the worker is reported to every tab, which start a replacement 
 });
 
 test("a worker the browser ends without a word (as Android does under memory pressure) is noticed and replaced", async () => {
-  await losesItsWorkerAndRecovers("killed", "/shared-websocket-worker.js", async () => {
+  await losesItsWorkerAndRecovers("killed", "/shared-websocket-worker.js", async (pages) => {
     const cdp = await browser.newBrowserCDPSession();
     const { targetInfos } = await cdp.send("Target.getTargets");
     const workers = targetInfos.filter((t) => t.type === "shared_worker" && t.url.endsWith("/shared-websocket-worker.js"));
     assert.equal(workers.length, 1, JSON.stringify(workers));
     await cdp.send("Target.closeTarget", { targetId: workers[0].targetId });
     await cdp.detach();
+    // Told to the error listeners as well, once, although the worker said nothing.
+    for (const p of pages) {
+      await until(() => p.evaluate(() => T.clients[0].errors.some((e) => e.code === "worker-crashed")), "the loss reported");
+      assert.deepEqual(await p.evaluate(() => T.clients[0].errors.map((e) => [e.code, e.message])), [
+        ["worker-crashed", "tabmux: the worker crashed: the worker stopped (ended by the browser or crashed)"],
+      ]);
+    }
   }, /^tabmux: the worker crashed: the worker stopped/);
 });

@@ -201,6 +201,70 @@ test("1,000 clients connected and closed in a page: the page's and the worker's 
   await context.close();
 });
 
+test("1,000 worker replacements in a page (10 clients, 100 worker panics): the page's wasm memory stays flat", async () => {
+  // Each replacement makes a new link, port listeners and life-lock waits in every client; a
+  // closure kept per replacement would show here (a lock request that is never granted, or a
+  // watch dropped without its callbacks being freed).
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  const workerUrl = "/dist-test/worker/shared-websocket-worker.js";
+  await page.evaluate(
+    async ({ url, workerUrl }) => {
+      const { connect } = await import("/js/index.js");
+      window.CLIENTS = [];
+      window.CRASHES = 0;
+      for (let i = 0; i < 10; i++) {
+        const c = await connect({ url, heartbeat: false, workerUrl });
+        c.on("error", (e) => {
+          if (e.code === "worker-crashed") CRASHES++;
+        });
+        CLIENTS.push(c);
+      }
+    },
+    { url: server.ws("/ws/replace"), workerUrl },
+  );
+  const replace = (n) =>
+    page.evaluate(
+      async ({ n, workerUrl }) => {
+        const wait = (c, pred) =>
+          new Promise((resolve) => {
+            const off = c.on("status", (s) => {
+              if (pred(s)) {
+                off();
+                resolve();
+              }
+            });
+          });
+        for (let k = 0; k < n; k++) {
+          const lost = CLIENTS.map((c) => wait(c, (s) => s.state === "reconnecting").then(() => wait(c, (s) => s.state === "open")));
+          const w = new SharedWorker(workerUrl, { name: WORKER_NAME });
+          w.port.postMessage({ t: "panic" });
+          await Promise.all(lost);
+          w.port.close();
+        }
+        return { crashes: CRASHES, tabs: CLIENTS.map((c) => c.status.tabs) };
+      },
+      { n, workerUrl },
+    );
+  const memory = () => page.evaluate(async () => (await (await import("/dist/tab/tabmux_tab.js")).default()).memory.buffer.byteLength);
+  assert.deepEqual(await replace(10), { crashes: 100, tabs: Array(10).fill(1) }); // warm-up
+  const before = await memory();
+  const t0 = Date.now();
+  assert.deepEqual(await replace(100), { crashes: 1100, tabs: Array(10).fill(1) });
+  const after = await memory();
+  console.log(`# 100 worker replacements of 10 clients in ${Date.now() - t0} ms; page wasm memory ${before} → ${after} B`);
+  assert.equal(after, before, "the page's wasm memory grew");
+  // The clients still work on the last replacement.
+  await page.evaluate(() => {
+    window.GOT = [];
+    for (const c of CLIENTS) c.on("message", (d) => GOT.push(d));
+  });
+  const { firstSeq } = await server.ctl("/control/broadcast?channel=replace&n=1");
+  await until(() => page.evaluate(() => GOT.length === 10), "a frame in every client");
+  assert.deepEqual(await page.evaluate(() => GOT), Array(10).fill(seqFrames(firstSeq, firstSeq, "replace")[0]));
+  await context.close();
+});
+
 test("a closed client: every call says so with the same coded error; status and ids stay readable; close() again does nothing", async () => {
   const context = await browser.newContext();
   const page = await openTab(context, server);

@@ -58,6 +58,12 @@ export async function useJson(): Promise<number> {
   orders.on("message", (o) => o.qty.toFixed());
   orders.subscribe("orders", (o, topic) => o.id + topic);
   orders.on("error", (e) => (e.code === "bad-json" ? e.frame : null));
+  orders.on("error", (e) => {
+    const missed: number | undefined = e.code === "lagged" ? e.missed : undefined;
+    // @ts-expect-error missed is a number, not a string
+    const wrong: string | undefined = e.missed;
+    return [missed, wrong];
+  });
   await orders.sendJson({ id: "a", qty: 1 });
   // @ts-expect-error the parsed value is an Order: it has no `price`
   orders.on("message", (o) => o.price);

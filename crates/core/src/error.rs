@@ -40,6 +40,9 @@ pub enum Error {
     OptionsDiffer,
     /// A subscribe or unsubscribe that cannot be done (no topics option, bad topic, too many).
     Topic(String),
+    /// The tab stopped handling frames (frozen in the background, or blocked) and fell more
+    /// than the backlog's bound behind: this many frames were not delivered to it.
+    Lagged(u64),
 }
 
 impl Error {
@@ -59,6 +62,7 @@ impl Error {
             Error::Expired(_) => "expired",
             Error::Topic(_) => "topic",
             Error::OptionsDiffer => "options-differ",
+            Error::Lagged(_) => "lagged",
         }
     }
 }
@@ -91,6 +95,11 @@ impl Error {
             Error::OptionsDiffer => {
                 "tabmux: another tab opened this URL with other options; the first tab's options apply".into()
             }
+            Error::Lagged(n) => cat(&[
+                "tabmux: this tab stopped handling frames (frozen in the background, or busy) and fell too far behind: ",
+                &decimal(*n),
+                " frames were not delivered to it; it receives again from here",
+            ]),
         }
     }
 }
@@ -150,5 +159,7 @@ mod tests {
         assert_eq!(m, "tabmux: protocol version 2 is not spoken by this worker (it speaks 1)");
         assert_eq!(Error::Expired(60_000).to_string(), "tabmux: the frame waited 60000 ms for the socket to open and was not sent");
         assert_eq!(Error::TooManyClients(1024).to_string(), "tabmux: this worker already serves 1024 clients");
+        let r = ErrorReport::from(&Error::Lagged(4_760));
+        assert_eq!((r.code, r.message.as_str()), ("lagged", "tabmux: this tab stopped handling frames (frozen in the background, or busy) and fell too far behind: 4760 frames were not delivered to it; it receives again from here"));
     }
 }

@@ -7,6 +7,7 @@
 
 extern crate alloc;
 
+pub mod backlog;
 pub mod backoff;
 pub mod breaker;
 pub mod close_policy;
@@ -35,6 +36,7 @@ pub mod status;
 pub mod token;
 pub mod window;
 
+pub use backlog::Backlog;
 pub use backoff::{BackoffOptions, Jitter};
 pub use close_policy::CloseAction;
 pub use rng::Rng;

@@ -94,7 +94,7 @@ impl Hub {
         Hub { start: Instant::now(), relay, inner: Mutex::new(Inner::default()) }
     }
 
-    fn now(&self) -> u64 {
+    pub fn now(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
 

@@ -398,13 +398,22 @@ struct TickerQ {
     channel: String,
     ms: u64,
     count: u64,
+    /// With a size: each tick is one broadcast frame of this size (`{"seq":…}`, as
+    /// `/control/broadcast` sends), a paced load for the benchmark; without: the demo's ticks.
+    size: Option<usize>,
 }
 
 /// Ticks `channel` every `ms` for `count` ticks (bounded: it stops by itself).
 async fn control_ticker(State(hub): State<Arc<Hub>>, Query(q): Query<TickerQ>) -> impl IntoResponse {
     let count = q.count.min(100_000);
-    every(q.ms, count, move || hub.tick(&q.channel));
-    Json(serde_json::json!({ "ticks": count }))
+    let at = hub.now();
+    match q.size {
+        Some(size) => every(q.ms, count, move || {
+            hub.broadcast(&q.channel, 1, size.min(1 << 20), None, None, 0);
+        }),
+        None => every(q.ms, count, move || hub.tick(&q.channel)),
+    }
+    Json(serde_json::json!({ "ticks": count, "at": at }))
 }
 
 #[derive(Deserialize)]

@@ -246,12 +246,18 @@ impl Inner {
                 let why = why.as_string().unwrap_or_else(|| "a binary frame".into());
                 let err = coded_error("bad-json", &["tabmux: json is on and a frame is not JSON text: ", &why].concat());
                 let _ = js_sys::Reflect::set(&err, &"frame".into(), &data);
-                let list = self.listeners.borrow_mut().snapshot(Event::Error);
-                if emit(&list, &err) == 0 {
-                    web_sys::console::warn_1(&err);
-                }
+                self.report(&err);
                 None
             }
+        }
+    }
+
+    /// An error that answers no request: to the `error` listeners, or to the console when
+    /// there are none.
+    pub(crate) fn report(&self, err: &JsValue) {
+        let list = self.listeners.borrow_mut().snapshot(Event::Error);
+        if emit(&list, err) == 0 {
+            web_sys::console::warn_1(err);
         }
     }
 
@@ -344,10 +350,19 @@ impl Inner {
     }
 
     /// A message from the engine, as posted on a port (or by the in-page engine).
-    pub(crate) fn on_incoming(&self, data: &JsValue) {
+    /// Returns whether it was a frame (a data or topic frame: what the worker's backlog
+    /// counts).
+    pub(crate) fn on_incoming(&self, data: &JsValue) -> bool {
         match ToTab::decode(data) {
-            Some(msg) => self.on_message(msg),
-            None => web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data),
+            Some(msg) => {
+                let frame = matches!(msg, ToTab::Frame(_) | ToTab::Topic { .. });
+                self.on_message(msg);
+                frame
+            }
+            None => {
+                web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data);
+                false
+            }
         }
     }
 
@@ -411,6 +426,11 @@ impl Inner {
                     }
                 }
             }
+            ToTab::Lagged { missed } => {
+                let err = js_error(&Error::Lagged(missed));
+                let _ = js_sys::Reflect::set(&err, &"missed".into(), &(missed as f64).into());
+                self.report(&err);
+            }
             ToTab::Gap { from, to } => {
                 let gap = js_sys::Object::new();
                 let _ = js_sys::Reflect::set(&gap, &"from".into(), &(from as f64).into());
@@ -434,15 +454,14 @@ impl Inner {
                 if self.reject_connect(&err) {
                     return;
                 }
-                let list = self.listeners.borrow_mut().snapshot(Event::Error);
-                if emit(&list, &err) == 0 {
-                    web_sys::console::warn_1(&err);
-                }
                 if code == "worker-crashed" {
-                    // The worker is gone: start a replacement (after the error is told).
+                    // The worker is gone: told and replaced by worker_lost, once per worker
+                    // whichever news comes first (this report or its life lock).
                     let why = message.strip_prefix("tabmux: the worker crashed: ").unwrap_or(&message);
                     let generation = self.watch.borrow().generation;
                     crate::shared::worker_lost(self, generation, why);
+                } else {
+                    self.report(&err);
                 }
             }
         }

@@ -10,6 +10,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::Cell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
+use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
 use tabmux_web::{locks, ToWorker};
 use wasm_bindgen::prelude::*;
@@ -216,9 +217,19 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     })?;
     let port = worker.port();
     let weak = Rc::downgrade(inner);
+    // Frames handled from this worker: said after every DRAIN_EVERY, so the worker posts no
+    // more than its bound to a page that stops handling them (tabmux_core::backlog).
+    let handled = Cell::new(0u64);
+    let drain = port.clone();
     let on_message = EventListener::new(&port, "message", move |ev| {
         if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
-            i.on_incoming(&ev.data());
+            if i.on_incoming(&ev.data()) {
+                let n = handled.get() + 1;
+                handled.set(n);
+                if n % DRAIN_EVERY == 0 {
+                    let _ = drain.post_message(&ToWorker::Drained { total: n }.encode());
+                }
+            }
         }
     });
     let weak = Rc::downgrade(inner);
@@ -314,7 +325,7 @@ pub(crate) fn watch_worker(inner: &Inner, name: &str) {
 }
 
 /// The worker of `generation` is gone: everything waiting on it is rejected, the status
-/// says so, and a replacement starts after a short delay (100 ms, doubling to 5 s while
+/// says so, the `error` listeners are told (`worker-crashed`), and a replacement starts after a short delay (100 ms, doubling to 5 s while
 /// replacements fail; 100 ms more for a tab that never set a token). Later news of the same
 /// worker is ignored.
 pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
@@ -344,11 +355,16 @@ pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
         inner.log(&log_event(&[("event", "worker-lost".into()), ("reason", why.into()), ("replaceInMs", delay.into())]));
     }
     let lost = Error::WorkerCrashed(why.to_string());
-    inner.reject_pending(&js_error(&lost));
+    let err = js_error(&lost);
+    inner.reject_pending(&err);
     let status = js_sys::Object::assign(&js_sys::Object::new(), &inner.status().unchecked_into());
     let _ = js_sys::Reflect::set(&status, &"state".into(), &"reconnecting".into());
     let _ = js_sys::Reflect::set(&status, &"lastError".into(), &lost.message().into());
     inner.set_status(status.into());
+    // Told once per lost worker, however the news came: the worker's own report of a panic,
+    // or its life lock granted (a browser that ended it, or a panic report that lost the race
+    // with the lock: the two travel by different channels).
+    inner.report(&err);
     let next = generation.wrapping_add(1);
     schedule_replacement(inner, next, if dying { DYING_MS } else { delay });
 }

@@ -68,6 +68,13 @@ pub enum ToWorker {
         /// The frame (string, `ArrayBuffer` or typed array; anything else is refused).
         data: JsValue,
     },
+    /// `{ t: "drained", n }`: the page has handled `n` frames (data and topic frames) from
+    /// this worker in all, said after every `tabmux_core::backlog::DRAIN_EVERY` of them. A
+    /// page that stops saying it is not posted more than the backlog's bound.
+    Drained {
+        /// Frames handled since the hello, a multiple of `DRAIN_EVERY`.
+        total: u64,
+    },
     /// `{ t: "subscribe", topic }`.
     Subscribe {
         /// The topic.
@@ -151,6 +158,12 @@ pub enum ToTab {
         topic: String,
         /// The frame, untouched.
         data: JsValue,
+    },
+    /// `{ t: "lagged", missed }`: this page fell too far behind (it stopped handling
+    /// frames) and `missed` frames were not posted to it; it receives again from here.
+    Lagged {
+        /// Frames not posted to this page.
+        missed: u64,
     },
     /// `{ t: "log", event }`: a debug-log event (`tabmux_core::LogEvent`), only to a client
     /// with `debug` (or a `logger`).
@@ -249,6 +262,7 @@ impl ToWorker {
             ToWorker::Token { token } => object("token", &[("token", token.as_str().into())]),
             ToWorker::Online { online } => object("online", &[("online", (*online).into())]),
             ToWorker::Visible => object("visible", &[]),
+            ToWorker::Drained { total } => object("drained", &[("n", (*total as f64).into())]),
             ToWorker::Send { id, data } => object("send", &[("id", (*id).into()), ("data", data.clone())]),
             ToWorker::Subscribe { topic } => object("subscribe", &[("topic", topic.as_str().into())]),
             ToWorker::Unsubscribe { topic } => object("unsubscribe", &[("topic", topic.as_str().into())]),
@@ -310,6 +324,12 @@ impl ToWorker {
             "bye" => ToWorker::Bye,
             "lock" => ToWorker::Liveness { lock: lock_name(v, "lock")? },
             "visible" => ToWorker::Visible,
+            "drained" => ToWorker::Drained {
+                total: get(v, "n")
+                    .as_f64()
+                    .filter(|n| n.fract() == 0.0 && (0.0..=9e15).contains(n))
+                    .ok_or_else(|| bad("drained needs an integer \"n\""))? as u64,
+            },
             "online" => ToWorker::Online {
                 online: get(v, "online").as_bool().ok_or_else(|| bad("online needs a boolean \"online\""))?,
             },
@@ -349,6 +369,7 @@ impl ToTab {
             ToTab::History { id, frames } => object("history", &[("id", (*id).into()), ("frames", frames.clone())]),
             ToTab::Topic { topic, data } => object("topic", &[("topic", topic.as_str().into()), ("data", data.clone())]),
             ToTab::Log { event } => object("log", &[("event", event.clone())]),
+            ToTab::Lagged { missed } => object("lagged", &[("missed", (*missed as f64).into())]),
         }
     }
 
@@ -378,6 +399,7 @@ impl ToTab {
             "history" => ToTab::History { id: id()?, frames: get(v, "frames") },
             "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data") },
             "log" => ToTab::Log { event: get(v, "event") },
+            "lagged" => ToTab::Lagged { missed: num("missed")? },
             _ => return None,
         })
     }

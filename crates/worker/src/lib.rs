@@ -198,7 +198,7 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         }
         (ToWorker::Hello { tab_id, options, lock, token, .. }, None) => {
             let attached = parse_options(&options)
-                .and_then(|o| state.driver.attach(Sink::Port(port.clone()), &tab_id, o, token.as_deref()));
+                .and_then(|o| state.driver.attach(Sink::port(port.clone()), &tab_id, o, token.as_deref()));
             match attached {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use frames::{Extracted, Extractor, JsFrame, PongMatcher};
 use tabmux_core::{
-    ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, SendOutcome, ServerPingOptions, SocketId, SortedMap,
+    Backlog, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, SendOutcome, ServerPingOptions, SocketId, SortedMap,
 };
 use wasm_bindgen::prelude::*;
 use web_sys::{MessagePort, WebSocket};
@@ -30,17 +30,42 @@ extern "C" {
 /// Where a client's messages go.
 #[derive(Clone, Debug)]
 pub enum Sink {
-    /// A tab's port (in the SharedWorker).
-    Port(MessagePort),
-    /// A function in this page (the direct fallback).
+    /// A tab's port (in the SharedWorker), with the frames the tab has not yet said it
+    /// drained (`tabmux_core::backlog`).
+    Port(MessagePort, Rc<RefCell<Backlog>>),
+    /// A function in this page (the direct fallback): called at once, nothing waits.
     Local(js_sys::Function),
 }
 
 impl Sink {
+    /// A tab's port, with nothing posted yet.
+    pub fn port(port: MessagePort) -> Sink {
+        Sink::Port(port, Rc::default())
+    }
+
+    /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
+    /// behind to take it.
+    fn post_frame(&self, v: &JsValue, len: usize) {
+        match self {
+            Sink::Port(_, backlog) if !backlog.borrow_mut().offer(len) => {}
+            _ => self.post(v),
+        }
+    }
+
+    /// The tab has handled `total` frames: after a lag, it is told how many it missed.
+    fn drained(&self, total: u64) -> Result<(), Error> {
+        let Sink::Port(_, backlog) = self else { return Ok(()) };
+        let missed = backlog.borrow_mut().drained(total).map_err(|r| Error::BadMessage(r.0))?;
+        if let Some(missed) = missed {
+            self.post(&ToTab::Lagged { missed }.encode());
+        }
+        Ok(())
+    }
+
     fn post(&self, v: &JsValue) {
         match self {
             // A closed port drops messages silently; nothing to report.
-            Sink::Port(p) => drop(p.post_message(v)),
+            Sink::Port(p, _) => drop(p.post_message(v)),
             Sink::Local(f) => {
                 if let Err(e) = f.call1(&JsValue::NULL, v) {
                     web_sys::console::error_2(&"tabmux: a listener threw:".into(), &e);
@@ -282,6 +307,10 @@ impl Driver {
                 self.visible();
                 Ok(())
             }
+            ToWorker::Drained { total } => {
+                let sink = self.inner.borrow().sinks.get(&client).cloned();
+                sink.map_or(Ok(()), |s| s.drained(total))
+            }
             ToWorker::Hello { .. } => Err(Error::BadMessage("this port already said hello".into())),
             // Liveness locks are the worker's business (it handles them before this);
             // an in-page engine has none.
@@ -351,12 +380,12 @@ impl Driver {
             Topic(Vec<Sink>, JsValue),
             Nothing,
         }
+        let len = frame_len(data).unwrap_or(0);
         let then = {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
             let Some(s) = inner.sockets.get(&socket) else { return };
             let endpoint = s.endpoint;
-            let len = frame_len(data).unwrap_or(0);
             let pong = s.pong.as_ref().is_some_and(|m| m.matches(data, len));
             let server_ping = !pong && s.server_ping.as_ref().is_some_and(|p| p.matches(&JsFrame { data, len }));
             let mut x = match (&s.extract, pong || server_ping) {
@@ -385,8 +414,8 @@ impl Driver {
             }
         };
         match then {
-            Then::All(sinks) => sinks.iter().for_each(|s| s.post(data)),
-            Then::Topic(sinks, msg) => sinks.iter().for_each(|s| s.post(&msg)),
+            Then::All(sinks) => sinks.iter().for_each(|s| s.post_frame(data, len)),
+            Then::Topic(sinks, msg) => sinks.iter().for_each(|s| s.post_frame(&msg, len)),
             Then::Nothing => {}
         }
         // A pong changes the status; a gap or an eviction is an action.

@@ -1,0 +1,109 @@
+// `npm run bench:profile [shared|bare] [seconds]`: where the CPU goes under the paced load of
+// the benchmark (8 tabs, each its own renderer, a 1 KB frame every millisecond). Builds the
+// wasm with its function names (TABMUX_WASM_NAMES=1; rebuilt without them at the end), starts
+// Chromium with a DevTools port, attaches the V8 sampling profiler to the SharedWorker and to
+// tab 1 over raw CDP (no Network domain, so no frame copies), and prints each target's top
+// functions by self time, wasm functions by name. Talks only to its own server on 127.0.0.1.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { build } from "../scripts/build.mjs";
+import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
+
+const mode = process.argv[2] ?? "shared";
+const seconds = Number(process.argv[3] ?? 5);
+const TABS = 8;
+const TOP = Number(process.env.PROFILE_TOP ?? 25);
+
+ensureToolchain({ browser: true });
+process.env.TABMUX_WASM_NAMES = "1";
+await build();
+delete process.env.TABMUX_WASM_NAMES;
+sh("cargo", ["build", "--release", "-p", "tabmux-devserver"]);
+const { startServer, sleep, until } = await import("../tests/e2e/helpers.mjs");
+const chromium = execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
+const server = await startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
+
+/** A minimal CDP client over one browser WebSocket (flattened sessions). */
+function cdp(url) {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
+  let id = 0;
+  const waiting = new Map();
+  ws.on("message", (buf) => {
+    const m = JSON.parse(buf.toString());
+    const w = m.id != null && waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    m.error ? w.reject(new Error(`${w.method}: ${m.error.message}`)) : w.resolve(m.result);
+  });
+  const send = (method, params = {}, sessionId) =>
+    new Promise((resolve, reject) => {
+      waiting.set(++id, { resolve, reject, method });
+      ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
+    });
+  return { ready: new Promise((r, j) => (ws.once("open", r), ws.once("error", j))), send, close: () => ws.close() };
+}
+
+/** Self time per function (ms) from a V8 CPU profile, highest first. */
+function selfTimes(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const dt = new Map();
+  for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  const total = [...dt.values()].reduce((a, b) => a + b, 0);
+  const fns = new Map();
+  for (const [nodeId, us] of dt) {
+    const f = byId.get(nodeId).callFrame;
+    const where = f.url ? f.url.split("/").pop() : "";
+    const name = `${f.functionName || "(anonymous)"}${where ? ` ${where}` : ""}`;
+    fns.set(name, (fns.get(name) ?? 0) + us);
+  }
+  return { totalMs: total / 1000, top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([name, us]) => ({ ms: +(us / 1000).toFixed(1), share: `${((100 * us) / total).toFixed(1)}%`, name })) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "tabmux-profile-"));
+const channel = "profile";
+const qs = new URLSearchParams({ run: "p1", tab: "0", url: server.ws(`/ws/${channel}`), mode, tabs: String(TABS), frames: String(seconds * 1000), integrity: "0" });
+const proc = spawn(chromium, [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--disable-dev-shm-usage", "--disable-popup-blocking", "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows", "--remote-debugging-port=0",
+  `--user-data-dir=${dir}`, `${server.http}/bench/page.html?${qs}`,
+], { stdio: "ignore", detached: true });
+try {
+  const portFile = join(dir, "DevToolsActivePort");
+  await until(() => existsSync(portFile) && readFileSync(portFile, "utf8").includes("\n"), "the DevTools port", 20_000);
+  const [port, path] = readFileSync(portFile, "utf8").trim().split("\n");
+  const c = cdp(`ws://127.0.0.1:${port}${path}`);
+  await c.ready;
+  await until(async () => (await server.ctl(`/control/notes?run=p1`)).filter((n) => n.note.kind === "ready").length === TABS, "8 tabs ready", 30_000);
+  const { targetInfos } = await c.send("Target.getTargets");
+  const worker = targetInfos.find((t) => t.type === "shared_worker");
+  const page = targetInfos.find((t) => t.type === "page" && t.url.includes("tab=1"));
+  const targets = [worker && ["worker", worker], page && ["tab 1", page]].filter(Boolean);
+  const sessions = [];
+  for (const [label, t] of targets) {
+    const { sessionId } = await c.send("Target.attachToTarget", { targetId: t.targetId, flatten: true });
+    await c.send("Profiler.enable", {}, sessionId);
+    await c.send("Profiler.setSamplingInterval", { interval: 100 }, sessionId);
+    sessions.push([label, sessionId]);
+  }
+  for (const [, s] of sessions) await c.send("Profiler.start", {}, s);
+  await server.ctl(`/control/ticker?channel=${channel}&ms=1&count=${seconds * 1000}&size=1024`);
+  await until(async () => (await server.ctl(`/control/notes?run=p1`)).filter((n) => n.note.kind === "done").length === TABS, "every frame in every tab", seconds * 1000 + 60_000);
+  for (const [label, s] of sessions) {
+    const { profile } = await c.send("Profiler.stop", {}, s);
+    const { totalMs, top } = selfTimes(profile);
+    console.log(`\n${mode}: ${label}, ${seconds} s at 1,000 frames/s, ${totalMs.toFixed(0)} ms sampled (idle included); top ${TOP} by self time:`);
+    console.table(top);
+  }
+  c.close();
+} finally {
+  try {
+    process.kill(-proc.pid, "SIGKILL");
+  } catch {}
+  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
+  await build(); // the shipped form again (no names)
+}
