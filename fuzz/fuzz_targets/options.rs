@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
 fn drive(o: Options) {
     let mut e = Engine::new(7);
     let mut now = 1_000_000u64;
-    let Ok((client, endpoint)) = e.attach(now, "tab", o) else { return };
+    let Ok((client, endpoint)) = e.handle_attach(now, "tab", o) else { return };
     let _ = e.handle_send(now, client, 1, 10);
     let _ = e.handle_subscribe(now, client, "t");
     e.handle_token_fetched(now, endpoint, Ok("tok"));
@@ -66,5 +66,5 @@ fn drive(o: Options) {
         e.handle_timeout(now);
     }
     let _ = e.stats(client);
-    e.detach(now, client);
+    e.handle_detach(now, client);
 }

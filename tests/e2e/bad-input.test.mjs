@@ -72,3 +72,31 @@ test("a page posting garbage to the worker gets errors back; the other tabs keep
   assert.equal((await server.ctl("/control/stats")).byChannel.garbage, 1);
   await context.close();
 });
+
+test("a URL the WebSocket constructor refuses: the endpoint is closed with the browser's reason (1006); shared-mode tabs also get the open-failed error", async () => {
+  const context = await browser.newContext();
+  // Valid options (ws://, a host), but port 70000 makes the constructor throw a SyntaxError.
+  const url = "ws://127.0.0.1:70000/ws";
+  const reason = "Failed to construct 'WebSocket': The URL 'ws://127.0.0.1:70000/ws' is invalid.";
+  for (const query of ["", "?nosw"]) {
+    const page = await context.newPage();
+    await page.goto(`${server.http}/harness.html${query}`);
+    await page.waitForFunction(() => document.title === "ready");
+    const { transport } = await page.evaluate((url) => T.connect({ url }), url);
+    assert.equal(transport, query ? "direct" : "shared");
+    await until(() => page.evaluate(() => T.state(0)?.state === "closed"), `closed (${transport})`);
+    const { errors, last } = await page.evaluate(() => ({ errors: T.clients[0].errors, last: T.state(0) }));
+    assert.deepEqual([last.lastClose, last.lastError], [{ code: 1006, reason }, reason]);
+    if (transport === "shared") {
+      await until(() => page.evaluate(() => T.clients[0].errors.length > 0), "the error");
+      const errors = await page.evaluate(() => T.clients[0].errors);
+      assert.deepEqual(errors, [{ code: "open-failed", message: `tabmux: the WebSocket could not be created: ${reason}` }]);
+    } else {
+      // In direct mode the engine runs inside connect(): the error is posted before connect()
+      // resolves, so no listener can hear it; the status carries the reason.
+      assert.deepEqual(errors, []);
+    }
+    await page.close();
+  }
+  await context.close();
+});

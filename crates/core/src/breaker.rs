@@ -1,7 +1,7 @@
 //! The circuit breaker around connect attempts: one per endpoint, so one for the whole
 //! browser when the engine runs in the SharedWorker.
 
-use crate::engine::Ms;
+use crate::time::Ms;
 use serde::{Deserialize, Serialize};
 
 /// Breaker settings (`options.breaker`).

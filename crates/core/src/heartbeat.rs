@@ -1,5 +1,7 @@
-//! Heartbeat settings and the connection-quality grade.
+//! The heartbeat: its settings, the ping/pong state of an open socket, and the
+//! connection-quality grade from the round trips it measures.
 
+use crate::time::Ms;
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
@@ -83,5 +85,74 @@ impl Quality {
             Some(r) if r < 500 => Quality::Fair,
             Some(_) => Quality::Poor,
         }
+    }
+}
+
+/// The heartbeat of one open socket: when the next ping is due, when the last one went out,
+/// and by when a frame must arrive. Made when the socket opens, dropped when it closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Heartbeat {
+    next_ping: Ms,
+    ping_sent: Option<Ms>,
+    pong_deadline: Option<Ms>,
+}
+
+impl Heartbeat {
+    /// The socket opened at `now`: the first ping is due one interval later.
+    pub(crate) fn start(now: Ms, o: &HeartbeatOptions) -> Self {
+        Heartbeat { next_ping: now.saturating_add(o.interval_ms), ping_sent: None, pong_deadline: None }
+    }
+
+    /// When the next ping is due.
+    pub(crate) fn next_ping(&self) -> Ms {
+        self.next_ping
+    }
+
+    /// While a ping is unanswered: by when any frame must arrive.
+    pub(crate) fn pong_deadline(&self) -> Option<Ms> {
+        self.pong_deadline
+    }
+
+    /// A frame arrived at `now`: any frame proves the socket alive. For a pong that answers
+    /// a ping, the round trip is returned.
+    pub(crate) fn on_frame(&mut self, now: Ms, pong: bool) -> Option<Ms> {
+        self.pong_deadline = None;
+        if pong {
+            self.ping_sent.take().map(|sent| now.saturating_sub(sent))
+        } else {
+            None
+        }
+    }
+
+    /// The ping is due at `now`: the shell sends it (the caller emits it); the next one is
+    /// planned, and a frame is awaited within `timeoutMs` unless one is awaited already.
+    pub(crate) fn ping(&mut self, now: Ms, o: &HeartbeatOptions) {
+        self.next_ping = now.saturating_add(o.interval_ms);
+        self.ping_sent = Some(now);
+        if self.pong_deadline.is_none() {
+            self.pong_deadline = Some(now.saturating_add(o.timeout_ms));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ping_awaits_a_frame_and_a_pong_measures_the_round_trip() {
+        let o = HeartbeatOptions { interval_ms: 100, timeout_ms: 30, ..HeartbeatOptions::default() };
+        let mut h = Heartbeat::start(1000, &o);
+        assert_eq!((h.next_ping(), h.pong_deadline()), (1100, None));
+        assert_eq!(h.on_frame(1050, true), None, "a pong before any ping measures nothing");
+        h.ping(1100, &o);
+        assert_eq!((h.next_ping(), h.pong_deadline()), (1200, Some(1130)));
+        assert_eq!(h.on_frame(1110, false), None);
+        assert_eq!(h.pong_deadline(), None, "any frame proves the socket alive");
+        h.ping(1200, &o);
+        h.ping(1300, &o);
+        assert_eq!(h.pong_deadline(), Some(1230), "a later ping does not push the deadline back");
+        assert_eq!(h.on_frame(1320, true), Some(20), "measured from the last ping");
+        assert_eq!(h.on_frame(1330, true), None, "one measure per ping");
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::breaker::BreakerState;
 use crate::close_policy::CloseAction;
-use crate::engine::Ms;
+use crate::time::Ms;
 use alloc::string::String;
 use serde::Serialize;
 

@@ -101,10 +101,10 @@ fn topics_are_ref_counted_across_tabs_and_routed_to_their_subscribers_only() {
     assert_eq!(h.frame(s, meta(None, None, None)), Some((clients.clone(), false, None)));
     // The A tabs leave one by one (an unsubscribe, a goodbye, a dead tab): one unsubscribe frame.
     h.engine.handle_unsubscribe(h.now, clients[0], "A").unwrap();
-    h.engine.detach(h.now, clients[1]);
+    h.engine.handle_detach(h.now, clients[1]);
     h.drain();
     assert_eq!(h.texts().len(), 2);
-    h.engine.detach(h.now, clients[2]);
+    h.engine.handle_detach(h.now, clients[2]);
     h.drain();
     assert_eq!(h.texts().last().unwrap(), r#"{"type":"unsubscribe","topic":"A"}"#);
     assert_eq!(h.engine.stats(clients[3]).unwrap().topics, 1);
@@ -186,7 +186,7 @@ fn queue_byte_cap_and_ttl_reject_with_clear_errors_and_a_leaving_client_drops_it
     assert_eq!(h.actions.last(), Some(&Action::SendFailed { client: a, send: 1, error: Error::Expired(5000) }));
     assert_eq!(Error::Expired(5000).to_string(), "tabmux: the frame waited 5000 ms for the socket to open and was not sent");
     assert_eq!(h.engine.handle_send(h.now, a, 5, 10), Ok(SendOutcome::Queued));
-    h.engine.detach(h.now, a);
+    h.engine.handle_detach(h.now, a);
     assert_eq!(h.drain(), vec![Action::SendFailed { client: a, send: 5, error: Error::NotAttached }, Action::Status { endpoint: h.engine.endpoint_of(b).unwrap() }]);
     assert_eq!(h.engine.stats(b).unwrap().queue_messages, 1);
 }
@@ -217,7 +217,7 @@ fn replay_keeps_the_last_frames_per_topic_within_the_byte_cap() {
     let st = h.engine.stats(c).unwrap();
     assert_eq!((st.replay_frames, st.replay_bytes), (4, 400));
     // The endpoint going away forgets everything it kept.
-    h.engine.detach(h.now, c);
+    h.engine.handle_detach(h.now, c);
     let forgets = h.drain().iter().filter(|a| matches!(a, Action::Forget { .. })).count();
     assert_eq!(forgets, 4);
 }
@@ -230,13 +230,13 @@ fn idle_close_keeps_the_socket_for_a_while_after_the_last_tab() {
     let (c, _) = h.attach("a", o.clone());
     let s = h.last_socket();
     h.open(s);
-    h.engine.detach(h.now, c);
+    h.engine.handle_detach(h.now, c);
     h.drain();
     assert_eq!(h.engine.endpoint_count(), 1);
     h.now += 1500;
     let (c2, _) = h.attach("b", o); // back in time: same socket
     assert_eq!(h.opens(), 1);
-    h.engine.detach(h.now, c2);
+    h.engine.handle_detach(h.now, c2);
     h.drain();
     assert_eq!(h.fire_next(), Some(2000));
     assert_eq!(h.actions.last(), Some(&Action::CloseSocket { socket: s, code: 1000, reason: "no tabs left".into() }));

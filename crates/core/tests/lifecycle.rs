@@ -44,11 +44,11 @@ fn last_client_leaving_closes_the_socket_with_1000_and_forgets_the_endpoint() {
     let (c2, _) = h.attach("b", opts("ws://h/ws"));
     let s = h.last_socket();
     h.open(s);
-    h.engine.detach(h.now, c1);
+    h.engine.handle_detach(h.now, c1);
     h.drain();
     assert_eq!(h.status(ep).tabs, 1);
     assert!(!h.actions.iter().any(|a| matches!(a, Action::CloseSocket { .. })));
-    h.engine.detach(h.now, c2);
+    h.engine.handle_detach(h.now, c2);
     let acts = h.drain();
     assert_eq!(acts, vec![Action::CloseSocket { socket: s, code: 1000, reason: "no tabs left".into() }]);
     assert_eq!(h.engine.endpoint_count(), 0);
@@ -122,15 +122,15 @@ fn unknown_clients_are_refused_and_detaching_twice_is_harmless() {
     assert_eq!(h.engine.handle_send(h.now, ghost, 1, 1).unwrap_err().code(), "not-attached");
     assert_eq!(h.engine.stats(ghost).unwrap_err().code(), "not-attached");
     let (c, _) = h.attach("a", opts("ws://h/ws"));
-    h.engine.detach(h.now, c);
-    h.engine.detach(h.now, c);
+    h.engine.handle_detach(h.now, c);
+    h.engine.handle_detach(h.now, c);
     assert_eq!(h.engine.client_count(), 0);
 }
 
 #[test]
 fn invalid_options_are_refused_at_attach() {
     let mut h = Harness::new(1);
-    let err = h.engine.attach(h.now, "a", opts("http://h/ws")).unwrap_err();
+    let err = h.engine.handle_attach(h.now, "a", opts("http://h/ws")).unwrap_err();
     assert_eq!(err.to_string(), "tabmux: invalid options: url must start with ws:// or wss://, got \"http://h/ws\"");
     assert_eq!(h.engine.client_count(), 0);
     assert!(h.engine.poll_action().is_none());

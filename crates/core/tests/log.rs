@@ -170,7 +170,7 @@ fn only_debug_clients_are_loggers_and_the_log_stops_when_the_last_leaves() {
     let s = h.last_socket();
     h.open(s);
     assert_eq!(logs(&h.actions), vec![LogEvent::Open { protocol: None }]);
-    h.engine.detach(h.now, loud);
+    h.engine.handle_detach(h.now, loud);
     h.drain();
     h.actions.clear();
     h.close(s, 1012);

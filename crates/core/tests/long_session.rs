@@ -65,10 +65,10 @@ fn eight_hours_of_traffic_grow_nothing() {
             }
             // A tab comes, subscribes, sends, leaves, every minute.
             if second % 60 == 0 {
-                let (c, _) = h.engine.attach(h.now, &format!("tab{second}"), o.clone()).unwrap();
+                let (c, _) = h.engine.handle_attach(h.now, &format!("tab{second}"), o.clone()).unwrap();
                 h.engine.handle_subscribe(h.now, c, topic).unwrap();
                 let _ = h.engine.handle_send(h.now, c, second, 100);
-                h.engine.detach(h.now, c);
+                h.engine.handle_detach(h.now, c);
             }
             if h.now >= next_restart {
                 next_restart += 2 * 60 * 1000;

@@ -34,8 +34,8 @@ fn counters_count_exactly() {
     let s = h.last_socket();
     h.open(s);
     assert!(h.engine.handle_send(h.now, c, 3, 4).is_ok());
-    h.engine.note_send_error(c);
-    h.engine.note_send_error(c);
+    h.engine.note_send_error(h.now, c);
+    h.engine.note_send_error(h.now, c);
     for t in [Some("x"), Some("x"), None] {
         let _ = h.engine.handle_frame(h.now, s, FrameMeta { len: 3, topic: t, ..Default::default() });
     }

@@ -121,8 +121,11 @@ fn a_failed_token_fetch_is_a_failed_attempt_and_the_error_is_shown_without_the_t
     h.engine.handle_token_fetched(h.now, ep, Ok("s3cr3t"));
     h.drain();
     let s = h.last_socket();
-    let (_, msg) = h.engine.handle_open_failed(h.now, s, "The URL 'ws://h/ws?token=s3cr3t' is invalid.").unwrap();
-    assert_eq!(msg, "The URL 'ws://h/ws?token=***' is invalid.");
+    h.engine.handle_open_failed(h.now, s, "The URL 'ws://h/ws?token=s3cr3t' is invalid.");
+    assert_eq!(
+        h.drain()[0],
+        Action::OpenFailed { endpoint: ep, message: "The URL 'ws://h/ws?token=***' is invalid.".into() }
+    );
     let st = format!("{:?}", h.status(ep));
     assert!(!st.contains("s3cr3t"), "{st}");
 }
@@ -162,23 +165,23 @@ fn an_empty_or_oversized_token_from_the_url_is_a_failed_attempt() {
 #[test]
 fn a_hello_with_a_token_connects_with_it_once() {
     let mut h = Harness::new(1);
-    let (_, ep) = h.engine.attach_with_token(h.now, "a", exact("ws://h/ws"), Some("T1")).unwrap();
+    let (_, ep) = h.engine.handle_attach_with_token(h.now, "a", exact("ws://h/ws"), Some("T1")).unwrap();
     h.drain();
     assert_eq!((h.opens(), h.last_url()), (1, "ws://h/ws?token=T1".to_string()));
     h.open(h.last_socket());
-    h.engine.attach_with_token(h.now, "b", exact("ws://h/ws"), Some("T1")).unwrap();
+    h.engine.handle_attach_with_token(h.now, "b", exact("ws://h/ws"), Some("T1")).unwrap();
     h.advance(1000);
     assert_eq!(h.opens(), 1);
-    h.engine.attach_with_token(h.now, "c", exact("ws://h/ws"), Some("T2")).unwrap();
+    h.engine.handle_attach_with_token(h.now, "c", exact("ws://h/ws"), Some("T2")).unwrap();
     assert_eq!(h.engine.poll_timeout(), Some(h.now + 250));
     h.advance(250);
     assert_eq!((h.opens(), h.last_url()), (2, "ws://h/ws?token=T2".to_string()));
     assert_eq!(h.state(ep), State::Reconnecting);
     for bad in ["", &"x".repeat(8193)] {
-        let (d, _) = h.engine.attach_with_token(h.now, "d", exact("ws://h/other"), Some(bad)).unwrap();
+        let (d, _) = h.engine.handle_attach_with_token(h.now, "d", exact("ws://h/other"), Some(bad)).unwrap();
         h.drain();
         assert_eq!(h.last_url(), "ws://h/other", "{} bytes", bad.len());
-        h.engine.detach(h.now, d);
+        h.engine.handle_detach(h.now, d);
         h.drain();
     }
 }

@@ -393,24 +393,28 @@ impl Inner {
     }
 
     /// A message from the engine, as posted on a port (or by the in-page engine).
-    /// Returns whether it was a frame (a data or topic frame: what the worker's backlog
+    /// Returns how many frames it held (data and topic frames: what the worker's backlog
     /// counts).
-    pub(crate) fn on_incoming(&self, data: &JsValue) -> bool {
+    pub(crate) fn on_incoming(&self, data: &JsValue) -> u64 {
         match ToTab::decode(data) {
+            // Several frames posted together: each as if it came alone, in order.
+            Some(ToTab::Batch(items)) => items.iter().map(|item| self.on_incoming(&item)).sum(),
             Some(msg) => {
                 let frame = matches!(msg, ToTab::Frame(_) | ToTab::Topic { .. });
                 self.on_message(msg);
-                frame
+                u64::from(frame)
             }
             None => {
                 web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data);
-                false
+                0
             }
         }
     }
 
     fn on_message(&self, msg: ToTab) {
         match msg {
+            // Taken apart by on_incoming.
+            ToTab::Batch(_) => {}
             ToTab::Frame(data) => {
                 let list = self.listeners.borrow_mut().snapshot(Event::Message);
                 // Parsed only when someone listens, once for all of them.

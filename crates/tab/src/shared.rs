@@ -222,12 +222,12 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let drain = port.clone();
     let on_message = listen(&port, "message", move |ev| {
         if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
-            if i.on_incoming(&ev.data()) {
-                let n = handled.get() + 1;
-                handled.set(n);
-                if n % DRAIN_EVERY == 0 {
-                    let _ = drain.post_message(&ToWorker::Drained { total: n }.encode());
-                }
+            let before = handled.get();
+            let n = before + i.on_incoming(&ev.data());
+            handled.set(n);
+            if n / DRAIN_EVERY > before / DRAIN_EVERY {
+                let total = n - n % DRAIN_EVERY;
+                let _ = drain.post_message(&ToWorker::Drained { total }.encode());
             }
         }
     });

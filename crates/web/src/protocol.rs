@@ -99,6 +99,9 @@ pub enum ToWorker {
 pub enum ToTab {
     /// A data frame for every `message` listener, passed on untouched.
     Frame(JsValue),
+    /// `[frame or topic message, …]`: several frames posted together, in order (each is
+    /// what [`ToTab::Frame`] or [`ToTab::Topic`] would have posted alone).
+    Batch(js_sys::Array),
     /// `{ t: "welcome", v, clientId }`: the hello was accepted.
     Welcome {
         /// The id of this client in the engine.
@@ -351,6 +354,7 @@ impl ToTab {
     pub fn encode(&self) -> JsValue {
         match self {
             ToTab::Frame(data) => data.clone(),
+            ToTab::Batch(items) => items.into(),
             ToTab::Welcome { client_id } => {
                 object("welcome", &[("v", PROTOCOL_VERSION.into()), ("clientId", (*client_id).into())])
             }
@@ -377,6 +381,9 @@ impl ToTab {
     pub fn decode(v: &JsValue) -> Option<ToTab> {
         if is_frame(v) {
             return Some(ToTab::Frame(v.clone()));
+        }
+        if js_sys::Array::is_array(v) {
+            return Some(ToTab::Batch(v.clone().unchecked_into()));
         }
         let id = || get(v, "id").as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0).map(|n| n as u32);
         let num = |k| get(v, k).as_f64().map(|n| n as u64);

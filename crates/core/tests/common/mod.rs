@@ -25,7 +25,7 @@ impl Harness {
     }
 
     pub fn attach(&mut self, tab: &str, options: Options) -> (ClientId, EndpointId) {
-        let r = self.engine.attach(self.now, tab, options).expect("attach");
+        let r = self.engine.handle_attach(self.now, tab, options).expect("attach");
         self.drain();
         r
     }

@@ -150,7 +150,7 @@ pub fn run(ch: &mut impl Choices, seed: u64, steps: usize, label: &str) {
     }
     // Everyone leaves: nothing is held any more.
     for c in m.clients.keys().copied().collect::<Vec<_>>() {
-        h.engine.detach(h.now, c);
+        h.engine.handle_detach(h.now, c);
     }
     h.advance(10_000);
     apply_actions(&mut h, &mut m);
@@ -173,9 +173,9 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
             // Two in three say hello as to a replacement worker would, with a token.
             let token = ["", "a", "b"][ch.pick(3)?];
             let attached = if token.is_empty() {
-                h.engine.attach(h.now, &tab, opts)
+                h.engine.handle_attach(h.now, &tab, opts)
             } else {
-                h.engine.attach_with_token(h.now, &tab, opts, Some(token))
+                h.engine.handle_attach_with_token(h.now, &tab, opts, Some(token))
             };
             if let Ok((c, _)) = attached {
                 m.clients.insert(c, url.to_string());
@@ -183,7 +183,7 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
         }
         2 => {
             if let Some(c) = client {
-                h.engine.detach(h.now, c);
+                h.engine.handle_detach(h.now, c);
                 m.clients.remove(&c);
                 m.subs.retain(|(c2, _)| *c2 != c);
             }
@@ -260,7 +260,7 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
         15 => {
             // The socket constructor threw (bad URL, mixed content): the socket never existed.
             if let Some(s) = socket {
-                let _ = h.engine.handle_open_failed(h.now, s, "SyntaxError");
+                h.engine.handle_open_failed(h.now, s, "SyntaxError");
                 m.live.remove(&s);
             }
         }

@@ -1,4 +1,6 @@
-//! The driver: runs the engine against real WebSockets and `setTimeout`.
+//! The driver: runs the engine against real WebSockets and `setTimeout`. This file: the
+//! client-facing calls and the socket and timer events; `actions.rs`: carrying out the
+//! engine's actions; `frames.rs`: reading frames without copying them into wasm.
 
 use crate::protocol::{ToTab, ToWorker};
 use crate::wire::{frame_len, now_ms, to_js};
@@ -6,12 +8,15 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
+use frames::{Extracted, Extractor, JsFrame, PongMatcher};
 use tabmux_core::{
-    Action, Backlog, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, FrameProbe, LogEvent, LogValue, Options, PongMatch,
-    SendOutcome, ServerPingOptions, SocketId, SortedMap,
+    Backlog, ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, SendOutcome, ServerPingOptions, SocketId, SortedMap,
 };
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, MessagePort, WebSocket};
+use web_sys::{MessagePort, WebSocket};
+
+mod actions;
+mod frames;
 
 #[wasm_bindgen]
 extern "C" {
@@ -20,107 +25,112 @@ extern "C" {
     type AnySend;
     #[wasm_bindgen(method, js_name = send, catch)]
     fn send(this: &AnySend, data: &JsValue) -> Result<(), JsValue>;
-
-    /// `JSON.parse` on a JS string, without copying it through wasm.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
-
-    /// A JS string, seen through an `includes` that takes a JS string (no copy either way).
-    type JsText;
-    #[wasm_bindgen(method)]
-    fn includes(this: &JsText, needle: &JsValue) -> bool;
-
-    /// The global `fetch` (window or worker).
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &str, init: &JsValue) -> js_sys::Promise;
-}
-
-/// Pongs are small: longer text frames are never parsed to look for one.
-const MAX_PONG_LEN: usize = 1024;
-
-/// Recognises the heartbeat's pong without copying frames into wasm: a cheap `includes`
-/// on the JS string first, `JSON.parse` only for the few frames that pass it.
-struct PongMatcher {
-    needle: JsValue,
-    field: JsValue,
-    value: JsValue,
-}
-
-impl PongMatcher {
-    fn new(p: &PongMatch) -> Self {
-        PongMatcher {
-            needle: JsValue::from_str(&p.value),
-            field: JsValue::from_str(&p.field),
-            value: JsValue::from_str(&p.value),
-        }
-    }
-
-    fn matches(&self, data: &JsValue, len: usize) -> bool {
-        if len > MAX_PONG_LEN || !data.is_string() || !data.unchecked_ref::<JsText>().includes(&self.needle) {
-            return false;
-        }
-        match json_parse(data) {
-            Ok(v) if v.is_object() => js_sys::Reflect::get(&v, &self.field).is_ok_and(|f| f == self.value),
-            _ => false,
-        }
-    }
-}
-
-/// A frame as the server-ping matcher sees it: the JS value, read without copying it into
-/// wasm (only a frame of the exact pattern's length is compared as text).
-struct JsFrame<'a> {
-    data: &'a JsValue,
-    len: usize,
-}
-
-impl FrameProbe for JsFrame<'_> {
-    fn size(&self) -> usize {
-        self.len
-    }
-    fn is_text(&self) -> bool {
-        self.data.is_string()
-    }
-    fn text_equals(&self, text: &str) -> bool {
-        *self.data == JsValue::from_str(text)
-    }
-    fn text_contains(&self, needle: &str) -> bool {
-        self.data.unchecked_ref::<JsText>().includes(&JsValue::from_str(needle))
-    }
-    fn json_string_field(&self, field: &str) -> Option<String> {
-        let v = json_parse(self.data).ok().filter(JsValue::is_object)?;
-        js_sys::Reflect::get(&v, &JsValue::from_str(field)).ok()?.as_string()
-    }
 }
 
 /// Where a client's messages go.
 #[derive(Clone, Debug)]
 pub enum Sink {
-    /// A tab's port (in the SharedWorker), with the frames the tab has not yet said it
-    /// drained (`tabmux_core::backlog`).
-    Port(MessagePort, Rc<RefCell<Backlog>>),
+    /// A tab's port (in the SharedWorker).
+    Port(Rc<PortSink>),
     /// A function in this page (the direct fallback): called at once, nothing waits.
     Local(js_sys::Function),
+}
+
+/// A tab's port, the frames the tab has not yet said it drained (`tabmux_core::backlog`),
+/// and the frames waiting to be posted to it together.
+///
+/// Frames are not posted one by one: the first of a task's frames asks for a flush in a
+/// task of its own (a `MessageChannel` message), and frames that arrive before it runs
+/// (from socket messages already queued behind the first) go in the same post, as one
+/// array. A worker that keeps up posts each frame alone, one task later; a worker that
+/// falls behind posts fewer, larger messages (each `postMessage` has a fixed cost: half
+/// of the worker's time under the benchmark's load, `npm run bench:profile`). Any other
+/// message to the tab flushes its waiting frames first, so the order is kept.
+#[derive(Debug)]
+pub struct PortSink {
+    port: MessagePort,
+    backlog: RefCell<Backlog>,
+    batch: RefCell<Vec<JsValue>>,
+}
+
+impl PortSink {
+    fn flush(&self) {
+        let batch = std::mem::take(&mut *self.batch.borrow_mut());
+        let msg = match batch.len() {
+            0 => return,
+            1 => batch.into_iter().next().unwrap_or_default(),
+            _ => ToTab::Batch(batch.into_iter().collect()).encode(),
+        };
+        // A closed port drops messages silently; nothing to report.
+        drop(self.port.post_message(&msg));
+    }
+}
+
+/// The ports with frames waiting, and the channel whose message flushes them.
+struct Flusher {
+    dirty: RefCell<Vec<Rc<PortSink>>>,
+    wake: MessagePort,
+    _listener: EventListener,
+}
+
+thread_local! {
+    static FLUSHER: Option<Flusher> = Flusher::new();
+}
+
+impl Flusher {
+    fn new() -> Option<Flusher> {
+        let channel = web_sys::MessageChannel::new().ok()?;
+        let listener = EventListener::new(&channel.port1(), "message", |_| {
+            FLUSHER.with(|f| {
+                if let Some(f) = f {
+                    let dirty = std::mem::take(&mut *f.dirty.borrow_mut());
+                    dirty.iter().for_each(|p| p.flush());
+                }
+            });
+        });
+        channel.port1().start();
+        Some(Flusher { dirty: RefCell::new(Vec::new()), wake: channel.port2(), _listener: listener })
+    }
 }
 
 impl Sink {
     /// A tab's port, with nothing posted yet.
     pub fn port(port: MessagePort) -> Sink {
-        Sink::Port(port, Rc::default())
+        Sink::Port(Rc::new(PortSink { port, backlog: RefCell::default(), batch: RefCell::default() }))
     }
 
     /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
-    /// behind to take it.
+    /// behind to take it; to a port, with the other frames of the moment (see [`PortSink`]).
     fn post_frame(&self, v: &JsValue, len: usize) {
-        match self {
-            Sink::Port(_, backlog) if !backlog.borrow_mut().offer(len) => {}
-            _ => self.post(v),
+        let Sink::Port(p) = self else { return self.post(v) };
+        if !p.backlog.borrow_mut().offer(len) {
+            return;
+        }
+        let first = {
+            let mut batch = p.batch.borrow_mut();
+            batch.push(v.clone());
+            batch.len() == 1
+        };
+        if first {
+            let queued = FLUSHER.with(|f| {
+                f.as_ref().map(|f| {
+                    let mut dirty = f.dirty.borrow_mut();
+                    if dirty.is_empty() {
+                        drop(f.wake.post_message(&JsValue::NULL));
+                    }
+                    dirty.push(p.clone());
+                })
+            });
+            if queued.is_none() {
+                p.flush();
+            }
         }
     }
 
     /// The tab has handled `total` frames: after a lag, it is told how many it missed.
     fn drained(&self, total: u64) -> Result<(), Error> {
-        let Sink::Port(_, backlog) = self else { return Ok(()) };
-        let missed = backlog.borrow_mut().drained(total).map_err(|r| Error::BadMessage(r.0))?;
+        let Sink::Port(p) = self else { return Ok(()) };
+        let missed = p.backlog.borrow_mut().drained(total).map_err(|r| Error::BadMessage(r.0))?;
         if let Some(missed) = missed {
             self.post(&ToTab::Lagged { missed }.encode());
         }
@@ -129,73 +139,17 @@ impl Sink {
 
     fn post(&self, v: &JsValue) {
         match self {
-            // A closed port drops messages silently; nothing to report.
-            Sink::Port(p, _) => drop(p.post_message(v)),
+            Sink::Port(p) => {
+                // Frames waiting for this port go first: the order is kept.
+                p.flush();
+                drop(p.port.post_message(v));
+            }
             Sink::Local(f) => {
                 if let Err(e) = f.call1(&JsValue::NULL, v) {
                     web_sys::console::error_2(&"tabmux: a listener threw:".into(), &e);
                 }
             }
         }
-    }
-}
-
-/// A JSON pointer as the property names to walk.
-type Path = Vec<JsValue>;
-
-fn path(pointer: &str) -> Path {
-    pointer.split('/').skip(1).map(|seg| JsValue::from_str(&seg.replace("~1", "/").replace("~0", "~"))).collect()
-}
-
-fn walk(root: &JsValue, path: &Path) -> Option<JsValue> {
-    let mut cur = root.clone();
-    for seg in path {
-        if !cur.is_object() {
-            return None;
-        }
-        cur = js_sys::Reflect::get(&cur, seg).ok()?;
-    }
-    (!cur.is_undefined() && !cur.is_null()).then_some(cur)
-}
-
-/// Pulls the dedup key, sequence number and topic out of a text frame with one
-/// `JSON.parse`, only for endpoints that use them. The frame text itself stays in JS.
-struct Extractor {
-    keys: Vec<Path>,
-    seq: Option<Path>,
-    topic: Option<Path>,
-}
-
-#[derive(Default)]
-struct Extracted {
-    key: Option<String>,
-    seq: Option<u64>,
-    topic: Option<String>,
-}
-
-impl Extractor {
-    fn new(o: &Options) -> Option<Extractor> {
-        let keys: Vec<Path> = o.dedup.as_ref().map_or_else(Vec::new, |d| d.key.list().into_iter().map(path).collect());
-        let seq = o.sequence.as_ref().map(|q| path(&q.key));
-        let topic = o.topics.as_ref().map(|t| path(&t.key));
-        (!keys.is_empty() || seq.is_some() || topic.is_some()).then_some(Extractor { keys, seq, topic })
-    }
-
-    fn extract(&self, data: &JsValue) -> Extracted {
-        if !data.is_string() {
-            return Extracted::default();
-        }
-        let Ok(doc) = json_parse(data) else { return Extracted::default() };
-        let key = self.keys.iter().find_map(|p| walk(&doc, p)).and_then(|v| {
-            v.as_string().or_else(|| {
-                v.as_f64().map(|_| String::from(js_sys::Number::unchecked_from_js(v).to_string_with_radix(10).unwrap_or_default()))
-            })
-        });
-        let seq = self.seq.as_ref().and_then(|p| walk(&doc, p)).and_then(|v| v.as_f64()).and_then(|n| {
-            (n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n)).then_some(n as u64)
-        });
-        let topic = self.topic.as_ref().and_then(|p| walk(&doc, p)).and_then(|v| v.as_string());
-        Extracted { key, seq, topic }
     }
 }
 
@@ -258,7 +212,7 @@ impl Driver {
         let (client, endpoint, differs) = {
             let mut inner = self.inner.borrow_mut();
             let differs = inner.engine.conflicting_options(&options);
-            let (client, endpoint) = inner.engine.attach_with_token(now_ms(), tab_id, options, token)?;
+            let (client, endpoint) = inner.engine.handle_attach_with_token(now_ms(), tab_id, options, token)?;
             inner.sinks.insert(client, sink.clone());
             inner.rebuild_fanout(endpoint);
             (client, endpoint, differs)
@@ -282,7 +236,7 @@ impl Driver {
         {
             let mut inner = self.inner.borrow_mut();
             let endpoint = inner.engine.endpoint_of(client);
-            inner.engine.detach(now_ms(), client);
+            inner.engine.handle_detach(now_ms(), client);
             inner.sinks.remove(&client);
             if let Some(ep) = endpoint {
                 inner.rebuild_fanout(ep);
@@ -298,7 +252,7 @@ impl Driver {
         let ack = {
             let mut inner = self.inner.borrow_mut();
             let Some(len) = frame_len(data) else {
-                inner.engine.note_send_error(client);
+                inner.engine.note_send_error(now_ms(), client);
                 return Err(Error::BadMessage("send takes a string, an ArrayBuffer or a typed array".into()));
             };
             let send = inner.next_send;
@@ -310,7 +264,7 @@ impl Driver {
                         return Err(Error::NotOpen("the socket is gone".into()));
                     };
                     if let Err(e) = s.ws.unchecked_ref::<AnySend>().send(data) {
-                        inner.engine.note_send_error(client);
+                        inner.engine.note_send_error(now_ms(), client);
                         return Err(Error::NotOpen(js_message(&e)));
                     }
                     request.and_then(|id| inner.sinks.get(&client).map(|s| (s.clone(), id)))
@@ -556,205 +510,6 @@ impl Driver {
         }
         self.pump();
     }
-}
-
-impl Inner {
-    fn rebuild_fanout(&mut self, endpoint: EndpointId) {
-        let sinks: Vec<Sink> =
-            self.engine.clients_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
-        if sinks.is_empty() {
-            self.fanout.remove(&endpoint);
-        } else {
-            self.fanout.insert(endpoint, sinks.into());
-        }
-    }
-
-    fn sinks_of(&self, endpoint: EndpointId) -> Rc<[Sink]> {
-        self.fanout.get(&endpoint).cloned().unwrap_or_else(|| Rc::from(Vec::new()))
-    }
-
-    fn run_actions(&mut self, me: &Rc<RefCell<Inner>>) -> Posts {
-        let mut posts = Vec::new();
-        while let Some(action) = self.engine.poll_action() {
-            match action {
-                Action::OpenSocket { socket, url } => {
-                    let endpoint = self.endpoint_for_new_socket(socket);
-                    let protocols = self.engine.options_of(endpoint).map_or(&[][..], |o| &o.protocols[..]);
-                    match open_socket(me, socket, &url, protocols) {
-                        Ok((ws, listeners)) => {
-                            let pong = self
-                                .engine
-                                .options_of(endpoint)
-                                .and_then(|o| o.heartbeat.as_ref())
-                                .map(|h| PongMatcher::new(&h.pong));
-                            let extract = self.engine.options_of(endpoint).and_then(Extractor::new);
-                            let server_ping = self.engine.options_of(endpoint).and_then(|o| o.server_ping.clone());
-                            self.sockets.insert(socket, Socket { ws, endpoint, pong, server_ping, extract, _listeners: listeners });
-                        }
-                        Err(msg) => {
-                            // The engine redacts the token from the message.
-                            if let Some((ep, msg)) = self.engine.handle_open_failed(now_ms(), socket, &msg) {
-                                let err = ToTab::error(&Error::OpenFailed(msg), None).encode();
-                                posts.push((self.sinks_of(ep), err));
-                            }
-                        }
-                    }
-                }
-                Action::SendText { socket, data } => {
-                    if let Some(s) = self.sockets.get(&socket) {
-                        let _ = s.ws.send_with_str(&data);
-                    }
-                }
-                Action::FetchToken { endpoint, url } => fetch_token(Rc::downgrade(me), endpoint, url),
-                Action::WriteQueued { socket, client, send } => {
-                    let Some(p) = self.pending_sends.remove(&send) else { continue };
-                    let written = self.sockets.get(&socket).map(|s| s.ws.unchecked_ref::<AnySend>().send(&p.data));
-                    let reply = match written {
-                        Some(Ok(())) => p.request.map(|id| ToTab::Sent { id }),
-                        Some(Err(e)) => Some(ToTab::error(&Error::NotOpen(js_message(&e)), p.request)),
-                        None => Some(ToTab::error(&Error::NotOpen("closed".into()), p.request)),
-                    }
-                    .map(|m| m.encode());
-                    if let (Some(msg), Some(sink)) = (reply, self.sinks.get(&client)) {
-                        posts.push((Rc::from(vec![sink.clone()]), msg));
-                    }
-                }
-                Action::SendFailed { client, send, error } => {
-                    let request = self.pending_sends.remove(&send).and_then(|p| p.request);
-                    if let Some(sink) = self.sinks.get(&client) {
-                        posts.push((Rc::from(vec![sink.clone()]), ToTab::error(&error, request).encode()));
-                    }
-                }
-                Action::Gap { endpoint, from, to } => {
-                    posts.push((self.sinks_of(endpoint), ToTab::Gap { from, to }.encode()));
-                }
-                Action::Forget { replay } => {
-                    self.replay.remove(&replay);
-                }
-                Action::CloseSocket { socket, code, reason } => {
-                    if let Some(s) = self.sockets.remove(&socket) {
-                        // Dropping `s` removes its listeners: no event of it reaches the engine.
-                        let _ = s.ws.close_with_code_and_reason(code, &reason);
-                    }
-                }
-                Action::Log { endpoint, event } => {
-                    // Only to the clients that asked (the engine makes none otherwise).
-                    let sinks: Vec<Sink> =
-                        self.engine.loggers_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
-                    if !sinks.is_empty() {
-                        posts.push((sinks.into(), ToTab::Log { event: log_object(&event) }.encode()));
-                    }
-                }
-                Action::Status { endpoint } => {
-                    if let Some(status) = self.engine.status(endpoint) {
-                        posts.push((self.sinks_of(endpoint), ToTab::Status { status: to_js(&status) }.encode()));
-                    }
-                }
-            }
-        }
-        posts
-    }
-
-    /// The endpoint a socket the engine just asked for belongs to.
-    fn endpoint_for_new_socket(&self, socket: SocketId) -> EndpointId {
-        self.engine.endpoint_of_socket(socket).expect("the engine names sockets it holds")
-    }
-
-    fn arm_timer(&mut self, weak: Weak<RefCell<Inner>>) {
-        let Some(deadline) = self.engine.poll_timeout() else {
-            self.timer = None;
-            return;
-        };
-        if self.timer.as_ref().is_some_and(|(d, _)| *d == deadline) {
-            return;
-        }
-        let delay = deadline.saturating_sub(now_ms()).min(u32::MAX as u64) as u32;
-        let t = Timeout::new(delay, move || {
-            if let Some(d) = Driver::from_weak(&weak) {
-                d.on_timer();
-            }
-        });
-        self.timer = Some((deadline, t));
-    }
-}
-
-fn open_socket(
-    me: &Rc<RefCell<Inner>>,
-    socket: SocketId,
-    url: &str,
-    protocols: &[String],
-) -> Result<(WebSocket, [EventListener; 3]), String> {
-    let ws = if protocols.is_empty() {
-        WebSocket::new(url)
-    } else {
-        let list: js_sys::Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
-        WebSocket::new_with_str_sequence(url, &list)
-    }
-    .map_err(|e| js_message(&e))?;
-    ws.set_binary_type(BinaryType::Arraybuffer);
-    let weak = Rc::downgrade(me);
-    let w = weak.clone();
-    let on_open = EventListener::new(&ws, "open", move |_| {
-        if let Some(d) = Driver::from_weak(&w) {
-            d.on_open(socket);
-        }
-    });
-    let w = weak.clone();
-    let on_message = EventListener::new(&ws, "message", move |ev| {
-        if let (Some(d), Some(ev)) = (Driver::from_weak(&w), ev.dyn_ref::<MessageEvent>()) {
-            d.on_message(socket, &ev.data());
-        }
-    });
-    let on_close = EventListener::new(&ws, "close", move |ev| {
-        if let (Some(d), Some(ev)) = (Driver::from_weak(&weak), ev.dyn_ref::<CloseEvent>()) {
-            d.on_close(socket, ev.code(), &ev.reason());
-        }
-    });
-    Ok((ws, [on_open, on_message, on_close]))
-}
-
-/// A log event as a plain object, built from its fields (no serializer: smaller).
-fn log_object(event: &LogEvent) -> JsValue {
-    let o = js_sys::Object::new();
-    for (k, v) in event.fields() {
-        let v = match v {
-            LogValue::Num(n) => JsValue::from(n as f64),
-            LogValue::Text(t) => JsValue::from_str(t),
-            LogValue::Bool(b) => JsValue::from_bool(b),
-            LogValue::Null => JsValue::NULL,
-        };
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
-    }
-    o.into()
-}
-
-/// Fetches the token (with credentials) and reports the result to the engine.
-fn fetch_token(weak: Weak<RefCell<Inner>>, endpoint: EndpointId, url: String) {
-    wasm_bindgen_futures::spawn_local(async move {
-        let result = fetch_text(&url).await;
-        if let Some(d) = Driver::from_weak(&weak) {
-            d.inner.borrow_mut().engine.handle_token_fetched(
-                now_ms(),
-                endpoint,
-                result.as_deref().map_err(String::as_str),
-            );
-            d.pump();
-        }
-    });
-}
-
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let init = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&init, &"credentials".into(), &"include".into());
-    let _ = js_sys::Reflect::set(&init, &"cache".into(), &"no-store".into());
-    let resp = wasm_bindgen_futures::JsFuture::from(global_fetch(url, &init)).await.map_err(|e| js_message(&e))?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "fetch did not return a Response".to_string())?;
-    if !resp.ok() {
-        return Err(format!("HTTP {}", resp.status()));
-    }
-    let text = resp.text().map_err(|e| js_message(&e))?;
-    let text = wasm_bindgen_futures::JsFuture::from(text).await.map_err(|e| js_message(&e))?;
-    text.as_string().ok_or_else(|| "the token response is not text".to_string())
 }
 
 /// The message of a thrown JS value (an Error's `message`, or its string form).

@@ -1,0 +1,422 @@
+//! The engine: one state machine for every endpoint a browser (or a page) connects to.
+//!
+//! # Contract (sans-IO)
+//! - Inputs are `handle_*` calls, each with the current time in ms. Time never goes back:
+//!   a smaller `now` is treated as the last one seen ([`crate::time::Clock`]).
+//! - Outputs are [`Action`]s drained with [`Engine::poll_action`] after every input, in order.
+//! - [`Engine::poll_timeout`] is the next deadline; the shell calls
+//!   [`Engine::handle_timeout`] at (or after) it. A spurious or early call is a no-op.
+//! - Frames are never held here: [`Engine::handle_frame`] answers which clients get a frame,
+//!   and the shell passes the frame's original JS value to them.
+//!
+//! # Where things are
+//! This file: clients coming and going, frames in, sends out, topics. `connection.rs`: the
+//! connection's life (attempts, open, close, retries, tokens). `timeout.rs`: the deadlines.
+//! `report.rs`: status, stats and the debug log. The state of each feature is its own type
+//! in its own file: `heartbeat.rs`, `dedup.rs`, `sequence.rs`, `send_queue.rs`, `replay.rs`,
+//! `topics.rs`, `breaker.rs`; an endpoint holding them all is `endpoint.rs`, and every
+//! deadline is in the one table of `timers.rs`.
+
+mod connection;
+mod report;
+mod timeout;
+
+use crate::action::{Action, Delivery, FrameMeta, SendOutcome};
+use crate::endpoint::{Conn, Endpoint};
+use crate::error::Error;
+use crate::ids::{ClientId, EndpointId, SocketId};
+use crate::integrity::{fill_template, MAX_TOPIC_BYTES};
+use crate::options::Options;
+use crate::protocol::MAX_CLIENTS;
+use crate::rng::Rng;
+use crate::sequence::SeqCheck;
+use crate::sorted_map::SortedMap;
+use crate::time::{Clock, Ms};
+use crate::token::is_usable_token;
+use crate::topics::check_topic;
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// The close code tabmux uses when a connect attempt times out.
+pub const CONNECT_TIMEOUT_CODE: u16 = 4008;
+
+#[derive(Debug)]
+struct ClientEntry {
+    endpoint: EndpointId,
+    tab_id: String,
+    debug: bool,
+}
+
+/// The engine. See the module docs for the contract.
+#[derive(Debug)]
+pub struct Engine {
+    clock: Clock,
+    rng: Rng,
+    next_id: u32,
+    next_replay: u64,
+    online: bool,
+    endpoints: Vec<Endpoint>,
+    clients: SortedMap<ClientId, ClientEntry>,
+    actions: VecDeque<Action>,
+}
+
+impl Engine {
+    /// A new engine whose random choices (jitter) all follow from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Engine {
+            clock: Clock::default(),
+            rng: Rng::new(seed),
+            next_id: 1,
+            next_replay: 1,
+            online: true,
+            endpoints: Vec::new(),
+            clients: SortedMap::new(),
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// An input arrives at `now`: the time to act on (never earlier than the last one).
+    fn tick(&mut self, now: Ms) -> Ms {
+        self.clock.advance(now)
+    }
+
+    fn now(&self) -> Ms {
+        self.clock.now()
+    }
+
+    fn fresh_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    fn ep_index(&self, id: EndpointId) -> Option<usize> {
+        self.endpoints.iter().position(|e| e.id == id)
+    }
+
+    fn ep_index_by_socket(&self, socket: SocketId) -> Option<usize> {
+        self.endpoints.iter().position(|e| e.socket() == Some(socket))
+    }
+
+    fn client_ep(&self, client: ClientId) -> Result<usize, Error> {
+        let entry = self.clients.get(&client).ok_or(Error::NotAttached)?;
+        self.ep_index(entry.endpoint).ok_or(Error::NotAttached)
+    }
+
+    /// Attaches a client to the endpoint named by `options.url`, creating the endpoint
+    /// (and starting its first attempt) when it is the first. Options are validated here too;
+    /// a later client's options for an existing endpoint are ignored (the first one's rule).
+    pub fn handle_attach(&mut self, now: Ms, tab_id: &str, options: Options) -> Result<(ClientId, EndpointId), Error> {
+        self.handle_attach_with_token(now, tab_id, options, None)
+    }
+
+    /// [`Engine::handle_attach`] for a client that already has a token (a tab saying hello again to
+    /// a replacement worker): a new endpoint's first attempt uses it, so it connects once, not
+    /// once without and again with it; an existing endpoint takes it like
+    /// [`Engine::handle_set_token`]. A token that is empty or too long is ignored here (it was
+    /// refused when it was set).
+    pub fn handle_attach_with_token(
+        &mut self,
+        now: Ms,
+        tab_id: &str,
+        options: Options,
+        token: Option<&str>,
+    ) -> Result<(ClientId, EndpointId), Error> {
+        self.tick(now);
+        let token = token.filter(|t| is_usable_token(t));
+        options.validate()?;
+        let debug = options.debug;
+        if self.clients.len() >= MAX_CLIENTS {
+            return Err(Error::TooManyClients(self.clients.len()));
+        }
+        let client = ClientId(self.fresh_id());
+        // An endpoint is a URL with its subprotocols: other protocols never share a socket.
+        let idx = match self.endpoints.iter().position(|e| e.url == options.url && e.options.protocols == options.protocols) {
+            Some(i) => {
+                self.endpoints[i].loggers += u32::from(debug);
+                i
+            }
+            None => {
+                let close_table = options.close_code_table()?;
+                let id = EndpointId(self.fresh_id());
+                self.endpoints.push(Endpoint::new(id, options, close_table, token, self.now(), debug));
+                let i = self.endpoints.len() - 1;
+                if self.online {
+                    self.start_attempt(i);
+                } else {
+                    self.endpoints[i].conn = Conn::Offline;
+                }
+                i
+            }
+        };
+        let ep = &mut self.endpoints[idx];
+        ep.clients.push(client);
+        ep.idle_until = None;
+        let endpoint = ep.id;
+        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug });
+        if let Some(t) = token {
+            // Equal to the endpoint's token (always so for one just made): nothing happens.
+            self.handle_set_token(now, client, t)?;
+        }
+        self.touch(idx);
+        Ok((client, endpoint))
+    }
+
+    /// Whether an endpoint for `options.url` exists with other settings (the first client's
+    /// options apply to everyone; the shell warns the newcomer). `mode`, `workerUrl`,
+    /// `workerTimeoutMs`, `json` and `debug` are the tab's own business and do not count.
+    pub fn conflicting_options(&self, options: &Options) -> bool {
+        self.endpoints.iter().any(|e| {
+            e.url == options.url && e.options.protocols == options.protocols && {
+                let mut theirs = e.options.clone();
+                theirs.mode = options.mode;
+                theirs.worker_url.clone_from(&options.worker_url);
+                theirs.worker_timeout_ms = options.worker_timeout_ms;
+                theirs.json = options.json;
+                theirs.debug = options.debug;
+                theirs != *options
+            }
+        })
+    }
+
+    /// Detaches a client (goodbye, closed port, dead tab). When it was the endpoint's last
+    /// client the socket is closed (1000) and the endpoint forgotten. Unknown ids are ignored.
+    pub fn handle_detach(&mut self, now: Ms, client: ClientId) {
+        let now = self.tick(now);
+        let Some(entry) = self.clients.remove(&client) else { return };
+        let Some(idx) = self.ep_index(entry.endpoint) else { return };
+        let ep = &mut self.endpoints[idx];
+        ep.clients.retain(|c| *c != client);
+        ep.loggers -= u32::from(entry.debug);
+        // Its topics are released (the last subscriber's leaving unsubscribes at the server)…
+        for t in ep.topics.of_client(client) {
+            self.release_topic(idx, client, &t);
+        }
+        // …and its queued sends are dropped.
+        for q in self.endpoints[idx].queue.take_client(client) {
+            self.actions.push_back(Action::SendFailed { client, send: q.send, error: Error::NotAttached });
+        }
+        let ep = &mut self.endpoints[idx];
+        if ep.clients.is_empty() {
+            if ep.options.idle_close_ms == 0 {
+                self.remove_endpoint(idx);
+            } else {
+                ep.idle_until = Some(now.saturating_add(ep.options.idle_close_ms));
+                self.touch(idx);
+            }
+        } else {
+            self.touch(idx);
+        }
+    }
+
+    /// Closes an endpoint's socket and forgets it, with everything it held.
+    fn remove_endpoint(&mut self, idx: usize) {
+        let mut ep = self.endpoints.remove(idx);
+        if let Some(socket) = ep.socket() {
+            self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "no tabs left".into() });
+        }
+        for replay in ep.replay.all_ids() {
+            self.actions.push_back(Action::Forget { replay });
+        }
+        for q in ep.queue.take_all() {
+            self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error: Error::NotAttached });
+        }
+    }
+
+    /// Subscribes a client to a topic. The first subscriber in the whole browser makes the
+    /// engine send the subscribe frame (now if open, else on the next open).
+    pub fn handle_subscribe(&mut self, now: Ms, client: ClientId, topic: &str) -> Result<(), Error> {
+        self.tick(now);
+        let idx = self.client_ep(client)?;
+        let ep = &mut self.endpoints[idx];
+        let Some(o) = ep.options.topics.as_ref() else {
+            return Err(Error::Topic("subscribe needs the topics option (key, subscribe, unsubscribe)".into()));
+        };
+        check_topic(topic)?;
+        let frame = fill_template(&o.subscribe, topic);
+        if ep.topics.subscribe(client, topic)? {
+            if let Conn::Open { socket, .. } = ep.conn {
+                ep.counters.subscribes += 1;
+                self.actions.push_back(Action::SendText { socket, data: frame });
+            }
+        }
+        Ok(())
+    }
+
+    /// Unsubscribes a client from a topic; the last one out sends the unsubscribe frame.
+    pub fn handle_unsubscribe(&mut self, now: Ms, client: ClientId, topic: &str) -> Result<(), Error> {
+        self.tick(now);
+        let idx = self.client_ep(client)?;
+        self.release_topic(idx, client, topic);
+        Ok(())
+    }
+
+    fn release_topic(&mut self, idx: usize, client: ClientId, topic: &str) {
+        let ep = &mut self.endpoints[idx];
+        if !ep.topics.release(client, topic) {
+            return;
+        }
+        if let (Conn::Open { socket, .. }, Some(o)) = (ep.conn, ep.options.topics.as_ref()) {
+            let data = fill_template(&o.unsubscribe, topic);
+            ep.counters.unsubscribes += 1;
+            self.actions.push_back(Action::SendText { socket, data });
+        }
+    }
+
+    /// The replay ids of the frames kept for `topic` (`None`: frames without a topic),
+    /// oldest first.
+    pub fn history(&self, client: ClientId, topic: Option<&str>) -> Result<Vec<u64>, Error> {
+        let idx = self.client_ep(client)?;
+        Ok(self.endpoints[idx].replay.ids(topic))
+    }
+
+    /// Whether actions are waiting to be drained.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
+    /// The next action for the shell, in the order they arose.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// A frame arrived on `socket`. Any frame proves the socket alive; a pong is measured
+    /// and swallowed; a repeated sequence number or dedup key is dropped; a skipped sequence
+    /// number raises a gap; a topic frame goes to its subscribers only.
+    pub fn handle_frame(&mut self, now: Ms, socket: SocketId, meta: FrameMeta<'_>) -> Delivery<'_> {
+        let now = self.tick(now);
+        let Some(idx) = self.ep_index_by_socket(socket) else { return Delivery::Drop };
+        let ep = &mut self.endpoints[idx];
+        if !matches!(ep.conn, Conn::Open { .. }) {
+            return Delivery::Drop;
+        }
+        ep.counters.frames_in += 1;
+        ep.counters.bytes_in += meta.len as u64;
+        if let Some(rtt) = ep.heartbeat.as_mut().and_then(|hb| hb.on_frame(now, meta.pong)) {
+            ep.rtt = Some(rtt);
+            ep.rtts.push(rtt);
+            ep.last_pong_at = Some(now);
+        }
+        if meta.pong && ep.options.heartbeat.is_some() {
+            ep.counters.pongs += 1;
+            self.touch(idx);
+            return Delivery::Drop;
+        }
+        if let Some(reply) = ep.options.server_ping.as_ref().filter(|_| meta.server_ping).map(|p| p.reply.clone()) {
+            // Answered here, once for every tab; liveness like a pong; no tab sees it.
+            ep.counters.server_pings += 1;
+            ep.last_pong_at = Some(now);
+            self.actions.push_back(Action::SendText { socket, data: reply });
+            self.touch(idx);
+            return Delivery::Drop;
+        }
+        if let Some(seq) = meta.seq.filter(|_| ep.options.sequence.is_some()) {
+            match ep.sequence.check(seq) {
+                SeqCheck::Repeat => {
+                    ep.counters.duplicates += 1;
+                    self.note_drop(idx, false);
+                    return Delivery::Drop;
+                }
+                SeqCheck::Gap { from, to } => {
+                    ep.counters.gaps += 1;
+                    self.actions.push_back(Action::Gap { endpoint: ep.id, from, to });
+                    self.note_drop(idx, true);
+                }
+                SeqCheck::InOrder => {}
+            }
+        }
+        let ep = &mut self.endpoints[idx];
+        if let (Some(key), Some(d)) = (meta.key, ep.options.dedup.as_ref()) {
+            if ep.dedup.is_repeat(key, d.capacity) {
+                ep.counters.duplicates += 1;
+                self.note_drop(idx, false);
+                return Delivery::Drop;
+            }
+        }
+        let ep = &mut self.endpoints[idx];
+        let topic = meta.topic.filter(|t| ep.options.topics.is_some() && t.len() <= MAX_TOPIC_BYTES);
+        let retain = ep.replay.keep(&mut self.next_replay, topic, meta.len, &ep.options.replay, &mut self.actions);
+        let clients: &[ClientId] = match topic {
+            Some(t) => {
+                ep.counters.topic_frames += 1;
+                ep.topics.subscribers(t)
+            }
+            None => &ep.clients,
+        };
+        ep.counters.deliveries += clients.len() as u64;
+        Delivery::To { clients, topic: topic.is_some(), retain }
+    }
+
+    /// A client sends a frame of `len` bytes (`send` is the shell's id for it): write it
+    /// now, or queue it until the socket opens, or refuse it.
+    pub fn handle_send(&mut self, now: Ms, client: ClientId, send: u64, len: usize) -> Result<SendOutcome, Error> {
+        let now = self.tick(now);
+        let idx = self.client_ep(client)?;
+        let ep = &mut self.endpoints[idx];
+        if let Conn::Open { socket, .. } = ep.conn {
+            ep.counters.frames_out += 1;
+            ep.counters.bytes_out += len as u64;
+            return Ok(SendOutcome::Write(socket));
+        }
+        if let Err(e) = ep.queue.push(now, client, send, len, &ep.options.queue) {
+            ep.counters.errors += 1;
+            return Err(e);
+        }
+        ep.counters.queued += 1;
+        Ok(SendOutcome::Queued)
+    }
+
+    /// A send was refused by the shell after [`Engine::handle_send`] (for example a data
+    /// type the socket cannot send): counted as an error.
+    pub fn note_send_error(&mut self, now: Ms, client: ClientId) {
+        self.tick(now);
+        if let Ok(idx) = self.client_ep(client) {
+            self.endpoints[idx].counters.errors += 1;
+        }
+    }
+
+    /// The endpoint a client is attached to.
+    pub fn endpoint_of(&self, client: ClientId) -> Option<EndpointId> {
+        self.clients.get(&client).map(|c| c.endpoint)
+    }
+
+    /// The endpoint a current socket belongs to.
+    pub fn endpoint_of_socket(&self, socket: SocketId) -> Option<EndpointId> {
+        self.ep_index_by_socket(socket).map(|i| self.endpoints[i].id)
+    }
+
+    /// The options an endpoint was created with (the first client's).
+    pub fn options_of(&self, endpoint: EndpointId) -> Option<&Options> {
+        self.ep_index(endpoint).map(|i| &self.endpoints[i].options)
+    }
+
+    /// The clients of an endpoint, in attach order (empty for an unknown endpoint).
+    pub fn clients_of(&self, endpoint: EndpointId) -> &[ClientId] {
+        self.ep_index(endpoint).map_or(&[], |i| &self.endpoints[i].clients)
+    }
+
+    /// Whether the engine believes the browser is online.
+    pub fn online(&self) -> bool {
+        self.online
+    }
+
+    /// How many clients are attached, over all endpoints.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// How many endpoints are held.
+    pub fn endpoint_count(&self) -> usize {
+        self.endpoints.len()
+    }
+}
+
+/// Close reasons are at most 123 bytes on the wire; keep what we store as small.
+fn truncate_reason(reason: &str) -> String {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_string()
+}
