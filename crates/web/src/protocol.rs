@@ -99,8 +99,9 @@ pub enum ToWorker {
 pub enum ToTab {
     /// A data frame for every `message` listener, passed on untouched.
     Frame(JsValue),
-    /// `[frame or topic message, …]`: several frames posted together, in order (each is
-    /// what [`ToTab::Frame`] or [`ToTab::Topic`] would have posted alone).
+    /// `[message, …]`: several messages posted together, in order, each as it would have
+    /// been posted alone: frames ([`ToTab::Frame`], [`ToTab::Topic`]) and the
+    /// acknowledgements of written sends ([`ToTab::Sent`]).
     Batch(js_sys::Array),
     /// `{ t: "welcome", v, clientId }`: the hello was accepted.
     Welcome {

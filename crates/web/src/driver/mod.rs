@@ -102,10 +102,17 @@ impl Sink {
     /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
     /// behind to take it; to a port, with the other frames of the moment (see [`PortSink`]).
     fn post_frame(&self, v: &JsValue, len: usize) {
-        let Sink::Port(p) = self else { return self.post(v) };
-        if !p.backlog.borrow_mut().offer(len) {
-            return;
+        match self {
+            Sink::Port(p) if !p.backlog.borrow_mut().offer(len) => {}
+            _ => self.post_later(v),
         }
+    }
+
+    /// Posts `v` with the frames of the moment (see [`PortSink`]): for a frame, or a message
+    /// that may wait a task and join them (the acknowledgement of a written send: a burst of
+    /// sends is answered in a few posts, not one each).
+    fn post_later(&self, v: &JsValue) {
+        let Sink::Port(p) = self else { return self.post(v) };
         let first = {
             let mut batch = p.batch.borrow_mut();
             batch.push(v.clone());
@@ -276,7 +283,7 @@ impl Driver {
             }
         };
         if let Some((sink, id)) = ack {
-            sink.post(&ToTab::Sent { id }.encode());
+            sink.post_later(&ToTab::Sent { id }.encode());
         }
         self.pump();
         Ok(())
