@@ -72,3 +72,48 @@ test("1,000 sends in one task: every one written in order and acknowledged, in f
   assert.deepEqual((await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).map((r) => r.data), Array.from({ length: 1000 }, (_, i) => `s${i + 1}`));
   await context.close();
 });
+
+test("a page's sends of one task reach the worker as one message; a batch holding a batch is refused item by item; order and promises hold", async () => {
+  const ch = "page-sends";
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  const url = server.ws(`/ws/${ch}`);
+  await page.evaluate((url) => T.connect({ url, heartbeat: false }), url);
+  await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
+  // Count the page's own posts to its port: the client posts through MessagePort.prototype.
+  const result = await page.evaluate(async () => {
+    const post = MessagePort.prototype.postMessage;
+    let posts = 0;
+    MessagePort.prototype.postMessage = function (...args) {
+      posts++;
+      return post.apply(this, args);
+    };
+    const c = T.clients[0].c;
+    const done = [];
+    for (let i = 1; i <= 500; i++) done.push(c.send(`p${i}`));
+    c.subscribe("t", () => {}); // not a send: goes after them
+    const settled = await Promise.allSettled(done);
+    MessagePort.prototype.postMessage = post;
+    return { posts, settled: settled.map((s) => s.status) };
+  });
+  assert.deepEqual(result.settled, Array(500).fill("fulfilled"));
+  // Sends, the topic's subscribe (refused: no topics option; it still went after the sends).
+  assert.ok(result.posts <= 3, `${result.posts} posts for 500 sends and a subscribe`);
+  await until(async () => (await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).length === 500, "500 frames at the server");
+  assert.deepEqual((await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).map((r) => r.data), Array.from({ length: 500 }, (_, i) => `p${i + 1}`));
+  // A raw port posting a batch with a batch inside: that item is refused, the others carried out.
+  const errors = await page.evaluate(async (url) => {
+    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
+    const got = [];
+    w.port.onmessage = ({ data }) => (Array.isArray(data) ? data : [data]).forEach((m) => m?.t === "error" && got.push(m.message));
+    w.port.postMessage({ t: "hello", v: 1, tabId: "raw", build: BUILD, options: { url, heartbeat: false } });
+    w.port.postMessage(["raw 1", ["nested"], "raw 2", { t: "nonsense" }]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    w.port.postMessage({ t: "bye" });
+    return got;
+  }, url);
+  assert.deepEqual(errors, ["tabmux: bad message to the worker: a batch holds messages, not batches", 'tabmux: bad message to the worker: unknown message type "nonsense"']);
+  await until(async () => (await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).length === 502, "the raw batch's 2 frames");
+  assert.deepEqual((await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).slice(500).map((r) => r.data), ["raw 1", "raw 2"]);
+  await context.close();
+});

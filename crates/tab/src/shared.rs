@@ -4,9 +4,9 @@
 //! rule) `url` of
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
-use crate::client::{get, js_error, listen, timer, timer_later, Inner, Link};
+use crate::client::{get, js_error, later, listen, timer, timer_later, Inner, Link};
 use gloo_events::EventListener;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use tabmux_core::error::decimal;
 use tabmux_core::backlog::DRAIN_EVERY;
@@ -188,13 +188,40 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
 /// A worker's port.
 struct PortLink {
     port: MessagePort,
+    /// Sends of this task, posted together at its end (one message for a burst of sends).
+    outbox: Rc<RefCell<Vec<JsValue>>>,
     _worker: SharedWorker,
     _listeners: [EventListener; 2],
 }
 
+/// Posts the sends waiting in `outbox`: one alone, several as one array.
+fn flush_sends(port: &MessagePort, outbox: &RefCell<Vec<JsValue>>) -> bool {
+    let sends = std::mem::take(&mut *outbox.borrow_mut());
+    match sends.len() {
+        0 => true,
+        1 => port.post_message(&sends[0]).is_ok(),
+        _ => port.post_message(&ToWorker::Batch(sends.into_iter().collect()).encode()).is_ok(),
+    }
+}
+
 impl Link for PortLink {
     fn post(&self, msg: ToWorker) -> bool {
-        self.port.post_message(&msg.encode()).is_ok()
+        if let ToWorker::Send { .. } = msg {
+            let first = {
+                let mut outbox = self.outbox.borrow_mut();
+                outbox.push(msg.encode());
+                outbox.len() == 1
+            };
+            if first {
+                let (port, outbox) = (self.port.clone(), self.outbox.clone());
+                later(move || {
+                    let _ = flush_sends(&port, &outbox);
+                });
+            }
+            return true;
+        }
+        // Anything else goes after the sends made before it.
+        flush_sends(&self.port, &self.outbox) && self.port.post_message(&msg.encode()).is_ok()
     }
 
     fn end(&self, say_bye: bool) {
@@ -245,7 +272,7 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
         }
     });
     port.start();
-    let link: Rc<dyn Link> = Rc::new(PortLink { port, _worker: worker, _listeners: [on_message, on_error] });
+    let link: Rc<dyn Link> = Rc::new(PortLink { port, outbox: Rc::default(), _worker: worker, _listeners: [on_message, on_error] });
     *inner.link.borrow_mut() = Some(link.clone());
     Ok(link)
 }

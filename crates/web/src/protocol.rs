@@ -17,6 +17,9 @@ use wasm_bindgen::{JsCast, JsValue};
 pub enum ToWorker {
     /// A bare data frame: send it, with no answer.
     Frame(JsValue),
+    /// `[message, …]`: several messages posted together (a page's sends of one task), in
+    /// order; none of them a batch itself.
+    Batch(js_sys::Array),
     /// `{ t: "hello", v, tabId, options, lock?, token? }`: attach to `options.url`.
     Hello {
         /// The page's release: the build id of the worker files it was built with (a hash
@@ -239,6 +242,7 @@ impl ToWorker {
     pub fn encode(&self) -> JsValue {
         match self {
             ToWorker::Frame(data) => data.clone(),
+            ToWorker::Batch(items) => items.into(),
             ToWorker::Hello { build, tab_id, options, lock, token } => {
                 let mut fields = vec![
                     ("v", JsValue::from(PROTOCOL_VERSION)),
@@ -286,6 +290,9 @@ impl ToWorker {
     pub fn decode(v: &JsValue) -> Result<ToWorker, Error> {
         if is_frame(v) {
             return Ok(ToWorker::Frame(v.clone()));
+        }
+        if js_sys::Array::is_array(v) {
+            return Ok(ToWorker::Batch(v.clone().unchecked_into()));
         }
         if !v.is_object() {
             return Err(bad("expected a string, an ArrayBuffer, or an object with a \"t\" field"));

@@ -189,6 +189,16 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
         Err(e) => return reply_err(&e),
     };
     match (msg, client) {
+        // A page's sends of one task: each as if it came alone (a batch in a batch is refused).
+        (ToWorker::Batch(items), _) => {
+            for item in items.iter() {
+                if js_sys::Array::is_array(&item) {
+                    reply_err(&Error::BadMessage("a batch holds messages, not batches".into()));
+                } else {
+                    on_port_message(state, key, &item);
+                }
+            }
+        }
         (ToWorker::Hello { build, .. }, None) if build.as_deref().unwrap_or(DEV_BUILD) != state.build => {
             // A page of another release: the worker it was built for is not this one (the
             // script at its URL changed under it). Its client falls back or retries.

@@ -396,6 +396,16 @@ impl Driver {
                 let sink = self.inner.borrow().sinks.get(&client).cloned();
                 sink.map_or(Ok(()), |s| s.drained(total))
             }
+            ToWorker::Batch(items) => {
+                for item in items.iter() {
+                    match ToWorker::decode(&item) {
+                        Ok(ToWorker::Batch(_)) => self.reply(client, &ToTab::error(&Error::BadMessage("a batch holds messages, not batches".into()), None)),
+                        Ok(msg) => self.serve(client, msg),
+                        Err(e) => self.reply(client, &ToTab::error(&e, None)),
+                    }
+                }
+                Ok(())
+            }
             ToWorker::Hello { .. } => Err(Error::BadMessage("this port already said hello".into())),
             // Liveness locks are the worker's business (it handles them before this);
             // an in-page engine has none.
