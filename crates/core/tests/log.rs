@@ -210,3 +210,24 @@ fn fields_are_the_serde_form_of_every_event() {
         assert_eq!(serde_json::Value::Object(built), serde_json::to_value(&e).unwrap(), "{e:?}");
     }
 }
+
+#[test]
+fn giving_up_is_logged_with_the_last_attempt_made() {
+    let mut h = Harness::new(1);
+    let mut o = debug(seq_opts(false));
+    o.backoff.max_attempts = Some(3);
+    let (_, ep) = h.attach("a", o);
+    for _ in 0..3 {
+        let s = h.last_socket();
+        h.close(s, 1006);
+        h.fire_next().unwrap();
+    }
+    let s = h.last_socket();
+    h.actions.clear();
+    h.close(s, 1006);
+    assert_eq!(h.status(ep).state, tabmux_core::State::Down);
+    assert_eq!(
+        logs(&h.actions),
+        vec![LogEvent::Close { code: 1006, reason: "test".into(), class: "retry" }, LogEvent::Down { attempt: 3 }]
+    );
+}
