@@ -58,10 +58,8 @@ test("impossible drained reports get a bad-message error on their own port only;
   await page.evaluate((url) => T.connect({ url, heartbeat: false }), url);
   await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
   const errors = await page.evaluate(async (url) => {
-    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
     const got = [];
-    w.port.onmessage = (e) => e.data?.t === "error" && got.push(e.data.message);
-    w.port.postMessage({ t: "hello", v: 1, tabId: "raw", build: BUILD, options: { url, heartbeat: false } });
+    const w = T.raw(url, (data) => data?.t === "error" && got.push(data.message));
     for (const m of [{ t: "drained", n: 7 }, { t: "drained", n: 256 }, { t: "drained" }, { t: "drained", n: "256" }]) w.port.postMessage(m);
     await new Promise((resolve) => setTimeout(resolve, 500));
     w.port.postMessage({ t: "bye" });

@@ -7,18 +7,23 @@ import { withServerAndBrowser, openTab, until, seqFrames } from "./helpers.mjs";
 let server, browser;
 withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
-test("5,000 frames in a burst: fewer port messages than frames (batches), every frame once and in order in every listener", async () => {
-  const ch = "burst";
+/** A new context with one harness tab whose client is open on channel `ch`. */
+async function tabOn(ch) {
   const context = await browser.newContext();
   const page = await openTab(context, server);
   const url = server.ws(`/ws/${ch}`);
   await page.evaluate((url) => T.connect({ url, heartbeat: false }), url);
   await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
+  return { context, page, url };
+}
+
+test("5,000 frames in a burst: fewer port messages than frames (batches), every frame once and in order in every listener", async () => {
+  const ch = "burst";
+  const { context, page, url } = await tabOn(ch);
   // A second port of the same worker, read raw: what the worker posts.
   await page.evaluate((url) => {
-    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
-    window.RAW = { w, events: 0, batches: 0, largest: 0, frames: [] };
-    w.port.onmessage = ({ data }) => {
+    window.RAW = { events: 0, batches: 0, largest: 0, frames: [] };
+    RAW.w = T.raw(url, (data) => {
       if (typeof data === "object" && !Array.isArray(data)) return; // welcome, status
       RAW.events++;
       if (Array.isArray(data)) {
@@ -26,8 +31,7 @@ test("5,000 frames in a burst: fewer port messages than frames (batches), every 
         RAW.largest = Math.max(RAW.largest, data.length);
         RAW.frames.push(...data);
       } else RAW.frames.push(data);
-    };
-    w.port.postMessage({ t: "hello", v: 1, tabId: "raw", build: BUILD, options: { url, heartbeat: false } });
+    });
   }, url);
   await until(() => page.evaluate(() => T.state(0)?.tabs === 2), "the raw port counted");
   const { firstSeq } = await server.ctl(`/control/broadcast?channel=${ch}&n=5000`);
@@ -43,21 +47,15 @@ test("5,000 frames in a burst: fewer port messages than frames (batches), every 
 
 test("1,000 sends in one task: every one written in order and acknowledged, in fewer messages than sends", async () => {
   const ch = "sends";
-  const context = await browser.newContext();
-  const page = await openTab(context, server);
-  const url = server.ws(`/ws/${ch}`);
-  await page.evaluate((url) => T.connect({ url, heartbeat: false }), url);
-  await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
+  const { context, page, url } = await tabOn(ch);
   // A raw port of the same worker: what the worker answers.
   await page.evaluate((url) => {
-    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
-    window.RAW = { w, events: 0, acked: [] };
-    w.port.onmessage = ({ data }) => {
+    window.RAW = { events: 0, acked: [] };
+    RAW.w = T.raw(url, (data) => {
       const items = Array.isArray(data) ? data : [data];
       if (items.some((m) => m?.t === "sent")) RAW.events++;
       for (const m of items) if (m?.t === "sent") RAW.acked.push(m.id);
-    };
-    w.port.postMessage({ t: "hello", v: 1, tabId: "raw", build: BUILD, options: { url, heartbeat: false } });
+    });
   }, url);
   await until(() => page.evaluate(() => T.state(0)?.tabs === 2), "the raw port counted");
   await page.evaluate(() => {
@@ -75,11 +73,7 @@ test("1,000 sends in one task: every one written in order and acknowledged, in f
 
 test("a page's sends of one task reach the worker as one message; a batch holding a batch is refused item by item; order and promises hold", async () => {
   const ch = "page-sends";
-  const context = await browser.newContext();
-  const page = await openTab(context, server);
-  const url = server.ws(`/ws/${ch}`);
-  await page.evaluate((url) => T.connect({ url, heartbeat: false }), url);
-  await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
+  const { context, page, url } = await tabOn(ch);
   // Count the page's own posts to its port: the client posts through MessagePort.prototype.
   const result = await page.evaluate(async () => {
     const post = MessagePort.prototype.postMessage;
@@ -103,10 +97,8 @@ test("a page's sends of one task reach the worker as one message; a batch holdin
   assert.deepEqual((await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).map((r) => r.data), Array.from({ length: 500 }, (_, i) => `p${i + 1}`));
   // A raw port posting a batch with a batch inside: that item is refused, the others carried out.
   const errors = await page.evaluate(async (url) => {
-    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
     const got = [];
-    w.port.onmessage = ({ data }) => (Array.isArray(data) ? data : [data]).forEach((m) => m?.t === "error" && got.push(m.message));
-    w.port.postMessage({ t: "hello", v: 1, tabId: "raw", build: BUILD, options: { url, heartbeat: false } });
+    const w = T.raw(url, (data) => (Array.isArray(data) ? data : [data]).forEach((m) => m?.t === "error" && got.push(m.message)));
     w.port.postMessage(["raw 1", ["nested"], "raw 2", { t: "nonsense" }]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     w.port.postMessage({ t: "bye" });

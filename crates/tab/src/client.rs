@@ -3,6 +3,9 @@
 //! port (`shared.rs`, this module's own transport) or the in-page engine of direct mode
 //! (the `tabmux-direct` module, loaded only where it runs).
 
+use crate::api::TabClient;
+use crate::js::{coded_error, get, js_error, json_parse};
+use crate::page::watch_page;
 use crate::listeners::{emit, Event, Listeners};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
@@ -10,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use tabmux_core::Error;
 use tabmux_web::locks::Held;
-use tabmux_web::{is_frame, ToTab, ToWorker};
+use tabmux_web::{ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 
 /// The way to the engine: a worker's port, or the engine in this page.
@@ -20,83 +23,6 @@ pub trait Link {
     fn post(&self, msg: ToWorker) -> bool;
     /// Ends the link, after a goodbye when `say_bye`.
     fn end(&self, say_bye: bool);
-}
-
-/// A JS `Error` with the message and a `code` property.
-pub fn js_error(e: &Error) -> JsValue {
-    coded_error(e.code(), &e.message())
-}
-
-fn coded_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
-    err.into()
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global `queueMicrotask` (window or worker).
-    #[wasm_bindgen(js_name = queueMicrotask)]
-    fn queue_microtask(f: &JsValue);
-    /// `JSON.parse` on the JS string itself: the text is never copied into wasm.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
-    /// `JSON.stringify`; `undefined` for a value it cannot write (a function, `undefined`).
-    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
-    fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
-}
-
-/// Runs `f` in a microtask: after the current callback (a listener, a timer) has returned.
-pub(crate) fn later(f: impl FnOnce() + 'static) {
-    later_boxed(Box::new(f));
-}
-
-// The helpers below take boxed callbacks so that wasm-bindgen's closure glue (its wrappers,
-// invoke shims and destructors) exists once per kind of callback rather than once per call
-// site (page wasm 35,585 -> 35,102 B gzip when this came in).
-#[inline(never)]
-fn later_boxed(f: Box<dyn FnOnce()>) {
-    // Always called, so the closure is always freed.
-    queue_microtask(&Closure::once_into_js(f));
-}
-
-/// A timer that calls `f` once after `ms` (dropping it cancels it).
-pub(crate) fn timer(ms: u32, f: impl FnOnce() + 'static) -> Timeout {
-    timer_boxed(ms, Box::new(f))
-}
-
-#[inline(never)]
-fn timer_boxed(ms: u32, f: Box<dyn FnOnce()>) -> Timeout {
-    Timeout::new(ms, f)
-}
-
-/// A timer that calls `f` once after `ms`, in a microtask after the timer's own callback
-/// (starting something from `f` may replace the timer).
-pub(crate) fn timer_later(ms: u32, f: impl FnOnce() + 'static) -> Timeout {
-    let f: Box<dyn FnOnce()> = Box::new(f);
-    timer_boxed(ms, Box::new(move || later_boxed(f)))
-}
-
-/// Listens for `event` on `target` until the listener is dropped.
-pub(crate) fn listen(
-    target: &web_sys::EventTarget,
-    event: &'static str,
-    f: impl FnMut(&web_sys::Event) + 'static,
-) -> EventListener {
-    listen_boxed(target, event, Box::new(f))
-}
-
-#[inline(never)]
-fn listen_boxed(
-    target: &web_sys::EventTarget,
-    event: &'static str,
-    mut f: Box<dyn FnMut(&web_sys::Event)>,
-) -> EventListener {
-    EventListener::new(target, event, move |ev| f(ev))
-}
-
-pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 type Resolvers = (js_sys::Function, js_sys::Function);
@@ -163,51 +89,46 @@ pub(crate) struct Inner {
     /// `true` for the SharedWorker transport, `false` for direct mode.
     pub shared: bool,
     pub tab_id: String,
-    listeners: RefCell<Listeners>,
-    status: RefCell<JsValue>,
-    client_id: Cell<u32>,
+    pub(crate) listeners: RefCell<Listeners>,
+    pub(crate) status: RefCell<JsValue>,
+    pub(crate) client_id: Cell<u32>,
     pub connecting: RefCell<Option<Resolvers>>,
     /// Requests waiting for their answer, by id (a handful at a time: a list is enough).
-    pending: RefCell<Vec<(u32, Resolvers)>>,
-    next_request: Cell<u32>,
+    pub(crate) pending: RefCell<Vec<(u32, Resolvers)>>,
+    pub(crate) next_request: Cell<u32>,
     pub closed: Cell<bool>,
     /// `options.json`: text frames reach this client's handlers parsed (once per frame).
-    json: Cell<bool>,
+    pub(crate) json: Cell<bool>,
     /// `options.debug` (console) or `options.logger`: where the engine's log events go.
-    debug: Cell<bool>,
-    logger: RefCell<Option<js_sys::Function>>,
+    pub(crate) debug: Cell<bool>,
+    pub(crate) logger: RefCell<Option<js_sys::Function>>,
     /// In the back/forward cache: detached from the engine, everything else kept.
     pub suspended: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
-    page_listeners: RefCell<Vec<EventListener>>,
+    pub(crate) page_listeners: RefCell<Vec<EventListener>>,
     /// Topic → its handlers in this client (the engine holds one subscription per client).
-    topics: RefCell<Vec<(String, Vec<(u32, js_sys::Function)>)>>,
+    pub(crate) topics: RefCell<Vec<(String, Vec<(u32, js_sys::Function)>)>>,
     /// Topics the engine holds for this client. An unsubscribe waits a microtask, so an
     /// unsubscribe immediately followed by a subscribe (React StrictMode's remount) sends
     /// nothing at all.
-    engine_topics: RefCell<Vec<String>>,
-    next_handler: Cell<u32>,
+    pub(crate) engine_topics: RefCell<Vec<String>>,
+    pub(crate) next_handler: Cell<u32>,
     /// This client, for callbacks that outlive a borrow.
     pub this: Weak<Inner>,
     /// Shared mode: the worker's liveness and its replacement.
     pub watch: RefCell<WorkerWatch>,
     /// Direct mode: the function the in-page engine posts to.
-    local_sink: RefCell<Option<Closure<dyn Fn(JsValue)>>>,
+    pub(crate) local_sink: RefCell<Option<Closure<dyn Fn(JsValue)>>>,
     /// Direct mode: how to attach to the in-page engine again.
-    reattach: RefCell<Option<Reattach>>,
+    pub(crate) reattach: RefCell<Option<Reattach>>,
     /// This client itself while `connect()` waits: nothing else holds it until the promise
     /// hands it to the page. Dropped at the welcome or at the failure.
-    connecting_self: RefCell<Option<Rc<Inner>>>,
+    pub(crate) connecting_self: RefCell<Option<Rc<Inner>>>,
     /// Direct mode taken over from a failed worker: its `worker-failed` error, told to the
     /// first `error` listener when it is added (the page adds them after `connect()`).
-    notice: RefCell<Option<JsValue>>,
+    pub(crate) notice: RefCell<Option<JsValue>>,
 }
 
-/// A page's connection to a shared (or, in direct mode, its own) WebSocket.
-#[wasm_bindgen]
-pub struct TabClient {
-    pub(crate) inner: Rc<Inner>,
-}
 
 impl Inner {
     pub(crate) fn new(shared: bool, tab_id: String) -> Rc<Inner> {
@@ -278,7 +199,7 @@ impl Inner {
     /// A frame as this client's handlers get it: untouched, or with `json` its parsed value.
     /// A frame that is not JSON text goes to the `error` listeners (code `bad-json`, the
     /// frame itself in `error.frame`) and to no handler.
-    fn payload(&self, data: JsValue) -> Option<JsValue> {
+    pub(crate) fn payload(&self, data: JsValue) -> Option<JsValue> {
         if !self.json.get() {
             return Some(data);
         }
@@ -305,7 +226,7 @@ impl Inner {
     }
 
     /// The request with this id, no longer pending.
-    fn take_pending(&self, id: u32) -> Option<Resolvers> {
+    pub(crate) fn take_pending(&self, id: u32) -> Option<Resolvers> {
         let mut pending = self.pending.borrow_mut();
         let i = pending.iter().position(|(p, _)| *p == id)?;
         Some(pending.swap_remove(i).1)
@@ -348,7 +269,7 @@ impl Inner {
 
     /// Posts a request; with nothing to take it (a replacement worker is starting) it is
     /// rejected at once rather than left waiting.
-    fn post_request(&self, id: u32, msg: ToWorker) {
+    pub(crate) fn post_request(&self, id: u32, msg: ToWorker) {
         if !self.post(msg) {
             let e = Error::WorkerCrashed("a replacement worker is starting; try again shortly".into());
             self.on_message(ToTab::error(&e, Some(id)));
@@ -356,7 +277,7 @@ impl Inner {
     }
 
     /// A new request id with its promise, settled by the matching answer.
-    fn request(&self) -> (u32, js_sys::Promise) {
+    pub(crate) fn request(&self) -> (u32, js_sys::Promise) {
         let id = self.next_request.get().wrapping_add(1);
         self.next_request.set(id);
         let p = js_sys::Promise::new(&mut |resolve, reject| {
@@ -411,7 +332,7 @@ impl Inner {
         }
     }
 
-    fn on_message(&self, msg: ToTab) {
+    pub(crate) fn on_message(&self, msg: ToTab) {
         match msg {
             // Taken apart by on_incoming.
             ToTab::Batch(_) => {}
@@ -514,7 +435,7 @@ impl Inner {
         }
     }
 
-    fn transport_name(&self) -> &'static str {
+    pub(crate) fn transport_name(&self) -> &'static str {
         if self.shared {
             "shared"
         } else {
@@ -522,7 +443,7 @@ impl Inner {
         }
     }
 
-    fn topic_op(&self, subscribe: bool, topic: &str) {
+    pub(crate) fn topic_op(&self, subscribe: bool, topic: &str) {
         let topic = topic.to_string();
         self.post(if subscribe { ToWorker::Subscribe { topic } } else { ToWorker::Unsubscribe { topic } });
     }
@@ -556,7 +477,7 @@ impl Inner {
     /// counts the page out, and closes the socket if it was the last) and lets go of its
     /// locks, but keeps listeners, topics and status for [`Inner::resume`]. What waited on an
     /// answer is rejected: it will not come.
-    fn suspend(&self) {
+    pub(crate) fn suspend(&self) {
         if self.closed.get() || self.suspended.replace(true) {
             return;
         }
@@ -570,7 +491,7 @@ impl Inner {
 
     /// The page came back from the back/forward cache: attaches again (a new hello to the
     /// worker, or to the in-page engine) and subscribes its topics again.
-    fn resume(self: &Rc<Self>) {
+    pub(crate) fn resume(self: &Rc<Self>) {
         if self.closed.get() || !self.suspended.replace(false) {
             return;
         }
@@ -589,309 +510,5 @@ impl Inner {
             }
             Err(e) => self.on_message(ToTab::error(&e, None)),
         }
-    }
-}
-
-/// Says goodbye on `pagehide` (and comes back on `pageshow` when the page was kept in the
-/// back/forward cache), and forwards online/offline and "became visible" to the engine,
-/// which acts on them once for the whole browser.
-pub(crate) fn watch_page(inner: &Rc<Inner>) {
-    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
-    let mut listeners = Vec::new();
-    let weak = Rc::downgrade(inner);
-    listeners.push(listen(&global, "pagehide", move |ev| {
-        if let Some(i) = weak.upgrade() {
-            if persisted(ev) {
-                i.suspend();
-            } else {
-                i.shutdown(true);
-            }
-        }
-    }));
-    let weak = Rc::downgrade(inner);
-    listeners.push(listen(&global, "pageshow", move |ev| {
-        if let Some(i) = weak.upgrade() {
-            if persisted(ev) {
-                i.resume();
-            }
-        }
-    }));
-    if inner.shared {
-        // Firefox keeps no page that holds or waits for a Web Lock in its back/forward
-        // cache, and decides before `pagehide`.
-        let weak = Rc::downgrade(inner);
-        listeners.push(listen(&global, "beforeunload", move |_| {
-            if let Some(i) = weak.upgrade() {
-                crate::shared::unlock_for_unload(&i);
-            }
-        }));
-    }
-    for (event, online) in [("online", true), ("offline", false)] {
-        let weak = Rc::downgrade(inner);
-        listeners.push(listen(&global, event, move |_| {
-            if let Some(i) = weak.upgrade() {
-                i.post(ToWorker::Online { online });
-            }
-        }));
-    }
-    let document = get(&js_sys::global(), "document");
-    if document.is_object() {
-        let weak = Rc::downgrade(inner);
-        let doc: web_sys::EventTarget = document.clone().unchecked_into();
-        listeners.push(listen(&doc, "visibilitychange", move |_| {
-            if get(&document, "visibilityState").as_string().as_deref() == Some("visible") {
-                if let Some(i) = weak.upgrade() {
-                    i.post(ToWorker::Visible);
-                }
-            }
-        }));
-    }
-    *inner.page_listeners.borrow_mut() = listeners;
-}
-
-/// Whether a `pagehide`/`pageshow` event says the page is (or was) in the back/forward cache.
-fn persisted(ev: &web_sys::Event) -> bool {
-    get(ev, "persisted").as_bool() == Some(true)
-}
-
-fn closed_error() -> JsValue {
-    js_error(&Error::BadMessage("this client is closed".into()))
-}
-
-/// `s` in double quotes (for names in messages; no escaping needed for what they show).
-fn quoted(s: &str) -> String {
-    ["\"", s, "\""].concat()
-}
-
-impl TabClient {
-    /// A direct-mode client: `attach` gets the function the in-page engine posts this
-    /// client's messages to, attaches it, and returns the link to the engine. The promise
-    /// resolves to the client once the engine has welcomed it.
-    /// `notice` (when not `undefined`) is an error told to the first `error` listener.
-    pub fn local(tab_id: String, options: &JsValue, notice: JsValue, attach: Reattach) -> js_sys::Promise {
-        let inner = Inner::new(false, tab_id);
-        inner.client_options(options);
-        if !notice.is_undefined() {
-            *inner.notice.borrow_mut() = Some(notice);
-        }
-        let welcomed = inner.welcome_promise();
-        let weak = Rc::downgrade(&inner);
-        let sink = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
-            if let Some(i) = weak.upgrade() {
-                i.on_incoming(&v);
-            }
-        });
-        let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
-        *inner.local_sink.borrow_mut() = Some(sink);
-        match attach(f, None) {
-            Ok(link) => {
-                *inner.link.borrow_mut() = Some(link);
-                *inner.reattach.borrow_mut() = Some(attach);
-            }
-            Err(e) => {
-                inner.fail_connect(&e);
-            }
-        }
-        welcomed
-    }
-}
-
-#[wasm_bindgen]
-impl TabClient {
-    /// `"shared"` (SharedWorker) or `"direct"` (a socket in this page).
-    #[wasm_bindgen(getter)]
-    pub fn transport(&self) -> String {
-        self.inner.transport_name().to_string()
-    }
-
-    /// This client's id in the engine.
-    #[wasm_bindgen(getter, js_name = clientId)]
-    pub fn client_id(&self) -> u32 {
-        self.inner.client_id.get()
-    }
-
-    /// This page's id (shared by every client in the page).
-    #[wasm_bindgen(getter, js_name = tabId)]
-    pub fn tab_id(&self) -> String {
-        self.inner.tab_id.clone()
-    }
-
-    /// The last status received (`null` before the first).
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> JsValue {
-        self.inner.status()
-    }
-
-    /// Adds a listener for `"message"`, `"status"`, `"error"` or `"gap"`; returns its id for `off`.
-    pub fn on(&self, event: &str, listener: js_sys::Function) -> Result<u32, JsValue> {
-        let ev = Event::parse(event).ok_or_else(|| {
-            js_error(&Error::InvalidOptions(
-                ["unknown event ", &quoted(event), " (expected \"message\", \"status\", \"error\" or \"gap\")"].concat(),
-            ))
-        })?;
-        if self.inner.closed.get() {
-            return Err(closed_error());
-        }
-        if ev == Event::Error {
-            // Told at once, to the first error listener only (added right after `connect()`).
-            if let Some(notice) = self.inner.notice.borrow_mut().take() {
-                if let Err(e) = listener.call1(&JsValue::NULL, &notice) {
-                    web_sys::console::error_2(&"tabmux: a listener threw:".into(), &e);
-                }
-            }
-        }
-        Ok(self.inner.listeners.borrow_mut().add(ev, listener))
-    }
-
-    /// Removes a listener; returns whether it was there.
-    pub fn off(&self, id: u32) -> bool {
-        self.inner.listeners.borrow_mut().remove(id)
-    }
-
-    /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
-    /// once it is written; while the socket is not open it waits in the engine's queue.
-    /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
-    pub fn send(&self, data: JsValue) -> js_sys::Promise {
-        if self.inner.closed.get() {
-            return js_sys::Promise::reject(&closed_error());
-        }
-        if !is_frame(&data) {
-            return js_sys::Promise::reject(&js_error(&Error::BadMessage(
-                "send takes a string, an ArrayBuffer or a typed array".into(),
-            )));
-        }
-        let (id, p) = self.inner.request();
-        self.inner.post_request(id, ToWorker::Send { id, data });
-        p
-    }
-
-    /// Sends `JSON.stringify(value)` as a text frame, like `send`. A value JSON cannot write
-    /// (a cycle, a BigInt, a function, `undefined`) rejects with `bad-message`.
-    #[wasm_bindgen(js_name = sendJson)]
-    pub fn send_json(&self, value: JsValue) -> js_sys::Promise {
-        match json_stringify(&value) {
-            Ok(text) if text.is_string() => self.send(text),
-            Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
-            Err(e) => js_sys::Promise::reject(&js_error(&Error::BadMessage(
-                ["sendJson: ", &get(&e, "message").as_string().unwrap_or_default()].concat(),
-            ))),
-        }
-    }
-
-    /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
-    /// id for `unsubscribe`. The first subscriber in the browser makes the worker send the
-    /// subscribe frame; the last one leaving sends the unsubscribe frame.
-    pub fn subscribe(&self, topic: String, handler: js_sys::Function) -> Result<u32, JsValue> {
-        if self.inner.closed.get() {
-            return Err(closed_error());
-        }
-        if topic.is_empty() || topic.len() > 256 {
-            return Err(js_error(&Error::Topic("a topic must be 1 to 256 bytes".into())));
-        }
-        let id = self.inner.next_handler.get() + 1;
-        self.inner.next_handler.set(id);
-        {
-            let mut topics = self.inner.topics.borrow_mut();
-            match topics.iter_mut().find(|(t, _)| *t == topic) {
-                Some((_, handlers)) => handlers.push((id, handler)),
-                None => topics.push((topic.clone(), vec![(id, handler)])),
-            }
-        }
-        let new = !self.inner.engine_topics.borrow().contains(&topic);
-        if new {
-            self.inner.engine_topics.borrow_mut().push(topic.clone());
-            self.inner.topic_op(true, &topic);
-        }
-        Ok(id)
-    }
-
-    /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
-    /// Returns whether the handler was there.
-    pub fn unsubscribe(&self, id: u32) -> bool {
-        let emptied = {
-            let mut topics = self.inner.topics.borrow_mut();
-            let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
-                return false;
-            };
-            let handlers = &mut topics[at].1;
-            handlers.retain(|(i, _)| *i != id);
-            if handlers.is_empty() {
-                Some(topics.remove(at).0)
-            } else {
-                None
-            }
-        };
-        if let Some(topic) = emptied {
-            let inner = self.inner.clone();
-            later(move || {
-                let resubscribed = inner.topics.borrow().iter().any(|(t, _)| *t == topic);
-                if resubscribed || inner.closed.get() {
-                    return;
-                }
-                let held = {
-                    let mut engine_topics = inner.engine_topics.borrow_mut();
-                    let at = engine_topics.iter().position(|t| *t == topic);
-                    at.map(|i| engine_topics.remove(i)).is_some()
-                };
-                if held {
-                    inner.topic_op(false, &topic);
-                }
-            });
-        }
-        true
-    }
-
-    /// Resolves to the frames the worker kept for `topic` (or for frames without a topic),
-    /// oldest first. Needs `replay.frames` > 0.
-    pub fn history(&self, topic: Option<String>) -> js_sys::Promise {
-        if self.inner.closed.get() {
-            return js_sys::Promise::reject(&closed_error());
-        }
-        let (id, p) = self.inner.request();
-        self.inner.post_request(id, ToWorker::History { id, topic });
-        p
-    }
-
-    /// Resolves to the endpoint's stats (a plain object).
-    pub fn stats(&self) -> js_sys::Promise {
-        if self.inner.closed.get() {
-            return js_sys::Promise::reject(&closed_error());
-        }
-        let (id, p) = self.inner.request();
-        self.inner.post_request(id, ToWorker::Stats { id });
-        p
-    }
-
-    /// Asks for a connection attempt now, if the socket is not open or opening.
-    pub fn reconnect(&self) -> Result<(), JsValue> {
-        if self.inner.closed.get() {
-            return Err(closed_error());
-        }
-        self.inner.post(ToWorker::Reconnect);
-        Ok(())
-    }
-
-    /// Reports a token (for example after sign-in). Reports from every tab within
-    /// `token.debounceMs` count as one; a token equal to the current one does nothing; a new
-    /// one reconnects the shared socket once. The token is never echoed in status or errors.
-    #[wasm_bindgen(js_name = setToken)]
-    pub fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
-        if self.inner.closed.get() {
-            return Err(closed_error());
-        }
-        let Some(t) = token.as_string() else {
-            return Err(js_error(&Error::BadMessage("setToken takes a string".into())));
-        };
-        // Remembered for a replacement worker's hello, or a new attach after the page comes
-        // back from the back/forward cache.
-        self.inner.watch.borrow_mut().token = Some(t.clone());
-        self.inner.post(ToWorker::Token { token: t });
-        Ok(())
-    }
-
-    /// Detaches this client; the socket closes when the last client of its endpoint leaves.
-    /// Calling it again does nothing.
-    pub fn close(&self) {
-        self.inner.shutdown(true);
     }
 }

@@ -9,11 +9,17 @@
 //! `subscribe`, `history`, `stats`, `reconnect`, `setToken`, `close`.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
 
+mod api;
 mod client;
+mod js;
+mod lifetime;
 mod listeners;
+mod page;
 mod shared;
 
-pub use client::{js_error, Link, TabClient};
+pub use api::TabClient;
+pub use client::Link;
+pub use js::js_error;
 pub use shared::{connect_shared, pick_transport, tab_id};
 
 // The page's allocator: talc instead of std's dlmalloc (about 4 KB less gzip in the page's

@@ -48,7 +48,13 @@ impl Tab {
         let got = Rc::new(RefCell::new(Vec::new()));
         let g = got.clone();
         let listener = EventListener::new(&port, "message", move |ev| {
-            g.borrow_mut().push(ev.dyn_ref::<MessageEvent>().unwrap().data());
+            let data = ev.dyn_ref::<MessageEvent>().unwrap().data();
+            // Several messages posted together (a batch of frames): each in order, as a tab
+            // takes them.
+            match data.dyn_ref::<js_sys::Array>() {
+                Some(batch) => g.borrow_mut().extend(batch.iter()),
+                None => g.borrow_mut().push(data),
+            }
         });
         port.start();
         Tab { port, got, _listener: listener }

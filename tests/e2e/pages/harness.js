@@ -42,5 +42,13 @@ window.T = {
   state(i) {
     return T.clients[i].statuses.at(-1) ?? null;
   },
+  /** A port of this release's worker read raw: says hello for `url` and hands every message
+   *  the worker posts to `onmessage`. Returns the SharedWorker (keep it referenced). */
+  raw(url, onmessage) {
+    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
+    w.port.onmessage = ({ data }) => onmessage(data);
+    w.port.postMessage({ t: "hello", v: 1, tabId: "raw", build: BUILD, options: { url, heartbeat: false } });
+    return w;
+  },
 };
 document.title = "ready";

@@ -273,6 +273,20 @@ impl Engine {
         }
     }
 
+    /// Asks the shell to fetch a token from `url`, unless a fetch is already out (one at a
+    /// time per endpoint, for attempts and polls alike).
+    pub(super) fn fetch_token(&mut self, idx: usize, url: String) {
+        let ep = &mut self.endpoints[idx];
+        if ep.fetch_in_flight {
+            return;
+        }
+        ep.fetch_in_flight = true;
+        ep.counters.token_fetches += 1;
+        let endpoint = ep.id;
+        self.actions.push_back(Action::FetchToken { endpoint, url });
+        self.log(idx, |_| LogEvent::TokenFetch);
+    }
+
     /// Starts an attempt: a token fetch first when `token.url` is set, else the socket.
     pub(super) fn start_attempt(&mut self, idx: usize) {
         let now = self.now();
@@ -281,13 +295,7 @@ impl Engine {
         match ep.options.token.url.clone() {
             Some(url) => {
                 ep.conn = Conn::Fetching { deadline: now.saturating_add(ep.options.connect_timeout_ms) };
-                if !ep.fetch_in_flight {
-                    ep.fetch_in_flight = true;
-                    ep.counters.token_fetches += 1;
-                    let endpoint = ep.id;
-                    self.actions.push_back(Action::FetchToken { endpoint, url });
-                    self.log(idx, |_| LogEvent::TokenFetch);
-                }
+                self.fetch_token(idx, url);
             }
             None => self.open_socket(idx),
         }

@@ -6,7 +6,6 @@ use crate::action::Action;
 use crate::endpoint::Conn;
 use crate::error::Error;
 use crate::heartbeat::HEARTBEAT_TIMEOUT_CODE;
-use crate::log::LogEvent;
 use crate::time::Ms;
 use crate::timers::Timer;
 
@@ -63,13 +62,7 @@ impl Engine {
             Timer::TokenPoll => {
                 let Some(url) = ep.options.token.url.clone() else { return true };
                 ep.next_poll = Some(now.saturating_add(ep.options.token.poll_ms));
-                if !ep.fetch_in_flight {
-                    ep.fetch_in_flight = true;
-                    ep.counters.token_fetches += 1;
-                    let endpoint = ep.id;
-                    self.actions.push_back(Action::FetchToken { endpoint, url });
-                    self.log(idx, |_| LogEvent::TokenFetch);
-                }
+                self.fetch_token(idx, url);
             }
             Timer::Reconnect => self.start_attempt(idx),
             Timer::TokenFetchTimeout => {

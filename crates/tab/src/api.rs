@@ -1,0 +1,258 @@
+//! What the page calls: [`TabClient`], the object `connect()` resolves to (js/index.js
+//! wraps it), over the client's [`Inner`] state.
+
+use crate::client::{Inner, Reattach};
+use crate::js::{get, js_error, json_stringify, later};
+use crate::listeners::Event;
+use std::rc::Rc;
+use tabmux_core::Error;
+use tabmux_web::{is_frame, ToWorker};
+use wasm_bindgen::prelude::*;
+
+/// A page's connection to a shared (or, in direct mode, its own) WebSocket.
+#[wasm_bindgen]
+pub struct TabClient {
+    pub(crate) inner: Rc<Inner>,
+}
+
+fn closed_error() -> JsValue {
+    js_error(&Error::BadMessage("this client is closed".into()))
+}
+
+/// `s` in double quotes (for names in messages; no escaping needed for what they show).
+fn quoted(s: &str) -> String {
+    ["\"", s, "\""].concat()
+}
+
+impl TabClient {
+    /// A direct-mode client: `attach` gets the function the in-page engine posts this
+    /// client's messages to, attaches it, and returns the link to the engine. The promise
+    /// resolves to the client once the engine has welcomed it.
+    /// `notice` (when not `undefined`) is an error told to the first `error` listener.
+    pub fn local(tab_id: String, options: &JsValue, notice: JsValue, attach: Reattach) -> js_sys::Promise {
+        let inner = Inner::new(false, tab_id);
+        inner.client_options(options);
+        if !notice.is_undefined() {
+            *inner.notice.borrow_mut() = Some(notice);
+        }
+        let welcomed = inner.welcome_promise();
+        let weak = Rc::downgrade(&inner);
+        let sink = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+            if let Some(i) = weak.upgrade() {
+                i.on_incoming(&v);
+            }
+        });
+        let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
+        *inner.local_sink.borrow_mut() = Some(sink);
+        match attach(f, None) {
+            Ok(link) => {
+                *inner.link.borrow_mut() = Some(link);
+                *inner.reattach.borrow_mut() = Some(attach);
+            }
+            Err(e) => {
+                inner.fail_connect(&e);
+            }
+        }
+        welcomed
+    }
+}
+
+#[wasm_bindgen]
+impl TabClient {
+    /// `"shared"` (SharedWorker) or `"direct"` (a socket in this page).
+    #[wasm_bindgen(getter)]
+    pub fn transport(&self) -> String {
+        self.inner.transport_name().to_string()
+    }
+
+    /// This client's id in the engine.
+    #[wasm_bindgen(getter, js_name = clientId)]
+    pub fn client_id(&self) -> u32 {
+        self.inner.client_id.get()
+    }
+
+    /// This page's id (shared by every client in the page).
+    #[wasm_bindgen(getter, js_name = tabId)]
+    pub fn tab_id(&self) -> String {
+        self.inner.tab_id.clone()
+    }
+
+    /// The last status received (`null` before the first).
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> JsValue {
+        self.inner.status()
+    }
+
+    /// Adds a listener for `"message"`, `"status"`, `"error"` or `"gap"`; returns its id for `off`.
+    pub fn on(&self, event: &str, listener: js_sys::Function) -> Result<u32, JsValue> {
+        let ev = Event::parse(event).ok_or_else(|| {
+            js_error(&Error::InvalidOptions(
+                ["unknown event ", &quoted(event), " (expected \"message\", \"status\", \"error\" or \"gap\")"].concat(),
+            ))
+        })?;
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        if ev == Event::Error {
+            // Told at once, to the first error listener only (added right after `connect()`).
+            if let Some(notice) = self.inner.notice.borrow_mut().take() {
+                if let Err(e) = listener.call1(&JsValue::NULL, &notice) {
+                    web_sys::console::error_2(&"tabmux: a listener threw:".into(), &e);
+                }
+            }
+        }
+        Ok(self.inner.listeners.borrow_mut().add(ev, listener))
+    }
+
+    /// Removes a listener; returns whether it was there.
+    pub fn off(&self, id: u32) -> bool {
+        self.inner.listeners.borrow_mut().remove(id)
+    }
+
+    /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
+    /// once it is written; while the socket is not open it waits in the engine's queue.
+    /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
+    pub fn send(&self, data: JsValue) -> js_sys::Promise {
+        if self.inner.closed.get() {
+            return js_sys::Promise::reject(&closed_error());
+        }
+        if !is_frame(&data) {
+            return js_sys::Promise::reject(&js_error(&Error::BadMessage(
+                "send takes a string, an ArrayBuffer or a typed array".into(),
+            )));
+        }
+        let (id, p) = self.inner.request();
+        self.inner.post_request(id, ToWorker::Send { id, data });
+        p
+    }
+
+    /// Sends `JSON.stringify(value)` as a text frame, like `send`. A value JSON cannot write
+    /// (a cycle, a BigInt, a function, `undefined`) rejects with `bad-message`.
+    #[wasm_bindgen(js_name = sendJson)]
+    pub fn send_json(&self, value: JsValue) -> js_sys::Promise {
+        match json_stringify(&value) {
+            Ok(text) if text.is_string() => self.send(text),
+            Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
+            Err(e) => js_sys::Promise::reject(&js_error(&Error::BadMessage(
+                ["sendJson: ", &get(&e, "message").as_string().unwrap_or_default()].concat(),
+            ))),
+        }
+    }
+
+    /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
+    /// id for `unsubscribe`. The first subscriber in the browser makes the worker send the
+    /// subscribe frame; the last one leaving sends the unsubscribe frame.
+    pub fn subscribe(&self, topic: String, handler: js_sys::Function) -> Result<u32, JsValue> {
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        if topic.is_empty() || topic.len() > 256 {
+            return Err(js_error(&Error::Topic("a topic must be 1 to 256 bytes".into())));
+        }
+        let id = self.inner.next_handler.get() + 1;
+        self.inner.next_handler.set(id);
+        {
+            let mut topics = self.inner.topics.borrow_mut();
+            match topics.iter_mut().find(|(t, _)| *t == topic) {
+                Some((_, handlers)) => handlers.push((id, handler)),
+                None => topics.push((topic.clone(), vec![(id, handler)])),
+            }
+        }
+        let new = !self.inner.engine_topics.borrow().contains(&topic);
+        if new {
+            self.inner.engine_topics.borrow_mut().push(topic.clone());
+            self.inner.topic_op(true, &topic);
+        }
+        Ok(id)
+    }
+
+    /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
+    /// Returns whether the handler was there.
+    pub fn unsubscribe(&self, id: u32) -> bool {
+        let emptied = {
+            let mut topics = self.inner.topics.borrow_mut();
+            let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
+                return false;
+            };
+            let handlers = &mut topics[at].1;
+            handlers.retain(|(i, _)| *i != id);
+            if handlers.is_empty() {
+                Some(topics.remove(at).0)
+            } else {
+                None
+            }
+        };
+        if let Some(topic) = emptied {
+            let inner = self.inner.clone();
+            later(move || {
+                let resubscribed = inner.topics.borrow().iter().any(|(t, _)| *t == topic);
+                if resubscribed || inner.closed.get() {
+                    return;
+                }
+                let held = {
+                    let mut engine_topics = inner.engine_topics.borrow_mut();
+                    let at = engine_topics.iter().position(|t| *t == topic);
+                    at.map(|i| engine_topics.remove(i)).is_some()
+                };
+                if held {
+                    inner.topic_op(false, &topic);
+                }
+            });
+        }
+        true
+    }
+
+    /// Resolves to the frames the worker kept for `topic` (or for frames without a topic),
+    /// oldest first. Needs `replay.frames` > 0.
+    pub fn history(&self, topic: Option<String>) -> js_sys::Promise {
+        if self.inner.closed.get() {
+            return js_sys::Promise::reject(&closed_error());
+        }
+        let (id, p) = self.inner.request();
+        self.inner.post_request(id, ToWorker::History { id, topic });
+        p
+    }
+
+    /// Resolves to the endpoint's stats (a plain object).
+    pub fn stats(&self) -> js_sys::Promise {
+        if self.inner.closed.get() {
+            return js_sys::Promise::reject(&closed_error());
+        }
+        let (id, p) = self.inner.request();
+        self.inner.post_request(id, ToWorker::Stats { id });
+        p
+    }
+
+    /// Asks for a connection attempt now, if the socket is not open or opening.
+    pub fn reconnect(&self) -> Result<(), JsValue> {
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        self.inner.post(ToWorker::Reconnect);
+        Ok(())
+    }
+
+    /// Reports a token (for example after sign-in). Reports from every tab within
+    /// `token.debounceMs` count as one; a token equal to the current one does nothing; a new
+    /// one reconnects the shared socket once. The token is never echoed in status or errors.
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
+        if self.inner.closed.get() {
+            return Err(closed_error());
+        }
+        let Some(t) = token.as_string() else {
+            return Err(js_error(&Error::BadMessage("setToken takes a string".into())));
+        };
+        // Remembered for a replacement worker's hello, or a new attach after the page comes
+        // back from the back/forward cache.
+        self.inner.watch.borrow_mut().token = Some(t.clone());
+        self.inner.post(ToWorker::Token { token: t });
+        Ok(())
+    }
+
+    /// Detaches this client; the socket closes when the last client of its endpoint leaves.
+    /// Calling it again does nothing.
+    pub fn close(&self) {
+        self.inner.shutdown(true);
+    }
+}

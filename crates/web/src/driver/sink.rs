@@ -1,0 +1,143 @@
+//! Where a client's messages go: a tab's port (with its backlog and its batch of frames)
+//! or, in direct mode, a function in the page.
+
+use crate::protocol::ToTab;
+use gloo_events::EventListener;
+use std::cell::RefCell;
+use std::rc::Rc;
+use tabmux_core::{Backlog, Error};
+use wasm_bindgen::prelude::*;
+use web_sys::MessagePort;
+
+/// Where a client's messages go.
+#[derive(Clone, Debug)]
+pub enum Sink {
+    /// A tab's port (in the SharedWorker).
+    Port(Rc<PortSink>),
+    /// A function in this page (the direct fallback): called at once, nothing waits.
+    Local(js_sys::Function),
+}
+
+/// A tab's port, the frames the tab has not yet said it drained (`tabmux_core::backlog`),
+/// and the frames waiting to be posted to it together.
+///
+/// Frames are not posted one by one: the first of a task's frames asks for a flush in a
+/// task of its own (a `MessageChannel` message), and frames that arrive before it runs
+/// (from socket messages already queued behind the first) go in the same post, as one
+/// array. A worker that keeps up posts each frame alone, one task later; a worker that
+/// falls behind posts fewer, larger messages (each `postMessage` has a fixed cost: half
+/// of the worker's time under the benchmark's load, `npm run bench:profile`). Any other
+/// message to the tab flushes its waiting frames first, so the order is kept.
+#[derive(Debug)]
+pub struct PortSink {
+    port: MessagePort,
+    backlog: RefCell<Backlog>,
+    batch: RefCell<Vec<JsValue>>,
+}
+
+impl PortSink {
+    fn flush(&self) {
+        let batch = std::mem::take(&mut *self.batch.borrow_mut());
+        let msg = match batch.len() {
+            0 => return,
+            1 => batch.into_iter().next().unwrap_or_default(),
+            _ => ToTab::Batch(batch.into_iter().collect()).encode(),
+        };
+        // A closed port drops messages silently; nothing to report.
+        drop(self.port.post_message(&msg));
+    }
+}
+
+/// The ports with frames waiting, and the channel whose message flushes them.
+struct Flusher {
+    dirty: RefCell<Vec<Rc<PortSink>>>,
+    wake: MessagePort,
+    _listener: EventListener,
+}
+
+thread_local! {
+    static FLUSHER: Option<Flusher> = Flusher::new();
+}
+
+impl Flusher {
+    fn new() -> Option<Flusher> {
+        let channel = web_sys::MessageChannel::new().ok()?;
+        let listener = EventListener::new(&channel.port1(), "message", |_| {
+            FLUSHER.with(|f| {
+                if let Some(f) = f {
+                    let dirty = std::mem::take(&mut *f.dirty.borrow_mut());
+                    dirty.iter().for_each(|p| p.flush());
+                }
+            });
+        });
+        channel.port1().start();
+        Some(Flusher { dirty: RefCell::new(Vec::new()), wake: channel.port2(), _listener: listener })
+    }
+}
+
+impl Sink {
+    /// A tab's port, with nothing posted yet.
+    pub fn port(port: MessagePort) -> Sink {
+        Sink::Port(Rc::new(PortSink { port, backlog: RefCell::default(), batch: RefCell::default() }))
+    }
+
+    /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
+    /// behind to take it; to a port, with the other frames of the moment (see [`PortSink`]).
+    pub(super) fn post_frame(&self, v: &JsValue, len: usize) {
+        match self {
+            Sink::Port(p) if !p.backlog.borrow_mut().offer(len) => {}
+            _ => self.post_later(v),
+        }
+    }
+
+    /// Posts `v` with the frames of the moment (see [`PortSink`]): for a frame, or a message
+    /// that may wait a task and join them (the acknowledgement of a written send: a burst of
+    /// sends is answered in a few posts, not one each).
+    pub(super) fn post_later(&self, v: &JsValue) {
+        let Sink::Port(p) = self else { return self.post(v) };
+        let first = {
+            let mut batch = p.batch.borrow_mut();
+            batch.push(v.clone());
+            batch.len() == 1
+        };
+        if first {
+            let queued = FLUSHER.with(|f| {
+                f.as_ref().map(|f| {
+                    let mut dirty = f.dirty.borrow_mut();
+                    if dirty.is_empty() {
+                        drop(f.wake.post_message(&JsValue::NULL));
+                    }
+                    dirty.push(p.clone());
+                })
+            });
+            if queued.is_none() {
+                p.flush();
+            }
+        }
+    }
+
+    /// The tab has handled `total` frames: after a lag, it is told how many it missed.
+    pub(super) fn drained(&self, total: u64) -> Result<(), Error> {
+        let Sink::Port(p) = self else { return Ok(()) };
+        let missed = p.backlog.borrow_mut().drained(total).map_err(|r| Error::BadMessage(r.0))?;
+        if let Some(missed) = missed {
+            self.post(&ToTab::Lagged { missed }.encode());
+        }
+        Ok(())
+    }
+
+    pub(super) fn post(&self, v: &JsValue) {
+        match self {
+            Sink::Port(p) => {
+                // Frames waiting for this port go first: the order is kept.
+                p.flush();
+                drop(p.port.post_message(v));
+            }
+            Sink::Local(f) => {
+                if let Err(e) = f.call1(&JsValue::NULL, v) {
+                    web_sys::console::error_2(&"tabmux: a listener threw:".into(), &e);
+                }
+            }
+        }
+    }
+}
