@@ -1,7 +1,7 @@
 //! What the page calls: [`TabClient`], the object `connect()` resolves to (js/index.js
 //! wraps it), over the client's [`Inner`] state.
 
-use crate::client::{Inner, Reattach};
+use crate::client::{Inner, Reattach, TabClient};
 use crate::js::{get, js_error, json_stringify, later};
 use crate::listeners::Event;
 use std::rc::Rc;
@@ -9,11 +9,6 @@ use tabmux_core::Error;
 use tabmux_web::{is_frame, ToWorker};
 use wasm_bindgen::prelude::*;
 
-/// A page's connection to a shared (or, in direct mode, its own) WebSocket.
-#[wasm_bindgen]
-pub struct TabClient {
-    pub(crate) inner: Rc<Inner>,
-}
 
 fn closed_error() -> JsValue {
     js_error(&Error::BadMessage("this client is closed".into()))

@@ -3,9 +3,7 @@
 //! port (`shared.rs`, this module's own transport) or the in-page engine of direct mode
 //! (the `tabmux-direct` module, loaded only where it runs).
 
-use crate::api::TabClient;
 use crate::js::{coded_error, get, js_error, json_parse};
-use crate::page::watch_page;
 use crate::listeners::{emit, Event, Listeners};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
@@ -78,6 +76,17 @@ impl WorkerWatch {
         self.worker_lock.take();
         (self.lock.take(), self.letting_go.take())
     }
+}
+
+/// How long `connect()` (or a replacement) waits for the worker's welcome, unless
+/// `workerTimeoutMs` says otherwise.
+pub(crate) const WELCOME_TIMEOUT_MS: u32 = 10_000;
+
+/// A page's connection to a shared (or, in direct mode, its own) WebSocket. Its methods
+/// (what the page calls) are in `api.rs`.
+#[wasm_bindgen]
+pub struct TabClient {
+    pub(crate) inner: Rc<Inner>,
 }
 
 /// Direct mode: attaches the client's sink to the in-page engine, with the client's last
@@ -353,14 +362,14 @@ impl Inner {
                 let connecting = self.connecting.borrow_mut().take();
                 let me = self.connecting_self.borrow_mut().take();
                 if let (Some((resolve, _)), Some(me)) = (connecting, me) {
-                    watch_page(&me);
+                    me.watch_page();
                     let _ = resolve.call1(&JsValue::NULL, &TabClient { inner: me }.into());
                 }
                 if self.watch.borrow().generation > 0 {
-                    crate::shared::replaced(self);
+                    self.replaced();
                 }
             }
-            ToTab::Alive { lock } => crate::shared::watch_worker(self, &lock),
+            ToTab::Alive { lock } => self.watch_worker(&lock),
             ToTab::Log { event } => {
                 if self.logs() {
                     self.log(&event);
@@ -427,7 +436,7 @@ impl Inner {
                     // whichever news comes first (this report or its life lock).
                     let why = message.strip_prefix("tabmux: the worker crashed: ").unwrap_or(&message);
                     let generation = self.watch.borrow().generation;
-                    crate::shared::worker_lost(self, generation, why);
+                    self.worker_lost(generation, why);
                 } else {
                     self.report(&err);
                 }
@@ -468,7 +477,7 @@ impl Inner {
         self.page_listeners.borrow_mut().clear();
         self.topics.borrow_mut().clear();
         self.engine_topics.borrow_mut().clear();
-        crate::shared::stop_watching(self);
+        self.stop_watching();
         self.local_sink.borrow_mut().take();
         self.reattach.borrow_mut().take();
     }
@@ -486,7 +495,7 @@ impl Inner {
             link.end(true);
         }
         self.reject_pending(&js_error(&Error::NotOpen("suspended: the page went into the back/forward cache".into())));
-        crate::shared::let_go(self);
+        self.let_go();
     }
 
     /// The page came back from the back/forward cache: attaches again (a new hello to the
@@ -496,7 +505,7 @@ impl Inner {
             return;
         }
         if self.shared {
-            return crate::shared::rejoin(self);
+            return self.rejoin();
         }
         let sink = self.local_sink.borrow().as_ref().map(|s| s.as_ref().unchecked_ref::<js_sys::Function>().clone());
         let attached = match (self.reattach.borrow().as_ref(), sink) {

@@ -17,7 +17,7 @@ mod listeners;
 mod page;
 mod shared;
 
-pub use api::TabClient;
+pub use client::TabClient;
 pub use client::Link;
 pub use js::js_error;
 pub use shared::{connect_shared, pick_transport, tab_id};

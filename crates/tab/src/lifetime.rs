@@ -5,13 +5,24 @@
 
 use crate::client::Inner;
 use crate::js::{get, js_error, timer_later};
-use crate::shared::{open_worker, DYING_MS, RELOCK_MS, TOKENLESS_EXTRA_MS, WELCOME_TIMEOUT_MS};
+use crate::client::WELCOME_TIMEOUT_MS;
 use std::cell::Cell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
 use tabmux_core::Error;
 use tabmux_web::{locks, ToWorker};
 use wasm_bindgen::prelude::*;
+
+/// How long after `beforeunload` a page that is still here takes its locks again (the
+/// navigation was cancelled, or was a download).
+const RELOCK_MS: u32 = 2_000;
+
+/// How long a client waits for a worker that said it crashed to be really gone (its life lock
+/// granted) before it starts a replacement anyway.
+const DYING_MS: u32 = 3_000;
+
+/// How much later than a tab with a token a tab without one starts a replacement worker.
+const TOKENLESS_EXTRA_MS: u32 = 100;
 
 thread_local! {
     /// Numbers this page's liveness locks (one per client and per relock).
@@ -21,7 +32,7 @@ thread_local! {
 /// Takes a Web Lock that this client holds until it closes (or the page dies), then calls
 /// `then` with its name (`None` where Web Locks do not exist, at once). The worker waits for
 /// the same lock, so it learns of a tab that vanished without a goodbye.
-pub(crate) fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
+fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
     if !locks::available() {
         return then(None);
     }
@@ -49,7 +60,7 @@ pub(crate) fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + '
 /// gone, however it ended, unless the worker let it go on purpose (this client left, or let
 /// its own lock go before an unload). The wait is never aborted: Firefox keeps no page with
 /// an aborted lock request in its back/forward cache.
-pub(crate) fn watch_worker(inner: &Inner, name: &str) {
+fn watch_worker(inner: &Inner, name: &str) {
     let weak = inner.this.clone();
     let generation = inner.watch.borrow().generation;
     let watched = name.to_string();
@@ -95,7 +106,7 @@ pub(crate) fn watch_worker(inner: &Inner, name: &str) {
 /// says so, the `error` listeners are told (`worker-crashed`), and a replacement starts after a short delay (100 ms, doubling to 5 s while
 /// replacements fail; 100 ms more for a tab that never set a token). Later news of the same
 /// worker is ignored.
-pub(crate) fn worker_lost(inner: &Inner, generation: u32, why: &str) {
+fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     if inner.closed.get() || !inner.shared || generation != inner.watch.borrow().generation {
         return;
     }
@@ -159,7 +170,7 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
         (w.hello.clone(), w.lock.as_ref().map(|(name, _)| name.clone()), w.token.clone())
     };
     let Some((options, url)) = hello else { return };
-    let link = match open_worker(inner, &url) {
+    let link = match inner.open_worker(&url) {
         Ok(l) => l,
         Err(e) => return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default()),
     };
@@ -177,7 +188,7 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
 }
 
 /// A replacement worker welcomed this client: its topics are subscribed again.
-pub(crate) fn replaced(inner: &Inner) {
+fn replaced(inner: &Inner) {
     let (generation, restored) = {
         let mut w = inner.watch.borrow_mut();
         w.replace_timer.take();
@@ -193,7 +204,7 @@ pub(crate) fn replaced(inner: &Inner) {
 
 /// Stops every timer and watch, and lets go of the liveness lock (last: the worker may act
 /// on it at once).
-pub(crate) fn stop_watching(inner: &Inner) {
+fn stop_watching(inner: &Inner) {
     let locks = {
         let mut w = inner.watch.borrow_mut();
         w.token.take();
@@ -218,7 +229,7 @@ fn log_event(fields: &[(&str, JsValue)]) -> JsValue {
 /// holding or waiting for a Web Lock, may keep the page in its back/forward cache. A page
 /// still here [`RELOCK_MS`] later (the navigation was cancelled, or was a download) takes a
 /// lock again, and the worker a new life lock for it.
-pub(crate) fn unlock_for_unload(inner: &Inner) {
+fn unlock_for_unload(inner: &Inner) {
     if inner.closed.get() || inner.suspended.get() {
         return;
     }
@@ -276,7 +287,7 @@ fn relock(inner: &Rc<Inner>) {
 /// The page went into the back/forward cache (its link already ended): news of the old
 /// worker is ignored from now on, every timer stops, and both locks are let go. The hello
 /// and the token stay, for [`rejoin`].
-pub(crate) fn let_go(inner: &Inner) {
+fn let_go(inner: &Inner) {
     if !inner.shared {
         return;
     }
@@ -293,14 +304,14 @@ pub(crate) fn let_go(inner: &Inner) {
 /// The page came back from the back/forward cache: the same hello as the first, with a new
 /// liveness lock and the last token, to whatever worker runs now (the old one, or a new one
 /// if it ended meanwhile). Its welcome subscribes the topics again.
-pub(crate) fn rejoin(inner: &Rc<Inner>) {
+fn rejoin(inner: &Rc<Inner>) {
     let (generation, hello) = {
         let mut w = inner.watch.borrow_mut();
         w.restoring = true;
         (w.generation, w.hello.clone())
     };
     let Some((options, url)) = hello else { return };
-    if let Err(e) = open_worker(inner, &url) {
+    if let Err(e) = inner.open_worker(&url) {
         return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default());
     }
     let weak = Rc::downgrade(inner);
@@ -322,4 +333,41 @@ pub(crate) fn rejoin(inner: &Rc<Inner>) {
         }
     });
     inner.watch.borrow_mut().replace_timer = Some(timer);
+}
+
+// The page client reaches this module through these methods (no module imports another
+// but the client's own state, so no import circle however the calls go round).
+impl Inner {
+    /// See [`hold_lock`].
+    pub(crate) fn hold_lock(self: &Rc<Self>, then: impl FnOnce(Option<String>) + 'static) {
+        hold_lock(self, then)
+    }
+    /// See [`watch_worker`].
+    pub(crate) fn watch_worker(&self, name: &str) {
+        watch_worker(self, name)
+    }
+    /// See [`worker_lost`].
+    pub(crate) fn worker_lost(&self, generation: u32, why: &str) {
+        worker_lost(self, generation, why)
+    }
+    /// See [`replaced`].
+    pub(crate) fn replaced(&self) {
+        replaced(self)
+    }
+    /// See [`stop_watching`].
+    pub(crate) fn stop_watching(&self) {
+        stop_watching(self)
+    }
+    /// See [`unlock_for_unload`].
+    pub(crate) fn unlock_for_unload(&self) {
+        unlock_for_unload(self)
+    }
+    /// See [`let_go`].
+    pub(crate) fn let_go(&self) {
+        let_go(self)
+    }
+    /// See [`rejoin`].
+    pub(crate) fn rejoin(self: &Rc<Self>) {
+        rejoin(self)
+    }
 }

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 /// Says goodbye on `pagehide` (and comes back on `pageshow` when the page was kept in the
 /// back/forward cache), and forwards online/offline and "became visible" to the engine,
 /// which acts on them once for the whole browser.
-pub(crate) fn watch_page(inner: &Rc<Inner>) {
+fn watch_page(inner: &Rc<Inner>) {
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
     let mut listeners = Vec::new();
     let weak = Rc::downgrade(inner);
@@ -38,7 +38,7 @@ pub(crate) fn watch_page(inner: &Rc<Inner>) {
         let weak = Rc::downgrade(inner);
         listeners.push(listen(&global, "beforeunload", move |_| {
             if let Some(i) = weak.upgrade() {
-                crate::shared::unlock_for_unload(&i);
+                i.unlock_for_unload();
             }
         }));
     }
@@ -68,4 +68,11 @@ pub(crate) fn watch_page(inner: &Rc<Inner>) {
 /// Whether a `pagehide`/`pageshow` event says the page is (or was) in the back/forward cache.
 fn persisted(ev: &web_sys::Event) -> bool {
     get(ev, "persisted").as_bool() == Some(true)
+}
+
+impl Inner {
+    /// See [`watch_page`].
+    pub(crate) fn watch_page(self: &Rc<Self>) {
+        watch_page(self)
+    }
 }

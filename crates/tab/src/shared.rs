@@ -4,7 +4,7 @@
 //! rule) `url` of
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
-use crate::client::{Inner, Link};
+use crate::client::{Inner, Link, WELCOME_TIMEOUT_MS};
 use crate::js::{get, js_error, later, listen, timer};
 use gloo_events::EventListener;
 use std::cell::{Cell, RefCell};
@@ -15,21 +15,6 @@ use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
 use tabmux_web::ToWorker;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
-
-/// How long `connect()` (or a replacement) waits for the worker's welcome, unless
-/// `workerTimeoutMs` says otherwise.
-pub(crate) const WELCOME_TIMEOUT_MS: u32 = 10_000;
-
-/// How long after `beforeunload` a page that is still here takes its locks again (the
-/// navigation was cancelled, or was a download).
-pub(crate) const RELOCK_MS: u32 = 2_000;
-
-/// How long a client waits for a worker that said it crashed to be really gone (its life lock
-/// granted) before it starts a replacement anyway.
-pub(crate) const DYING_MS: u32 = 3_000;
-
-/// How much later than a tab with a token a tab without one starts a replacement worker.
-pub(crate) const TOKENLESS_EXTRA_MS: u32 = 100;
 
 /// The default URL of the worker script.
 const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
@@ -163,12 +148,12 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
         w.build = build;
     }
     // The worker script starts loading while the liveness lock is taken.
-    if let Err(e) = open_worker(&inner, &worker_url) {
+    if let Err(e) = inner.open_worker(&worker_url) {
         inner.reject_connect(&e);
         return Ok(welcomed);
     }
     let weak = Rc::downgrade(&inner);
-    hold_lock(&inner, move |lock| {
+    inner.hold_lock(move |lock| {
         if let Some(i) = weak.upgrade() {
             let build = Some(i.watch.borrow().build.clone());
             i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token: None });
@@ -233,7 +218,7 @@ impl Link for PortLink {
 }
 
 /// Starts (or joins) the SharedWorker at `url` and makes its port this client's link.
-pub(crate) fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
+fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let wo = WorkerOptions::new();
     // Named after this page's release: a page of another release starts its own worker.
     wo.set_name(&[WORKER_NAME, "-", &inner.watch.borrow().build].concat());
@@ -266,7 +251,7 @@ pub(crate) fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, 
             let e = Error::WorkerFailed(["the shared worker script at ", &script, " failed to load or run"].concat());
             if generation > 0 {
                 // A replacement that does not load: try again later, as with any lost worker.
-                worker_lost(&i, generation, &e.message());
+                i.worker_lost(generation, &e.message());
             }
             i.fail_connect(&e);
         }
@@ -277,4 +262,9 @@ pub(crate) fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, 
     Ok(link)
 }
 
-pub(crate) use crate::lifetime::{hold_lock, let_go, rejoin, replaced, stop_watching, unlock_for_unload, watch_worker, worker_lost};
+impl Inner {
+    /// See [`open_worker`] (for a replacement worker).
+    pub(crate) fn open_worker(self: &Rc<Self>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
+        open_worker(self, url)
+    }
+}
