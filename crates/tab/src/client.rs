@@ -25,7 +25,7 @@ pub trait Link {
 
 type Resolvers = (js_sys::Function, js_sys::Function);
 
-/// What a shared client keeps to replace its worker (see `shared.rs`).
+/// What a shared client keeps to replace its worker (see `lifetime.rs`).
 #[derive(Default)]
 pub(crate) struct WorkerWatch {
     /// The hello's options (a structured copy of the page's) and the worker script URL.
