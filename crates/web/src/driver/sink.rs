@@ -119,7 +119,7 @@ impl Sink {
     /// The tab has handled `total` frames: after a lag, it is told how many it missed.
     pub(super) fn drained(&self, total: u64) -> Result<(), Error> {
         let Sink::Port(p) = self else { return Ok(()) };
-        let missed = p.backlog.borrow_mut().drained(total).map_err(|r| Error::BadMessage(r.0))?;
+        let missed = p.backlog.borrow_mut().drained(total)?;
         if let Some(missed) = missed {
             self.post(&ToTab::Lagged { missed }.encode());
         }
