@@ -10,18 +10,20 @@ withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 const BOUND = 40 * 256;
 
-test("a tab busy for 5 s is posted 10,240 frames while the other gets all 15,000; then it is told it missed 4,760 and receives again", async () => {
+test("a tab busy for 10 s is posted 10,240 frames while the other gets all 15,000; then it is told it missed 4,760 and receives again", async () => {
   const ch = "frozen";
   const context = await browser.newContext();
   const pages = [await openTab(context, server), await openTab(context, server)];
   for (const p of pages) await p.evaluate((url) => T.connect({ url, heartbeat: false }), server.ws(`/ws/${ch}`));
   for (const p of pages) await until(() => p.evaluate(() => T.state(0)?.state === "open" && T.state(0).tabs === 2), "open, 2 tabs");
   const [a, b] = pages;
-  // The tab is busy for 5 s (its main thread blocked, as a long task or a frozen tab
-  // would leave it): nothing it is posted meanwhile is handled. (Chromium's DevTools
+  // The tab is busy for 10 s, longer than the burst takes on a loaded machine (a tab that
+  // catches up before it ends gets its tail: the engine suite allows that; here the count is
+  // exact). Its main thread is blocked, as a long task or a frozen tab
+  // would leave it: nothing it is posted meanwhile is handled. (Chromium's DevTools
   // freeze, Page.setWebLifecycleState, still let the port's messages through: tried.)
   const busy = b.evaluate(() => {
-    const end = Date.now() + 5000;
+    const end = Date.now() + 10_000;
     while (Date.now() < end);
   });
   await sleep(200);
