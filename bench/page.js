@@ -27,6 +27,8 @@ if (tab === 0 && q.get("startup") !== "1") openOthers();
 
 let count = 0, last = 0, dups = 0, gaps = 0, first = null, openAt = null, connectAt = null;
 const t0 = performance.now();
+// For bench/startup-trace.mjs, which aligns this page's timeline with the worker's.
+globalThis.benchT0 = t0;
 let send = null, memory = async () => null;
 
 function onFrame(data) {

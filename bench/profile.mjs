@@ -1,5 +1,5 @@
 // `npm run bench:profile [shared|bare] [seconds]`: where the CPU goes under the paced load of
-// the benchmark (8 tabs, each its own renderer, a 1 KB frame every millisecond). Builds the
+// the benchmark (8 tabs, or PROFILE_TABS, each its own renderer, a 1 KB frame, or PROFILE_SIZE bytes, every millisecond). Builds the
 // wasm with its function names (TABMUX_WASM_NAMES=1; rebuilt without them at the end), starts
 // Chromium with a DevTools port, attaches the V8 sampling profiler to the SharedWorker and to
 // tab 1 over raw CDP (no Network domain, so no frame copies), and prints each target's top
@@ -8,13 +8,14 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { build } from "../scripts/build.mjs";
 import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
+import { cdp } from "./cdp.mjs";
 
 const mode = process.argv[2] ?? "shared";
 const seconds = Number(process.argv[3] ?? 5);
-const TABS = 8;
+const TABS = Number(process.env.PROFILE_TABS ?? 8);
+const SIZE = Number(process.env.PROFILE_SIZE ?? 1024);
 const TOP = Number(process.env.PROFILE_TOP ?? 25);
 
 ensureToolchain({ browser: true });
@@ -25,26 +26,6 @@ sh("cargo", ["build", "--release", "-p", "tabmux-devserver"]);
 const { startServer, sleep, until } = await import("../tests/e2e/helpers.mjs");
 const chromium = execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
 const server = await startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
-
-/** A minimal CDP client over one browser WebSocket (flattened sessions). */
-function cdp(url) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
-  let id = 0;
-  const waiting = new Map();
-  ws.on("message", (buf) => {
-    const m = JSON.parse(buf.toString());
-    const w = m.id != null && waiting.get(m.id);
-    if (!w) return;
-    waiting.delete(m.id);
-    m.error ? w.reject(new Error(`${w.method}: ${m.error.message}`)) : w.resolve(m.result);
-  });
-  const send = (method, params = {}, sessionId) =>
-    new Promise((resolve, reject) => {
-      waiting.set(++id, { resolve, reject, method });
-      ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
-    });
-  return { ready: new Promise((r, j) => (ws.once("open", r), ws.once("error", j))), send, close: () => ws.close() };
-}
 
 /** Self time per function (ms) from a V8 CPU profile, highest first. */
 function selfTimes(profile) {
@@ -77,11 +58,11 @@ try {
   const [port, path] = readFileSync(portFile, "utf8").trim().split("\n");
   const c = cdp(`ws://127.0.0.1:${port}${path}`);
   await c.ready;
-  await until(async () => (await server.ctl(`/control/notes?run=p1`)).filter((n) => n.note.kind === "ready").length === TABS, "8 tabs ready", 30_000);
+  await until(async () => (await server.ctl(`/control/notes?run=p1`)).filter((n) => n.note.kind === "ready").length === TABS, `${TABS} tabs ready`, 30_000);
   const { targetInfos } = await c.send("Target.getTargets");
   const worker = targetInfos.find((t) => t.type === "shared_worker");
-  const page = targetInfos.find((t) => t.type === "page" && t.url.includes("tab=1"));
-  const targets = [worker && ["worker", worker], page && ["tab 1", page]].filter(Boolean);
+  const page = targetInfos.find((t) => t.type === "page" && t.url.includes(`tab=${TABS > 1 ? 1 : 0}`));
+  const targets = [worker && ["worker", worker], page && [`tab ${TABS > 1 ? 1 : 0}`, page]].filter(Boolean);
   const sessions = [];
   for (const [label, t] of targets) {
     const { sessionId } = await c.send("Target.attachToTarget", { targetId: t.targetId, flatten: true });
@@ -90,7 +71,7 @@ try {
     sessions.push([label, sessionId]);
   }
   for (const [, s] of sessions) await c.send("Profiler.start", {}, s);
-  await server.ctl(`/control/ticker?channel=${channel}&ms=1&count=${seconds * 1000}&size=1024`);
+  await server.ctl(`/control/ticker?channel=${channel}&ms=1&count=${seconds * 1000}&size=${SIZE}`);
   await until(async () => (await server.ctl(`/control/notes?run=p1`)).filter((n) => n.note.kind === "done").length === TABS, "every frame in every tab", seconds * 1000 + 60_000);
   for (const [label, s] of sessions) {
     const { profile } = await c.send("Profiler.stop", {}, s);
