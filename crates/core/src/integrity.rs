@@ -152,12 +152,15 @@ pub fn fill_template(template: &str, topic: &str) -> String {
             '\r' => escaped.push_str("\\r"),
             '\t' => escaped.push_str("\\t"),
             c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                escaped.push_str(&alloc::format!("\\u{:04x}", c as u32));
+                escaped.push_str("\\u");
+                for shift in [12u32, 8, 4, 0] {
+                    escaped.push(char::from_digit(((c as u32) >> shift) & 15, 16).unwrap_or('0'));
+                }
             }
             c => escaped.push(c),
         }
     }
-    template.replace("{topic}", &escaped)
+    crate::text::replace(template, "{topic}", &escaped)
 }
 
 /// Whether `p` is a JSON pointer (RFC 6901): empty, or starting with `/`.

@@ -32,6 +32,7 @@ pub mod protocol;
 pub mod rng;
 pub mod server_ping;
 pub mod sorted_map;
+pub mod text;
 pub mod status;
 pub mod token;
 pub mod window;

@@ -9,7 +9,6 @@ use crate::integrity::{is_pointer, DedupOptions, QueueOptions, ReplayOptions, Se
 use crate::token::{TokenOptions, MAX_TOKEN_BYTES};
 use crate::error::Error;
 use alloc::collections::BTreeMap;
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -243,7 +242,7 @@ impl Options {
             if !is_pointer(&t.key) {
                 return Err(invalid("topics.key", "must be a JSON pointer like \"/topic\""));
             }
-            if !t.subscribe.contains("{topic}") || !t.unsubscribe.contains("{topic}") {
+            if !crate::text::contains(&t.subscribe, "{topic}") || !crate::text::contains(&t.unsubscribe, "{topic}") {
                 return Err(invalid("topics", "subscribe and unsubscribe must contain {topic}"));
             }
         }
@@ -291,7 +290,7 @@ impl Options {
             .iter()
             .map(|(k, v)| match k.parse::<u16>() {
                 Ok(code) if (1000..=4999).contains(&code) => Ok((code, *v)),
-                _ => Err(invalid("closeCodes", &format!("key {k:?} is not a close code (1000-4999)"))),
+                _ => Err(invalid("closeCodes", &["key ", &crate::text::quote_escaped(k), " is not a close code (1000-4999)"].concat())),
             })
             .collect()
     }
@@ -320,7 +319,7 @@ pub fn validate_url(url: &str) -> Result<(), Error> {
     let rest = lower
         .strip_prefix("ws://")
         .or_else(|| lower.strip_prefix("wss://"))
-        .ok_or_else(|| invalid("url", &format!("must start with ws:// or wss://, got {:?}", truncate(url))))?;
+        .ok_or_else(|| invalid("url", &["must start with ws:// or wss://, got ", &crate::text::quote_escaped(&truncate(url))].concat()))?;
     let host = rest.split(['/', '?']).next().unwrap_or("");
     if host.is_empty() {
         return Err(invalid("url", "has no host"));

@@ -75,7 +75,7 @@ pub fn redact(text: &str, secret: &str) -> String {
     }
     let mut encoded = String::new();
     encode_into(&mut encoded, secret);
-    text.replace(secret, "***").replace(&encoded, "***")
+    crate::text::replace(&crate::text::replace(text, secret, "***"), &encoded, "***")
 }
 
 #[cfg(test)]

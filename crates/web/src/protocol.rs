@@ -9,6 +9,7 @@
 //! send it; worker → page: it arrived), passed on untouched. Every other message is a plain
 //! object whose `t` field names it.
 
+use tabmux_core::text::quote_escaped;
 use tabmux_core::{Error, ErrorReport, PROTOCOL_VERSION};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -346,7 +347,7 @@ impl ToWorker {
             },
             // The message never repeats the token.
             "token" => ToWorker::Token { token: get(v, "token").as_string().ok_or_else(|| bad("token needs a string \"token\""))? },
-            other => return Err(bad(&format!("unknown message type {:?}", other.chars().take(40).collect::<String>()))),
+            other => return Err(bad(&["unknown message type ", &quote_escaped(&other.chars().take(40).collect::<String>())].concat())),
         })
     }
 }

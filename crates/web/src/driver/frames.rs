@@ -77,7 +77,7 @@ impl FrameProbe for JsFrame<'_> {
 type Path = Vec<JsValue>;
 
 fn path(pointer: &str) -> Path {
-    pointer.split('/').skip(1).map(|seg| JsValue::from_str(&seg.replace("~1", "/").replace("~0", "~"))).collect()
+    tabmux_core::text::pointer_segments(pointer).iter().map(|seg| JsValue::from_str(seg)).collect()
 }
 
 fn walk(root: &JsValue, path: &Path) -> Option<JsValue> {
