@@ -39,6 +39,17 @@ pub enum BreakerState {
     HalfOpen,
 }
 
+impl BreakerState {
+    /// The name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half-open",
+        }
+    }
+}
+
 /// A consecutive-failure breaker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Breaker {

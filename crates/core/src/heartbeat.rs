@@ -77,6 +77,16 @@ pub enum Quality {
 }
 
 impl Quality {
+    /// The name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::Unknown => "unknown",
+            Quality::Good => "good",
+            Quality::Fair => "fair",
+            Quality::Poor => "poor",
+        }
+    }
+
     /// The grade for a round trip of `rtt_ms`.
     pub fn from_rtt(rtt_ms: Option<u64>) -> Quality {
         match rtt_ms {

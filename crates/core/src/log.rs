@@ -5,6 +5,7 @@
 //! No event carries the token: URLs, close reasons and fetch errors go through the
 //! endpoint's redaction first, and token fetches report only their outcome.
 
+use crate::fields::FieldValue;
 use crate::breaker::BreakerState;
 use crate::close_policy::CloseAction;
 use crate::time::Ms;
@@ -83,33 +84,12 @@ pub enum LogEvent {
     },
 }
 
-/// A field's value in [`LogEvent::fields`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogValue<'a> {
-    /// A number.
-    Num(u64),
-    /// A string.
-    Text(&'a str),
-    /// A boolean.
-    Bool(bool),
-    /// `null`.
-    Null,
-}
-
-fn breaker_name(b: BreakerState) -> &'static str {
-    match b {
-        BreakerState::Closed => "closed",
-        BreakerState::Open => "open",
-        BreakerState::HalfOpen => "half-open",
-    }
-}
-
 impl LogEvent {
     /// The event as name/value pairs, `event` first: what a shell builds its object from
     /// without a serializer (the same object as the serde form, checked by a test).
-    pub fn fields(&self) -> Vec<(&'static str, LogValue<'_>)> {
-        use LogValue::{Bool, Null, Num, Text};
-        fn text(s: &Option<String>) -> LogValue<'_> {
+    pub fn fields(&self) -> Vec<(&'static str, FieldValue<'_>)> {
+        use FieldValue::{Bool, Null, Num, Text};
+        fn text(s: &Option<String>) -> FieldValue<'_> {
             s.as_deref().map_or(Null, Text)
         }
         match self {
@@ -123,7 +103,7 @@ impl LogEvent {
             }
             LogEvent::Down { attempt } => vec![("event", Text("down")), ("attempt", Num((*attempt).into()))],
             LogEvent::Breaker { from, to } => {
-                vec![("event", Text("breaker")), ("from", Text(breaker_name(*from))), ("to", Text(breaker_name(*to)))]
+                vec![("event", Text("breaker")), ("from", Text(from.as_str())), ("to", Text(to.as_str()))]
             }
             LogEvent::TokenFetch => vec![("event", Text("token-fetch"))],
             LogEvent::TokenFetched { ok, changed, error } => {

@@ -4,7 +4,10 @@ use crate::breaker::BreakerState;
 use crate::heartbeat::Quality;
 use crate::window::Window;
 use alloc::collections::BTreeMap;
+use crate::fields::FieldValue::{self, Bool, Null, Num, Obj, Text};
 use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 use serde::Serialize;
 
 /// The connection state as tabs see it.
@@ -164,6 +167,15 @@ pub enum Health {
 }
 
 impl Health {
+    /// The name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Warning => "warning",
+            Health::Critical => "critical",
+        }
+    }
+
     /// The verdict for a status (thresholds documented in the README).
     pub fn judge(s: &Status) -> Health {
         match s.state {
@@ -212,4 +224,93 @@ pub struct Stats {
     /// Heartbeat round trips (ms) over the last 50 pongs.
     #[serde(rename = "rtt")]
     pub rtt_ms_p: Percentiles,
+}
+
+/// The fields of an object, as [`crate::fields`] describes.
+pub type Fields<'a> = Vec<(&'a str, FieldValue<'a>)>;
+
+impl Status {
+    /// This status as name/value pairs, in the serde form (camelCase names).
+    pub fn fields(&self) -> Fields<'_> {
+        let last_close = self
+            .last_close
+            .as_ref()
+            .map_or(Null, |c| Obj(vec![("code", Num(c.code.into())), ("reason", Text(&c.reason))]));
+        vec![
+            ("state", Text(self.state.as_str())),
+            ("attempt", Num(self.attempt.into())),
+            ("nextRetryAt", FieldValue::num(self.next_retry_at)),
+            ("lastClose", last_close),
+            ("lastError", FieldValue::text(&self.last_error)),
+            ("breaker", Text(self.breaker.as_str())),
+            ("breakerRetryAt", FieldValue::num(self.breaker_retry_at)),
+            ("rttMs", FieldValue::num(self.rtt_ms)),
+            ("quality", Text(self.quality.as_str())),
+            ("lastHeartbeatAt", FieldValue::num(self.last_heartbeat_at)),
+            ("protocol", FieldValue::text(&self.protocol)),
+            ("health", Text(self.health.as_str())),
+            ("online", Bool(self.online)),
+            ("tabs", Num(self.tabs.into())),
+            ("clients", Num(self.clients.into())),
+        ]
+    }
+}
+
+impl Counters {
+    /// These counters as name/value pairs, in the serde form.
+    pub fn fields(&self) -> Fields<'_> {
+        vec![
+            ("framesIn", Num(self.frames_in)),
+            ("framesOut", Num(self.frames_out)),
+            ("bytesIn", Num(self.bytes_in)),
+            ("bytesOut", Num(self.bytes_out)),
+            ("deliveries", Num(self.deliveries)),
+            ("connects", Num(self.connects)),
+            ("attempts", Num(self.attempts)),
+            ("errors", Num(self.errors)),
+            ("pings", Num(self.pings)),
+            ("pongs", Num(self.pongs)),
+            ("tokenFetches", Num(self.token_fetches)),
+            ("tokenReconnects", Num(self.token_reconnects)),
+            ("duplicates", Num(self.duplicates)),
+            ("gaps", Num(self.gaps)),
+            ("topicFrames", Num(self.topic_frames)),
+            ("subscribes", Num(self.subscribes)),
+            ("unsubscribes", Num(self.unsubscribes)),
+            ("queued", Num(self.queued)),
+            ("serverPings", Num(self.server_pings)),
+        ]
+    }
+}
+
+impl Percentiles {
+    fn value(&self) -> FieldValue<'_> {
+        Obj(vec![("p50", FieldValue::num(self.p50)), ("p95", FieldValue::num(self.p95)), ("count", Num(self.count.into()))])
+    }
+}
+
+impl Stats {
+    /// These stats as name/value pairs, in the serde form (the status and the counters
+    /// flattened into it, as `#[serde(flatten)]` does).
+    pub fn fields(&self) -> Fields<'_> {
+        let mut f = vec![
+            ("queueMessages", Num(self.queue_messages.into())),
+            ("queueBytes", Num(self.queue_bytes)),
+            ("replayFrames", Num(self.replay_frames.into())),
+            ("replayBytes", Num(self.replay_bytes)),
+            ("topics", Num(self.topics.into())),
+            ("dedupKeys", Num(self.dedup_keys.into())),
+            ("lastSeq", FieldValue::num(self.last_seq)),
+        ];
+        f.extend(self.status.fields());
+        f.extend(self.counters.fields());
+        f.extend([
+            ("endpoints", Num(self.endpoints.into())),
+            ("reconnects", Num(self.reconnects)),
+            ("closeCodes", Obj(self.close_codes.iter().map(|(k, v)| (k.as_str(), Num((*v).into()))).collect())),
+            ("durations", self.durations_ms.value()),
+            ("rtt", self.rtt_ms_p.value()),
+        ]);
+        f
+    }
 }

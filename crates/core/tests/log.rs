@@ -183,7 +183,6 @@ fn only_debug_clients_are_loggers_and_the_log_stops_when_the_last_leaves() {
 /// The shells build the event object from `fields()`: it must be the serde form exactly.
 #[test]
 fn fields_are_the_serde_form_of_every_event() {
-    use tabmux_core::LogValue;
     let events = [
         LogEvent::Connect { attempt: 2, url: "ws://h/?token=***".into() },
         LogEvent::Open { protocol: None },
@@ -198,16 +197,7 @@ fn fields_are_the_serde_form_of_every_event() {
         LogEvent::Drops { duplicates: 7, gaps: 1 },
     ];
     for e in events {
-        let mut built = serde_json::Map::new();
-        for (k, v) in e.fields() {
-            built.insert(k.into(), match v {
-                LogValue::Num(n) => n.into(),
-                LogValue::Text(t) => t.into(),
-                LogValue::Bool(b) => b.into(),
-                LogValue::Null => serde_json::Value::Null,
-            });
-        }
-        assert_eq!(serde_json::Value::Object(built), serde_json::to_value(&e).unwrap(), "{e:?}");
+        assert_eq!(tabmux_core::fields::to_json(&e.fields()), serde_json::to_value(&e).unwrap(), "{e:?}");
     }
 }
 

@@ -14,4 +14,4 @@ mod wire;
 
 pub use driver::{Driver, Sink};
 pub use protocol::{is_frame, ToTab, ToWorker};
-pub use wire::{frame_len, now_ms, parse_options, to_js};
+pub use wire::{frame_len, now_ms, object, parse_options};

@@ -1,8 +1,7 @@
-//! Conversions between JS values and the core's types: the clock, frame sizes, the
-//! serializer for status and stats, and the `connect()` options reader.
+//! Conversions between JS values and the core's types: the clock, frame sizes, objects
+//! from fields (status, stats, log events), and the `connect()` options reader.
 
-use serde::Serialize;
-use tabmux_core::{check_mixed_content, read_options, Error, Kind, Options, Source};
+use tabmux_core::{check_mixed_content, read_options, Error, FieldValue, Kind, Options, Source};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Milliseconds since the epoch, as the engine's clock.
@@ -24,13 +23,21 @@ pub fn frame_len(v: &JsValue) -> Option<usize> {
     }
 }
 
-/// The serializer every message to a tab goes through: plain objects, `null` for absent.
-pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
-    let ser = serde_wasm_bindgen::Serializer::new()
-        .serialize_maps_as_objects(true)
-        .serialize_missing_as_null(true);
-    // Our own types always serialize; a failure would be a bug, reported as a string.
-    v.serialize(&ser).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
+/// A plain object built from its fields (`tabmux_core::fields`: status, stats and log
+/// events), without a serializer.
+pub fn object(fields: &[(&str, FieldValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let v = match v {
+            FieldValue::Num(n) => JsValue::from(*n as f64),
+            FieldValue::Text(t) => JsValue::from_str(t),
+            FieldValue::Bool(b) => JsValue::from_bool(*b),
+            FieldValue::Null => JsValue::NULL,
+            FieldValue::Obj(inner) => object(inner),
+        };
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+    }
+    o.into()
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {

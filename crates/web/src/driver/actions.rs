@@ -4,12 +4,12 @@
 use super::{js_message, AnySend, Driver, Inner, Posts, Sink, Socket};
 use super::frames::{Extractor, PongMatcher};
 use crate::protocol::ToTab;
-use crate::wire::{now_ms, to_js};
+use crate::wire::{now_ms, object};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use tabmux_core::{Action, EndpointId, Error, LogEvent, LogValue, SocketId};
+use tabmux_core::{Action, EndpointId, Error, SocketId};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
@@ -103,12 +103,12 @@ impl Inner {
                     let sinks: Vec<Sink> =
                         self.engine.loggers_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
                     if !sinks.is_empty() {
-                        posts.push((sinks.into(), ToTab::Log { event: log_object(&event) }.encode()));
+                        posts.push((sinks.into(), ToTab::Log { event: object(&event.fields()) }.encode()));
                     }
                 }
                 Action::Status { endpoint } => {
                     if let Some(status) = self.engine.status(endpoint) {
-                        posts.push((self.sinks_of(endpoint), ToTab::Status { status: to_js(&status) }.encode()));
+                        posts.push((self.sinks_of(endpoint), ToTab::Status { status: object(&status.fields()) }.encode()));
                     }
                 }
             }
@@ -172,21 +172,6 @@ fn open_socket(
         }
     });
     Ok((ws, [on_open, on_message, on_close]))
-}
-
-/// A log event as a plain object, built from its fields (no serializer: smaller).
-fn log_object(event: &LogEvent) -> JsValue {
-    let o = js_sys::Object::new();
-    for (k, v) in event.fields() {
-        let v = match v {
-            LogValue::Num(n) => JsValue::from(n as f64),
-            LogValue::Text(t) => JsValue::from_str(t),
-            LogValue::Bool(b) => JsValue::from_bool(b),
-            LogValue::Null => JsValue::NULL,
-        };
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
-    }
-    o.into()
 }
 
 /// Fetches the token (with credentials) and reports the result to the engine.

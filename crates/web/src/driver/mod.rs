@@ -3,7 +3,7 @@
 //! engine's actions; `frames.rs`: reading frames without copying them into wasm.
 
 use crate::protocol::{ToTab, ToWorker};
-use crate::wire::{frame_len, now_ms, to_js};
+use crate::wire::{frame_len, now_ms, object};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -102,7 +102,7 @@ impl Driver {
         // the engine has nothing new to tell the others.
         let status = self.inner.borrow().engine.status(endpoint);
         if let Some(s) = status {
-            sink.post(&ToTab::Status { status: to_js(&s) }.encode());
+            sink.post(&ToTab::Status { status: object(&s.fields()) }.encode());
         }
         self.pump();
         Ok(client)
@@ -214,7 +214,7 @@ impl Driver {
     /// The stats answer for a client.
     fn stats_message(&self, client: ClientId, id: u32) -> ToTab {
         match self.inner.borrow().engine.stats(client) {
-            Ok(stats) => ToTab::Stats { id, stats: to_js(&stats), memory_bytes: wasm_memory_bytes() },
+            Ok(stats) => ToTab::Stats { id, stats: object(&stats.fields()), memory_bytes: wasm_memory_bytes() },
             Err(e) => ToTab::error(&e, Some(id)),
         }
     }

@@ -1,0 +1,50 @@
+//! Status, stats and log events as plain name/value pairs: what a shell builds its JS objects
+//! from without a serializer (serde's, with serde-wasm-bindgen, cost the worker about 8 KB of
+//! wasm). Tests check that each gives exactly the serde form.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A value in an object's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    /// A number.
+    Num(u64),
+    /// A string.
+    Text(&'a str),
+    /// A boolean.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// A nested object.
+    Obj(Vec<(&'a str, FieldValue<'a>)>),
+}
+
+impl<'a> FieldValue<'a> {
+    /// A number, or `null`.
+    pub fn num(n: Option<u64>) -> Self {
+        n.map_or(FieldValue::Null, FieldValue::Num)
+    }
+
+    /// A string, or `null`.
+    pub fn text(s: &'a Option<String>) -> Self {
+        s.as_deref().map_or(FieldValue::Null, FieldValue::Text)
+    }
+}
+
+/// The JSON these fields stand for: tests compare it with the serde form of the same value.
+#[cfg(feature = "json")]
+pub fn to_json(fields: &[(&str, FieldValue)]) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in fields {
+        let v = match v {
+            FieldValue::Num(n) => (*n).into(),
+            FieldValue::Text(t) => (*t).into(),
+            FieldValue::Bool(b) => (*b).into(),
+            FieldValue::Null => serde_json::Value::Null,
+            FieldValue::Obj(inner) => to_json(inner),
+        };
+        map.insert((*k).into(), v);
+    }
+    serde_json::Value::Object(map)
+}
