@@ -4,12 +4,12 @@
 // Chromium with a DevTools port, attaches the V8 sampling profiler to the SharedWorker and to
 // tab 1 over raw CDP (no Network domain, so no frame copies), and prints each target's top
 // functions by self time, wasm functions by name. Talks only to its own server on 127.0.0.1.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "../scripts/build.mjs";
-import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
+import { setup } from "./setup.mjs";
 import { cdp } from "./cdp.mjs";
 
 const mode = process.argv[2] ?? "shared";
@@ -18,14 +18,7 @@ const TABS = Number(process.env.PROFILE_TABS ?? 8);
 const SIZE = Number(process.env.PROFILE_SIZE ?? 1024);
 const TOP = Number(process.env.PROFILE_TOP ?? 25);
 
-ensureToolchain({ browser: true });
-process.env.TABMUX_WASM_NAMES = "1";
-await build();
-delete process.env.TABMUX_WASM_NAMES;
-sh("cargo", ["build", "--release", "-p", "tabmux-devserver"]);
-const { startServer, sleep, until } = await import("../tests/e2e/helpers.mjs");
-const chromium = execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
-const server = await startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
+const { helpers: { sleep, until }, chromium, server } = await setup({ names: true });
 
 /** Self time per function (ms) from a V8 CPU profile, highest first. */
 function selfTimes(profile) {

@@ -12,9 +12,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "../scripts/build.mjs";
 import { SIDES } from "../scripts/size-check.mjs";
-import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
+import { root } from "../scripts/bootstrap.mjs";
+import { setup } from "./setup.mjs";
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 // Start-up runs are short: more repetitions of them (default: as many as the throughput runs).
@@ -30,12 +30,7 @@ const PACED_MS = Number(process.env.BENCH_PACED_MS ?? 5000);
 const PACED_TABS = 8;
 const ONLY = process.env.BENCH_ONLY ?? ""; // "startup" or "paced": only those figures, printed (docs untouched)
 
-ensureToolchain({ browser: true });
-await build();
-sh("cargo", ["build", "--release", "-p", "tabmux-devserver"]);
-const { startServer, sleep } = await import("../tests/e2e/helpers.mjs");
-const chromium = execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
-const server = await startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
+const { helpers: { sleep }, chromium, server } = await setup();
 const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null; };
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 /** CPU time (ms, user + system) of every live process in process group `pgid`. */

@@ -5,22 +5,16 @@
 // of the SharedWorker (marks and resource timings), aligned on their time origins. Prints the
 // median of each step in ms since that tab called connect() (or `new SharedWorker`).
 // Talks only to its own server on 127.0.0.1; every run is bounded.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "../scripts/build.mjs";
-import { ensureToolchain, root, run as sh, env } from "../scripts/bootstrap.mjs";
+import { setup } from "./setup.mjs";
 import { cdp } from "./cdp.mjs";
 
 const REPS = Number(process.argv[2] ?? 5);
 
-ensureToolchain({ browser: true });
-await build();
-sh("cargo", ["build", "--release", "-p", "tabmux-devserver"]);
-const { startServer, until } = await import("../tests/e2e/helpers.mjs");
-const chromium = execFileSync("sh", ["-c", "command -v chromium"], { env, encoding: "utf8" }).trim();
-const server = await startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
+const { helpers: { until }, chromium, server } = await setup();
 
 // Everything a timeline says about start-up, with absolute times (epoch ms).
 const TIMELINE = `JSON.stringify({
