@@ -72,32 +72,14 @@ impl Engine {
                 self.failed_attempt(idx);
                 self.schedule_retry(idx, false);
             }
-            Timer::ConnectTimeout => {
-                if let Some(socket) = ep.socket() {
-                    self.actions.push_back(Action::CloseSocket {
-                        socket,
-                        code: CONNECT_TIMEOUT_CODE,
-                        reason: "connect timeout".into(),
-                    });
-                    self.lost(idx, CONNECT_TIMEOUT_CODE, "connect timeout");
-                }
-            }
+            Timer::ConnectTimeout => self.missed_deadline(idx, CONNECT_TIMEOUT_CODE, "connect timeout"),
             Timer::Forgive => {
                 // Up for minUptimeMs: the failures before it are forgiven now, so the
                 // status (and health) says so while the connection lasts.
                 ep.attempt = 0;
                 ep.last_delay = None;
             }
-            Timer::PongDeadline => {
-                if let Some(socket) = ep.socket() {
-                    self.actions.push_back(Action::CloseSocket {
-                        socket,
-                        code: HEARTBEAT_TIMEOUT_CODE,
-                        reason: "heartbeat timeout".into(),
-                    });
-                    self.lost(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout");
-                }
-            }
+            Timer::PongDeadline => self.missed_deadline(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout"),
             Timer::Ping => {
                 if let (Conn::Open { socket, .. }, Some(hb), Some(o)) =
                     (ep.conn, ep.heartbeat.as_mut(), ep.options.heartbeat.as_ref())
@@ -109,5 +91,14 @@ impl Engine {
             }
         }
         true
+    }
+
+    /// A socket that missed its deadline (to open, or to answer a ping) is closed with
+    /// `code` and handled as lost, as if the server had closed it so.
+    fn missed_deadline(&mut self, idx: usize, code: u16, reason: &str) {
+        if let Some(socket) = self.endpoints[idx].socket() {
+            self.actions.push_back(Action::CloseSocket { socket, code, reason: reason.into() });
+            self.lost(idx, code, reason);
+        }
     }
 }
