@@ -2,12 +2,11 @@
 //! socket is not open wait here, within a count, a byte cap and a time to live, and are
 //! written in order when it opens. Only sizes and ids are held; the data stays in the shell.
 
-use crate::error::Error;
+use crate::error::{decimal, Error};
 use crate::ids::ClientId;
 use crate::integrity::QueueOptions;
 use crate::time::Ms;
 use alloc::collections::VecDeque;
-use alloc::format;
 
 /// One waiting send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,14 +42,13 @@ impl SendQueue {
     /// Queues a send at `now`, or refuses it (with why) past `maxMessages` or `maxBytes`.
     pub(crate) fn push(&mut self, now: Ms, client: ClientId, send: u64, len: usize, o: &QueueOptions) -> Result<(), Error> {
         if self.items.len() >= o.max_messages {
-            return Err(Error::QueueFull(format!(
-                "{} frames waiting, queue.maxMessages is {}",
-                self.items.len(),
-                o.max_messages
-            )));
+            return Err(Error::QueueFull(
+                [&decimal(self.items.len() as u64), " frames waiting, queue.maxMessages is ", &decimal(o.max_messages as u64)].concat(),
+            ));
         }
         if self.bytes + len > o.max_bytes {
-            return Err(Error::QueueFull(format!("{} + {len} bytes would pass queue.maxBytes {}", self.bytes, o.max_bytes)));
+            let (queued, len, max) = (decimal(self.bytes as u64), decimal(len as u64), decimal(o.max_bytes as u64));
+            return Err(Error::QueueFull([&queued, " + ", &len, " bytes would pass queue.maxBytes ", &max].concat()));
         }
         self.items.push_back(Queued { client, send, len, expires: now.saturating_add(o.ttl_ms) });
         self.bytes += len;

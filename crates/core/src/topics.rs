@@ -3,11 +3,10 @@
 //! subscribe frame, the last one out the unsubscribe frame; a topic frame goes to its
 //! subscribers only.
 
-use crate::error::Error;
+use crate::error::{decimal, Error};
 use crate::ids::ClientId;
 use crate::integrity::{MAX_TOPICS, MAX_TOPIC_BYTES};
 use crate::sorted_map::SortedMap;
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -49,7 +48,7 @@ impl Topics {
             }
             None => {
                 if self.subs.len() >= MAX_TOPICS {
-                    return Err(Error::Topic(format!("this endpoint already tracks {MAX_TOPICS} topics")));
+                    return Err(Error::Topic(["this endpoint already tracks ", &decimal(MAX_TOPICS as u64), " topics"].concat()));
                 }
                 self.subs.insert(topic.to_string(), alloc::vec![client]);
                 Ok(true)
@@ -73,7 +72,7 @@ impl Topics {
 /// Checks a topic a tab asked for: 1 to [`MAX_TOPIC_BYTES`] bytes.
 pub(crate) fn check_topic(topic: &str) -> Result<(), Error> {
     if topic.is_empty() || topic.len() > MAX_TOPIC_BYTES {
-        return Err(Error::Topic(format!("a topic must be 1 to {MAX_TOPIC_BYTES} bytes")));
+        return Err(Error::Topic(["a topic must be 1 to ", &decimal(MAX_TOPIC_BYTES as u64), " bytes"].concat()));
     }
     Ok(())
 }

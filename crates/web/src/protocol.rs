@@ -227,7 +227,7 @@ fn lock_name(v: &JsValue, what: &str) -> Result<Option<String>, Error> {
         Ok(Some(l)) if l.is_empty() || l.len() > MAX_LOCK => Err(()),
         other => other,
     }
-    .map_err(|()| bad(&format!("{what}'s lock must be a string of 1 to 128 characters")))
+    .map_err(|()| bad(&[what, "'s lock must be a string of 1 to 128 characters"].concat()))
 }
 
 fn request_id(v: &JsValue, what: &str) -> Result<u32, Error> {
@@ -235,7 +235,7 @@ fn request_id(v: &JsValue, what: &str) -> Result<u32, Error> {
         .as_f64()
         .filter(|n| n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n))
         .map(|n| n as u32)
-        .ok_or_else(|| bad(&format!("{what} needs an integer \"id\"")))
+        .ok_or_else(|| bad(&[what, " needs an integer \"id\""].concat()))
 }
 
 impl ToWorker {
@@ -325,7 +325,7 @@ impl ToWorker {
                 ToWorker::History { id: request_id(v, "history")?, topic }
             }
             "subscribe" | "unsubscribe" => {
-                let topic = get(v, "topic").as_string().ok_or_else(|| bad(&format!("{t} needs a string \"topic\"")))?;
+                let topic = get(v, "topic").as_string().ok_or_else(|| bad(&[t.as_str(), " needs a string \"topic\""].concat()))?;
                 if t == "subscribe" {
                     ToWorker::Subscribe { topic }
                 } else {

@@ -5,7 +5,7 @@ use super::{truncate_reason, Engine};
 use crate::action::Action;
 use crate::close_policy::{action_for, CloseAction};
 use crate::endpoint::Conn;
-use crate::error::Error;
+use crate::error::{decimal, Error};
 use crate::heartbeat::Heartbeat;
 use crate::ids::{ClientId, EndpointId, SocketId};
 use crate::integrity::fill_template;
@@ -13,7 +13,6 @@ use crate::log::LogEvent;
 use crate::status::CloseInfo;
 use crate::time::Ms;
 use crate::token::{is_usable_token, with_param, with_token, MAX_TOKEN_BYTES};
-use alloc::format;
 use alloc::string::ToString;
 
 impl Engine {
@@ -75,7 +74,7 @@ impl Engine {
     pub fn handle_set_token(&mut self, now: Ms, client: ClientId, token: &str) -> Result<(), Error> {
         self.tick(now);
         if !is_usable_token(token) {
-            return Err(Error::BadMessage(format!("a token must be 1 to {MAX_TOKEN_BYTES} bytes")));
+            return Err(Error::BadMessage(["a token must be 1 to ", &decimal(MAX_TOKEN_BYTES as u64), " bytes"].concat()));
         }
         let idx = self.client_ep(client)?;
         let now = self.now();
@@ -111,7 +110,7 @@ impl Engine {
             other => {
                 let why = match other {
                     Ok(_) => "the token URL returned an empty or oversized token".to_string(),
-                    Err(e) => format!("token fetch failed: {}", ep.redacted(e)),
+                    Err(e) => ["token fetch failed: ", &ep.redacted(e)].concat(),
                 };
                 ep.last_error = Some(truncate_reason(&why));
                 self.log(idx, |_| LogEvent::TokenFetched { ok: false, changed: false, error: Some(truncate_reason(&why)) });
@@ -313,7 +312,7 @@ impl Engine {
             None => ep.url.clone(),
         };
         if let (Some(q), Some(last)) = (ep.options.sequence.as_ref(), ep.sequence.last()) {
-            url = with_param(&url, &q.resume_param, &format!("{last}"));
+            url = with_param(&url, &q.resume_param, &decimal(last));
         }
         let attempt = ep.attempt;
         self.log(idx, |ep| LogEvent::Connect { attempt, url: ep.redacted(&url) });

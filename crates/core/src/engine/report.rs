@@ -10,7 +10,7 @@ use crate::ids::{ClientId, EndpointId};
 use crate::log::{DropCounts, LogEvent, DROPS_EVERY_MS};
 use crate::status::{Health, Percentiles, Stats, Status};
 use alloc::collections::BTreeMap;
-use alloc::format;
+use crate::error::decimal;
 use alloc::vec::Vec;
 
 impl Engine {
@@ -27,7 +27,7 @@ impl Engine {
         let status = self.compute_status(idx);
         let mut close_codes = BTreeMap::new();
         for c in ep.closes.iter() {
-            *close_codes.entry(format!("{c}")).or_insert(0u32) += 1;
+            *close_codes.entry(decimal(u64::from(*c))).or_insert(0u32) += 1;
         }
         Ok(Stats {
             queue_messages: ep.queue.len() as u32,

@@ -196,7 +196,7 @@ async fn fetch_text(url: &str) -> Result<String, String> {
     let resp = wasm_bindgen_futures::JsFuture::from(global_fetch(url, &init)).await.map_err(|e| js_message(&e))?;
     let resp: web_sys::Response = resp.dyn_into().map_err(|_| "fetch did not return a Response".to_string())?;
     if !resp.ok() {
-        return Err(format!("HTTP {}", resp.status()));
+        return Err(["HTTP ", &tabmux_core::error::decimal(u64::from(resp.status()))].concat());
     }
     let text = resp.text().map_err(|e| js_message(&e))?;
     let text = wasm_bindgen_futures::JsFuture::from(text).await.map_err(|e| js_message(&e))?;
