@@ -66,6 +66,9 @@ export async function connect(options) {
   return new Client(inner);
 }
 
+// Each method calls the wasm client's one entry, `call(op, a, b)`, with its number (`mod op`
+// in crates/tab/src/api.rs).
+
 /** A page's connection. See index.d.ts for the full contract. */
 export class Client {
   #inner;
@@ -76,69 +79,69 @@ export class Client {
 
   /** "shared" or "direct": the transport actually in use. */
   get transport() {
-    return this.#inner.transport;
+    return this.#inner.call(0);
   }
 
   /** This client's id in the engine. */
   get clientId() {
-    return this.#inner.clientId;
+    return this.#inner.call(1);
   }
 
   /** This page's id, shared by every client of the page. */
   get tabId() {
-    return this.#inner.tabId;
+    return this.#inner.call(2);
   }
 
   /** The last status received, or null before the first. */
   get status() {
-    return this.#inner.status;
+    return this.#inner.call(3);
   }
 
   /** Adds a listener; returns a function that removes it. */
   on(event, listener) {
-    const id = this.#inner.on(event, listener);
-    return () => this.#inner.off(id);
+    const id = this.#inner.call(4, event, listener);
+    return () => this.#inner.call(5, id);
   }
 
   /** Resolves once written on the socket (queued while it is not open); rejects if never. */
   send(data) {
-    return this.#inner.send(data);
+    return this.#inner.call(6, data);
   }
 
   /** Sends JSON.stringify(value), like send(); rejects with "bad-message" if it has no JSON form. */
   sendJson(value) {
-    return this.#inner.sendJson(value);
+    return this.#inner.call(7, value);
   }
 
   /** Calls handler(data, topic) for each frame of `topic`; returns a function that unsubscribes. */
   subscribe(topic, handler) {
-    const id = this.#inner.subscribe(topic, handler);
-    return () => this.#inner.unsubscribe(id);
+    const id = this.#inner.call(8, topic, handler);
+    return () => this.#inner.call(9, id);
   }
 
   /** The frames the worker kept (options.replay) for `topic`, or for frames without one. */
   history(topic) {
-    return this.#inner.history(topic);
+    return this.#inner.call(10, topic);
   }
 
   stats() {
-    return this.#inner.stats();
+    return this.#inner.call(11);
   }
 
   reconnect() {
-    this.#inner.reconnect();
+    this.#inner.call(12);
   }
 
   /** Reports a token; see index.d.ts. */
   setToken(token) {
-    this.#inner.setToken(token);
+    this.#inner.call(13, token);
   }
 
   /** Detaches; the socket closes when its last client is gone. Calling it again does nothing. */
   close() {
     const inner = this.#inner;
     if (inner instanceof Closed) return;
-    inner.close();
+    inner.call(14);
     // Free the wasm side now rather than whenever the garbage collector finalizes this object
     // (until then each closed client kept a few hundred bytes of the page's wasm memory).
     this.#inner = new Closed(inner);
@@ -149,39 +152,23 @@ export class Client {
 /** What a Client holds once closed: what it last knew, and the wasm side's "closed" error. */
 class Closed {
   constructor(inner) {
-    this.transport = inner.transport;
-    this.clientId = inner.clientId;
-    this.tabId = inner.tabId;
-    this.status = inner.status;
+    this.known = [0, 1, 2, 3].map((op) => inner.call(op));
     try {
-      inner.reconnect(); // throws the closed client's error, whose code and text we repeat
+      inner.call(12); // reconnect throws the closed client's error, whose code and text we repeat
     } catch (e) {
       this.code = e.code;
       this.message = e.message;
     }
   }
 
-  error() {
-    return Object.assign(new Error(this.message), { code: this.code });
+  // Every call fails as the closed wasm client's would: these reject, the others throw; the
+  // getters still answer, off/unsubscribe find nothing, and close does nothing.
+  call(op) {
+    if (op < 4) return this.known[op];
+    if (op === 5 || op === 9) return false;
+    if (op === 14) return;
+    const e = Object.assign(new Error(this.message), { code: this.code });
+    if (op === 6 || op === 7 || op === 10 || op === 11) return Promise.reject(e);
+    throw e;
   }
-
-  off() {
-    return false;
-  }
-
-  unsubscribe() {
-    return false;
-  }
-}
-
-// Every other call fails as the closed wasm client's would: the others throw, these reject.
-for (const name of ["on", "subscribe", "reconnect", "setToken"]) {
-  Closed.prototype[name] = function () {
-    throw this.error();
-  };
-}
-for (const name of ["send", "sendJson", "history", "stats"]) {
-  Closed.prototype[name] = function () {
-    return Promise.reject(this.error());
-  };
 }

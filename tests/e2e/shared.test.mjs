@@ -269,6 +269,53 @@ test("1,000 worker replacements in a page (10 clients, 100 worker panics): the p
   await context.close();
 });
 
+test("wrong argument types: each call says what it takes with a coded error, and the client goes on working", async () => {
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  const got = await page.evaluate(async (url) => {
+    const { connect } = await import("/js/index.js");
+    const c = await connect({ url, heartbeat: false });
+    const seen = [];
+    const grab = async (f) => {
+      try {
+        const r = await f();
+        seen.push(`returned ${typeof r === "function" ? "a function" : r}`);
+      } catch (e) {
+        seen.push(`${e.code}: ${e.message}`);
+      }
+    };
+    await grab(() => c.on(7, () => {}));
+    await grab(() => c.on("mesage", () => {}));
+    await grab(() => c.on("message", "not a function"));
+    await grab(() => c.subscribe(42, () => {}));
+    await grab(() => c.subscribe("", () => {}));
+    await grab(() => c.subscribe("t", {}));
+    await grab(() => c.history(3));
+    await grab(() => c.setToken(5));
+    await grab(() => c.send({}));
+    // Nothing was added: removing by a bad id finds nothing; the client still sends.
+    await grab(() => c.on("message", () => {})());
+    await grab(() => c.send("still works"));
+    c.close();
+    return seen;
+  }, server.ws("/ws/types"));
+  const expected = '(expected "message", "status", "error" or "gap")';
+  assert.deepEqual(got, [
+    `invalid-options: tabmux: invalid options: the event must be a string ${expected}`,
+    `invalid-options: tabmux: invalid options: unknown event "mesage" ${expected}`,
+    "bad-message: tabmux: bad message to the worker: on takes a function as the listener",
+    "topic: tabmux: a topic must be a string of 1 to 256 bytes",
+    "topic: tabmux: a topic must be a string of 1 to 256 bytes",
+    "bad-message: tabmux: bad message to the worker: subscribe takes a function as the handler",
+    "bad-message: tabmux: bad message to the worker: history takes a topic string, or nothing",
+    "bad-message: tabmux: bad message to the worker: setToken takes a string",
+    "bad-message: tabmux: bad message to the worker: send takes a string, an ArrayBuffer or a typed array",
+    "returned true",
+    "returned undefined",
+  ]);
+  await context.close();
+});
+
 test("a closed client: every call says so with the same coded error; status and ids stay readable; close() again does nothing", async () => {
   const context = await browser.newContext();
   const page = await openTab(context, server);

@@ -14,6 +14,11 @@ fn closed_error() -> JsValue {
     js_error(&Error::BadMessage("this client is closed".into()))
 }
 
+/// `v` as a function, or the error `why` (code `bad-message`).
+fn function(v: JsValue, why: &str) -> Result<js_sys::Function, JsValue> {
+    v.dyn_into().map_err(|_| js_error(&Error::BadMessage(why.into())))
+}
+
 /// `s` in double quotes (for names in messages; no escaping needed for what they show).
 fn quoted(s: &str) -> String {
     ["\"", s, "\""].concat()
@@ -52,39 +57,37 @@ impl TabClient {
     }
 }
 
-#[wasm_bindgen]
 impl TabClient {
     /// `"shared"` (SharedWorker) or `"direct"` (a socket in this page).
-    #[wasm_bindgen(getter)]
-    pub fn transport(&self) -> String {
+    fn transport(&self) -> String {
         self.inner.transport_name().to_string()
     }
 
     /// This client's id in the engine.
-    #[wasm_bindgen(getter, js_name = clientId)]
-    pub fn client_id(&self) -> u32 {
+    fn client_id(&self) -> u32 {
         self.inner.client_id.get()
     }
 
     /// This page's id (shared by every client in the page).
-    #[wasm_bindgen(getter, js_name = tabId)]
-    pub fn tab_id(&self) -> String {
+    fn tab_id(&self) -> String {
         self.inner.tab_id.clone()
     }
 
     /// The last status received (`null` before the first).
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> JsValue {
+    fn status(&self) -> JsValue {
         self.inner.status()
     }
 
     /// Adds a listener for `"message"`, `"status"`, `"error"` or `"gap"`; returns its id for `off`.
-    pub fn on(&self, event: &str, listener: js_sys::Function) -> Result<u32, JsValue> {
-        let ev = Event::parse(event).ok_or_else(|| {
-            js_error(&Error::InvalidOptions(
-                ["unknown event ", &quoted(event), " (expected \"message\", \"status\", \"error\" or \"gap\")"].concat(),
-            ))
+    fn on(&self, event: JsValue, listener: JsValue) -> Result<u32, JsValue> {
+        const EXPECTED: &str = "(expected \"message\", \"status\", \"error\" or \"gap\")";
+        let ev = event.as_string().as_deref().and_then(Event::parse).ok_or_else(|| {
+            js_error(&Error::InvalidOptions(match event.as_string() {
+                Some(name) => ["unknown event ", &quoted(&name), " ", EXPECTED].concat(),
+                None => ["the event must be a string ", EXPECTED].concat(),
+            }))
         })?;
+        let listener = function(listener, "on takes a function as the listener")?;
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -100,14 +103,14 @@ impl TabClient {
     }
 
     /// Removes a listener; returns whether it was there.
-    pub fn off(&self, id: u32) -> bool {
+    fn off(&self, id: u32) -> bool {
         self.inner.listeners.borrow_mut().remove(id)
     }
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
     /// once it is written; while the socket is not open it waits in the engine's queue.
     /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
-    pub fn send(&self, data: JsValue) -> js_sys::Promise {
+    fn send(&self, data: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -123,8 +126,7 @@ impl TabClient {
 
     /// Sends `JSON.stringify(value)` as a text frame, like `send`. A value JSON cannot write
     /// (a cycle, a BigInt, a function, `undefined`) rejects with `bad-message`.
-    #[wasm_bindgen(js_name = sendJson)]
-    pub fn send_json(&self, value: JsValue) -> js_sys::Promise {
+    fn send_json(&self, value: JsValue) -> js_sys::Promise {
         match json_stringify(&value) {
             Ok(text) if text.is_string() => self.send(text),
             Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
@@ -137,13 +139,14 @@ impl TabClient {
     /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
     /// id for `unsubscribe`. The first subscriber in the browser makes the worker send the
     /// subscribe frame; the last one leaving sends the unsubscribe frame.
-    pub fn subscribe(&self, topic: String, handler: js_sys::Function) -> Result<u32, JsValue> {
+    fn subscribe(&self, topic: JsValue, handler: JsValue) -> Result<u32, JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
-        if topic.is_empty() || topic.len() > 256 {
-            return Err(js_error(&Error::Topic("a topic must be 1 to 256 bytes".into())));
-        }
+        let Some(topic) = topic.as_string().filter(|t| !t.is_empty() && t.len() <= 256) else {
+            return Err(js_error(&Error::Topic("a topic must be a string of 1 to 256 bytes".into())));
+        };
+        let handler = function(handler, "subscribe takes a function as the handler")?;
         let id = self.inner.next_handler.get() + 1;
         self.inner.next_handler.set(id);
         {
@@ -163,7 +166,7 @@ impl TabClient {
 
     /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
     /// Returns whether the handler was there.
-    pub fn unsubscribe(&self, id: u32) -> bool {
+    fn unsubscribe(&self, id: u32) -> bool {
         let emptied = {
             let mut topics = self.inner.topics.borrow_mut();
             let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
@@ -199,17 +202,24 @@ impl TabClient {
 
     /// Resolves to the frames the worker kept for `topic` (or for frames without a topic),
     /// oldest first. Needs `replay.frames` > 0.
-    pub fn history(&self, topic: Option<String>) -> js_sys::Promise {
+    fn history(&self, topic: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
+        let topic = match topic.as_string() {
+            Some(t) => Some(t),
+            None if topic.is_undefined() || topic.is_null() => None,
+            None => {
+                return js_sys::Promise::reject(&js_error(&Error::BadMessage("history takes a topic string, or nothing".into())))
+            }
+        };
         let (id, p) = self.inner.request();
         self.inner.post_request(id, ToWorker::History { id, topic });
         p
     }
 
     /// Resolves to the endpoint's stats (a plain object).
-    pub fn stats(&self) -> js_sys::Promise {
+    fn stats(&self) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -219,7 +229,7 @@ impl TabClient {
     }
 
     /// Asks for a connection attempt now, if the socket is not open or opening.
-    pub fn reconnect(&self) -> Result<(), JsValue> {
+    fn reconnect(&self) -> Result<(), JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -230,8 +240,7 @@ impl TabClient {
     /// Reports a token (for example after sign-in). Reports from every tab within
     /// `token.debounceMs` count as one; a token equal to the current one does nothing; a new
     /// one reconnects the shared socket once. The token is never echoed in status or errors.
-    #[wasm_bindgen(js_name = setToken)]
-    pub fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
+    fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -247,7 +256,60 @@ impl TabClient {
 
     /// Detaches this client; the socket closes when the last client of its endpoint leaves.
     /// Calling it again does nothing.
-    pub fn close(&self) {
+    fn close(&self) {
         self.inner.shutdown(true);
+    }
+}
+
+/// The calls of js/index.js's `Client`, by number: one wasm export for all of them rather
+/// than one per method (each export brought its own shim in the wasm and its own method in
+/// the glue: page 39,500 -> 38,525 B gzip). js/index.js names each number where it calls it.
+mod op {
+    pub const TRANSPORT: u32 = 0;
+    pub const CLIENT_ID: u32 = 1;
+    pub const TAB_ID: u32 = 2;
+    pub const STATUS: u32 = 3;
+    pub const ON: u32 = 4;
+    pub const OFF: u32 = 5;
+    pub const SEND: u32 = 6;
+    pub const SEND_JSON: u32 = 7;
+    pub const SUBSCRIBE: u32 = 8;
+    pub const UNSUBSCRIBE: u32 = 9;
+    pub const HISTORY: u32 = 10;
+    pub const STATS: u32 = 11;
+    pub const RECONNECT: u32 = 12;
+    pub const SET_TOKEN: u32 = 13;
+    pub const CLOSE: u32 = 14;
+}
+
+#[wasm_bindgen]
+impl TabClient {
+    /// Call `op` (see [`op`]) with up to two arguments. Getters and `off`/`unsubscribe` return
+    /// their value; `send`, `sendJson`, `history` and `stats` a promise; `on`, `subscribe`,
+    /// `reconnect` and `setToken` throw their error. An unknown `op` throws.
+    pub fn call(&self, op: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        // Ids are u32 numbers; anything else is no id (`false`).
+        let id = |v: &JsValue| v.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(n)).map(|n| n as u32);
+        Ok(match op {
+            op::TRANSPORT => self.transport().into(),
+            op::CLIENT_ID => self.client_id().into(),
+            op::TAB_ID => self.tab_id().into(),
+            op::STATUS => self.status(),
+            op::ON => self.on(a, b)?.into(),
+            op::OFF => id(&a).is_some_and(|i| self.off(i)).into(),
+            op::SEND => self.send(a).into(),
+            op::SEND_JSON => self.send_json(a).into(),
+            op::SUBSCRIBE => self.subscribe(a, b)?.into(),
+            op::UNSUBSCRIBE => id(&a).is_some_and(|i| self.unsubscribe(i)).into(),
+            op::HISTORY => self.history(a).into(),
+            op::STATS => self.stats().into(),
+            op::RECONNECT => self.reconnect().map(|()| JsValue::UNDEFINED)?,
+            op::SET_TOKEN => self.set_token(a).map(|()| JsValue::UNDEFINED)?,
+            op::CLOSE => {
+                self.close();
+                JsValue::UNDEFINED
+            }
+            _ => return Err(js_error(&Error::BadMessage("unknown call".into()))),
+        })
     }
 }
