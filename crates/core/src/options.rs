@@ -8,7 +8,7 @@ use crate::server_ping::{utf16_len, PingMatch, ServerPingOptions, MAX_SERVER_PIN
 use crate::integrity::{is_pointer, DedupOptions, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 use crate::token::{TokenOptions, MAX_TOKEN_BYTES};
 use crate::error::Error;
-use alloc::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -52,7 +52,7 @@ pub struct Options {
     pub backoff: BackoffOptions,
     /// Close code → action, merged over the built-in table (keys are decimal codes).
     #[serde(default)]
-    pub close_codes: BTreeMap<String, CloseAction>,
+    pub close_codes: SortedMap<String, CloseAction>,
     /// A connect attempt that has not opened after this long counts as failed. Default 10000.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
@@ -146,7 +146,7 @@ impl Options {
             mode: Mode::Auto,
             worker_timeout_ms: default_worker_timeout_ms(),
             backoff: BackoffOptions::default(),
-            close_codes: BTreeMap::new(),
+            close_codes: SortedMap::new(),
             connect_timeout_ms: default_connect_timeout_ms(),
             breaker: BreakerOptions::default(),
             heartbeat: default_heartbeat(),

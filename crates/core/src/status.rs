@@ -3,7 +3,7 @@
 use crate::breaker::BreakerState;
 use crate::heartbeat::Quality;
 use crate::window::Window;
-use alloc::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use crate::fields::FieldValue::{self, Bool, Null, Num, Obj, Text};
 use alloc::string::String;
 use alloc::vec;
@@ -217,7 +217,7 @@ pub struct Stats {
     /// Attempts after the first (`attempts - 1`).
     pub reconnects: u64,
     /// Close code → count, over the last 100 closes.
-    pub close_codes: BTreeMap<String, u32>,
+    pub close_codes: SortedMap<String, u32>,
     /// Connection durations (ms) over the last 50 connections.
     #[serde(rename = "durations")]
     pub durations_ms: Percentiles,

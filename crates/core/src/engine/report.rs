@@ -9,7 +9,7 @@ use crate::heartbeat::Quality;
 use crate::ids::{ClientId, EndpointId};
 use crate::log::{DropCounts, LogEvent, DROPS_EVERY_MS};
 use crate::status::{Health, Percentiles, Stats, Status};
-use alloc::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 use crate::error::decimal;
 use alloc::vec::Vec;
 
@@ -25,9 +25,9 @@ impl Engine {
         let idx = self.client_ep(client)?;
         let ep = &self.endpoints[idx];
         let status = self.compute_status(idx);
-        let mut close_codes = BTreeMap::new();
+        let mut close_codes = SortedMap::new();
         for c in ep.closes.iter() {
-            *close_codes.entry(decimal(u64::from(*c))).or_insert(0u32) += 1;
+            *close_codes.get_or_insert_with(decimal(u64::from(*c)), || 0u32) += 1;
         }
         Ok(Stats {
             queue_messages: ep.queue.len() as u32,
