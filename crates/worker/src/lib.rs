@@ -11,6 +11,7 @@
 use gloo_events::EventListener as PortListener;
 use std::cell::RefCell;
 use std::rc::Rc;
+use tabmux_core::error::decimal;
 use tabmux_core::{ClientId, Error, SortedMap, DEV_BUILD};
 use tabmux_web::locks::{self, Held};
 use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker};
@@ -127,7 +128,7 @@ impl WorkerRuntime {
 fn hold_life_lock(state: &Rc<State>, key: u32) {
     let n = state.next_lock.get();
     state.next_lock.set(n.wrapping_add(1));
-    let name = format!("tabmux-worker:{:x}:{n}", state.seed);
+    let name = ["tabmux-worker:", &decimal(state.seed), ":", &decimal(u64::from(n))].concat();
     let weak = Rc::downgrade(state);
     let named = name.clone();
     locks::hold(&name, move |held| {
