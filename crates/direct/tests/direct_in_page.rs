@@ -31,7 +31,7 @@ fn recorder(client: &TabClient, event: &str) -> (Rc<RefCell<Vec<JsValue>>>, Clos
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
     let f = Closure::<dyn Fn(JsValue)>::new(move |v| g.borrow_mut().push(v));
-    let id = client.on(event, f.as_ref().unchecked_ref::<js_sys::Function>().clone()).unwrap();
+    let id = client.on(event.into(), f.as_ref().clone()).unwrap();
     (got, f, id)
 }
 

@@ -59,27 +59,27 @@ impl TabClient {
 
 impl TabClient {
     /// `"shared"` (SharedWorker) or `"direct"` (a socket in this page).
-    fn transport(&self) -> String {
+    pub fn transport(&self) -> String {
         self.inner.transport_name().to_string()
     }
 
     /// This client's id in the engine.
-    fn client_id(&self) -> u32 {
+    pub fn client_id(&self) -> u32 {
         self.inner.client_id.get()
     }
 
     /// This page's id (shared by every client in the page).
-    fn tab_id(&self) -> String {
+    pub fn tab_id(&self) -> String {
         self.inner.tab_id.clone()
     }
 
     /// The last status received (`null` before the first).
-    fn status(&self) -> JsValue {
+    pub fn status(&self) -> JsValue {
         self.inner.status()
     }
 
     /// Adds a listener for `"message"`, `"status"`, `"error"` or `"gap"`; returns its id for `off`.
-    fn on(&self, event: JsValue, listener: JsValue) -> Result<u32, JsValue> {
+    pub fn on(&self, event: JsValue, listener: JsValue) -> Result<u32, JsValue> {
         const EXPECTED: &str = "(expected \"message\", \"status\", \"error\" or \"gap\")";
         let ev = event.as_string().as_deref().and_then(Event::parse).ok_or_else(|| {
             js_error(&Error::InvalidOptions(match event.as_string() {
@@ -103,14 +103,14 @@ impl TabClient {
     }
 
     /// Removes a listener; returns whether it was there.
-    fn off(&self, id: u32) -> bool {
+    pub fn off(&self, id: u32) -> bool {
         self.inner.listeners.borrow_mut().remove(id)
     }
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
     /// once it is written; while the socket is not open it waits in the engine's queue.
     /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
-    fn send(&self, data: JsValue) -> js_sys::Promise {
+    pub fn send(&self, data: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -126,7 +126,7 @@ impl TabClient {
 
     /// Sends `JSON.stringify(value)` as a text frame, like `send`. A value JSON cannot write
     /// (a cycle, a BigInt, a function, `undefined`) rejects with `bad-message`.
-    fn send_json(&self, value: JsValue) -> js_sys::Promise {
+    pub fn send_json(&self, value: JsValue) -> js_sys::Promise {
         match json_stringify(&value) {
             Ok(text) if text.is_string() => self.send(text),
             Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
@@ -139,7 +139,7 @@ impl TabClient {
     /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
     /// id for `unsubscribe`. The first subscriber in the browser makes the worker send the
     /// subscribe frame; the last one leaving sends the unsubscribe frame.
-    fn subscribe(&self, topic: JsValue, handler: JsValue) -> Result<u32, JsValue> {
+    pub fn subscribe(&self, topic: JsValue, handler: JsValue) -> Result<u32, JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -166,7 +166,7 @@ impl TabClient {
 
     /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
     /// Returns whether the handler was there.
-    fn unsubscribe(&self, id: u32) -> bool {
+    pub fn unsubscribe(&self, id: u32) -> bool {
         let emptied = {
             let mut topics = self.inner.topics.borrow_mut();
             let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
@@ -202,7 +202,7 @@ impl TabClient {
 
     /// Resolves to the frames the worker kept for `topic` (or for frames without a topic),
     /// oldest first. Needs `replay.frames` > 0.
-    fn history(&self, topic: JsValue) -> js_sys::Promise {
+    pub fn history(&self, topic: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -219,7 +219,7 @@ impl TabClient {
     }
 
     /// Resolves to the endpoint's stats (a plain object).
-    fn stats(&self) -> js_sys::Promise {
+    pub fn stats(&self) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -229,7 +229,7 @@ impl TabClient {
     }
 
     /// Asks for a connection attempt now, if the socket is not open or opening.
-    fn reconnect(&self) -> Result<(), JsValue> {
+    pub fn reconnect(&self) -> Result<(), JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -240,7 +240,7 @@ impl TabClient {
     /// Reports a token (for example after sign-in). Reports from every tab within
     /// `token.debounceMs` count as one; a token equal to the current one does nothing; a new
     /// one reconnects the shared socket once. The token is never echoed in status or errors.
-    fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
+    pub fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -256,7 +256,7 @@ impl TabClient {
 
     /// Detaches this client; the socket closes when the last client of its endpoint leaves.
     /// Calling it again does nothing.
-    fn close(&self) {
+    pub fn close(&self) {
         self.inner.shutdown(true);
     }
 }
