@@ -6,7 +6,7 @@ use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabmux_direct::connect_direct;
-use tabmux_tab::TabClient;
+use tabmux_tab::{op, TabClient};
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -27,11 +27,22 @@ fn options(json: &str) -> JsValue {
     js_sys::JSON::parse(json).unwrap()
 }
 
+const U: JsValue = JsValue::UNDEFINED;
+
+/// A client call through its one wasm export, as js/index.js makes it.
+fn call(client: &TabClient, op: u32, a: JsValue) -> JsValue {
+    client.call(op, a, U).unwrap()
+}
+
+fn promise(p: JsValue) -> JsFuture {
+    JsFuture::from(js_sys::Promise::from(p))
+}
+
 fn recorder(client: &TabClient, event: &str) -> (Rc<RefCell<Vec<JsValue>>>, Closure<dyn Fn(JsValue)>, u32) {
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
     let f = Closure::<dyn Fn(JsValue)>::new(move |v| g.borrow_mut().push(v));
-    let id = client.on(event.into(), f.as_ref().clone()).unwrap();
+    let id = client.call(op::ON, event.into(), f.as_ref().clone()).unwrap().as_f64().unwrap() as u32;
     (got, f, id)
 }
 
@@ -39,12 +50,12 @@ fn recorder(client: &TabClient, event: &str) -> (Rc<RefCell<Vec<JsValue>>>, Clos
 async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
     let url = ws_url("wasm-direct");
     let client = connect(options(&format!(r#"{{"url":"{url}","mode":"direct"}}"#))).await.unwrap();
-    assert_eq!(client.transport(), "direct");
+    assert_eq!(call(&client, op::TRANSPORT, U).as_string().unwrap(), "direct");
     let (frames, _f1, frames_id) = recorder(&client, "message");
     let (statuses, _f2, _) = recorder(&client, "status");
     let c = &client;
-    wait_for("open", || get(&c.status(), "state").as_string().as_deref() == Some("open")).await;
-    assert_eq!(get(&client.status(), "tabs").as_f64(), Some(1.0));
+    wait_for("open", || get(&call(&c, op::STATUS, U), "state").as_string().as_deref() == Some("open")).await;
+    assert_eq!(get(&call(&client, op::STATUS, U), "tabs").as_f64(), Some(1.0));
     assert_eq!(get(&statuses.borrow()[0], "state").as_string().as_deref(), Some("open"));
 
     let sent = ctl("/control/broadcast?channel=wasm-direct&n=4").await;
@@ -54,25 +65,25 @@ async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
     let want: Vec<String> = (first..first + 4).map(|s| format!("{{\"seq\":{s},\"channel\":\"wasm-direct\",\"pad\":\"\"}}")).collect();
     assert_eq!(got, want);
 
-    JsFuture::from(client.send(JsValue::from_str("direct from wasm"))).await.unwrap();
-    let err = JsFuture::from(client.send(JsValue::from(5))).await.unwrap_err();
+    promise(call(&client, op::SEND, JsValue::from_str("direct from wasm"))).await.unwrap();
+    let err = promise(call(&client, op::SEND, JsValue::from(5))).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad-message"));
 
-    let stats = JsFuture::from(client.stats()).await.unwrap();
+    let stats = promise(call(&client, op::STATS, U)).await.unwrap();
     assert_eq!(get(&stats, "framesIn").as_f64(), Some(4.0));
     assert_eq!(get(&stats, "framesOut").as_f64(), Some(1.0));
     assert_eq!(get(&stats, "transport").as_string().as_deref(), Some("direct"));
 
     // off() removes the listener: a later frame is not recorded.
-    assert!(client.off(frames_id));
-    assert!(!client.off(frames_id));
+    assert_eq!(call(&client, op::OFF, frames_id.into()), JsValue::TRUE);
+    assert_eq!(call(&client, op::OFF, frames_id.into()), JsValue::FALSE);
     ctl("/control/broadcast?channel=wasm-direct&n=1").await;
     TimeoutFuture::new(200).await;
     assert_eq!(frames.borrow().len(), 4);
 
-    client.close();
-    client.close(); // idempotent
-    let err = JsFuture::from(client.send(JsValue::from_str("x"))).await.unwrap_err();
+    call(&client, op::CLOSE, U);
+    call(&client, op::CLOSE, U); // idempotent
+    let err = promise(call(&client, op::SEND, JsValue::from_str("x"))).await.unwrap_err();
     assert_eq!(get(&err, "message").as_string().as_deref(), Some("tabmux: bad message to the worker: this client is closed"));
     assert!(support::channel_closed("wasm-direct").await, "the direct socket was not closed");
 }

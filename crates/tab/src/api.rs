@@ -59,27 +59,27 @@ impl TabClient {
 
 impl TabClient {
     /// `"shared"` (SharedWorker) or `"direct"` (a socket in this page).
-    pub fn transport(&self) -> String {
+    fn transport(&self) -> String {
         self.inner.transport_name().to_string()
     }
 
     /// This client's id in the engine.
-    pub fn client_id(&self) -> u32 {
+    fn client_id(&self) -> u32 {
         self.inner.client_id.get()
     }
 
     /// This page's id (shared by every client in the page).
-    pub fn tab_id(&self) -> String {
+    fn tab_id(&self) -> String {
         self.inner.tab_id.clone()
     }
 
     /// The last status received (`null` before the first).
-    pub fn status(&self) -> JsValue {
+    fn status(&self) -> JsValue {
         self.inner.status()
     }
 
     /// Adds a listener for `"message"`, `"status"`, `"error"` or `"gap"`; returns its id for `off`.
-    pub fn on(&self, event: JsValue, listener: JsValue) -> Result<u32, JsValue> {
+    fn on(&self, event: JsValue, listener: JsValue) -> Result<u32, JsValue> {
         const EXPECTED: &str = "(expected \"message\", \"status\", \"error\" or \"gap\")";
         let ev = event.as_string().as_deref().and_then(Event::parse).ok_or_else(|| {
             js_error(&Error::InvalidOptions(match event.as_string() {
@@ -103,14 +103,14 @@ impl TabClient {
     }
 
     /// Removes a listener; returns whether it was there.
-    pub fn off(&self, id: u32) -> bool {
+    fn off(&self, id: u32) -> bool {
         self.inner.listeners.borrow_mut().remove(id)
     }
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
     /// once it is written; while the socket is not open it waits in the engine's queue.
     /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
-    pub fn send(&self, data: JsValue) -> js_sys::Promise {
+    fn send(&self, data: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -126,7 +126,7 @@ impl TabClient {
 
     /// Sends `JSON.stringify(value)` as a text frame, like `send`. A value JSON cannot write
     /// (a cycle, a BigInt, a function, `undefined`) rejects with `bad-message`.
-    pub fn send_json(&self, value: JsValue) -> js_sys::Promise {
+    fn send_json(&self, value: JsValue) -> js_sys::Promise {
         match json_stringify(&value) {
             Ok(text) if text.is_string() => self.send(text),
             Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
@@ -139,7 +139,7 @@ impl TabClient {
     /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
     /// id for `unsubscribe`. The first subscriber in the browser makes the worker send the
     /// subscribe frame; the last one leaving sends the unsubscribe frame.
-    pub fn subscribe(&self, topic: JsValue, handler: JsValue) -> Result<u32, JsValue> {
+    fn subscribe(&self, topic: JsValue, handler: JsValue) -> Result<u32, JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -166,7 +166,7 @@ impl TabClient {
 
     /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
     /// Returns whether the handler was there.
-    pub fn unsubscribe(&self, id: u32) -> bool {
+    fn unsubscribe(&self, id: u32) -> bool {
         let emptied = {
             let mut topics = self.inner.topics.borrow_mut();
             let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
@@ -202,7 +202,7 @@ impl TabClient {
 
     /// Resolves to the frames the worker kept for `topic` (or for frames without a topic),
     /// oldest first. Needs `replay.frames` > 0.
-    pub fn history(&self, topic: JsValue) -> js_sys::Promise {
+    fn history(&self, topic: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -219,7 +219,7 @@ impl TabClient {
     }
 
     /// Resolves to the endpoint's stats (a plain object).
-    pub fn stats(&self) -> js_sys::Promise {
+    fn stats(&self) -> js_sys::Promise {
         if self.inner.closed.get() {
             return js_sys::Promise::reject(&closed_error());
         }
@@ -229,7 +229,7 @@ impl TabClient {
     }
 
     /// Asks for a connection attempt now, if the socket is not open or opening.
-    pub fn reconnect(&self) -> Result<(), JsValue> {
+    fn reconnect(&self) -> Result<(), JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -240,7 +240,7 @@ impl TabClient {
     /// Reports a token (for example after sign-in). Reports from every tab within
     /// `token.debounceMs` count as one; a token equal to the current one does nothing; a new
     /// one reconnects the shared socket once. The token is never echoed in status or errors.
-    pub fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
+    fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -256,29 +256,44 @@ impl TabClient {
 
     /// Detaches this client; the socket closes when the last client of its endpoint leaves.
     /// Calling it again does nothing.
-    pub fn close(&self) {
+    fn close(&self) {
         self.inner.shutdown(true);
     }
 }
 
 /// The calls of js/index.js's `Client`, by number: one wasm export for all of them rather
 /// than one per method (each export brought its own shim in the wasm and its own method in
-/// the glue: page 39,500 -> 38,525 B gzip). js/index.js names each number where it calls it.
-mod op {
+/// the glue: page 39,500 -> 38,719 B gzip). js/index.js names each number where it calls it.
+pub mod op {
+    /// `transport` (getter): `"shared"` or `"direct"`.
     pub const TRANSPORT: u32 = 0;
+    /// `clientId` (getter).
     pub const CLIENT_ID: u32 = 1;
+    /// `tabId` (getter).
     pub const TAB_ID: u32 = 2;
+    /// `status` (getter).
     pub const STATUS: u32 = 3;
+    /// `on(event, listener)`: the listener's id.
     pub const ON: u32 = 4;
+    /// `off(id)`: whether it was there.
     pub const OFF: u32 = 5;
+    /// `send(data)`: a promise.
     pub const SEND: u32 = 6;
+    /// `sendJson(value)`: a promise.
     pub const SEND_JSON: u32 = 7;
+    /// `subscribe(topic, handler)`: the handler's id.
     pub const SUBSCRIBE: u32 = 8;
+    /// `unsubscribe(id)`: whether it was there.
     pub const UNSUBSCRIBE: u32 = 9;
+    /// `history(topic?)`: a promise.
     pub const HISTORY: u32 = 10;
+    /// `stats()`: a promise.
     pub const STATS: u32 = 11;
+    /// `reconnect()`.
     pub const RECONNECT: u32 = 12;
+    /// `setToken(token)`.
     pub const SET_TOKEN: u32 = 13;
+    /// `close()`.
     pub const CLOSE: u32 = 14;
 }
 
