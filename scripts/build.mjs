@@ -28,14 +28,34 @@ function optFlags(cfg) {
   return process.env.TABMUX_WASM_NAMES === "1" ? [...flags.filter((f) => f !== "--strip-debug"), "-g"] : flags;
 }
 
+/**
+ * Options for run() that build a crate with lean std ([lean_std] in wasm-pack.toml): the
+ * pinned nightly, std rebuilt with panics as bare traps, and a target dir of its own (so the
+ * stable builds' cache is not invalidated by the other toolchain and flags).
+ */
+export function leanStdOptions(cfg) {
+  const l = cfg.lean_std;
+  return {
+    env: {
+      ...env,
+      RUSTUP_TOOLCHAIN: l.toolchain,
+      CARGO_TARGET_DIR: join(root, l.target_dir),
+      CARGO_UNSTABLE_BUILD_STD: "std,panic_abort",
+      RUSTFLAGS: "-Zunstable-options -Cpanic=immediate-abort",
+    },
+  };
+}
+
 export async function build() {
-  ensureToolchain();
   const cfg = await readConfig();
+  ensureToolchain({ leanStd: cfg.lean_std?.toolchain });
   const profile = cfg.build?.profile === "dev" ? "--dev" : "--release";
   const outputs = [];
   for (const c of cfg.crate) {
     const outDir = join(root, c.out_dir);
-    run("wasm-pack", ["build", c.path, "--target", c.target, "--out-dir", outDir, "--out-name", c.out_name, profile, "--no-opt", "--no-pack"]);
+    const opts = c.lean_std ? leanStdOptions(cfg) : {};
+    if (c.lean_std) console.log(`(${c.name}: lean std, ${cfg.lean_std.toolchain})`);
+    run("wasm-pack", ["build", c.path, "--target", c.target, "--out-dir", outDir, "--out-name", c.out_name, profile, "--no-opt", "--no-pack"], opts);
     // wasm-pack leaves a `*` .gitignore in its output, which would keep the files out of `npm pack`.
     rmSync(join(outDir, ".gitignore"), { force: true });
     const wasm = join(outDir, `${c.out_name}_bg.wasm`);
