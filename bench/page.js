@@ -57,7 +57,7 @@ function onFrame(data) {
 
 async function start() {
   if (mode === "shared" || mode === "direct") {
-    const { connect } = await import("/js/index.js");
+    const { connect } = await import("/dist/index.js");
     const options = { url, mode, heartbeat: false };
     if (integrity) Object.assign(options, { dedup: { key: "/seq" }, sequence: { key: "/seq" } });
     connectAt = performance.now() - t0;

@@ -5,7 +5,7 @@
 // server layout can render TabmuxProvider; importing this module on the server connects
 // nothing and fetches nothing (connect() runs only in effects).
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
-import { connect } from "../js/index.js";
+import { connect } from "../dist/index.js";
 
 const OptionsContext = createContext(null);
 

@@ -141,7 +141,7 @@ test("a shared-mode page never fetches the direct-mode module; a direct-mode pag
   // What each page fetched, from the server's log of served files (favicon aside).
   const fetched = async () => [...new Set((await server.ctl("/control/stats")).files)].filter((f) => f !== "/favicon.ico").sort();
   const direct = ["/dist/direct/tabmux_direct.js", "/dist/direct/tabmux_direct_bg.wasm"];
-  const thin = ["/dist/tab/build-id.js", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness-pre.js", "/harness.html", "/harness.js", "/js/index.js"];
+  const thin = ["/dist/index.js", "/dist/tab/build-id.js", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness-pre.js", "/harness.html", "/harness.js"];
   const worker = ["/shared-websocket-worker.js", "/tabmux_worker.js", "/tabmux_worker_bg.wasm"];
 
   await server.ctl("/control/reset");
@@ -181,7 +181,7 @@ test("1,000 clients connected and closed in a page: the page's and the worker's 
   const cycle = (n, url) =>
     page.evaluate(
       async ({ n, url }) => {
-        const { connect } = await import("/js/index.js");
+        const { connect } = await import("/dist/index.js");
         for (let i = 0; i < n; i++) {
           const c = await connect({ url, heartbeat: false });
           c.on("message", () => {});
@@ -212,7 +212,7 @@ test("1,000 worker replacements in a page (10 clients, 100 worker panics): the p
   const workerUrl = "/dist-test/worker/shared-websocket-worker.js";
   await page.evaluate(
     async ({ url, workerUrl }) => {
-      const { connect } = await import("/js/index.js");
+      const { connect } = await import("/dist/index.js");
       window.CLIENTS = [];
       window.CRASHES = 0;
       for (let i = 0; i < 10; i++) {
@@ -273,7 +273,7 @@ test("wrong argument types: each call says what it takes with a coded error, and
   const context = await browser.newContext();
   const page = await openTab(context, server);
   const got = await page.evaluate(async (url) => {
-    const { connect } = await import("/js/index.js");
+    const { connect } = await import("/dist/index.js");
     const c = await connect({ url, heartbeat: false });
     const seen = [];
     const grab = async (f) => {
@@ -320,7 +320,7 @@ test("a closed client: every call says so with the same coded error; status and 
   const context = await browser.newContext();
   const page = await openTab(context, server);
   const got = await page.evaluate(async (url) => {
-    const { connect } = await import("/js/index.js");
+    const { connect } = await import("/dist/index.js");
     const c = await connect({ url, heartbeat: false });
     const ids = [c.transport, typeof c.clientId, c.tabId.length > 0];
     c.close();

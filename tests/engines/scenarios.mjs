@@ -517,7 +517,7 @@ export const scenarios = [
         assert.deepEqual(await x.messages(t), seqFrames(firstSeq, firstSeq + 4, ch));
       }
       const files = [...new Set((await x.stats()).files)].filter((f) => f !== "/favicon.ico").sort();
-      assert.deepEqual(files, ["/dist/direct/tabmux_direct.js", "/dist/direct/tabmux_direct_bg.wasm", "/dist/tab/build-id.js", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness-pre.js", "/harness.html", "/harness.js", "/js/index.js"]);
+      assert.deepEqual(files, ["/dist/direct/tabmux_direct.js", "/dist/direct/tabmux_direct_bg.wasm", "/dist/index.js", "/dist/tab/build-id.js", "/dist/tab/tabmux_tab.js", "/dist/tab/tabmux_tab_bg.wasm", "/harness-pre.js", "/harness.html", "/harness.js"]);
     },
   },
   {

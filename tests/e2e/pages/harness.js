@@ -1,5 +1,5 @@
 // Records everything each client reports, for the end-to-end tests to read.
-import { connect } from "/js/index.js";
+import { connect } from "/dist/index.js";
 import BUILD from "/dist/tab/build-id.js";
 // The name tabs of this release give the worker, for tests that talk to it directly.
 window.WORKER_NAME = `tabmux-v1-${BUILD}`;
