@@ -46,24 +46,11 @@ export function lockedVersion(name) {
 
 export const WASM_PACK_VERSION = "0.15.1";
 
-/**
- * `leanStd`: the pinned nightly toolchain that wasm-pack.toml's [lean_std] names, installed
- * with rust-src (cargo's -Zbuild-std rebuilds std from it) and the wasm32 target.
- */
-export function ensureToolchain({ browser = false, leanStd } = {}) {
+export function ensureToolchain({ browser = false } = {}) {
   if (!has("cargo")) fail("cargo (Rust) is not installed", "curl https://sh.rustup.rs -sSf | sh   # then open a new shell");
   const targets = has("rustup", ["target", "list", "--installed"]);
   if (targets === null) fail("rustup is needed to add the wasm32 target", "curl https://sh.rustup.rs -sSf | sh");
   if (!targets.split("\n").includes("wasm32-unknown-unknown")) run("rustup", ["target", "add", "wasm32-unknown-unknown"]);
-  if (leanStd) {
-    const lean = { ...env, RUSTUP_TOOLCHAIN: leanStd, RUSTUP_AUTO_INSTALL: "0" };
-    const ready = (cmd, args) => spawnSync(cmd, args, { env: lean, encoding: "utf8" });
-    const components = ready("rustup", ["component", "list", "--installed"]);
-    const targetsLean = ready("rustup", ["target", "list", "--installed"]);
-    if (components.status !== 0 || !components.stdout.split("\n").some((c) => c.startsWith("rust-src")) || !targetsLean.stdout.split("\n").includes("wasm32-unknown-unknown")) {
-      run("rustup", ["toolchain", "install", leanStd, "--profile", "minimal", "--component", "rust-src", "--target", "wasm32-unknown-unknown"]);
-    }
-  }
 
   const bindgen = lockedVersion("wasm-bindgen");
   if (has("wasm-bindgen") !== `wasm-bindgen ${bindgen}`) {
@@ -86,6 +73,22 @@ export function ensureToolchain({ browser = false, leanStd } = {}) {
       env: { ...env, DEBIAN_FRONTEND: "noninteractive" },
     });
   }
+}
+
+/**
+ * The pinned nightly toolchain that wasm-pack.toml's [lean_std] names, installed with
+ * rust-src (cargo's -Zbuild-std rebuilds std from it) and the wasm32 target.
+ */
+export function ensureLeanStd(toolchain) {
+  const lean = { ...env, RUSTUP_TOOLCHAIN: toolchain, RUSTUP_AUTO_INSTALL: "0" };
+  const ready = (args) => spawnSync("rustup", args, { env: lean, encoding: "utf8" });
+  const components = ready(["component", "list", "--installed"]);
+  const targets = ready(["target", "list", "--installed"]);
+  const installed =
+    components.status === 0 &&
+    components.stdout.split("\n").some((c) => c.startsWith("rust-src")) &&
+    targets.stdout.split("\n").includes("wasm32-unknown-unknown");
+  if (!installed) run("rustup", ["toolchain", "install", toolchain, "--profile", "minimal", "--component", "rust-src", "--target", "wasm32-unknown-unknown"]);
 }
 
 export const CARGO_FUZZ_VERSION = "0.13.2";

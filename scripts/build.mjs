@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
-import { ensureToolchain, env, root, run } from "./bootstrap.mjs";
+import { ensureLeanStd, ensureToolchain, env, root, run } from "./bootstrap.mjs";
 
 export async function readConfig() {
   const { parse } = await import("smol-toml");
@@ -47,8 +47,9 @@ export function leanStdOptions(cfg) {
 }
 
 export async function build() {
+  ensureToolchain();
   const cfg = await readConfig();
-  ensureToolchain({ leanStd: cfg.lean_std?.toolchain });
+  if (cfg.crate.some((c) => c.lean_std)) ensureLeanStd(cfg.lean_std.toolchain);
   const profile = cfg.build?.profile === "dev" ? "--dev" : "--release";
   const outputs = [];
   for (const c of cfg.crate) {
