@@ -16,7 +16,7 @@ after(() => rmSync(base, { recursive: true, force: true }));
 /** A release folder as a site serves it: the worker files at the root, the package below. */
 function release(name, change) {
   const dir = join(base, name);
-  cpSync(join(root, "js"), join(dir, "js"), { recursive: true });
+  cpSync(join(root, "dist/index.js"), join(dir, "dist/index.js"));
   for (const d of ["tab", "direct"]) cpSync(join(root, "dist", d), join(dir, "dist", d), { recursive: true });
   for (const f of readdirSync(join(root, "dist/worker"))) cpSync(join(root, "dist/worker", f), join(dir, f));
   change?.(dir);
