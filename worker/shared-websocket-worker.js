@@ -11,7 +11,8 @@
 const BUILD = "dev";
 
 // Start-up marks in the worker's performance timeline: tabmux:worker-script (this script
-// running) and tabmux:worker-wasm (the runtime ready).
+// running), tabmux:worker-glue (the glue imported), tabmux:worker-wasm (the runtime ready);
+// the runtime adds tabmux:worker-hello (its first client attached and welcomed).
 self.performance?.mark?.("tabmux:worker-script");
 let runtime = null;
 let failure = null;
@@ -49,6 +50,7 @@ self.addEventListener("connect", (event) => {
 // The wasm download starts before the (synchronous) import of its glue, so the two overlap.
 const wasm = fetch("./tabmux_worker_bg.wasm");
 importScripts("./tabmux_worker.js");
+self.performance?.mark?.("tabmux:worker-glue");
 
 wasm_bindgen({ module_or_path: wasm }).then(
   () => {

@@ -44,6 +44,8 @@ struct State {
     /// Names this worker's per-tab life locks (see [`hold_life_lock`]).
     seed: u64,
     next_lock: std::cell::Cell<u32>,
+    /// Whether the first client was attached (its `tabmux:worker-hello` mark is made).
+    first_hello: std::cell::Cell<bool>,
 }
 
 
@@ -67,6 +69,7 @@ pub fn start(build: String) -> WorkerRuntime {
         build,
         seed,
         next_lock: std::cell::Cell::new(0),
+        first_hello: std::cell::Cell::new(false),
     });
     // The worker's own view of the network; tabs forward theirs too.
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
@@ -173,6 +176,18 @@ fn watch_lock(state: &Rc<State>, key: u32, client: ClientId, name: &str) {
     });
 }
 
+/// A mark in this worker's performance timeline, for the start-up figures (README,
+/// "Start-up"): the shim makes `tabmux:worker-script`, `-glue` and `-wasm`, this module
+/// `tabmux:worker-hello` once its first client is attached and welcomed.
+fn mark(name: &str) {
+    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap_or_default();
+    if let Ok(mark) = js_sys::Reflect::get(&perf, &"mark".into()).map(JsCast::unchecked_into::<js_sys::Function>) {
+        if mark.is_function() {
+            let _ = mark.call1(&perf, &name.into());
+        }
+    }
+}
+
 fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
     let (port, client) = match state.ports.borrow().get(&key) {
         Some(e) => (e.port.clone(), e.client),
@@ -214,6 +229,9 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
                         e.client = Some(c);
+                    }
+                    if !state.first_hello.replace(true) {
+                        mark("tabmux:worker-hello");
                     }
                     // Its lock tells this worker when the tab is gone; the life lock taken
                     // for it tells the tab when this worker is.

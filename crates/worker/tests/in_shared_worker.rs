@@ -91,9 +91,17 @@ fn seq_frames(first: f64, n: usize, channel: &str) -> Vec<String> {
     (0..n).map(|i| format!("{{\"seq\":{},\"channel\":\"{channel}\",\"pad\":\"\"}}", first as u64 + i as u64)).collect()
 }
 
+/// How many `tabmux:worker-hello` marks this worker's performance timeline holds.
+fn hello_marks() -> u32 {
+    let perf = get(&js_sys::global(), "performance");
+    let by_name: js_sys::Function = get(&perf, "getEntriesByName").unchecked_into();
+    js_sys::Array::from(&by_name.call1(&perf, &"tabmux:worker-hello".into()).unwrap()).length()
+}
+
 #[wasm_bindgen_test]
 async fn two_ports_share_one_socket_inside_a_real_shared_worker() {
     assert!(js_sys::global().dyn_into::<web_sys::SharedWorkerGlobalScope>().is_ok(), "not in a SharedWorker");
+    let marks_before = hello_marks();
     let rt = start("dev".into());
     let a = Tab::new(&rt);
     let b = Tab::new(&rt);
@@ -102,6 +110,8 @@ async fn two_ports_share_one_socket_inside_a_real_shared_worker() {
     wait_for("both open with 2 tabs", || a.is_open_with(2) && b.is_open_with(2)).await;
     assert_eq!(a.of_type("welcome").len(), 1);
     assert_eq!(rt.client_count(), 2);
+    // One start-up mark per runtime: its first client, not the second.
+    assert_eq!(hello_marks(), marks_before + 1);
     let stats = ctl("/control/stats").await;
     assert_eq!(get(&get(&stats, "byChannel"), "wasm-shared").as_f64(), Some(1.0));
 
