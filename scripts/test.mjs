@@ -30,6 +30,7 @@ run("cargo", ["build", "-p", "tabmux-devserver"]);
 await checkSizes();
 // The published type declarations, checked against a consumer that uses every export.
 run("npx", ["--no-install", "tsc", "-p", join(root, "www", "types-check")]);
+run("node", [join(root, "scripts", "check-docs.mjs")]);
 
 const cfg = await readConfig();
 // Firefox for the wasm tests too (Debian's firefox-esr, driven by a pinned geckodriver).
