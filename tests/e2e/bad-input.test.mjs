@@ -46,7 +46,7 @@ test("a page posting garbage to the worker gets errors back; the other tabs keep
 
   const evil = await openTab(context, server);
   const replies = await evil.evaluate(async () => {
-    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
+    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME, extendedLifetime: true });
     const got = [];
     w.port.onmessage = (e) => got.push(e.data);
     const junk = [42, null, true, [1, 2], {}, { t: 7 }, { t: "hello" }, { t: "hello", v: 1, build: BUILD, tabId: "x", options: { url: 5 } }, "frame before hello", new ArrayBuffer(8), { t: "x".repeat(100000) }, { t: "lock", lock: 5 }, { t: "lock", lock: "" }, { t: "lock" }];

@@ -140,7 +140,7 @@ test("a panic in the worker is reported to every tab, which start a replacement 
   const workerUrl = "/dist-test/worker/shared-websocket-worker.js";
   await losesItsWorkerAndRecovers("panic", workerUrl, async (pages) => {
     await pages[0].evaluate((url) => {
-      const w = new SharedWorker(url, { name: WORKER_NAME });
+      const w = new SharedWorker(url, { name: WORKER_NAME, extendedLifetime: true });
       w.port.postMessage({ t: "panic" });
     }, workerUrl);
     for (const p of pages) {

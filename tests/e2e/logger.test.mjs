@@ -87,7 +87,7 @@ test("debug: true writes the events to the console; the worker's replacement is 
   await connectWithLogger(a, { url: server.ws(`/ws/${ch}`), workerUrl, heartbeat: false });
   await until(() => a.evaluate(() => T.clients.at(-1).statuses.at(-1)?.state === "open"), "open");
   await a.evaluate((url) => {
-    window.PANIC = new SharedWorker(url, { name: WORKER_NAME });
+    window.PANIC = new SharedWorker(url, { name: WORKER_NAME, extendedLifetime: true });
     PANIC.port.postMessage({ t: "panic" });
   }, workerUrl);
   await until(() => a.evaluate(() => LOGS.some((e) => e.event === "worker-replaced")), "the replacement logged", 15_000);

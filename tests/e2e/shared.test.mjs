@@ -239,7 +239,7 @@ test("1,000 worker replacements in a page (10 clients, 100 worker panics): the p
           });
         for (let k = 0; k < n; k++) {
           const lost = CLIENTS.map((c) => wait(c, (s) => s.state === "reconnecting").then(() => wait(c, (s) => s.state === "open")));
-          const w = new SharedWorker(workerUrl, { name: WORKER_NAME });
+          const w = new SharedWorker(workerUrl, { name: WORKER_NAME, extendedLifetime: true });
           w.port.postMessage({ t: "panic" });
           await Promise.all(lost);
           w.port.close();

@@ -416,7 +416,7 @@ export const scenarios = [
       // Kept in a global: a SharedWorker object collected right away may take its port (and
       // the message on it) with it.
       await tabs[0].eval((url) => {
-        window.PANIC = new SharedWorker(url, { name: WORKER_NAME });
+        window.PANIC = new SharedWorker(url, { name: WORKER_NAME, extendedLifetime: true });
         PANIC.port.postMessage({ t: "panic" });
       }, workerUrl);
       for (const t of tabs) await until(() => t.eval(() => T.clients[0].errors.some((e) => e.code === "worker-crashed")), "the crash reported");

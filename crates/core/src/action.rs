@@ -91,6 +91,17 @@ pub enum Action {
         /// The id [`Delivery::To`] gave it.
         replay: u64,
     },
+    /// Post these kept frames (replay ids, oldest first) to `client`, as frames that just
+    /// arrived (tagged with `topic` when it is set): frames that reached no page while the
+    /// endpoint was away ([`crate::away`]), handed to the page that came next.
+    Redeliver {
+        /// Who gets them.
+        client: ClientId,
+        /// Their topic, or none.
+        topic: Option<String>,
+        /// The replay ids of the frames, in order.
+        replay: alloc::vec::Vec<u64>,
+    },
     /// A debug-log event for the endpoint's clients that asked for it ([`crate::Engine::loggers_of`]).
     /// Made only while there is one.
     Log {

@@ -55,6 +55,11 @@ impl Backlog {
         true
     }
 
+    /// How many frames were posted to the tab so far.
+    pub fn posted(&self) -> u64 {
+        self.posted
+    }
+
     /// The tab has handled `total` frames since it attached (a multiple of
     /// [`DRAIN_EVERY`], more than it reported before, at most what was posted). Returns how
     /// many frames it missed when this report ends a lag (tell the tab), else `None`. A

@@ -2,6 +2,7 @@
 //! state of every feature on it, each in its own type (heartbeat, dedup, sequence, send
 //! queue, replay, topics, breaker).
 
+use crate::away::Away;
 use crate::breaker::Breaker;
 use crate::close_policy::CloseAction;
 use crate::dedup::Dedup;
@@ -75,6 +76,9 @@ pub(crate) struct Endpoint {
     pub(crate) replay: Replay,
     /// With no clients left and `idleCloseMs` set: when the endpoint is closed.
     pub(crate) idle_until: Option<Ms>,
+    /// From the last client's detach until `idleCloseMs` later: what is kept for the next
+    /// page (`away.rs`).
+    pub(crate) away: Option<Away>,
     pub(crate) rtts: Window<Ms>,
     pub(crate) closes: Window<u16>,
     pub(crate) durations: Window<Ms>,
@@ -125,6 +129,7 @@ impl Endpoint {
             queue: SendQueue::default(),
             replay: Replay::default(),
             idle_until: None,
+            away: None,
             rtts: Window::new(RTT_HISTORY),
             closes: Window::new(CLOSE_HISTORY),
             durations: Window::new(DURATION_HISTORY),

@@ -18,12 +18,21 @@ pub enum FieldValue<'a> {
     Null,
     /// A nested object.
     Obj(Vec<(&'a str, FieldValue<'a>)>),
+    /// An instant of the engine's clock (monotonic ms), which a page reads as wall time: the
+    /// shell adds the wall clock's current offset from the monotonic one (`at + (wall_now -
+    /// mono_now)`), so a step of the OS clock shows in the value and changes no deadline.
+    At(u64),
 }
 
 impl<'a> FieldValue<'a> {
     /// A number, or `null`.
     pub fn num(n: Option<u64>) -> Self {
         n.map_or(FieldValue::Null, FieldValue::Num)
+    }
+
+    /// An instant of the engine's clock ([`FieldValue::At`]), or `null`.
+    pub fn at(t: Option<u64>) -> Self {
+        t.map_or(FieldValue::Null, FieldValue::At)
     }
 
     /// A string, or `null`.
@@ -38,7 +47,7 @@ pub fn to_json(fields: &[(&str, FieldValue)]) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for (k, v) in fields {
         let v = match v {
-            FieldValue::Num(n) => (*n).into(),
+            FieldValue::Num(n) | FieldValue::At(n) => (*n).into(),
             FieldValue::Text(t) => (*t).into(),
             FieldValue::Bool(b) => (*b).into(),
             FieldValue::Null => serde_json::Value::Null,

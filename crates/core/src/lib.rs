@@ -13,6 +13,7 @@ pub mod breaker;
 pub mod close_policy;
 pub mod engine;
 pub mod action;
+pub mod away;
 pub mod ids;
 pub mod time;
 mod dedup;
@@ -55,7 +56,7 @@ pub use integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, Sequenc
 pub use heartbeat::{HeartbeatOptions, PongMatch, Quality, HEARTBEAT_TIMEOUT_CODE};
 pub use token::TokenOptions;
 pub use error::{Error, ErrorReport};
-pub use options::{check_mixed_content, Mode, Options};
+pub use options::{check_mixed_content, Mode, Options, DEFAULT_IDLE_CLOSE_MS};
 pub use options_reader::{read_options, Kind, Source};
 pub use protocol::{DEV_BUILD, PROTOCOL_VERSION, WORKER_NAME};
 pub use status::{CloseInfo, Counters, Health, Percentiles, State, Stats, Status};

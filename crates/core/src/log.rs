@@ -49,7 +49,8 @@ pub enum LogEvent {
         attempt: u32,
         /// The delay drawn for it (0 for an at-once retry).
         delay_ms: Ms,
-        /// When it starts (ms since the epoch).
+        /// When it starts: an instant of the engine's clock, shown to pages as wall time
+        /// (ms since the epoch).
         at: Ms,
     },
     /// `backoff.maxAttempts` failed in a row: no more retries until asked.
@@ -75,6 +76,11 @@ pub enum LogEvent {
         /// Why it failed, token redacted.
         error: Option<String>,
     },
+    /// The shell saw that it was suspended (see [`crate::Engine::handle_wake`]).
+    Wake {
+        /// About how long it was suspended, in ms.
+        asleep_ms: Ms,
+    },
     /// Frames dropped since the last such event (at most one a second).
     Drops {
         /// Repeats of a dedup key or an old sequence number.
@@ -99,7 +105,7 @@ impl LogEvent {
                 vec![("event", Text("close")), ("code", Num((*code).into())), ("reason", Text(reason)), ("class", Text(class))]
             }
             LogEvent::Retry { attempt, delay_ms, at } => {
-                vec![("event", Text("retry")), ("attempt", Num((*attempt).into())), ("delayMs", Num(*delay_ms)), ("at", Num(*at))]
+                vec![("event", Text("retry")), ("attempt", Num((*attempt).into())), ("delayMs", Num(*delay_ms)), ("at", FieldValue::At(*at))]
             }
             LogEvent::Down { attempt } => vec![("event", Text("down")), ("attempt", Num((*attempt).into()))],
             LogEvent::Breaker { from, to } => {
@@ -109,6 +115,7 @@ impl LogEvent {
             LogEvent::TokenFetched { ok, changed, error } => {
                 vec![("event", Text("token-fetched")), ("ok", Bool(*ok)), ("changed", Bool(*changed)), ("error", text(error))]
             }
+            LogEvent::Wake { asleep_ms } => vec![("event", Text("wake")), ("asleepMs", Num(*asleep_ms))],
             LogEvent::Drops { duplicates, gaps } => {
                 vec![("event", Text("drops")), ("duplicates", Num(*duplicates)), ("gaps", Num(*gaps))]
             }

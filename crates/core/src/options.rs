@@ -80,8 +80,9 @@ pub struct Options {
     /// Recent frames kept for tabs that attach later.
     #[serde(default)]
     pub replay: ReplayOptions,
-    /// How long the socket stays open after its last tab leaves. Default 0.
-    #[serde(default)]
+    /// How long the socket stays open after its last tab leaves, for the next page (a reload,
+    /// a navigation): see [`crate::away`]. Default [`DEFAULT_IDLE_CLOSE_MS`]; 0 closes at once.
+    #[serde(default = "default_idle_close_ms")]
     pub idle_close_ms: u64,
     /// This client's handlers get text frames parsed as JSON (parsed in the page, once per
     /// client). The client's own business: it does not count as a different setting.
@@ -117,6 +118,15 @@ fn heartbeat_or_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Hea
         Some(Either::Flag(true)) => Some(HeartbeatOptions::default()),
         Some(Either::Settings(h)) => Some(h),
     })
+}
+
+/// The default `idleCloseMs`: long enough for a reload or a same-site navigation of the
+/// last page to attach again (well under a second on a fast site, a few seconds on a slow
+/// one), short enough that a closed site lets go of its server socket soon.
+pub const DEFAULT_IDLE_CLOSE_MS: u64 = 5_000;
+
+fn default_idle_close_ms() -> u64 {
+    DEFAULT_IDLE_CLOSE_MS
 }
 
 fn default_worker_url() -> String {
@@ -156,7 +166,7 @@ impl Options {
             topics: None,
             queue: QueueOptions::default(),
             replay: ReplayOptions::default(),
-            idle_close_ms: 0,
+            idle_close_ms: DEFAULT_IDLE_CLOSE_MS,
             json: false,
             server_ping: None,
             protocols: Vec::new(),

@@ -33,6 +33,12 @@ impl Replay {
         self.rings.get(&key).map_or_else(Vec::new, |r| r.iter().map(|(id, _)| *id).collect())
     }
 
+    /// The topic a kept frame came with (`Some(None)`: none), or `None` when the id is not
+    /// kept (any more).
+    pub(crate) fn topic_of(&self, id: u64) -> Option<Option<&str>> {
+        self.rings.iter().find(|(_, r)| r.iter().any(|(i, _)| *i == id)).map(|(k, _)| k.as_deref())
+    }
+
     /// Every id kept (the endpoint is going away).
     pub(crate) fn all_ids(&self) -> impl Iterator<Item = u64> + '_ {
         self.rings.values().flat_map(|r| r.iter().map(|(id, _)| *id))

@@ -63,7 +63,8 @@ pub struct Status {
     pub state: State,
     /// Failed attempts in a row (0 once a connection has lasted `minUptimeMs`).
     pub attempt: u32,
-    /// When the next attempt starts (ms since the epoch), while one is scheduled.
+    /// When the next attempt starts, while one is scheduled: an instant of the engine's clock,
+    /// which pages read as ms since the epoch ([`crate::FieldValue::At`]).
     pub next_retry_at: Option<u64>,
     /// How the last socket closed, if one has.
     pub last_close: Option<CloseInfo>,
@@ -71,13 +72,15 @@ pub struct Status {
     pub last_error: Option<String>,
     /// The circuit breaker's position.
     pub breaker: BreakerState,
-    /// While the breaker is open: when its half-open probe may start (ms since the epoch).
+    /// While the breaker is open: when its half-open probe may start (an instant, as
+    /// `next_retry_at`).
     pub breaker_retry_at: Option<u64>,
     /// The last heartbeat round trip on this connection, in ms.
     pub rtt_ms: Option<u64>,
     /// A grade from `rtt_ms` (`unknown` while not open or not measured yet).
     pub quality: Quality,
-    /// When the last pong (or answered server ping) arrived (ms since the epoch), on this connection or an earlier one.
+    /// When the last pong (or answered server ping) arrived, on this connection or an earlier
+    /// one (an instant, as `next_retry_at`).
     pub last_heartbeat_at: Option<u64>,
     /// The subprotocol the server chose for the open socket (`options.protocols`), if any.
     pub protocol: Option<String>,
@@ -239,14 +242,14 @@ impl Status {
         vec![
             ("state", Text(self.state.as_str())),
             ("attempt", Num(self.attempt.into())),
-            ("nextRetryAt", FieldValue::num(self.next_retry_at)),
+            ("nextRetryAt", FieldValue::at(self.next_retry_at)),
             ("lastClose", last_close),
             ("lastError", FieldValue::text(&self.last_error)),
             ("breaker", Text(self.breaker.as_str())),
-            ("breakerRetryAt", FieldValue::num(self.breaker_retry_at)),
+            ("breakerRetryAt", FieldValue::at(self.breaker_retry_at)),
             ("rttMs", FieldValue::num(self.rtt_ms)),
             ("quality", Text(self.quality.as_str())),
-            ("lastHeartbeatAt", FieldValue::num(self.last_heartbeat_at)),
+            ("lastHeartbeatAt", FieldValue::at(self.last_heartbeat_at)),
             ("protocol", FieldValue::text(&self.protocol)),
             ("health", Text(self.health.as_str())),
             ("online", Bool(self.online)),

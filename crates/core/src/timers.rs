@@ -11,6 +11,9 @@ use crate::time::Ms;
 pub(crate) enum Timer {
     /// No clients left and `idleCloseMs` has passed: the endpoint closes.
     IdleClose,
+    /// `idleCloseMs` after the last client left, with clients again: what was kept for
+    /// them and not taken is let go (`away.rs`).
+    AwayEnd,
     /// The oldest queued send has outlived `queue.ttlMs`.
     QueueExpiry,
     /// A token a tab reported has sat out `token.debounceMs`.
@@ -34,8 +37,9 @@ pub(crate) enum Timer {
 
 impl Timer {
     /// Every timer, in the order [`crate::Engine::handle_timeout`] fires the due ones.
-    pub(crate) const ALL: [Timer; 10] = [
+    pub(crate) const ALL: [Timer; 11] = [
         Timer::IdleClose,
+        Timer::AwayEnd,
         Timer::QueueExpiry,
         Timer::TokenDebounce,
         Timer::TokenPoll,
@@ -51,6 +55,7 @@ impl Timer {
     pub(crate) fn deadline(self, ep: &Endpoint) -> Option<Ms> {
         match self {
             Timer::IdleClose => ep.idle_until,
+            Timer::AwayEnd => ep.away.as_ref().map(|a| a.until),
             Timer::QueueExpiry => ep.queue.next_expiry(),
             Timer::TokenDebounce => ep.pending_token.as_ref().map(|(_, at)| *at),
             Timer::TokenPoll => ep.next_poll,
@@ -140,6 +145,7 @@ mod tests {
             // (and to raise the count below).
             match t {
                 Timer::IdleClose
+                | Timer::AwayEnd
                 | Timer::QueueExpiry
                 | Timer::TokenDebounce
                 | Timer::TokenPoll
@@ -151,6 +157,6 @@ mod tests {
                 | Timer::Ping => {}
             }
         }
-        assert_eq!(Timer::ALL.len(), 10);
+        assert_eq!(Timer::ALL.len(), 11);
     }
 }

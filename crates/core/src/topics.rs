@@ -56,6 +56,25 @@ impl Topics {
         }
     }
 
+    /// Every topic of `from` becomes `to`'s (where `to` holds it already, `from` just goes).
+    pub(crate) fn hand_over(&mut self, from: ClientId, to: ClientId) {
+        self.subs.retain(|_, subs| {
+            if let Some(i) = subs.iter().position(|c| *c == from) {
+                if subs.contains(&to) {
+                    subs.remove(i);
+                } else {
+                    subs[i] = to;
+                }
+            }
+            true
+        });
+    }
+
+    /// Whether `client` holds `topic`.
+    pub(crate) fn holds(&self, client: ClientId, topic: &str) -> bool {
+        self.subscribers(topic).contains(&client)
+    }
+
     /// Unsubscribes `client`; `true` when it was the topic's last subscriber (the
     /// unsubscribe frame is due).
     pub(crate) fn release(&mut self, client: ClientId, topic: &str) -> bool {

@@ -40,8 +40,10 @@ fn different_urls_get_different_sockets_and_frames_stay_apart() {
 #[test]
 fn last_client_leaving_closes_the_socket_with_1000_and_forgets_the_endpoint() {
     let mut h = Harness::new(1);
-    let (c1, ep) = h.attach("a", opts("ws://h/ws"));
-    let (c2, _) = h.attach("b", opts("ws://h/ws"));
+    let mut o = opts("ws://h/ws");
+    o.idle_close_ms = 0;
+    let (c1, ep) = h.attach("a", o.clone());
+    let (c2, _) = h.attach("b", o);
     let s = h.last_socket();
     h.open(s);
     h.engine.handle_detach(h.now, c1);

@@ -16,6 +16,9 @@ use tabmux_web::ToWorker;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 
+/// The worker's name ends with this: every page asks for an extended lifetime.
+const EXTENDED_LIFETIME_TAG: &str = "xl";
+
 /// The default URL of the worker script.
 const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
 
@@ -81,7 +84,7 @@ pub fn pick_transport(options: &JsValue) -> Result<String, JsValue> {
 /// `connect()` resolves to the direct client. `mode: "shared"` rejects instead.
 ///
 /// `build` is this page's release (the build id scripts/build.mjs computed from the worker
-/// files): the worker is named `tabmux-v1-<build>` and the hello carries it.
+/// files): the worker is named `tabmux-v1-<build>-xl` and the hello carries it.
 #[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = connectShared))]
 pub fn connect_shared(options: JsValue, direct: JsValue, build: String) -> js_sys::Promise {
     match start(options, direct, build) {
@@ -173,6 +176,10 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
 /// A worker's port.
 struct PortLink {
     port: MessagePort,
+    /// Frames handled from this worker (data and topic frames): said after every
+    /// DRAIN_EVERY, and in the goodbye, so the worker hands what this page never handled to
+    /// the next page (a reload).
+    handled: Rc<Cell<u64>>,
     /// Sends of this task, posted together at its end (one message for a burst of sends).
     outbox: Rc<RefCell<Vec<JsValue>>>,
     _worker: SharedWorker,
@@ -211,7 +218,7 @@ impl Link for PortLink {
 
     fn end(&self, say_bye: bool) {
         if say_bye {
-            self.post(ToWorker::Bye);
+            self.post(ToWorker::Bye { handled: Some(self.handled.get()) });
         }
         self.port.close();
     }
@@ -221,7 +228,13 @@ impl Link for PortLink {
 fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let wo = WorkerOptions::new();
     // Named after this page's release: a page of another release starts its own worker.
-    wo.set_name(&[WORKER_NAME, "-", &inner.watch.borrow().build].concat());
+    // And after its lifetime: pages that ask for different lifetimes cannot share a worker
+    // (the browser refuses the second), so the name keeps them apart instead of failing.
+    wo.set_name(&[WORKER_NAME, "-", &inner.watch.borrow().build, "-", EXTENDED_LIFETIME_TAG].concat());
+    // Where the browser has it (Chromium), the worker outlives its last page for a while:
+    // a reload or a same-site navigation finds it, with its socket (`idleCloseMs`).
+    // Elsewhere the option is ignored and the worker ends with its last page.
+    let _ = js_sys::Reflect::set(&wo, &"extendedLifetime".into(), &true.into());
     let worker = SharedWorker::new_with_worker_options(url, &wo).map_err(|e| {
         let why = get(&e, "message").as_string().unwrap_or_default();
         js_error(&Error::WorkerFailed(["could not start the shared worker at ", url, ": ", &why].concat()))
@@ -230,7 +243,8 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let weak = Rc::downgrade(inner);
     // Frames handled from this worker: said after every DRAIN_EVERY, so the worker posts no
     // more than its bound to a page that stops handling them (tabmux_core::backlog).
-    let handled = Cell::new(0u64);
+    let handled = Rc::new(Cell::new(0u64));
+    let counted = handled.clone();
     let drain = port.clone();
     let on_message = listen(&port, "message", move |ev| {
         if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
@@ -257,7 +271,8 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
         }
     });
     port.start();
-    let link: Rc<dyn Link> = Rc::new(PortLink { port, outbox: Rc::default(), _worker: worker, _listeners: [on_message, on_error] });
+    let link: Rc<dyn Link> =
+        Rc::new(PortLink { port, handled: counted, outbox: Rc::default(), _worker: worker, _listeners: [on_message, on_error] });
     *inner.link.borrow_mut() = Some(link.clone());
     Ok(link)
 }

@@ -43,8 +43,13 @@ pub enum ToWorker {
     },
     /// `{ t: "reconnect" }`: try now if the socket is not open or opening.
     Reconnect,
-    /// `{ t: "bye" }`: this client is going away.
-    Bye,
+    /// `{ t: "bye", handled? }`: this client is going away, having handled `handled` of the
+    /// frames posted to it (data and topic frames since it attached). The worker hands what
+    /// it posted past that to the next page of the same endpoint (`tabmux_core::away`).
+    Bye {
+        /// Frames handled in all; `None` when the page does not say.
+        handled: Option<u64>,
+    },
     /// `{ t: "lock", lock? }`: the page's liveness lock from now on. Without `lock`, the page
     /// is about to let its lock go while it stays (before an unload that may keep it in the
     /// back/forward cache): the release is not its death. With one, watch that lock again.
@@ -263,7 +268,10 @@ impl ToWorker {
             }
             ToWorker::Stats { id } => object("stats", &[("id", (*id).into())]),
             ToWorker::Reconnect => object("reconnect", &[]),
-            ToWorker::Bye => object("bye", &[]),
+            ToWorker::Bye { handled } => match handled {
+                Some(n) => object("bye", &[("handled", (*n as f64).into())]),
+                None => object("bye", &[]),
+            },
             ToWorker::Liveness { lock } => match lock {
                 Some(l) => object("lock", &[("lock", l.as_str().into())]),
                 None => object("lock", &[]),
@@ -333,7 +341,12 @@ impl ToWorker {
                 }
             }
             "reconnect" => ToWorker::Reconnect,
-            "bye" => ToWorker::Bye,
+            "bye" => ToWorker::Bye {
+                handled: match get(v, "handled") {
+                    n if n.is_undefined() => None,
+                    n => Some(n.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=9e15).contains(n)).ok_or_else(|| bad("bye's handled must be an integer"))? as u64),
+                },
+            },
             "lock" => ToWorker::Liveness { lock: lock_name(v, "lock")? },
             "visible" => ToWorker::Visible,
             "drained" => ToWorker::Drained {

@@ -2,11 +2,37 @@
 //! from fields (status, stats, log events), and the `connect()` options reader.
 
 use tabmux_core::{check_mixed_content, read_options, Error, FieldValue, Kind, Options, Source};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-/// Milliseconds since the epoch, as the engine's clock.
+thread_local! {
+    /// `performance.timeOrigin`: when this context (page or worker) started, in ms since the
+    /// epoch. Read once: the engine's clock is this plus `performance.now()`.
+    static TIME_ORIGIN: f64 = js_sys::Reflect::get(&get(&js_sys::global(), "performance"), &"timeOrigin".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(js_sys::Date::now);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: monotonic, unmoved by steps of the OS clock.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// The engine's clock: monotonic milliseconds (`performance.timeOrigin` plus
+/// `performance.now()`), near ms since the epoch but never stepped by the OS clock. Every
+/// deadline is on this clock; wall time is only shown ([`wall_offset_ms`]).
 pub fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
+    (TIME_ORIGIN.with(|o| *o) + performance_now()) as u64
+}
+
+/// How far the wall clock (`Date.now()`) is ahead of the engine's clock now: added to an
+/// instant to show it as ms since the epoch. It moves when the OS clock steps, and when the
+/// machine sleeps (the monotonic clock stops on most systems while the wall clock goes on).
+pub fn wall_offset_ms() -> i64 {
+    js_sys::Date::now() as i64 - now_ms() as i64
 }
 
 /// The size of a data frame without copying it: UTF-16 code units of a string, bytes of a
@@ -24,16 +50,21 @@ pub fn frame_len(v: &JsValue) -> Option<usize> {
 }
 
 /// A plain object built from its fields (`tabmux_core::fields`: status, stats and log
-/// events), without a serializer.
+/// events), without a serializer. Instants of the engine's clock are shown as wall time.
 pub fn object(fields: &[(&str, FieldValue)]) -> JsValue {
+    object_at(fields, wall_offset_ms())
+}
+
+fn object_at(fields: &[(&str, FieldValue)], wall_offset: i64) -> JsValue {
     let o = js_sys::Object::new();
     for (k, v) in fields {
         let v = match v {
             FieldValue::Num(n) => JsValue::from(*n as f64),
+            FieldValue::At(t) => JsValue::from((*t as i64).saturating_add(wall_offset) as f64),
             FieldValue::Text(t) => JsValue::from_str(t),
             FieldValue::Bool(b) => JsValue::from_bool(*b),
             FieldValue::Null => JsValue::NULL,
-            FieldValue::Obj(inner) => object(inner),
+            FieldValue::Obj(inner) => object_at(inner, wall_offset),
         };
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
     }

@@ -242,11 +242,11 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                 Err(e) => reply_err(&e),
             }
         }
-        (ToWorker::Bye, _) => {
+        (ToWorker::Bye { handled }, _) => {
             // Forget the port first, so nothing more is posted to it.
             let entry = state.ports.borrow_mut().remove(&key);
             if let Some(c) = client {
-                state.driver.detach(c);
+                state.driver.detach_after(c, handled);
             }
             if let Some(e) = entry {
                 e.port.close();

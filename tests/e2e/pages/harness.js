@@ -2,7 +2,7 @@
 import { connect } from "/dist/index.js";
 import BUILD from "/dist/tab/build-id.js";
 // The name tabs of this release give the worker, for tests that talk to it directly.
-window.WORKER_NAME = `tabmux-v1-${BUILD}`;
+window.WORKER_NAME = `tabmux-v1-${BUILD}-xl`;
 window.BUILD = BUILD;
 window.T = {
   clients: [],
@@ -45,7 +45,7 @@ window.T = {
   /** A port of this release's worker read raw: says hello for `url` and hands every message
    *  the worker posts to `onmessage`. Returns the SharedWorker (keep it referenced). */
   raw(url, onmessage) {
-    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME });
+    const w = new SharedWorker("/shared-websocket-worker.js", { name: WORKER_NAME, extendedLifetime: true });
     w.port.onmessage = ({ data }) => onmessage(data);
     w.port.postMessage({ t: "hello", v: 1, tabId: "raw", build: BUILD, options: { url, heartbeat: false } });
     return w;

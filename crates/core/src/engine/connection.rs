@@ -48,24 +48,60 @@ impl Engine {
         }
     }
 
-    /// The browser went offline or online (the worker's own events, or a tab's).
-    /// Offline: no attempts (an open socket is kept until it closes). Online: backoff
-    /// resets and every endpoint that is not open tries at once.
-    pub fn handle_online(&mut self, now: Ms, online: bool) {
-        self.tick(now);
-        if self.online == online {
-            return;
-        }
-        self.online = online;
+    /// The shell saw signs that it was suspended for about `asleep_ms` (a laptop's sleep, a
+    /// frozen worker or page: the wall clock moved away from the monotonic one, or a timer
+    /// fired far later than planned): a socket may have died without a close meanwhile, and a
+    /// planned retry is stale. An open socket is probed at once: a heartbeat ping (its pong
+    /// deadline decides), or, with the heartbeat off, a new socket in its place. An endpoint
+    /// waiting to retry, or `down`, tries now with its backoff reset. Opening sockets are
+    /// left to their own deadline.
+    pub fn handle_wake(&mut self, now: Ms, asleep_ms: Ms) {
+        let now = self.tick(now);
         for idx in 0..self.endpoints.len() {
-            if online {
-                if matches!(self.endpoints[idx].conn, Conn::Offline | Conn::Waiting { .. } | Conn::Down) {
-                    self.retry_now(idx);
+            self.log(idx, |_| LogEvent::Wake { asleep_ms });
+            let ep = &mut self.endpoints[idx];
+            match (ep.conn, ep.heartbeat.as_mut(), ep.options.heartbeat.as_ref()) {
+                (Conn::Open { socket, .. }, Some(hb), Some(o)) => {
+                    if hb.pong_deadline().is_none() {
+                        hb.ping(now, o);
+                        ep.counters.pings += 1;
+                        self.actions.push_back(Action::SendText { socket, data: o.ping.clone() });
+                    }
                 }
-            } else if matches!(self.endpoints[idx].conn, Conn::Waiting { .. }) {
-                self.endpoints[idx].conn = Conn::Offline;
+                (Conn::Open { socket, .. }, _, _) => {
+                    self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "woke up: replacing a socket that may be dead".into() });
+                    self.open_socket(idx);
+                }
+                (Conn::Waiting { .. } | Conn::Down, _, _) => self.retry_now(idx),
+                (Conn::Offline, _, _) if self.online => self.retry_now(idx),
+                _ => {}
             }
             self.touch(idx);
+        }
+    }
+
+    /// The browser went offline or online (the worker's own events, or a tab's).
+    /// Offline: no attempts (an open socket is kept until it closes). Online: backoff
+    /// resets and every endpoint that is not open tries at once. An `online` while already
+    /// online (the network came back after a change the engine never saw as offline) still
+    /// wakes a `down` endpoint; one waiting to retry keeps its backoff.
+    pub fn handle_online(&mut self, now: Ms, online: bool) {
+        self.tick(now);
+        let changed = self.online != online;
+        self.online = online;
+        for idx in 0..self.endpoints.len() {
+            let conn = self.endpoints[idx].conn;
+            if online {
+                let stale = changed && matches!(conn, Conn::Offline | Conn::Waiting { .. });
+                if stale || conn == Conn::Down {
+                    self.retry_now(idx);
+                }
+            } else if changed && matches!(conn, Conn::Waiting { .. }) {
+                self.endpoints[idx].conn = Conn::Offline;
+            }
+            if changed {
+                self.touch(idx);
+            }
         }
     }
 

@@ -22,6 +22,7 @@ mod report;
 mod timeout;
 
 use crate::action::{Action, Delivery, FrameMeta, SendOutcome};
+use crate::away::{Away, HELD};
 use crate::endpoint::{Conn, Endpoint};
 use crate::error::Error;
 use crate::ids::{ClientId, EndpointId, SocketId};
@@ -155,6 +156,9 @@ impl Engine {
         ep.idle_until = None;
         let endpoint = ep.id;
         self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug });
+        // A page that comes while the endpoint is away (a reload, a navigation) gets the
+        // frames without a topic that reached no page; topic frames wait for its subscribe.
+        self.redeliver(idx, client, None);
         if let Some(t) = token {
             // Equal to the endpoint's token (always so for one just made): nothing happens.
             self.handle_set_token(now, client, t)?;
@@ -181,17 +185,46 @@ impl Engine {
     }
 
     /// Detaches a client (goodbye, closed port, dead tab). When it was the endpoint's last
-    /// client the socket is closed (1000) and the endpoint forgotten. Unknown ids are ignored.
+    /// client the socket is closed (1000) and the endpoint forgotten, or, with `idleCloseMs`,
+    /// kept that long for the next page (see [`Engine::handle_detach_unhandled`]). Unknown ids
+    /// are ignored.
     pub fn handle_detach(&mut self, now: Ms, client: ClientId) {
+        self.handle_detach_unhandled(now, client, &[]);
+    }
+
+    /// [`Engine::handle_detach`] for a client that said goodbye with the replay ids of the
+    /// frames it was posted but did not handle (oldest first; a page unloading drops what
+    /// was still on its way). When it was the endpoint's last client and `idleCloseMs` keeps
+    /// the endpoint, the endpoint is *away* ([`crate::away`]): its topics stay subscribed and
+    /// those frames, with every kept frame that reaches no page from now on, are handed to
+    /// the next page that attaches (and subscribes).
+    pub fn handle_detach_unhandled(&mut self, now: Ms, client: ClientId, unhandled: &[u64]) {
         let now = self.tick(now);
         let Some(entry) = self.clients.remove(&client) else { return };
         let Some(idx) = self.ep_index(entry.endpoint) else { return };
         let ep = &mut self.endpoints[idx];
         ep.clients.retain(|c| *c != client);
         ep.loggers -= u32::from(entry.debug);
-        // Its topics are released (the last subscriber's leaving unsubscribes at the server)…
-        for t in ep.topics.of_client(client) {
-            self.release_topic(idx, client, &t);
+        let keep = ep.clients.is_empty() && ep.options.idle_close_ms > 0;
+        if keep {
+            // Its topics stay subscribed at the server, held for the next page…
+            ep.topics.hand_over(client, HELD);
+            let until = now.saturating_add(ep.options.idle_close_ms);
+            let unhandled: alloc::vec::Vec<u64> =
+                unhandled.iter().copied().filter(|id| ep.replay.topic_of(*id).is_some()).collect();
+            match ep.away.as_mut() {
+                // Away already (a page that came and went again): what is held stays.
+                Some(away) => {
+                    away.until = until;
+                    unhandled.iter().for_each(|id| away.hold(*id));
+                }
+                None => ep.away = Some(Away::new(until, &unhandled)),
+            }
+        } else {
+            // …or released (the last subscriber's leaving unsubscribes at the server)…
+            for t in ep.topics.of_client(client) {
+                self.release_topic(idx, client, &t);
+            }
         }
         // …and its queued sends are dropped.
         for q in self.endpoints[idx].queue.take_client(client) {
@@ -240,8 +273,35 @@ impl Engine {
                 ep.counters.subscribes += 1;
                 self.actions.push_back(Action::SendText { socket, data: frame });
             }
+        } else if ep.topics.holds(HELD, topic) {
+            // Held for the next page since the last one left: this page takes it over (no
+            // frame either way) with the frames that came for it meanwhile.
+            ep.topics.release(HELD, topic);
+            self.redeliver(idx, client, Some(topic));
         }
         Ok(())
+    }
+
+    /// Hands `client` the frames held for the next page that have `topic` (`None`: no topic).
+    fn redeliver(&mut self, idx: usize, client: ClientId, topic: Option<&str>) {
+        let ep = &mut self.endpoints[idx];
+        let Some(away) = ep.away.as_mut() else { return };
+        let replay = &ep.replay;
+        let ids = away.take(|id| replay.topic_of(id) == Some(topic));
+        if !ids.is_empty() {
+            ep.counters.deliveries += ids.len() as u64;
+            self.actions.push_back(Action::Redeliver { client, topic: topic.map(String::from), replay: ids });
+        }
+    }
+
+    /// The endpoint stops being away: topics nobody took are unsubscribed, held frames go.
+    pub(super) fn end_away(&mut self, idx: usize) {
+        if self.endpoints[idx].away.take().is_none() {
+            return;
+        }
+        for t in self.endpoints[idx].topics.of_client(HELD) {
+            self.release_topic(idx, HELD, &t);
+        }
     }
 
     /// Unsubscribes a client from a topic; the last one out sends the unsubscribe frame.
@@ -337,6 +397,16 @@ impl Engine {
         let ep = &mut self.endpoints[idx];
         let topic = meta.topic.filter(|t| ep.options.topics.is_some() && t.len() <= MAX_TOPIC_BYTES);
         let retain = ep.replay.keep(&mut self.next_replay, topic, meta.len, &ep.options.replay, &mut self.actions);
+        if let (Some(away), Some(id)) = (ep.away.as_mut(), retain) {
+            // No page takes it now: the next one will.
+            let unclaimed = match topic {
+                Some(t) => ep.topics.holds(HELD, t),
+                None => ep.clients.is_empty(),
+            };
+            if unclaimed {
+                away.hold(id);
+            }
+        }
         let clients: &[ClientId] = match topic {
             Some(t) => {
                 ep.counters.topic_frames += 1;
@@ -344,7 +414,7 @@ impl Engine {
             }
             None => &ep.clients,
         };
-        ep.counters.deliveries += clients.len() as u64;
+        ep.counters.deliveries += clients.iter().filter(|c| **c != HELD).count() as u64;
         Delivery::To { clients, topic: topic.is_some(), retain }
     }
 

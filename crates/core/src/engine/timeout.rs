@@ -44,6 +44,7 @@ impl Engine {
                 self.remove_endpoint(idx);
                 return false;
             }
+            Timer::AwayEnd => self.end_away(idx),
             Timer::QueueExpiry => {
                 while let Some(q) = ep.queue.pop_expired(now) {
                     ep.counters.errors += 1;

@@ -4,7 +4,7 @@
 use super::{js_message, AnySend, Driver, Inner, Posts, Sink, Socket};
 use super::frames::{Extractor, PongMatcher};
 use crate::protocol::ToTab;
-use crate::wire::{now_ms, object};
+use crate::wire::{frame_len, now_ms, object};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -92,6 +92,19 @@ impl Inner {
                 Action::Forget { replay } => {
                     self.replay.remove(&replay);
                 }
+                Action::Redeliver { client, topic, replay } => {
+                    // Posted like frames that just arrived (the engine counted them).
+                    let Some(sink) = self.sinks.get(&client) else { continue };
+                    for id in replay {
+                        let Some(data) = self.replay.get(&id) else { continue };
+                        let len = frame_len(data).unwrap_or(0);
+                        let msg = match &topic {
+                            Some(t) => ToTab::Topic { topic: t.clone(), data: data.clone() }.encode(),
+                            None => data.clone(),
+                        };
+                        sink.post_frame(&msg, len, Some(id));
+                    }
+                }
                 Action::CloseSocket { socket, code, reason } => {
                     if let Some(s) = self.sockets.remove(&socket) {
                         // Dropping `s` removes its listeners: no event of it reaches the engine.
@@ -129,7 +142,10 @@ impl Inner {
         if self.timer.as_ref().is_some_and(|(d, _)| *d == deadline) {
             return;
         }
-        let delay = deadline.saturating_sub(now_ms()).min(u32::MAX as u64) as u32;
+        // setTimeout takes a signed 32-bit delay (2^31 ms or more fires at once): a longer
+        // wait is cut to the most it takes, and the early call finds nothing due and arms
+        // the rest.
+        let delay = deadline.saturating_sub(now_ms()).min(MAX_TIMER_MS) as u32;
         let t = Timeout::new(delay, move || {
             if let Some(d) = Driver::from_weak(&weak) {
                 d.on_timer();
@@ -138,6 +154,9 @@ impl Inner {
         self.timer = Some((deadline, t));
     }
 }
+
+/// The longest delay `setTimeout` takes (2^31 − 1 ms, about 24.8 days).
+pub(crate) const MAX_TIMER_MS: u64 = i32::MAX as u64;
 
 fn open_socket(
     me: &Rc<RefCell<Inner>>,

@@ -3,7 +3,7 @@
 //! engine's actions; `frames.rs`: reading frames without copying them into wasm.
 
 use crate::protocol::{ToTab, ToWorker};
-use crate::wire::{frame_len, now_ms, object};
+use crate::wire::{frame_len, now_ms, object, wall_offset_ms};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -52,7 +52,11 @@ struct Inner {
     /// Per endpoint, its clients' sinks in delivery order; rebuilt when clients change,
     /// so a frame costs one `Rc` clone, not a lookup per client.
     fanout: SortedMap<EndpointId, Rc<[Sink]>>,
+    /// The armed timer and its deadline.
     timer: Option<(u64, Timeout)>,
+    /// [`wall_offset_ms`] when last looked at: a jump means this context was suspended (or
+    /// the OS clock stepped), see [`Inner::check_wake`].
+    wall_offset: i64,
     next_send: u64,
     pending_sends: SortedMap<u64, PendingSend>,
     /// Frames kept for replay, by the engine's id (it says when to forget them).
@@ -77,6 +81,7 @@ impl Driver {
                 sinks: SortedMap::new(),
                 fanout: SortedMap::new(),
                 timer: None,
+                wall_offset: wall_offset_ms(),
                 next_send: 1,
                 pending_sends: SortedMap::new(),
                 replay: SortedMap::new(),
@@ -108,12 +113,24 @@ impl Driver {
         Ok(client)
     }
 
-    /// Detaches a client; the last one of an endpoint closes its socket.
+    /// Detaches a client; the last one of an endpoint closes its socket (after
+    /// `idleCloseMs`, during which the next page takes it over).
     pub fn detach(&self, client: ClientId) {
+        self.detach_after(client, None);
+    }
+
+    /// Detaches a client that said goodbye having handled `handled` of the frames posted to
+    /// it: those posted past that, still kept for replay, go to the next page
+    /// ([`tabmux_core::Engine::handle_detach_unhandled`]).
+    pub fn detach_after(&self, client: ClientId, handled: Option<u64>) {
         {
             let mut inner = self.inner.borrow_mut();
             let endpoint = inner.engine.endpoint_of(client);
-            inner.engine.handle_detach(now_ms(), client);
+            let unhandled = match (handled, inner.sinks.get(&client)) {
+                (Some(n), Some(sink)) => sink.unhandled(n),
+                _ => Vec::new(),
+            };
+            inner.engine.handle_detach_unhandled(now_ms(), client, &unhandled);
             inner.sinks.remove(&client);
             if let Some(ep) = endpoint {
                 inner.rebuild_fanout(ep);
@@ -201,13 +218,21 @@ impl Driver {
 
     /// The browser went online or offline.
     pub fn online(&self, online: bool) {
-        self.inner.borrow_mut().engine.handle_online(now_ms(), online);
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.check_wake(now_ms(), None);
+            inner.engine.handle_online(now_ms(), online);
+        }
         self.pump();
     }
 
     /// A tab became visible.
     pub fn visible(&self) {
-        self.inner.borrow_mut().engine.handle_visible(now_ms());
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.check_wake(now_ms(), None);
+            inner.engine.handle_visible(now_ms());
+        }
         self.pump();
     }
 
@@ -280,8 +305,8 @@ impl Driver {
             // Liveness locks are the worker's business (it handles them before this);
             // an in-page engine has none.
             ToWorker::Liveness { .. } => Ok(()),
-            ToWorker::Bye => {
-                self.detach(client);
+            ToWorker::Bye { handled } => {
+                self.detach_after(client, handled);
                 Ok(())
             }
         };
@@ -346,6 +371,7 @@ impl Driver {
             Nothing,
         }
         let len = frame_len(data).unwrap_or(0);
+        let mut kept = None;
         let then = {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
@@ -373,14 +399,15 @@ impl Driver {
                     if let Some(id) = retain {
                         inner.replay.insert(id, data.clone());
                     }
+                    kept = retain;
                     then
                 }
                 Delivery::Drop => Then::Nothing,
             }
         };
         match then {
-            Then::All(sinks) => sinks.iter().for_each(|s| s.post_frame(data, len)),
-            Then::Topic(sinks, msg) => sinks.iter().for_each(|s| s.post_frame(&msg, len)),
+            Then::All(sinks) => sinks.iter().for_each(|s| s.post_frame(data, len, kept)),
+            Then::Topic(sinks, msg) => sinks.iter().for_each(|s| s.post_frame(&msg, len, kept)),
             Then::Nothing => {}
         }
         // A pong changes the status; a gap or an eviction is an action.
@@ -392,10 +419,37 @@ impl Driver {
     fn on_timer(&self) {
         {
             let mut inner = self.inner.borrow_mut();
-            inner.timer = None;
-            inner.engine.handle_timeout(now_ms());
+            let now = now_ms();
+            let due = inner.timer.take().map(|(deadline, _)| deadline);
+            inner.check_wake(now, due);
+            inner.engine.handle_timeout(now);
         }
         self.pump();
+    }
+}
+
+/// A jump of the wall clock against the monotonic one bigger than this reads as a suspension
+/// (sleep, a frozen context) or a step of the OS clock: either way the sockets are probed.
+/// Well above the drift of the two clocks between two looks (NTP slews at most 0.5 ms/s).
+const WAKE_DRIFT_MS: i64 = 5_000;
+
+/// A timer that fires this much later than its deadline reads as a suspension too (where
+/// the monotonic clock counts sleep, or a timer held back while frozen).
+const WAKE_LATE_MS: u64 = 10_000;
+
+impl Inner {
+    /// Looks for signs that this context was suspended since the last look (the wall
+    /// clock's offset from the monotonic one jumped; the timer due at `due` fired far too
+    /// late) and tells the engine ([`tabmux_core::Engine::handle_wake`]).
+    fn check_wake(&mut self, now: u64, due: Option<u64>) {
+        let offset = wall_offset_ms();
+        let jump = offset.abs_diff(self.wall_offset);
+        self.wall_offset = offset;
+        let late = due.map_or(0, |d| now.saturating_sub(d));
+        let jumped = jump > WAKE_DRIFT_MS as u64;
+        if jumped || late > WAKE_LATE_MS {
+            self.engine.handle_wake(now, if jumped { jump } else { late });
+        }
     }
 }
 

@@ -5,6 +5,8 @@ use crate::protocol::ToTab;
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::collections::VecDeque;
+use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{Backlog, Error};
 use wasm_bindgen::prelude::*;
 use web_sys::MessagePort;
@@ -33,7 +35,15 @@ pub struct PortSink {
     port: MessagePort,
     backlog: RefCell<Backlog>,
     batch: RefCell<Vec<JsValue>>,
+    /// The last frames posted that are kept for replay: (their number among the frames
+    /// posted, their replay id). A goodbye says how many the tab handled; the ones past that
+    /// go to the next page. At most [`RECENT_KEPT`].
+    recent: RefCell<VecDeque<(u64, u64)>>,
 }
+
+/// How many recently posted frames a port remembers for its goodbye: what a page can have
+/// on its way when it unloads is far less (a few tasks' worth).
+const RECENT_KEPT: usize = DRAIN_EVERY as usize;
 
 impl PortSink {
     fn flush(&self) {
@@ -78,16 +88,39 @@ impl Flusher {
 impl Sink {
     /// A tab's port, with nothing posted yet.
     pub fn port(port: MessagePort) -> Sink {
-        Sink::Port(Rc::new(PortSink { port, backlog: RefCell::default(), batch: RefCell::default() }))
+        Sink::Port(Rc::new(PortSink { port, backlog: RefCell::default(), batch: RefCell::default(), recent: RefCell::default() }))
     }
 
     /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
     /// behind to take it; to a port, with the other frames of the moment (see [`PortSink`]).
-    pub(super) fn post_frame(&self, v: &JsValue, len: usize) {
+    /// `kept`: its replay id, when it is kept for replay.
+    pub(super) fn post_frame(&self, v: &JsValue, len: usize, kept: Option<u64>) {
         match self {
-            Sink::Port(p) if !p.backlog.borrow_mut().offer(len) => {}
-            _ => self.post_later(v),
+            Sink::Port(p) => {
+                let mut backlog = p.backlog.borrow_mut();
+                if !backlog.offer(len) {
+                    return;
+                }
+                if let Some(id) = kept {
+                    let mut recent = p.recent.borrow_mut();
+                    if recent.len() == RECENT_KEPT {
+                        recent.pop_front();
+                    }
+                    recent.push_back((backlog.posted(), id));
+                }
+                drop(backlog);
+                self.post_later(v);
+            }
+            Sink::Local(_) => self.post_later(v),
         }
+    }
+
+    /// The replay ids of the kept frames posted after the first `handled` (oldest first):
+    /// what a tab that says goodbye having handled `handled` frames never saw.
+    pub(super) fn unhandled(&self, handled: u64) -> Vec<u64> {
+        let Sink::Port(p) = self else { return Vec::new() };
+        let recent = p.recent.borrow();
+        recent.iter().filter(|(n, _)| *n > handled).map(|(_, id)| *id).collect()
     }
 
     /// Posts `v` with the frames of the moment (see [`PortSink`]): for a frame, or a message
