@@ -108,6 +108,9 @@ export async function startStack({ env = {} } = {}) {
   }
   symlinkSync(join(root, "js"), join(statics, "js"));
   symlinkSync(join(root, "dist"), join(statics, "dist"));
+  // Copies of the worker that tests change (tests/e2e/helpers.mjs workerCopy).
+  mkdirSync(join(root, "dist-test"), { recursive: true });
+  symlinkSync(join(root, "dist-test"), join(statics, "dist-test"));
   const vars = { PREFIX: dir, NODE_A: portA, NODE_B: portB, NGINX_PORT: nginxPort, STATIC_ROOT: statics };
   const conf = readFileSync(join(example, "nginx.conf"), "utf8").replace(/\$\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   writeFileSync(join(dir, "nginx.conf"), conf);

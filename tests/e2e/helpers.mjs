@@ -1,6 +1,7 @@
 // Shared pieces of the end-to-end tests: the real dev server on 127.0.0.1 (port 0), the
 // Debian Chromium driven by playwright-core, and the real worker script.
 import { spawn, execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -164,3 +165,19 @@ export function withServerAndBrowser(set, serverOptions) {
     await server?.stop();
   });
 }
+
+/** A copy of the release worker (dist/worker) whose script runs `prelude` first, written to
+ * dist-test/<name>/ (never shipped; served from the project root): a test's way to change
+ * what the worker sees (its clock, its timers) or to end it. Returns its URL path. */
+export function workerCopy(name, prelude) {
+  const dir = join(root, "dist-test", name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ["tabmux_worker.js", "tabmux_worker_bg.wasm"]) copyFileSync(join(root, "dist/worker", f), join(dir, f));
+  const shim = readFileSync(join(root, "dist/worker/shared-websocket-worker.js"), "utf8");
+  writeFileSync(join(dir, "shared-websocket-worker.js"), `${prelude}\n${shim}`);
+  return `/dist-test/${name}/shared-websocket-worker.js`;
+}
+
+/** The prelude of a worker copy that ends the worker (as a browser that ends it does: Android
+ * under memory pressure) when a BroadcastChannel message on "tabmux-test-end" arrives. */
+export const ENDER = `new BroadcastChannel("tabmux-test-end").onmessage = () => self.close();`;

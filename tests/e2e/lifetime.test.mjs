@@ -2,19 +2,18 @@
 // a reload or a same-site navigation of the only tab keeps the socket (the worker's extended
 // lifetime and idleCloseMs) and loses no frame; steps of the OS clock change no decision (the
 // engine's clock is monotonic), in the worker and in a direct-mode page; no duration option
-// can make a timer spin.
+// can make a timer spin; a worker ended mid-stream is replaced and resumes where the tabs were.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { openTab, root, sleep, until, withServerAndBrowser } from "./helpers.mjs";
+import { ENDER, openTab, sleep, until, withServerAndBrowser, workerCopy } from "./helpers.mjs";
 
 let server, browser;
 withServerAndBrowser((s, b) => ((server = s), (browser = b)));
 
 // Copies of the release worker whose script first wraps a global, served from dist-test/
 // (never shipped): `clock` shifts Date.now by an offset a BroadcastChannel message sets (an
-// OS clock step, as the worker sees it); `timers` counts setTimeout callbacks that run.
+// OS clock step, as the worker sees it); `timers` counts setTimeout callbacks that run;
+// `ender` ends the worker on a BroadcastChannel message, as a browser that ends it does.
 const PRELUDES = {
   clock: `(() => { const real = Date.now.bind(Date); let offset = 0;
     new BroadcastChannel("tabmux-test-clock").onmessage = (e) => { offset = e.data; };
@@ -22,16 +21,11 @@ const PRELUDES = {
   timers: `(() => { const real = self.setTimeout.bind(self); let fired = 0;
     const ch = new BroadcastChannel("tabmux-test-timers"); ch.onmessage = () => ch.postMessage(fired);
     self.setTimeout = (f, ms, ...a) => real((...b) => { fired++; return f(...b); }, ms, ...a); })();`,
+  ender: ENDER,
 };
 
 before(() => {
-  for (const [name, prelude] of Object.entries(PRELUDES)) {
-    const dir = join(root, "dist-test", name);
-    mkdirSync(dir, { recursive: true });
-    for (const f of ["tabmux_worker.js", "tabmux_worker_bg.wasm"]) copyFileSync(join(root, "dist/worker", f), join(dir, f));
-    const shim = readFileSync(join(root, "dist/worker/shared-websocket-worker.js"), "utf8");
-    writeFileSync(join(dir, "shared-websocket-worker.js"), `${prelude}\n${shim}`);
-  }
+  for (const [name, prelude] of Object.entries(PRELUDES)) workerCopy(name, prelude);
 });
 
 const accepted = async (channel) => (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === channel && !a.refused).length;
@@ -184,5 +178,51 @@ test("Chromium: Number.MAX_SAFE_INTEGER in every duration option leaves the work
   await server.ctl("/control/broadcast?channel=forever&n=3");
   await until(() => page.evaluate((i) => T.clients[i].messages.length === 3, index), "3 frames");
   assert.equal((await fired()) - start, 0);
+  await context.close();
+});
+
+test("Chromium: a worker ended mid-stream (10,000 frames at 1,000/s, sequence on): the replacement resumes from the tabs' last numbers, every tab has every number once, in order, no gap", async () => {
+  const context = await browser.newContext();
+  const options = {
+    url: `${server.ws("/ws/resume")}?replay=1`,
+    workerUrl: "/dist-test/ender/shared-websocket-worker.js",
+    sequence: { key: "/seq" },
+    heartbeat: false,
+  };
+  const pages = [];
+  for (let i = 0; i < 3; i++) pages.push(await openTab(context, server));
+  for (const p of pages) {
+    await p.evaluate(async (o) => {
+      const { index } = await T.connect(o, { countOnly: true });
+      window.SEQS = [];
+      T.clients[index].c.on("message", (d) => SEQS.push(JSON.parse(d).seq));
+    }, options);
+  }
+  await until(async () => (await server.ctl("/control/stats")).byChannel.resume === 1, "one socket");
+  await server.ctl("/control/ticker?channel=resume&ms=1&count=10000&size=80");
+  await until(() => pages[0].evaluate(() => SEQS.length > 3000), "3,000 frames in", 20_000);
+  // The browser ends the worker (as Android does under memory pressure): a served copy of the
+  // script closes itself on a BroadcastChannel message.
+  await pages[0].evaluate(() => new BroadcastChannel("tabmux-test-end").postMessage("end"));
+  const all = [];
+  for (const p of pages) {
+    all.push(
+      await until(async () => {
+        const s = await p.evaluate(() => SEQS);
+        return s.at(-1) === 10_000 && s;
+      }, "the last frame in every tab", 30_000),
+    );
+  }
+  for (const [i, seqs] of all.entries()) {
+    const first = seqs[0];
+    assert.ok(first < 50, `tab ${i}: first ${first}`);
+    const broken = seqs.findIndex((n, j) => n !== first + j);
+    assert.equal(broken, -1, `tab ${i}: every number once, in order (at index ${broken}: ${seqs.slice(Math.max(0, broken - 2), broken + 3)})`);
+    assert.equal(seqs.length, 10_001 - first);
+    assert.deepEqual(await pages[i].evaluate(() => T.clients[0].gaps), [], `tab ${i}: no gap`);
+  }
+  const accepts = (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === "resume");
+  assert.equal(accepts.length, 2, "one socket per worker");
+  console.log(`resumed with ${accepts[1].query}`);
   await context.close();
 });

@@ -30,6 +30,12 @@ impl Sequence {
         self.last
     }
 
+    /// Resume after `n`: a tab that had every number up to `n` says hello to a new worker.
+    /// The lowest such number wins (a tab behind the others must not miss what they had).
+    pub(crate) fn resume_after(&mut self, n: u64) {
+        self.last = Some(self.last.map_or(n, |l| l.min(n)));
+    }
+
     /// A frame with number `seq` arrived: what it means. Any but a repeat becomes the last.
     pub(crate) fn check(&mut self, seq: u64) -> SeqCheck {
         let verdict = match self.last {

@@ -73,6 +73,22 @@ struct Inner {
     slam: BTreeSet<String>,
     /// Paths of the files served (the static folders), oldest first: what pages fetched.
     files: VecDeque<String>,
+    /// Per channel, the last numbered frames broadcast (seq, frame), for sockets that ask to
+    /// resume (`?replay=1&since=N`: the frames after N are sent first). At most REPLAY_CAP.
+    recent: BTreeMap<String, (VecDeque<(u64, String)>, usize)>,
+}
+
+/// Numbered frames kept per channel for `?replay=1&since=N`, and their bytes at most.
+const REPLAY_CAP: usize = 20_000;
+const REPLAY_BYTES: usize = 8 << 20;
+
+/// `since=N` of a query that also has `replay=1`: the socket wants the frames after N.
+fn resume_from(query: &str) -> Option<u64> {
+    let mut pairs = query.split('&');
+    if !pairs.clone().any(|kv| kv == "replay=1") {
+        return None;
+    }
+    pairs.find_map(|kv| kv.strip_prefix("since=")).and_then(|n| n.parse().ok())
 }
 
 /// Everything the server knows, behind one lock.
@@ -125,6 +141,12 @@ impl Hub {
         let id = g.next_id;
         if g.slam.contains(channel) {
             let _ = tx.send(Outgoing::Close(1011, "accepted and closed at once".into()));
+        }
+        // Under the lock: the replayed frames go before any new broadcast to this socket.
+        if let (Some(since), Some((recent, _))) = (resume_from(query), g.recent.get(channel)) {
+            for (_, frame) in recent.iter().filter(|(seq, _)| *seq > since) {
+                let _ = tx.send(Outgoing::Text(frame.clone()));
+            }
         }
         g.conns.insert(id, Conn { channel: channel.into(), tx });
         push_capped(&mut g.accepts, Accept { at, channel: channel.into(), query: query.into(), refused: false, protocols, protocol });
@@ -191,7 +213,15 @@ impl Hub {
                     first.get_or_insert(seq);
                     let head = format!("{{{topic_field}\"seq\":{seq},\"channel\":{},\"pad\":\"", serde_json::json!(channel));
                     let pad = size.saturating_sub(head.len() + 2);
-                    format!("{head}{}\"}}", "x".repeat(pad))
+                    let frame = format!("{head}{}\"}}", "x".repeat(pad));
+                    let (recent, bytes) = g.recent.entry(channel.to_string()).or_default();
+                    recent.push_back((seq, frame.clone()));
+                    *bytes += frame.len();
+                    while recent.len() > REPLAY_CAP || *bytes > REPLAY_BYTES {
+                        let Some((_, old)) = recent.pop_front() else { break };
+                        *bytes -= old.len();
+                    }
+                    frame
                 }
             };
             for c in g.conns.values().filter(|c| c.channel == channel) {

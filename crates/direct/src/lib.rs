@@ -57,7 +57,7 @@ pub fn connect_direct(options: JsValue, tab_id: String, notice: JsValue) -> js_s
         &options,
         notice,
         Box::new(move |sink, token| {
-            let client = driver.attach(Sink::Local(sink), &id, opts.clone(), token.as_deref())?;
+            let client = driver.attach(Sink::Local(sink), &id, opts.clone(), token.as_deref(), None)?;
             Ok(Rc::new(DirectLink { driver: driver.clone(), client }) as Rc<dyn Link>)
         }),
     )

@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use tabmux_core::Error;
 use tabmux_web::locks::Held;
-use tabmux_web::{ToTab, ToWorker};
+use tabmux_web::{SeqReader, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 
 /// The way to the engine: a worker's port, or the engine in this page.
@@ -136,6 +136,15 @@ pub(crate) struct Inner {
     /// Direct mode taken over from a failed worker: its `worker-failed` error, told to the
     /// first `error` listener when it is added (the page adds them after `connect()`).
     pub(crate) notice: RefCell<Option<JsValue>>,
+    /// `sequence.key`, read here too: this page delivers each number once, in order, also
+    /// across a worker's replacement (whose stream resumes after the lowest number the tabs
+    /// had, so a tab ahead of the others sees some again).
+    pub(crate) seq: RefCell<Option<SeqReader>>,
+    /// The last sequence number this page delivered.
+    pub(crate) last_seq: Cell<Option<u64>>,
+    /// Set when this page says hello to a new worker: the next numbered frame tells a gap
+    /// the worker could not see (this page was behind the number it resumed after).
+    pub(crate) check_gap: Cell<bool>,
 }
 
 
@@ -166,6 +175,9 @@ impl Inner {
             reattach: RefCell::new(None),
             connecting_self: RefCell::new(None),
             notice: RefCell::new(None),
+            seq: RefCell::new(None),
+            last_seq: Cell::new(None),
+            check_gap: Cell::new(false),
         })
     }
 
@@ -185,6 +197,26 @@ impl Inner {
         let logger = get(options, "logger").dyn_into::<js_sys::Function>().ok();
         self.debug.set(logger.is_some() || get(options, "debug").as_bool() == Some(true));
         *self.logger.borrow_mut() = logger;
+        *self.seq.borrow_mut() = get(&get(options, "sequence"), "key").as_string().map(|k| SeqReader::new(&k));
+    }
+
+    /// Whether a frame is new to this page: with `sequence` on, its number is above the last
+    /// one delivered (a worker's replacement resumes the stream after the lowest number any
+    /// tab had). The first numbered frame after such a hello that skips numbers is a `gap`.
+    fn fresh(&self, data: &JsValue) -> bool {
+        // Direct mode keeps its engine (and its numbers) for the page's whole life.
+        if !self.shared {
+            return true;
+        }
+        let Some(n) = self.seq.borrow().as_ref().and_then(|r| r.read(data)) else { return true };
+        match self.last_seq.get() {
+            Some(last) if n <= last => return false,
+            Some(last) if n > last + 1 && self.check_gap.get() => self.on_message(ToTab::Gap { from: last + 1, to: n - 1 }),
+            _ => {}
+        }
+        self.check_gap.set(false);
+        self.last_seq.set(Some(n));
+        true
     }
 
     /// Whether this client logs (the engine sends it log events only then).
@@ -346,6 +378,9 @@ impl Inner {
             // Taken apart by on_incoming.
             ToTab::Batch(_) => {}
             ToTab::Frame(data) => {
+                if !self.fresh(&data) {
+                    return;
+                }
                 let list = self.listeners.borrow_mut().snapshot(Event::Message);
                 // Parsed only when someone listens, once for all of them.
                 if list.is_empty() {
@@ -387,6 +422,9 @@ impl Inner {
                 }
             }
             ToTab::Topic { topic, data } => {
+                if !self.fresh(&data) {
+                    return;
+                }
                 let handlers: Vec<js_sys::Function> = self
                     .topics
                     .borrow()

@@ -176,7 +176,10 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     };
     // The token this client set before goes in the hello: the new socket opens with it.
     let build = Some(inner.watch.borrow().build.clone());
-    link.post(ToWorker::Hello { build, tab_id: inner.tab_id.clone(), options, lock, token });
+    // With `sequence` on, the last number delivered: the new worker resumes after it.
+    inner.check_gap.set(true);
+    let seq = inner.last_seq.get();
+    link.post(ToWorker::Hello { build, tab_id: inner.tab_id.clone(), options, lock, token, seq });
     let weak = inner.this.clone();
     let timeout_ms = inner.watch.borrow().timeout_ms;
     let timer = timer_later(timeout_ms, move || {
@@ -322,7 +325,9 @@ fn rejoin(inner: &Rc<Inner>) {
                     let w = i.watch.borrow();
                     (w.token.clone(), Some(w.build.clone()))
                 };
-                i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token });
+                i.check_gap.set(true);
+                let seq = i.last_seq.get();
+                i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token, seq });
             }
         }
     });

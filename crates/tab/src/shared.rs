@@ -159,7 +159,7 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
     inner.hold_lock(move |lock| {
         if let Some(i) = weak.upgrade() {
             let build = Some(i.watch.borrow().build.clone());
-            i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token: None });
+            i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token: None, seq: None });
         }
     });
     let weak = Rc::downgrade(&inner);

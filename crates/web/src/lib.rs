@@ -12,6 +12,6 @@ pub mod locks;
 pub mod protocol;
 mod wire;
 
-pub use driver::{Driver, Sink};
+pub use driver::{Driver, SeqReader, Sink};
 pub use protocol::{is_frame, ToTab, ToWorker};
 pub use wire::{frame_len, now_ms, object, parse_options};

@@ -35,6 +35,9 @@ pub enum ToWorker {
         lock: Option<String>,
         /// The page's last `setToken` token, in a hello to a replacement worker (never echoed).
         token: Option<String>,
+        /// With `sequence` on, in a hello to a replacement worker: the last sequence number
+        /// this page delivered. The new worker resumes the stream after the lowest of them.
+        seq: Option<u64>,
     },
     /// `{ t: "stats", id }`: answered with [`ToTab::Stats`].
     Stats {
@@ -249,7 +252,7 @@ impl ToWorker {
         match self {
             ToWorker::Frame(data) => data.clone(),
             ToWorker::Batch(items) => items.into(),
-            ToWorker::Hello { build, tab_id, options, lock, token } => {
+            ToWorker::Hello { build, tab_id, options, lock, token, seq } => {
                 let mut fields = vec![
                     ("v", JsValue::from(PROTOCOL_VERSION)),
                     ("tabId", JsValue::from_str(tab_id)),
@@ -263,6 +266,9 @@ impl ToWorker {
                 }
                 if let Some(t) = token {
                     fields.push(("token", t.as_str().into()));
+                }
+                if let Some(n) = seq {
+                    fields.push(("seq", (*n as f64).into()));
                 }
                 object("hello", &fields)
             }
@@ -324,7 +330,11 @@ impl ToWorker {
                     other => other,
                 }
                 .map_err(|()| bad("hello's build must be a string of 1 to 64 characters"))?;
-                ToWorker::Hello { build, tab_id, options: get(v, "options"), lock, token }
+                let seq = match get(v, "seq") {
+                    n if n.is_undefined() => None,
+                    n => Some(n.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=9e15).contains(n)).ok_or_else(|| bad("hello's seq must be an integer"))? as u64),
+                };
+                ToWorker::Hello { build, tab_id, options: get(v, "options"), lock, token, seq }
             }
             "stats" => ToWorker::Stats { id: request_id(v, "stats")? },
             "send" => ToWorker::Send { id: request_id(v, "send")?, data: get(v, "data") },

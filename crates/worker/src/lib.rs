@@ -222,9 +222,9 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
             let why = ["this page is build ", page, " but the worker script is build ", &state.build, "; a page and a worker of different releases do not share (reload the page for the new release)"].concat();
             reply_err(&Error::WorkerFailed(why));
         }
-        (ToWorker::Hello { tab_id, options, lock, token, .. }, None) => {
+        (ToWorker::Hello { tab_id, options, lock, token, seq, .. }, None) => {
             let attached = parse_options(&options)
-                .and_then(|o| state.driver.attach(Sink::port(port.clone()), &tab_id, o, token.as_deref()));
+                .and_then(|o| state.driver.attach(Sink::port(port.clone()), &tab_id, o, token.as_deref(), seq));
             match attached {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {

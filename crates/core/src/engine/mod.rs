@@ -42,6 +42,11 @@ use alloc::vec::Vec;
 /// The close code tabmux uses when a connect attempt times out.
 pub const CONNECT_TIMEOUT_CODE: u16 = 4008;
 
+/// How long a new endpoint made by a resuming hello waits before its first attempt, so that
+/// the other tabs' hellos to the same new worker (sent at the same moment, after the same
+/// delay) come in and the stream resumes after the lowest number any of them had.
+pub const RESUME_GATHER_MS: Ms = 100;
+
 #[derive(Debug)]
 struct ClientEntry {
     endpoint: EndpointId,
@@ -124,7 +129,25 @@ impl Engine {
         options: Options,
         token: Option<&str>,
     ) -> Result<(ClientId, EndpointId), Error> {
+        self.handle_attach_resuming(now, tab_id, options, token, None)
+    }
+
+    /// [`Engine::handle_attach_with_token`] for a tab that says hello to a new worker (its
+    /// old one ended) after delivering every sequence number up to `resume` (with `sequence`
+    /// on): the stream resumes after the lowest number the tabs had, so none of them misses a
+    /// frame the server still holds. A new endpoint waits [`RESUME_GATHER_MS`] before its
+    /// first attempt for the other tabs' hellos; an endpoint not dialing yet takes the lower
+    /// number; one already dialing or open keeps its own (that tab sees a gap, its own).
+    pub fn handle_attach_resuming(
+        &mut self,
+        now: Ms,
+        tab_id: &str,
+        options: Options,
+        token: Option<&str>,
+        resume: Option<u64>,
+    ) -> Result<(ClientId, EndpointId), Error> {
         self.tick(now);
+        let resume = resume.filter(|_| options.sequence.is_some());
         let token = token.filter(|t| is_usable_token(t));
         options.validate()?;
         let debug = options.debug;
@@ -135,7 +158,11 @@ impl Engine {
         // An endpoint is a URL with its subprotocols: other protocols never share a socket.
         let idx = match self.endpoints.iter().position(|e| e.url == options.url && e.options.protocols == options.protocols) {
             Some(i) => {
-                self.endpoints[i].loggers += u32::from(debug);
+                let ep = &mut self.endpoints[i];
+                ep.loggers += u32::from(debug);
+                if let (Some(n), Conn::Waiting { .. } | Conn::Offline | Conn::Down | Conn::Closed) = (resume, ep.conn) {
+                    ep.sequence.resume_after(n);
+                }
                 i
             }
             None => {
@@ -143,10 +170,15 @@ impl Engine {
                 let id = EndpointId(self.fresh_id());
                 self.endpoints.push(Endpoint::new(id, options, close_table, token, self.now(), debug));
                 let i = self.endpoints.len() - 1;
-                if self.online {
-                    self.start_attempt(i);
-                } else {
+                if let Some(n) = resume {
+                    self.endpoints[i].sequence.resume_after(n);
+                }
+                if !self.online {
                     self.endpoints[i].conn = Conn::Offline;
+                } else if resume.is_some() {
+                    self.endpoints[i].conn = Conn::Waiting { retry_at: self.now().saturating_add(RESUME_GATHER_MS) };
+                } else {
+                    self.start_attempt(i);
                 }
                 i
             }

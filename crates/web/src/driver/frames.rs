@@ -91,6 +91,31 @@ fn walk(root: &JsValue, path: &Path) -> Option<JsValue> {
     (!cur.is_undefined() && !cur.is_null()).then_some(cur)
 }
 
+/// Reads a frame's sequence number in the page (`sequence.key`), where the worker's numbers
+/// do not reach: the tab delivers each number once across a worker's replacement.
+pub struct SeqReader(Path);
+
+impl SeqReader {
+    /// A reader for the JSON pointer `key`.
+    pub fn new(key: &str) -> Self {
+        SeqReader(path(key))
+    }
+
+    /// The frame's number: a whole number at the pointer of a JSON text frame.
+    pub fn read(&self, data: &JsValue) -> Option<u64> {
+        if !data.is_string() {
+            return None;
+        }
+        let doc = json_parse(data).ok()?;
+        walk(&doc, &self.0).and_then(|v| v.as_f64()).and_then(whole)
+    }
+}
+
+/// A whole number a JS number can hold exactly.
+fn whole(n: f64) -> Option<u64> {
+    (n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n)).then_some(n as u64)
+}
+
 /// Pulls the dedup key, sequence number and topic out of a text frame with one
 /// `JSON.parse`, only for endpoints that use them. The frame text itself stays in JS.
 pub(super) struct Extractor {
@@ -124,9 +149,7 @@ impl Extractor {
                 v.as_f64().map(|_| String::from(js_sys::Number::unchecked_from_js(v).to_string_with_radix(10).unwrap_or_default()))
             })
         });
-        let seq = self.seq.as_ref().and_then(|p| walk(&doc, p)).and_then(|v| v.as_f64()).and_then(|n| {
-            (n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n)).then_some(n as u64)
-        });
+        let seq = self.seq.as_ref().and_then(|p| walk(&doc, p)).and_then(|v| v.as_f64()).and_then(whole);
         let topic = self.topic.as_ref().and_then(|p| walk(&doc, p)).and_then(|v| v.as_string());
         Extracted { key, seq, topic }
     }

@@ -19,6 +19,7 @@ mod actions;
 mod frames;
 mod sink;
 
+pub use frames::SeqReader;
 pub use sink::Sink;
 
 #[wasm_bindgen]
@@ -89,12 +90,14 @@ impl Driver {
         }
     }
 
-    /// Attaches a client; it is sent a welcome and the current status at once.
-    pub fn attach(&self, sink: Sink, tab_id: &str, options: Options, token: Option<&str>) -> Result<ClientId, Error> {
+    /// Attaches a client; it is sent a welcome and the current status at once. `resume`: the
+    /// last sequence number a tab delivered before its worker ended
+    /// ([`tabmux_core::Engine::handle_attach_resuming`]).
+    pub fn attach(&self, sink: Sink, tab_id: &str, options: Options, token: Option<&str>, resume: Option<u64>) -> Result<ClientId, Error> {
         let (client, endpoint, differs) = {
             let mut inner = self.inner.borrow_mut();
             let differs = inner.engine.conflicting_options(&options);
-            let (client, endpoint) = inner.engine.handle_attach_with_token(now_ms(), tab_id, options, token)?;
+            let (client, endpoint) = inner.engine.handle_attach_resuming(now_ms(), tab_id, options, token, resume)?;
             inner.sinks.insert(client, sink.clone());
             inner.rebuild_fanout(endpoint);
             (client, endpoint, differs)
