@@ -14,6 +14,7 @@ pub mod close_policy;
 pub mod engine;
 pub mod action;
 pub mod away;
+pub mod worker_life;
 pub mod ids;
 pub mod time;
 mod dedup;

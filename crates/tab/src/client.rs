@@ -9,6 +9,7 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use tabmux_core::worker_life::{Welcome, WorkerLife};
 use tabmux_core::Error;
 use tabmux_web::locks::Held;
 use tabmux_web::{SeqReader, ToTab, ToWorker};
@@ -32,12 +33,12 @@ pub(crate) struct WorkerWatch {
     pub hello: Option<(JsValue, String)>,
     /// The name of the Web Lock this client holds while it lives, and its release.
     pub lock: Option<(String, Held)>,
-    /// Bumped each time the worker is replaced; events of an older one are ignored.
-    pub generation: u32,
-    /// Replacements started in a row without a welcome (sets the delay before the next).
-    pub replacements: u32,
-    /// The pending replacement, or the deadline for its welcome.
-    pub replace_timer: Option<Timeout>,
+    /// Where this client is with its worker (`tabmux_core::worker_life`): joining, attached,
+    /// lost, dying, replacing, in the back/forward cache, rejoining, closed. `None` in direct
+    /// mode.
+    pub life: Option<WorkerLife>,
+    /// The timer for the life's deadline (`WorkerLife::poll_timeout`).
+    pub life_timer: Option<Timeout>,
     /// The last token this client set, told again to a replacement worker.
     pub token: Option<String>,
     /// `mode: "auto"`: the page's way to direct mode, taken if the worker fails before its
@@ -53,26 +54,18 @@ pub(crate) struct WorkerWatch {
     pub worker_lock: Option<String>,
     /// Takes the locks again if the page is still here after `beforeunload`.
     pub relock_timer: Option<Timeout>,
-    /// The life lock of a worker that said it crashed, and the replacement's delay: the
-    /// replacement starts once that lock is granted (the worker is really gone; a new
-    /// SharedWorker of the same name and URL would join the dying one until then).
-    pub dying: Option<(String, u32)>,
     /// Before an unload: the worker's life lock for this client, and the release of this
     /// client's own lock, let go once that life lock is granted (the worker has read that this
     /// client lets its lock go; released earlier, the worker could read it as a death).
     pub letting_go: Option<(String, Held)>,
-    /// The next welcome is this page's return from the back/forward cache, not a
-    /// replacement (for the debug log).
-    pub restoring: bool,
 }
 
 impl WorkerWatch {
     /// Stops every timer and every wait on the worker, and hands back this client's locks
     /// (its own and one being let go) for the caller to drop when it is done.
     pub(crate) fn stop(&mut self) -> (Option<(String, Held)>, Option<(String, Held)>) {
-        self.replace_timer.take();
+        self.life_timer.take();
         self.relock_timer.take();
-        self.dying.take();
         self.worker_lock.take();
         (self.lock.take(), self.letting_go.take())
     }
@@ -392,16 +385,16 @@ impl Inner {
             }
             ToTab::Welcome { client_id } => {
                 self.client_id.set(client_id);
-                // The deadline for this welcome (first connect or replacement) is met.
-                self.watch.borrow_mut().replace_timer.take();
+                // The deadline for this welcome (first connect, replacement, return) is met.
+                let welcome = self.welcomed();
                 let connecting = self.connecting.borrow_mut().take();
                 let me = self.connecting_self.borrow_mut().take();
                 if let (Some((resolve, _)), Some(me)) = (connecting, me) {
                     me.watch_page();
                     let _ = resolve.call1(&JsValue::NULL, &TabClient { inner: me }.into());
                 }
-                if self.watch.borrow().generation > 0 {
-                    self.replaced();
+                if matches!(welcome, Some(Welcome::Replaced | Welcome::Restored)) {
+                    self.replaced(welcome == Some(Welcome::Restored));
                 }
             }
             ToTab::Alive { lock } => self.watch_worker(&lock),
@@ -473,7 +466,7 @@ impl Inner {
                     // The worker is gone: told and replaced by worker_lost, once per worker
                     // whichever news comes first (this report or its life lock).
                     let why = message.strip_prefix("tabmux: the worker crashed: ").unwrap_or(&message);
-                    let generation = self.watch.borrow().generation;
+                    let generation = self.watch.borrow().life.as_ref().map_or(0, WorkerLife::generation);
                     self.worker_lost(generation, why);
                 } else {
                     self.report(&err);

@@ -44,11 +44,6 @@ fn later_boxed(f: Box<dyn FnOnce()>) {
     queue_microtask(&Closure::once_into_js(f));
 }
 
-/// A timer that calls `f` once after `ms` (dropping it cancels it).
-pub(crate) fn timer(ms: u32, f: impl FnOnce() + 'static) -> Timeout {
-    timer_boxed(ms, Box::new(f))
-}
-
 #[inline(never)]
 fn timer_boxed(ms: u32, f: Box<dyn FnOnce()>) -> Timeout {
     Timeout::new(ms, f)

@@ -2,6 +2,13 @@
 //! page's liveness lock (held while it lives), the worker's life lock (granted to the page
 //! when the worker is gone), replacing a lost worker, and letting the locks go around an
 //! unload so that the back/forward cache may keep the page.
+//!
+//! Where the page is with its worker (joining, attached, lost, dying, replacing, in the
+//! back/forward cache, rejoining, closed) is one state machine in the core,
+//! `tabmux_core::worker_life::WorkerLife`, tested there on a virtual clock: this module feeds
+//! it what the browser says (a welcome, a lock granted, a crash report, a deadline) and does
+//! what it answers, with one timer for its deadline. The locks around an unload are this
+//! module's own.
 
 use crate::client::Inner;
 use crate::js::{get, js_error, timer_later};
@@ -9,20 +16,14 @@ use crate::client::WELCOME_TIMEOUT_MS;
 use std::cell::Cell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
+use tabmux_core::worker_life::{Due, Welcome, WorkerLife};
 use tabmux_core::Error;
-use tabmux_web::{locks, ToWorker};
+use tabmux_web::{locks, now_ms, ToWorker};
 use wasm_bindgen::prelude::*;
 
 /// How long after `beforeunload` a page that is still here takes its locks again (the
 /// navigation was cancelled, or was a download).
 const RELOCK_MS: u32 = 2_000;
-
-/// How long a client waits for a worker that said it crashed to be really gone (its life lock
-/// granted) before it starts a replacement anyway.
-const DYING_MS: u32 = 3_000;
-
-/// How much later than a tab with a token a tab without one starts a replacement worker.
-const TOKENLESS_EXTRA_MS: u32 = 100;
 
 thread_local! {
     /// Numbers this page's liveness locks (one per client and per relock).
@@ -62,38 +63,35 @@ fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
 /// an aborted lock request in its back/forward cache.
 fn watch_worker(inner: &Inner, name: &str) {
     let weak = inner.this.clone();
-    let generation = inner.watch.borrow().generation;
+    let generation = inner.generation();
     let watched = name.to_string();
     let asked = locks::wait(name, move || {
-        if let Some(i) = weak.upgrade() {
-            let (current, dying, release) = {
-                let mut w = i.watch.borrow_mut();
-                let release = match w.letting_go.take() {
-                    Some((name, release)) if name == watched => Some(release),
-                    other => {
-                        w.letting_go = other;
-                        None
-                    }
-                };
-                let dying = match w.dying.take() {
-                    Some((name, delay)) if name == watched => Some(delay),
-                    other => {
-                        w.dying = other;
-                        None
-                    }
-                };
-                (w.worker_lock.as_deref() == Some(watched.as_str()), dying, release)
+        let Some(i) = weak.upgrade() else { return };
+        let (current, release) = {
+            let mut w = i.watch.borrow_mut();
+            let release = match w.letting_go.take() {
+                Some((name, release)) if name == watched => Some(release),
+                other => {
+                    w.letting_go = other;
+                    None
+                }
             };
-            // The worker has read that this client lets its lock go: it goes now.
-            drop(release);
+            let current = w.worker_lock.as_deref() == Some(watched.as_str());
             if current {
                 // Gone already: nothing more to wait for.
-                i.watch.borrow_mut().worker_lock = None;
-                worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
-            } else if let Some(delay) = dying {
-                // The worker that crashed is gone now: its replacement may start.
-                let next = i.watch.borrow().generation;
-                schedule_replacement(&i, next, delay);
+                w.worker_lock = None;
+            }
+            (current, release)
+        };
+        // The worker has read that this client lets its lock go: it goes now.
+        drop(release);
+        if current {
+            worker_lost(&i, generation, "the worker stopped (ended by the browser or crashed)");
+        } else {
+            // A worker that said it crashed is gone now: its replacement may start.
+            let granted = i.watch.borrow_mut().life.as_mut().is_some_and(|l| l.lock_granted(now_ms(), &watched));
+            if granted {
+                arm(&i);
             }
         }
     });
@@ -103,34 +101,39 @@ fn watch_worker(inner: &Inner, name: &str) {
 }
 
 /// The worker of `generation` is gone: everything waiting on it is rejected, the status
-/// says so, the `error` listeners are told (`worker-crashed`), and a replacement starts after a short delay (100 ms, doubling to 5 s while
-/// replacements fail; 100 ms more for a tab that never set a token). Later news of the same
-/// worker is ignored.
+/// says so, the `error` listeners are told (`worker-crashed`), and a replacement starts after
+/// the replacement backoff (`tabmux_core::worker_life`). A worker that reported its crash is
+/// still ending: the replacement waits for its life lock. Later news of the same worker is
+/// ignored.
 fn worker_lost(inner: &Inner, generation: u32, why: &str) {
-    if inner.closed.get() || !inner.shared || generation != inner.watch.borrow().generation {
+    if inner.closed.get() || !inner.shared {
         return;
     }
-    let (delay, dying) = {
+    let delay = {
         let mut w = inner.watch.borrow_mut();
-        w.generation = generation.wrapping_add(1);
-        let n = w.replacements;
-        w.replacements = n.saturating_add(1);
-        // A tab that set a token says hello first: the replacement's first socket then opens
-        // with it, instead of opening without it for a tokenless tab's hello and reconnecting
-        // when the token arrives (the token lived only in the lost worker and this tab).
-        let token_wait = if w.token.is_some() { 0 } else { TOKENLESS_EXTRA_MS };
-        let delay = (100u32 << n.min(6)).min(5_000) + token_wait;
-        // A worker that says it crashed is still ending: wait for its life lock.
-        let dying = w.worker_lock.take().map(|name| (name, delay));
-        w.dying = dying.clone();
-        (delay, dying.is_some())
+        let has_token = w.token.is_some();
+        // Its life lock still watched: the news is its own crash report, and it may still be
+        // ending (a lock granted first has cleared it).
+        let dying = w.worker_lock.clone();
+        let Some(life) = w.life.as_mut() else { return };
+        life.set_has_token(has_token);
+        let Some(delay) = life.lost(now_ms(), generation, dying) else { return };
+        w.worker_lock = None;
+        delay
     };
+    announce_lost(inner, why, delay);
+    arm(inner);
+}
+
+/// What a lost worker means for the page: its link ends, what waited on it is rejected, the
+/// status says `reconnecting` with the reason, and the `error` listeners are told once.
+fn announce_lost(inner: &Inner, why: &str, delay: u64) {
     let old = inner.link.borrow_mut().take();
     if let Some(link) = old {
         link.end(false);
     }
     if inner.logs() {
-        inner.log(&log_event(&[("event", "worker-lost".into()), ("reason", why.into()), ("replaceInMs", delay.into())]));
+        inner.log(&log_event(&[("event", "worker-lost".into()), ("reason", why.into()), ("replaceInMs", (delay as f64).into())]));
     }
     let lost = Error::WorkerCrashed(why.to_string());
     let err = js_error(&lost);
@@ -143,28 +146,66 @@ fn worker_lost(inner: &Inner, generation: u32, why: &str) {
     // or its life lock granted (a browser that ended it, or a panic report that lost the race
     // with the lock: the two travel by different channels).
     inner.report(&err);
-    let next = generation.wrapping_add(1);
-    schedule_replacement(inner, next, if dying { DYING_MS } else { delay });
 }
 
-/// Starts the replacement of `generation` after `delay` ms.
-fn schedule_replacement(inner: &Inner, generation: u32, delay: u32) {
+/// Arms the one timer for the life's deadline (none when it has none).
+fn arm(inner: &Inner) {
+    let deadline = inner.watch.borrow().life.as_ref().and_then(WorkerLife::poll_timeout);
+    let Some(deadline) = deadline else {
+        inner.watch.borrow_mut().life_timer = None;
+        return;
+    };
+    let delay = deadline.saturating_sub(now_ms()).min(i32::MAX as u64) as u32;
     let weak = inner.this.clone();
-    // Out of the timer's own callback first: starting may replace this timer.
+    // Out of the timer's own callback first: what it starts may replace this timer.
     let timer = timer_later(delay, move || {
         if let Some(i) = weak.upgrade() {
-            replace_worker(&i, generation);
+            on_deadline(&i);
         }
     });
-    inner.watch.borrow_mut().replace_timer = Some(timer);
+    inner.watch.borrow_mut().life_timer = Some(timer);
 }
 
-/// Starts a replacement worker with the same hello, and gives it `workerTimeoutMs` to answer.
-fn replace_worker(inner: &Rc<Inner>, generation: u32) {
-    if inner.closed.get() || generation != inner.watch.borrow().generation {
+/// The life's deadline came: replace the worker, fail the first connect, or count an
+/// unanswered replacement as lost.
+fn on_deadline(inner: &Rc<Inner>) {
+    let due = {
+        let mut w = inner.watch.borrow_mut();
+        w.life_timer = None;
+        let has_token = w.token.is_some();
+        w.life.as_mut().and_then(|l| {
+            l.set_has_token(has_token);
+            l.handle_timeout(now_ms())
+        })
+    };
+    match due {
+        Some(Due::Replace) => replace_worker(inner),
+        Some(Due::JoinFailed) => {
+            let (url, ms) = {
+                let w = inner.watch.borrow();
+                (w.hello.as_ref().map(|(_, u)| u.clone()).unwrap_or_default(), decimal(u64::from(w.timeout_ms)))
+            };
+            let why = ["the shared worker at ", &url, " did not answer within ", &ms, " ms"].concat();
+            inner.fail_connect(&Error::WorkerFailed(why));
+        }
+        Some(Due::Unanswered { delay, returning }) => {
+            let why = if returning {
+                "the worker did not answer within 10 s"
+            } else {
+                "the replacement worker did not answer within workerTimeoutMs"
+            };
+            announce_lost(inner, why, delay);
+        }
+        None => {}
+    }
+    arm(inner);
+}
+
+/// Starts a replacement worker with the same hello (its welcome is due by the life's deadline).
+fn replace_worker(inner: &Rc<Inner>) {
+    if inner.closed.get() {
         return;
     }
-    inner.watch.borrow_mut().dying = None;
     let (hello, lock, token) = {
         let w = inner.watch.borrow();
         (w.hello.clone(), w.lock.as_ref().map(|(name, _)| name.clone()), w.token.clone())
@@ -172,35 +213,35 @@ fn replace_worker(inner: &Rc<Inner>, generation: u32) {
     let Some((options, url)) = hello else { return };
     let link = match inner.open_worker(&url) {
         Ok(l) => l,
-        Err(e) => return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default()),
+        Err(e) => {
+            let delay = inner.watch.borrow_mut().life.as_mut().and_then(|l| l.replacement_failed(now_ms()));
+            if let Some(delay) = delay {
+                announce_lost(inner, &get(&e, "message").as_string().unwrap_or_default(), delay);
+            }
+            return;
+        }
     };
-    // The token this client set before goes in the hello: the new socket opens with it.
+    // The token this client set before goes in the hello: the new socket opens with it. With
+    // `sequence` on, the last number delivered: the new worker resumes after it.
     let build = Some(inner.watch.borrow().build.clone());
-    // With `sequence` on, the last number delivered: the new worker resumes after it.
     inner.check_gap.set(true);
     let seq = inner.last_seq.get();
     link.post(ToWorker::Hello { build, tab_id: inner.tab_id.clone(), options, lock, token, seq });
-    let weak = inner.this.clone();
-    let timeout_ms = inner.watch.borrow().timeout_ms;
-    let timer = timer_later(timeout_ms, move || {
-        if let Some(i) = weak.upgrade() {
-            worker_lost(&i, generation, "the replacement worker did not answer within workerTimeoutMs");
-        }
-    });
-    inner.watch.borrow_mut().replace_timer = Some(timer);
 }
 
-/// A replacement worker welcomed this client: its topics are subscribed again.
-fn replaced(inner: &Inner) {
-    let (generation, restored) = {
-        let mut w = inner.watch.borrow_mut();
-        w.replace_timer.take();
-        w.replacements = 0;
-        (w.generation, std::mem::take(&mut w.restoring))
-    };
+/// A welcome arrived: what it meant (`None` in direct mode).
+fn welcomed(inner: &Inner) -> Option<Welcome> {
+    let welcome = inner.watch.borrow_mut().life.as_mut().map(WorkerLife::welcomed);
+    arm(inner);
+    welcome
+}
+
+/// A replacement worker (or the worker after the back/forward cache) welcomed this client:
+/// its topics are subscribed again.
+fn replaced(inner: &Inner, restored: bool) {
     if inner.logs() {
         let event = if restored { "restored" } else { "worker-replaced" };
-        inner.log(&log_event(&[("event", event.into()), ("generation", generation.into())]));
+        inner.log(&log_event(&[("event", event.into()), ("generation", inner.generation().into())]));
     }
     inner.resubscribe();
 }
@@ -211,6 +252,9 @@ fn stop_watching(inner: &Inner) {
     let locks = {
         let mut w = inner.watch.borrow_mut();
         w.token.take();
+        if let Some(l) = w.life.as_mut() {
+            l.close();
+        }
         w.stop()
     };
     // Last: the worker may act on it at once.
@@ -268,10 +312,11 @@ fn relock(inner: &Rc<Inner>) {
     if inner.closed.get() || inner.suspended.get() {
         return;
     }
-    let (generation, unread) = {
+    let generation = inner.generation();
+    let unread = {
         let mut w = inner.watch.borrow_mut();
         w.relock_timer.take();
-        (w.generation, w.letting_go.take())
+        w.letting_go.take()
     };
     // The worker never answered: the old lock goes now (its grant to the worker names a lock
     // the worker no longer watches once it reads the new one).
@@ -280,7 +325,7 @@ fn relock(inner: &Rc<Inner>) {
     hold_lock(inner, move |lock| {
         if let Some(i) = weak.upgrade() {
             // A replacement worker started meanwhile got this lock in its hello's place.
-            if i.watch.borrow().generation == generation {
+            if i.generation() == generation {
                 i.post(ToWorker::Liveness { lock });
             }
         }
@@ -296,8 +341,9 @@ fn let_go(inner: &Inner) {
     }
     let locks = {
         let mut w = inner.watch.borrow_mut();
-        w.generation = w.generation.wrapping_add(1);
-        w.replacements = 0;
+        if let Some(l) = w.life.as_mut() {
+            l.suspend();
+        }
         w.stop()
     };
     // Last: the worker may act on it at once.
@@ -306,13 +352,19 @@ fn let_go(inner: &Inner) {
 
 /// The page came back from the back/forward cache: the same hello as the first, with a new
 /// liveness lock and the last token, to whatever worker runs now (the old one, or a new one
-/// if it ended meanwhile). Its welcome subscribes the topics again.
+/// if it ended meanwhile). Its welcome subscribes the topics again; with none within 10 s the
+/// worker counts as lost.
 fn rejoin(inner: &Rc<Inner>) {
-    let (generation, hello) = {
+    let hello = {
         let mut w = inner.watch.borrow_mut();
-        w.restoring = true;
-        (w.generation, w.hello.clone())
+        let resumed = w.life.as_mut().is_some_and(|l| l.resume(now_ms(), u64::from(WELCOME_TIMEOUT_MS)));
+        if !resumed {
+            return;
+        }
+        w.hello.clone()
     };
+    arm(inner);
+    let generation = inner.generation();
     let Some((options, url)) = hello else { return };
     if let Err(e) = inner.open_worker(&url) {
         return worker_lost(inner, generation, &get(&e, "message").as_string().unwrap_or_default());
@@ -320,7 +372,7 @@ fn rejoin(inner: &Rc<Inner>) {
     let weak = Rc::downgrade(inner);
     hold_lock(inner, move |lock| {
         if let Some(i) = weak.upgrade() {
-            if i.watch.borrow().generation == generation {
+            if i.generation() == generation {
                 let (token, build) = {
                     let w = i.watch.borrow();
                     (w.token.clone(), Some(w.build.clone()))
@@ -331,18 +383,20 @@ fn rejoin(inner: &Rc<Inner>) {
             }
         }
     });
-    let weak = inner.this.clone();
-    let timer = timer_later(WELCOME_TIMEOUT_MS, move || {
-        if let Some(i) = weak.upgrade() {
-            worker_lost(&i, generation, "the worker did not answer within 10 s");
-        }
-    });
-    inner.watch.borrow_mut().replace_timer = Some(timer);
 }
 
 // The page client reaches this module through these methods (no module imports another
 // but the client's own state, so no import circle however the calls go round).
 impl Inner {
+    /// The first worker has `timeout_ms` to welcome this client (shared mode's `connect()`).
+    pub(crate) fn start_life(&self, timeout_ms: u64) {
+        self.watch.borrow_mut().life = Some(WorkerLife::joining(now_ms(), timeout_ms));
+        arm(self);
+    }
+    /// The generation news of the current worker carries (0 in direct mode).
+    pub(crate) fn generation(&self) -> u32 {
+        self.watch.borrow().life.as_ref().map_or(0, WorkerLife::generation)
+    }
     /// See [`hold_lock`].
     pub(crate) fn hold_lock(self: &Rc<Self>, then: impl FnOnce(Option<String>) + 'static) {
         hold_lock(self, then)
@@ -355,9 +409,13 @@ impl Inner {
     pub(crate) fn worker_lost(&self, generation: u32, why: &str) {
         worker_lost(self, generation, why)
     }
+    /// See [`welcomed`].
+    pub(crate) fn welcomed(&self) -> Option<Welcome> {
+        welcomed(self)
+    }
     /// See [`replaced`].
-    pub(crate) fn replaced(&self) {
-        replaced(self)
+    pub(crate) fn replaced(&self, restored: bool) {
+        replaced(self, restored)
     }
     /// See [`stop_watching`].
     pub(crate) fn stop_watching(&self) {

@@ -5,11 +5,10 @@
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
 use crate::client::{Inner, Link, WELCOME_TIMEOUT_MS};
-use crate::js::{get, js_error, later, listen, timer};
+use crate::js::{get, js_error, later, listen};
 use gloo_events::EventListener;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use tabmux_core::error::decimal;
 use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
 use tabmux_web::ToWorker;
@@ -162,14 +161,8 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
             i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token: None, seq: None });
         }
     });
-    let weak = Rc::downgrade(&inner);
-    inner.watch.borrow_mut().replace_timer = Some(timer(timeout_ms, move || {
-        if let Some(i) = weak.upgrade() {
-            let ms = decimal(u64::from(timeout_ms));
-            let why = ["the shared worker at ", &worker_url, " did not answer within ", &ms, " ms"].concat();
-            i.fail_connect(&Error::WorkerFailed(why));
-        }
-    }));
+    // The first worker has `workerTimeoutMs` to welcome this client (lifetime.rs).
+    inner.start_life(u64::from(timeout_ms));
     Ok(welcomed)
 }
 
@@ -258,15 +251,14 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
         }
     });
     let weak = Rc::downgrade(inner);
-    let generation = inner.watch.borrow().generation;
+    let generation = inner.watch.borrow().life.as_ref().map_or(0, tabmux_core::worker_life::WorkerLife::generation);
     let script = url.to_string();
     let on_error = listen(&worker, "error", move |_| {
         if let Some(i) = weak.upgrade() {
             let e = Error::WorkerFailed(["the shared worker script at ", &script, " failed to load or run"].concat());
-            if generation > 0 {
-                // A replacement that does not load: try again later, as with any lost worker.
-                i.worker_lost(generation, &e.message());
-            }
+            // A replacement that does not load is lost like any worker (tried again later);
+            // the first one fails `connect()` (which may fall back to direct mode).
+            i.worker_lost(generation, &e.message());
             i.fail_connect(&e);
         }
     });
