@@ -178,6 +178,37 @@ export function workerCopy(name, prelude) {
   return `/dist-test/${name}/shared-websocket-worker.js`;
 }
 
-/** The prelude of a worker copy that ends the worker (as a browser that ends it does: Android
- * under memory pressure) when a BroadcastChannel message on "tabmux-test-end" arrives. */
+/** Preludes for `workerCopy`. `ENDER` ends the worker (as a browser that ends it does:
+ * Android under memory pressure) on a message on the BroadcastChannel "tabmux-test-end";
+ * `CLOCK` shifts Date.now by the offset a message on "tabmux-test-clock" sets (an OS clock
+ * step, as the worker sees it; also run in a page before its scripts); `TIMERS` counts the
+ * setTimeout callbacks that run, answering any message on "tabmux-test-timers" with the count. */
 export const ENDER = `new BroadcastChannel("tabmux-test-end").onmessage = () => self.close();`;
+export const CLOCK = `(() => { const real = Date.now.bind(Date); let offset = 0;
+  new BroadcastChannel("tabmux-test-clock").onmessage = (e) => { offset = e.data; };
+  Date.now = () => real() + offset; })();`;
+export const TIMERS = `(() => { const real = self.setTimeout.bind(self); let fired = 0;
+  const ch = new BroadcastChannel("tabmux-test-timers"); ch.onmessage = () => ch.postMessage(fired);
+  self.setTimeout = (f, ms, ...a) => real((...b) => { fired++; return f(...b); }, ms, ...a); })();`;
+
+/** In a page: the timer callbacks a `TIMERS` worker copy has run so far. */
+export const timersFired = () =>
+  new Promise((resolve) => {
+    const ch = new BroadcastChannel("tabmux-test-timers");
+    ch.onmessage = (e) => resolve(e.data);
+    ch.postMessage("count?");
+  });
+
+/** Every duration option at Number.MAX_SAFE_INTEGER (workerTimeoutMs has its own range). */
+export const NEVER = (() => {
+  const M = Number.MAX_SAFE_INTEGER;
+  return {
+    connectTimeoutMs: M,
+    idleCloseMs: M,
+    backoff: { initialMs: M, maxMs: M, minUptimeMs: M },
+    breaker: { resetTimeoutMs: M },
+    heartbeat: { intervalMs: M, timeoutMs: M },
+    token: { debounceMs: M },
+    queue: { ttlMs: M },
+  };
+})();

@@ -5,24 +5,13 @@
 // can make a timer spin; a worker ended mid-stream is replaced and resumes where the tabs were.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { ENDER, openTab, sleep, until, withServerAndBrowser, workerCopy } from "./helpers.mjs";
+import { CLOCK, ENDER, NEVER, TIMERS, openTab, sleep, timersFired, until, withServerAndBrowser, workerCopy } from "./helpers.mjs";
 
 let server, browser;
 withServerAndBrowser((s, b) => ((server = s), (browser = b)));
 
-// Copies of the release worker whose script first wraps a global, served from dist-test/
-// (never shipped): `clock` shifts Date.now by an offset a BroadcastChannel message sets (an
-// OS clock step, as the worker sees it); `timers` counts setTimeout callbacks that run;
-// `ender` ends the worker on a BroadcastChannel message, as a browser that ends it does.
-const PRELUDES = {
-  clock: `(() => { const real = Date.now.bind(Date); let offset = 0;
-    new BroadcastChannel("tabmux-test-clock").onmessage = (e) => { offset = e.data; };
-    Date.now = () => real() + offset; })();`,
-  timers: `(() => { const real = self.setTimeout.bind(self); let fired = 0;
-    const ch = new BroadcastChannel("tabmux-test-timers"); ch.onmessage = () => ch.postMessage(fired);
-    self.setTimeout = (f, ms, ...a) => real((...b) => { fired++; return f(...b); }, ms, ...a); })();`,
-  ender: ENDER,
-};
+// Copies of the release worker whose script first wraps a global (helpers.mjs: workerCopy).
+const PRELUDES = { clock: CLOCK, timers: TIMERS, ender: ENDER };
 
 before(() => {
   for (const [name, prelude] of Object.entries(PRELUDES)) workerCopy(name, prelude);
@@ -138,7 +127,7 @@ test("Chromium: OS clock steps of an hour inside the worker change no decision",
 test("Chromium: OS clock steps of an hour inside a direct-mode page change no decision", async () => {
   const context = await browser.newContext();
   // The page's own Date.now, wrapped before tabmux loads.
-  await context.addInitScript(PRELUDES.clock);
+  await context.addInitScript(CLOCK);
   const page = await openTab(context, server);
   const back = await clockSteps(page, "clock-direct", { direct: true });
   console.log(`direct: back ${back} ms after a 1012 with the clock stepped back an hour`);
@@ -148,29 +137,10 @@ test("Chromium: OS clock steps of an hour inside a direct-mode page change no de
 test("Chromium: Number.MAX_SAFE_INTEGER in every duration option leaves the worker idle (no timer spins)", async () => {
   const context = await browser.newContext();
   const page = await openTab(context, server);
-  const M = Number.MAX_SAFE_INTEGER;
-  const options = {
-    url: server.ws("/ws/forever"),
-    workerUrl: "/dist-test/timers/shared-websocket-worker.js",
-    connectTimeoutMs: M,
-    idleCloseMs: M,
-    backoff: { initialMs: M, maxMs: M, minUptimeMs: M },
-    breaker: { resetTimeoutMs: M },
-    heartbeat: { intervalMs: M, timeoutMs: M },
-    token: { debounceMs: M },
-    queue: { ttlMs: M },
-  };
+  const options = { url: server.ws("/ws/forever"), workerUrl: "/dist-test/timers/shared-websocket-worker.js", ...NEVER };
   const { index } = await page.evaluate((o) => T.connect(o), options);
   await until(async () => (await page.evaluate((i) => T.state(i)?.state, index)) === "open", "open");
-  const fired = () =>
-    page.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const ch = new BroadcastChannel("tabmux-test-timers");
-          ch.onmessage = (e) => resolve(e.data);
-          ch.postMessage("count?");
-        }),
-    );
+  const fired = () => page.evaluate(timersFired);
   const start = await fired();
   await sleep(5000);
   assert.equal((await fired()) - start, 0, "no timer callback ran in 5 s");

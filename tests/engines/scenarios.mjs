@@ -6,7 +6,7 @@
 // `NOT RUN in <engine>: <scenario>: <why>` and reports it as skipped with that reason.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { until, sleep, seqFrames, root } from "../e2e/helpers.mjs";
+import { until, sleep, seqFrames, root, workerCopy, CLOCK, ENDER, NEVER, TIMERS, timersFired } from "../e2e/helpers.mjs";
 
 const topicsOpt = { key: "/topic", subscribe: '{"type":"subscribe","topic":"{topic}"}', unsubscribe: '{"type":"unsubscribe","topic":"{topic}"}' };
 const sub = (t) => `{"type":"subscribe","topic":"${t}"}`;
@@ -229,6 +229,74 @@ export const scenarios = [
         assert.ok(accepts >= 2 && accepts <= 3, `${accepts} handshakes`);
         assert.ok(seqs.every((n, i) => i === 0 || n > seqs[i - 1]), "in order, none twice");
       }
+    },
+  },
+  {
+    name: "the OS clock steps an hour back, then two forward, inside the worker: a healthy socket stays open, a server close is retried at once, the status reads the stepped clock",
+    async run(x) {
+      const ch = "clock";
+      const workerUrl = workerCopy("clock", CLOCK);
+      const options = { url: x.server.ws(`/ws/${ch}`), workerUrl, heartbeat: { intervalMs: 1000, timeoutMs: 800 }, backoff: { initialMs: 500, maxMs: 1000 } };
+      const { tabs } = await x.tabs(1, options);
+      const [a] = tabs;
+      const step = (ms) => a.eval((ms) => new BroadcastChannel("tabmux-test-clock").postMessage(ms), ms);
+      await step(-3_600_000);
+      await sleep(2500);
+      assert.equal((await x.accepts(ch)).length, 1, "not closed when the clock stepped back");
+      await x.server.ctl(`/control/close?channel=${ch}&code=1012`);
+      const closed = Date.now();
+      await until(async () => (await x.accepts(ch)).length === 2, "back after the server's close", 5000);
+      const back = Date.now() - closed;
+      await step(3_600_000);
+      await sleep(2500);
+      assert.equal((await x.accepts(ch)).length, 2, "not closed when the clock stepped forward");
+      assert.equal((await x.state(a)).state, "open");
+      const seen = await a.eval(() => ({ at: T.state(0).lastHeartbeatAt, now: Date.now() }));
+      assert.ok(Math.abs(seen.at - seen.now - 3_600_000) < 5000, `lastHeartbeatAt ${seen.at} vs the worker's clock ${seen.now + 3_600_000}`);
+      console.log(`# ${x.engine}: back ${back} ms after the server's close with the clock stepped back an hour`);
+    },
+  },
+  {
+    name: "Number.MAX_SAFE_INTEGER in every duration option: the worker runs no timer callback in 5 s and still delivers",
+    async run(x) {
+      const ch = "never";
+      const workerUrl = workerCopy("timers", TIMERS);
+      const { tabs } = await x.tabs(1, { url: x.server.ws(`/ws/${ch}`), workerUrl, ...NEVER });
+      const [a] = tabs;
+      const start = await a.eval(timersFired);
+      await sleep(5000);
+      assert.equal((await a.eval(timersFired)) - start, 0, "no timer callback in 5 s");
+      const { firstSeq } = await x.server.ctl(`/control/broadcast?channel=${ch}&n=3`);
+      await until(async () => (await x.messages(a)).length === 3, "3 frames");
+      assert.deepEqual(await x.messages(a), seqFrames(firstSeq, firstSeq + 2, ch));
+    },
+  },
+  {
+    name: "a worker the browser ends mid-stream (sequence on, 1,000 frames/s): each tab replaces it, the new socket resumes after the lowest number the tabs had (dialed again for a background tab whose hello comes late), every tab gets every number once, in order, no gap",
+    async run(x) {
+      const ch = "ended";
+      const workerUrl = workerCopy("ender", ENDER);
+      const options = { url: `${x.server.ws(`/ws/${ch}`)}?replay=1`, workerUrl, sequence: { key: "/seq" }, heartbeat: false };
+      const { tabs } = await x.tabs(2, options);
+      for (const t of tabs) await t.eval(() => void T.clients[0].c.on("message", (d) => (window.SEQS ??= []).push(JSON.parse(d).seq)));
+      await x.server.ctl(`/control/ticker?channel=${ch}&ms=1&count=4000&size=80`);
+      await until(() => tabs[0].eval(() => (window.SEQS?.length ?? 0) > 1000), "1,000 frames in", 20_000);
+      await tabs[0].eval(() => new BroadcastChannel("tabmux-test-end").postMessage("end"));
+      for (const [i, t] of tabs.entries()) {
+        const seqs = await until(async () => {
+          const s = await t.eval(() => window.SEQS);
+          return s.at(-1) === 4000 && s;
+        }, `the last frame in tab ${i}`, 30_000);
+        const first = seqs[0];
+        const broken = seqs.findIndex((n, j) => n !== first + j);
+        assert.equal(broken, -1, `tab ${i}: every number once, in order (at ${broken}: ${JSON.stringify(seqs.slice(Math.max(0, broken - 2), broken + 3))}); sockets: ${JSON.stringify((await x.accepts(ch)).map((a) => a.query))}`);
+        assert.deepEqual(await t.eval(() => T.clients[0].gaps), [], `tab ${i}: no gap`);
+      }
+      // One socket per worker, and one more where a tab's hello came late (Firefox clamps the
+      // replacement timer of a tab not in front to a second).
+      const accepts = await x.accepts(ch);
+      assert.ok(accepts.length === 2 || accepts.length === 3, `${accepts.length} sockets`);
+      console.log(`# ${x.engine}: the replacement resumed with ${accepts.slice(1).map((a) => a.query).join(", then ")}`);
     },
   },
   {

@@ -79,6 +79,9 @@ pub(crate) struct Endpoint {
     /// From the last client's detach until `idleCloseMs` later: what is kept for the next
     /// page (`away.rs`).
     pub(crate) away: Option<Away>,
+    /// Made by a resuming hello (a new worker): until when a tab further behind dials the
+    /// socket again from its number (`RESUME_WINDOW_MS`).
+    pub(crate) resume_window: Option<Ms>,
     pub(crate) rtts: Window<Ms>,
     pub(crate) closes: Window<u16>,
     pub(crate) durations: Window<Ms>,
@@ -130,6 +133,7 @@ impl Endpoint {
             replay: Replay::default(),
             idle_until: None,
             away: None,
+            resume_window: None,
             rtts: Window::new(RTT_HISTORY),
             closes: Window::new(CLOSE_HISTORY),
             durations: Window::new(DURATION_HISTORY),

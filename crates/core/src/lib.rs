@@ -50,7 +50,7 @@ pub use server_ping::{FrameProbe, PingMatch, ServerPingOptions};
 pub use sorted_map::SortedMap;
 pub use breaker::{BreakerOptions, BreakerState};
 pub use action::{Action, Delivery, FrameMeta, SendOutcome};
-pub use engine::{Engine, CONNECT_TIMEOUT_CODE, RESUME_GATHER_MS};
+pub use engine::{Engine, CONNECT_TIMEOUT_CODE, RESUME_GATHER_MS, RESUME_WINDOW_MS};
 pub use ids::{ClientId, EndpointId, SocketId};
 pub use time::{Clock, Ms};
 pub use integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};

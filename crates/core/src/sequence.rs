@@ -36,6 +36,12 @@ impl Sequence {
         self.last = Some(self.last.map_or(n, |l| l.min(n)));
     }
 
+    /// Goes back to `n` (a socket dialed again to resume after it): the numbers after it come
+    /// again and count as new.
+    pub(crate) fn rewind_to(&mut self, n: u64) {
+        self.last = Some(n);
+    }
+
     /// A frame with number `seq` arrived: what it means. Any but a repeat becomes the last.
     pub(crate) fn check(&mut self, seq: u64) -> SeqCheck {
         let verdict = match self.last {

@@ -47,6 +47,12 @@ pub const CONNECT_TIMEOUT_CODE: u16 = 4008;
 /// delay) come in and the stream resumes after the lowest number any of them had.
 pub const RESUME_GATHER_MS: Ms = 100;
 
+/// How long after a new worker's first resuming hello a tab that is further behind still
+/// gets the stream from its own number: the socket is dialed again once with the lower
+/// number. A background tab's replacement timer can fire a second late (browsers clamp
+/// hidden tabs' timers to 1 s), well after [`RESUME_GATHER_MS`].
+pub const RESUME_WINDOW_MS: Ms = 5_000;
+
 #[derive(Debug)]
 struct ClientEntry {
     endpoint: EndpointId,
@@ -137,7 +143,10 @@ impl Engine {
     /// on): the stream resumes after the lowest number the tabs had, so none of them misses a
     /// frame the server still holds. A new endpoint waits [`RESUME_GATHER_MS`] before its
     /// first attempt for the other tabs' hellos; an endpoint not dialing yet takes the lower
-    /// number; one already dialing or open keeps its own (that tab sees a gap, its own).
+    /// number. Within [`RESUME_WINDOW_MS`] of the first resuming hello, a number below the
+    /// endpoint's last (the socket was dialed from a higher one, or delivered past it before
+    /// this tab came) dials the socket again from it (the tabs ahead drop what they had);
+    /// later, the socket keeps going (that tab sees a gap of its own).
     pub fn handle_attach_resuming(
         &mut self,
         now: Ms,
@@ -160,8 +169,8 @@ impl Engine {
             Some(i) => {
                 let ep = &mut self.endpoints[i];
                 ep.loggers += u32::from(debug);
-                if let (Some(n), Conn::Waiting { .. } | Conn::Offline | Conn::Down | Conn::Closed) = (resume, ep.conn) {
-                    ep.sequence.resume_after(n);
+                if let Some(n) = resume {
+                    self.resume_after(i, n);
                 }
                 i
             }
@@ -171,7 +180,9 @@ impl Engine {
                 self.endpoints.push(Endpoint::new(id, options, close_table, token, self.now(), debug));
                 let i = self.endpoints.len() - 1;
                 if let Some(n) = resume {
-                    self.endpoints[i].sequence.resume_after(n);
+                    let ep = &mut self.endpoints[i];
+                    ep.sequence.resume_after(n);
+                    ep.resume_window = Some(self.clock.now().saturating_add(RESUME_WINDOW_MS));
                 }
                 if !self.online {
                     self.endpoints[i].conn = Conn::Offline;
@@ -197,6 +208,26 @@ impl Engine {
         }
         self.touch(idx);
         Ok((client, endpoint))
+    }
+
+    /// A tab that had every number up to `n` attaches to endpoint `idx` of a new worker.
+    fn resume_after(&mut self, idx: usize, n: u64) {
+        let now = self.now();
+        let ep = &mut self.endpoints[idx];
+        match ep.conn {
+            // Not dialed yet: the socket will resume after the lowest number.
+            Conn::Waiting { .. } | Conn::Fetching { .. } | Conn::Offline | Conn::Down | Conn::Closed => ep.sequence.resume_after(n),
+            // Dialed from a higher number, or past this one already (the frames after it went
+            // to the tabs that came first), and still early: dial again from this one.
+            Conn::Connecting { socket, .. } | Conn::Open { socket, .. }
+                if ep.resume_window.is_some_and(|until| now <= until) && ep.sequence.last().is_some_and(|last| n < last) =>
+            {
+                ep.sequence.rewind_to(n);
+                self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "resuming from an earlier number".into() });
+                self.open_socket(idx);
+            }
+            _ => {}
+        }
     }
 
     /// Whether an endpoint for `options.url` exists with other settings (the first client's
