@@ -66,7 +66,32 @@ test("Chromium: a reload and a same-site navigation of the only tab keep the soc
   assert.equal(await accepted("life"), 1, "one handshake for the whole session");
   const st = await server.ctl("/control/stats");
   assert.equal(st.received.filter((r) => r.channel === "life").length, 0, "nothing else reached the server (no frame, no resubscribe)");
-  console.log(`connect() to the next frame at 100 frames/s: cold ${cold.toFixed(1)} ms; after a reload ${afterReload.toFixed(1)} ms; after a navigation ${afterNavigation.toFixed(1)} ms`);
+  // The same path with the bare JS SharedWorker of the benchmarks (bench/bare-worker.js), which
+  // dies with its only page and connects again after a reload.
+  const bareContext = await browser.newContext();
+  const bare = await openTab(bareContext, server);
+  const bareNext = () =>
+    bare.evaluate(
+      (url) =>
+        new Promise((resolve) => {
+          const t0 = performance.now();
+          const w = new SharedWorker("/bench/bare-worker.js", { name: "bare-reload" });
+          window.BARE = w;
+          w.port.onmessage = (e) => typeof e.data === "string" && resolve(performance.now() - t0);
+          w.port.postMessage({ t: "hello", url });
+        }),
+      server.ws("/ws/bare-life"),
+    );
+  await server.ctl("/control/ticker?channel=bare-life&ms=10&count=300&size=60");
+  const bareCold = await bareNext();
+  await bare.reload();
+  await bare.waitForFunction(() => document.title === "ready");
+  const bareReload = await bareNext();
+  await bareContext.close();
+  console.log(
+    `connect() to the next frame at 100 frames/s: tabmux cold ${cold.toFixed(1)} ms, after a reload ${afterReload.toFixed(1)} ms, after a navigation ${afterNavigation.toFixed(1)} ms; ` +
+      `bare JS worker cold ${bareCold.toFixed(1)} ms, after a reload ${bareReload.toFixed(1)} ms (${await accepted("bare-life")} handshakes)`,
+  );
   await context.close();
 });
 
