@@ -31,6 +31,7 @@ pub mod log;
 pub mod options;
 pub mod options_reader;
 pub mod protocol;
+pub mod retry_hint;
 pub mod rng;
 pub mod server_ping;
 pub mod sorted_map;
