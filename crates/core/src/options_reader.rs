@@ -7,6 +7,7 @@
 use crate::backoff::{BackoffOptions, Jitter};
 use crate::breaker::BreakerOptions;
 use crate::close_policy::CloseAction;
+use crate::close_presets;
 use crate::error::Error;
 use crate::heartbeat::{HeartbeatOptions, PongMatch};
 use crate::integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
@@ -94,6 +95,9 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
             };
             o.close_codes.insert(key, action);
         }
+    }
+    if let Some(p) = v.field("closeCodePreset") {
+        o.close_code_preset = close_code_preset(&p)?;
     }
     if let Some(t) = v.field("workerTimeoutMs") {
         o.worker_timeout_ms = uint(&t, "workerTimeoutMs", u64::MAX)?;
@@ -297,6 +301,22 @@ fn server_ping<S: Source>(p: &S) -> Result<Option<ServerPingOptions>, Error> {
             Ok(Some(ServerPingOptions { matches, reply }))
         }
         _ => Err(wrong(p, "serverPing", &["a preset (\"", &presets.join("\", \""), "\") or { match, reply }"].concat())),
+    }
+}
+
+/// A preset name, or null (none).
+fn close_code_preset<S: Source>(p: &S) -> Result<Option<String>, Error> {
+    let presets: Vec<&str> = close_presets::preset_names().collect();
+    match p.kind() {
+        Kind::Null => Ok(None),
+        Kind::String => {
+            let name = p.text().unwrap_or_default();
+            match close_presets::preset(&name) {
+                Some(_) => Ok(Some(name)),
+                None => Err(unknown_variant("closeCodePreset", &name, &presets)),
+            }
+        }
+        _ => Err(wrong(p, "closeCodePreset", &["a preset (\"", &presets.join("\", \""), "\") or null"].concat())),
     }
 }
 

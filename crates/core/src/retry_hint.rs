@@ -379,7 +379,7 @@ mod tests {
         let h = parse("reconnect-within=99999999999999999999999").unwrap().unwrap();
         assert_eq!((h.within_ms, h.capped), (Some(MAX_HINT_MS), true));
         assert_eq!(parse(r#"{"Retry-After":"601"}"#).unwrap().unwrap().after_ms, MAX_HINT_MS);
-        assert_eq!(parse("retry-after=600000").unwrap().unwrap().capped, false);
+        assert!(!parse("retry-after=600000").unwrap().unwrap().capped);
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn options_round_trip_through_their_serialized_form() {
 fn options_with_every_field_changed_read_back_unchanged() {
     let json = r#"{"url":"wss://x.example/ws","workerUrl":"/w.js","mode":"shared","workerTimeoutMs":2500,
         "backoff":{"initialMs":100,"factor":1.5,"maxMs":900,"jitter":0.25,"maxAttempts":7,"minUptimeMs":11},
-        "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},
+        "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},"closeCodePreset":"pusher",
         "connectTimeoutMs":1234,"breaker":{"failureThreshold":9,"resetTimeoutMs":4321},
         "heartbeat":{"intervalMs":2000,"timeoutMs":300,"ping":"p","pong":{"field":"op","value":"po"}},
         "token":{"param":"t","url":"/tok","pollMs":7000,"debounceMs":12},
@@ -106,6 +106,8 @@ fn each_bad_option_gets_a_message_that_names_it() {
         (r#"{"url":"ws://h/ws","connectTimeoutMs":0}"#, "tabmux: invalid options: connectTimeoutMs must be at least 1"),
         (r#"{"url":"ws://h/ws","closeCodes":{"abc":"fatal"}}"#, "tabmux: invalid options: closeCodes key \"abc\" is not a close code (1000-4999)"),
         (r#"{"url":"ws://h/ws","closeCodes":{"4001":"explode"}}"#, "unknown variant `explode`"),
+        (r#"{"url":"ws://h/ws","closeCodePreset":"phoenix"}"#, "tabmux: invalid options: closeCodePreset: unknown variant `phoenix`, expected one of `pusher`, `centrifugo`, `graphql-ws`"),
+        (r#"{"url":"ws://h/ws","closeCodePreset":4000}"#, r#"tabmux: invalid options: closeCodePreset: expected a preset ("pusher", "centrifugo", "graphql-ws") or null, got 4000"#),
         (r#"{"url":"ws://h/ws","workerUrl":""}"#, "tabmux: invalid options: workerUrl must not be empty"),
         (r#"{"url":"ws://h/ws","workerTimeoutMs":0}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),
         (r#"{"url":"ws://h/ws","workerTimeoutMs":600001}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),

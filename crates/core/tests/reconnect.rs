@@ -119,7 +119,7 @@ fn the_same_seed_gives_the_same_schedule() {
 
 #[test]
 fn every_row_of_the_default_close_code_table() {
-    let retry = [1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4000, 4999, 3000];
+    let retry = [1000, 1001, 1005, 1006, 1011, 1012, 1014, 4000, 4999, 3000];
     let fatal = [1002, 1003, 1007, 1008, 1009, 1010];
     let auth = [4401, 4403];
     // Each code on a fresh engine whose socket was open: the state it leaves, and whether
@@ -140,6 +140,9 @@ fn every_row_of_the_default_close_code_table() {
         assert_eq!((st.state, st.attempt, st.next_retry_at), (State::Reconnecting, 1, Some(closed_at + 1000)), "code {code}");
         assert_eq!(st.last_close.unwrap().code, code);
     }
+    // 1013 ("Try Again Later") waits its own 10 s first (tests/retry_hints.rs has its hints).
+    let (st, _, closed_at) = after_close(1013);
+    assert_eq!((st.state, st.attempt, st.next_retry_at), (State::Reconnecting, 1, Some(closed_at + 11_000)));
     for code in fatal {
         let (st, opens, _) = after_close(code);
         assert_eq!((st.state, st.next_retry_at, opens), (State::Closed, None, 1), "code {code}: no retry");

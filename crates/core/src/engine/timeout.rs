@@ -5,6 +5,7 @@ use super::{Engine, CONNECT_TIMEOUT_CODE};
 use crate::action::Action;
 use crate::endpoint::Conn;
 use crate::error::Error;
+use crate::retry_plan::RetryPlan;
 use crate::heartbeat::HEARTBEAT_TIMEOUT_CODE;
 use crate::time::Ms;
 use crate::timers::Timer;
@@ -71,7 +72,7 @@ impl Engine {
                 ep.fetch_in_flight = false;
                 ep.last_error = Some("token fetch timed out".into());
                 self.failed_attempt(idx);
-                self.schedule_retry(idx, false);
+                self.schedule_retry(idx, RetryPlan::backoff());
             }
             Timer::ConnectTimeout => self.missed_deadline(idx, CONNECT_TIMEOUT_CODE, "connect timeout"),
             Timer::Forgive => {
