@@ -18,6 +18,12 @@ pub enum Jitter {
     Equal,
     /// `min(maxMs, uniform[initialMs, 3 × previous delay])` ("decorrelated jitter").
     Decorrelated,
+    /// Full jitter on the first retry after a loss (uniform in `[0, base]`), none after it:
+    /// each later retry waits its base delay exactly, so a browser keeps the place in the
+    /// spread it drew once ("full-once"). Many browsers refused together then come back no
+    /// denser than their first spread, and none waits longer than its base delay after the
+    /// server returns.
+    FullOnce,
 }
 
 /// Full jitter: with the default 4 s base, 100 browsers that lose one server at once plan
@@ -30,6 +36,9 @@ impl Default for Jitter {
     }
 }
 
+/// What `backoff.jitter` accepts, for messages.
+pub const JITTER_EXPECTED: &str = "a ratio between 0 and 1, or \"full\", \"full-once\", \"equal\" or \"decorrelated\"";
+
 /// Written as it is read: a number for a ratio, else the mode's name.
 impl Serialize for Jitter {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -38,6 +47,7 @@ impl Serialize for Jitter {
             Jitter::Full => s.serialize_str("full"),
             Jitter::Equal => s.serialize_str("equal"),
             Jitter::Decorrelated => s.serialize_str("decorrelated"),
+            Jitter::FullOnce => s.serialize_str("full-once"),
         }
     }
 }
@@ -48,7 +58,7 @@ impl<'de> Deserialize<'de> for Jitter {
         impl Visitor<'_> for V {
             type Value = Jitter;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\"")
+                f.write_str(JITTER_EXPECTED)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Jitter, E> {
                 if (0.0..=1.0).contains(&v) {
@@ -68,6 +78,7 @@ impl<'de> Deserialize<'de> for Jitter {
                     "full" => Ok(Jitter::Full),
                     "equal" => Ok(Jitter::Equal),
                     "decorrelated" => Ok(Jitter::Decorrelated),
+                    "full-once" => Ok(Jitter::FullOnce),
                     other => Err(E::invalid_value(de::Unexpected::Str(other), &self)),
                 }
             }
@@ -133,6 +144,8 @@ impl BackoffOptions {
                 let prev = previous.map_or(lo, |p| p as f64);
                 rng.range_f64(lo, (prev * 3.0).max(lo)).min(self.max_ms as f64)
             }
+            Jitter::FullOnce if attempt <= 1 => rng.range_f64(0.0, base),
+            Jitter::FullOnce => base,
         };
         d.max(0.0).round() as u64
     }

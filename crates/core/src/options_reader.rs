@@ -4,7 +4,7 @@
 //! a number in a message is shown as the [`Source`] writes it (in the browser, JavaScript's
 //! own text for it).
 
-use crate::backoff::{BackoffOptions, Jitter};
+use crate::backoff::{BackoffOptions, Jitter, JITTER_EXPECTED};
 use crate::breaker::BreakerOptions;
 use crate::close_policy::CloseAction;
 use crate::close_presets;
@@ -246,9 +246,10 @@ pub fn jitter<S: Source>(j: &S) -> Result<Jitter, Error> {
             "full" => Ok(Jitter::Full),
             "equal" => Ok(Jitter::Equal),
             "decorrelated" => Ok(Jitter::Decorrelated),
-            _ => Err(wrong(j, "backoff.jitter", "a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\"")),
+            "full-once" => Ok(Jitter::FullOnce),
+            _ => Err(wrong(j, "backoff.jitter", JITTER_EXPECTED)),
         },
-        _ => Err(wrong(j, "backoff.jitter", "a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\"")),
+        _ => Err(wrong(j, "backoff.jitter", JITTER_EXPECTED)),
     }
 }
 

@@ -72,6 +72,23 @@ fn full_equal_and_decorrelated_jitter_stay_within_their_ranges() {
     }
 }
 
+#[test]
+fn full_once_draws_the_first_retry_and_waits_the_base_delay_exactly_after_it() {
+    let mut b = BackoffOptions::default();
+    b.jitter = Jitter::FullOnce;
+    b.initial_ms = 1000;
+    for seed in 0..1000u64 {
+        let mut rng = Rng::new(seed);
+        let first = b.delay(1, None, &mut rng);
+        assert!(first <= 1000, "{first}");
+        for attempt in 2..=8u32 {
+            assert_eq!(b.delay(attempt, Some(first), &mut rng) as f64, b.base_delay(attempt), "seed {seed} attempt {attempt}");
+        }
+    }
+    let mut rng = Rng::new(42);
+    assert_eq!((1..=5u32).map(|a| b.delay(a, None, &mut rng)).collect::<Vec<_>>(), [PINNED_FULL[0], 2000, 4000, 8000, 16000]);
+}
+
 /// The most of `times` inside any 100 ms window.
 fn densest_100ms(times: &mut [u64]) -> usize {
     times.sort_unstable();
@@ -298,7 +315,7 @@ fn jitter_reads_numbers_and_names_and_says_what_it_expects() {
     assert_eq!(serde_json::from_str::<Jitter>("2").unwrap_err().to_string(), "jitter ratio must be between 0 and 1, got 2 at line 1 column 1");
     assert_eq!(
         serde_json::from_str::<Jitter>("true").unwrap_err().to_string(),
-        "invalid type: boolean `true`, expected a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\" at line 1 column 4"
+        "invalid type: boolean `true`, expected a ratio between 0 and 1, or \"full\", \"full-once\", \"equal\" or \"decorrelated\" at line 1 column 4"
     );
 }
 
