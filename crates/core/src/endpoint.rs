@@ -164,10 +164,12 @@ impl Endpoint {
     }
 
     /// While open after failed attempts: when the connection will have lasted
-    /// `backoff.minUptimeMs` and the attempt counter resets.
+    /// `backoff.minUptimeMs` and the attempt counter (and the breaker's count) resets.
     pub(crate) fn forgive_at(&self) -> Option<Ms> {
         match self.conn {
-            Conn::Open { since, .. } if self.attempt > 0 => Some(since.saturating_add(self.options.backoff.min_uptime_ms)),
+            Conn::Open { since, .. } if self.attempt > 0 || self.breaker.failures() > 0 => {
+                Some(since.saturating_add(self.options.backoff.min_uptime_ms))
+            }
             _ => None,
         }
     }

@@ -62,6 +62,8 @@ fn attempts_delays_close_classes_and_breaker_moves_are_logged_in_order() {
     let s = h.last_socket();
     h.engine.handle_open_with_protocol(h.now, s, "v1");
     h.drain();
+    // Up for minUptimeMs: the drop is not a failed attempt (one before it would be).
+    h.now += 5000;
     let t0 = h.now;
     h.close(s, 1012);
     h.fire_next(); // the retry at +1 s
@@ -93,6 +95,7 @@ fn attempts_delays_close_classes_and_breaker_moves_are_logged_in_order() {
     h.fire_next(); // the probe
     let s = h.last_socket();
     h.open(s);
+    h.now += 5000; // it lasts minUptimeMs: its close is not a failed attempt
     h.close(s, 1008);
     assert_eq!(
         logs(&h.actions),

@@ -178,7 +178,7 @@ impl Engine {
             self.log(idx, |_| LogEvent::Open { protocol: chosen });
             let ep = &mut self.endpoints[idx];
             ep.counters.connects += 1;
-            ep.breaker.on_success();
+            ep.breaker.on_open();
             ep.auth_retry_used = false;
             ep.last_error = None;
             ep.heartbeat = ep.options.heartbeat.as_ref().map(|h| Heartbeat::start(now, h));
@@ -241,6 +241,10 @@ impl Engine {
                 if up >= ep.options.backoff.min_uptime_ms {
                     ep.attempt = 0;
                     ep.last_delay = None;
+                    ep.breaker.forgive();
+                } else {
+                    // Dropped before minUptimeMs (a flapping server): a failed attempt.
+                    self.failed_attempt(idx);
                 }
             }
             _ => self.failed_attempt(idx),

@@ -76,10 +76,12 @@ impl Engine {
             }
             Timer::ConnectTimeout => self.missed_deadline(idx, CONNECT_TIMEOUT_CODE, "connect timeout"),
             Timer::Forgive => {
-                // Up for minUptimeMs: the failures before it are forgiven now, so the
-                // status (and health) says so while the connection lasts.
+                // Up for minUptimeMs: the failures before it (the backoff's and the
+                // breaker's) are forgiven now, so the status (and health) says so while the
+                // connection lasts.
                 ep.attempt = 0;
                 ep.last_delay = None;
+                ep.breaker.forgive();
             }
             Timer::PongDeadline => self.missed_deadline(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout"),
             Timer::Ping => {
