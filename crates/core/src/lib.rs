@@ -43,7 +43,7 @@ pub mod token;
 pub mod window;
 
 pub use backlog::Backlog;
-pub use backoff::{BackoffOptions, Jitter};
+pub use backoff::{BackoffOptions, Jitter, DEFAULT_INITIAL_MS};
 pub use close_policy::{CloseAction, CloseRule, CloseTable};
 pub use rng::Rng;
 pub use fields::FieldValue;

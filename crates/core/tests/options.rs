@@ -13,8 +13,8 @@ fn defaults_fill_everything_but_the_url() {
     assert_eq!(o, Options::new("ws://127.0.0.1:1/ws"));
     assert_eq!(o.worker_url, "/shared-websocket-worker.js");
     assert_eq!(o.mode, Mode::Auto);
-    assert_eq!((o.backoff.initial_ms, o.backoff.factor, o.backoff.max_ms), (4000, 2.0, 30_000));
-    assert_eq!((o.backoff.jitter, o.backoff.max_attempts, o.backoff.min_uptime_ms), (Jitter::Full, None, 5000));
+    assert_eq!((o.backoff.initial_ms, o.backoff.factor, o.backoff.max_ms), (7500, 1.0, 30_000));
+    assert_eq!((o.backoff.jitter, o.backoff.max_attempts, o.backoff.min_uptime_ms), (Jitter::FullOnce, None, 5000));
     assert_eq!(o.connect_timeout_ms, 10_000);
 }
 
@@ -65,7 +65,7 @@ fn options_with_every_field_changed_read_back_unchanged() {
     want = serde_json::json!({ "url": "ws://h/", "dedup": { "key": "/id" }, "heartbeat": false, "token": { "url": null } });
     let o = tabmux_core::read_options(&want).unwrap();
     assert_eq!(o.dedup.as_ref().map(|d| (d.key.list(), d.capacity)), Some((vec!["/id"], 200)));
-    assert_eq!((o.heartbeat, o.token.url, o.backoff.jitter), (None, None, Jitter::Full));
+    assert_eq!((o.heartbeat, o.token.url, o.backoff.jitter), (None, None, Jitter::FullOnce));
 }
 
 #[test]
