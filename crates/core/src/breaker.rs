@@ -2,7 +2,8 @@
 //! browser when the engine runs in the SharedWorker.
 //!
 //! A failed attempt is one that did not open (refused, or past `connectTimeoutMs`) or whose
-//! connection closed before `backoff.minUptimeMs`. After `failureThreshold` of them in a row
+//! connection the server closed before `backoff.minUptimeMs` with a code that retries (not an
+//! expired token's `refresh-token`, not a `fatal` one). After `failureThreshold` of them in a row
 //! the breaker opens: no attempt for `resetTimeoutMs`, then one half-open probe; a probe that
 //! opens closes the breaker, one that fails (or drops before `minUptimeMs`) opens it again.
 

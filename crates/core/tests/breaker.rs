@@ -130,3 +130,32 @@ fn a_connection_the_server_drops_before_min_uptime_is_a_failed_attempt() {
     h.close(h.last_socket(), 1011);
     assert_eq!(h.status(ep).breaker, BreakerState::Closed, "one failure after the forgiveness, not four");
 }
+
+#[test]
+fn an_expired_token_or_a_fatal_code_soon_after_open_is_not_a_failed_attempt() {
+    // Short-lived tokens: the server closes 4401 every 2 s, a new token is fetched and the
+    // socket reopens at once. Four of them in a row leave the breaker closed.
+    let mut h = Harness::new(1);
+    let mut o = breaker_opts();
+    o.token.url = Some("/token".into());
+    let (_, ep) = h.attach("a", o);
+    for i in 0..4 {
+        h.engine.handle_token_fetched(h.now, ep, Ok(["t", &i.to_string()].concat().as_str()));
+        h.drain();
+        let s = h.last_socket();
+        h.open(s);
+        h.now += 2000;
+        h.close(s, 4401);
+    }
+    assert_eq!(h.status(ep).breaker, BreakerState::Closed);
+    // A fatal close right after open does not open it either.
+    let mut h = Harness::new(1);
+    let mut o = breaker_opts();
+    o.breaker.failure_threshold = 1;
+    let (_, ep) = h.attach("a", o);
+    let s = h.last_socket();
+    h.open(s);
+    h.close(s, 1008);
+    let st = h.status(ep);
+    assert_eq!((st.state, st.breaker), (tabmux_core::State::Closed, BreakerState::Closed));
+}

@@ -95,7 +95,6 @@ fn attempts_delays_close_classes_and_breaker_moves_are_logged_in_order() {
     h.fire_next(); // the probe
     let s = h.last_socket();
     h.open(s);
-    h.now += 5000; // it lasts minUptimeMs: its close is not a failed attempt
     h.close(s, 1008);
     assert_eq!(
         logs(&h.actions),

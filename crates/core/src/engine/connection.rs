@@ -234,6 +234,8 @@ impl Engine {
     pub(super) fn lost(&mut self, idx: usize, code: u16, reason: &str) {
         let now = self.now();
         let ep = &mut self.endpoints[idx];
+        let rule = ep.close_table.rule_for(code);
+        let retries = self.online && matches!(rule.action, CloseAction::Retry | CloseAction::RetryNow);
         match ep.conn {
             Conn::Open { since, .. } => {
                 let up = now.saturating_sub(since);
@@ -242,8 +244,9 @@ impl Engine {
                     ep.attempt = 0;
                     ep.last_delay = None;
                     ep.breaker.forgive();
-                } else {
-                    // Dropped before minUptimeMs (a flapping server): a failed attempt.
+                } else if retries {
+                    // Dropped before minUptimeMs by a server we go back to (a flapping
+                    // one): a failed attempt. An expired token or a fatal code is not.
                     self.failed_attempt(idx);
                 }
             }
@@ -267,7 +270,6 @@ impl Engine {
             self.touch(idx);
             return;
         }
-        let rule = ep.close_table.rule_for(code);
         match rule.action {
             CloseAction::Retry | CloseAction::RetryNow => {
                 let mut plan = RetryPlan::after_close(rule, reason);
