@@ -19,6 +19,7 @@ pub mod ids;
 pub mod time;
 mod dedup;
 mod endpoint;
+mod flat_json;
 mod replay;
 mod send_queue;
 mod sequence;
