@@ -2,14 +2,14 @@
 
 /** Reconnect delays (all in ms). */
 export interface BackoffOptions {
-  /** Delay before the first retry, before jitter. Default 4000 (with full jitter: 0–4 s). */
+  /** Delay before the first retry, before jitter. Default 7500 (the first retry 0–7.5 s after a loss, each later one 7.5 s after the one before). */
   initialMs?: number;
-  /** Growth per attempt. Default 2. */
+  /** Growth per attempt. Default 1 (none: after breaker.failureThreshold failures the breaker spaces the attempts). */
   factor?: number;
   /** Cap on the delay before jitter. Default 30000. */
   maxMs?: number;
-  /** A ratio in [0, 1] (±that share of the delay) or a named mode. Default "full" (0…delay). */
-  jitter?: number | "full" | "equal" | "decorrelated";
+  /** A ratio in [0, 1] (±that share of the delay) or a named mode. Default "full-once" (0…delay on the first retry after a loss, the delay itself after it); "full": 0…delay on every retry. */
+  jitter?: number | "full" | "full-once" | "equal" | "decorrelated";
   /** Failed attempts in a row before the state becomes "down". Default: retry for ever. */
   maxAttempts?: number | null;
   /** How long a connection must stay open before the attempt counter resets. Default 5000. */
@@ -17,6 +17,9 @@ export interface BackoffOptions {
 }
 
 export type CloseAction = "retry" | "retry-now" | "refresh-token" | "fatal";
+
+/** A server's close-code convention: pusher (4000–4099 fatal, 4100–4199 back off ≥ 1 s, 4200–4299 at once), centrifugo (3500–3999 and 4500–4999 fatal, 3005 refresh-token), graphql-ws (its terminal codes fatal). */
+export type CloseCodePreset = "pusher" | "centrifugo" | "graphql-ws";
 
 /** The circuit breaker around connect attempts (one per endpoint for the whole browser). */
 export interface BreakerOptions {
@@ -65,8 +68,10 @@ export interface ConnectOptions {
   /** How long a tab waits for the worker's welcome before the worker counts as failed (1 to 600000). Default 10000. */
   workerTimeoutMs?: number;
   backoff?: BackoffOptions;
-  /** Close code → action, merged over the built-in table. */
+  /** Close code → action, merged over the preset's rows and the built-in table. */
   closeCodes?: Record<number, CloseAction>;
+  /** A server's close-code convention, under closeCodes and over the built-in table. Off unless given. */
+  closeCodePreset?: CloseCodePreset | null;
   /** A connect attempt not open after this long counts as failed. Default 10000. */
   connectTimeoutMs?: number;
   breaker?: BreakerOptions;
@@ -120,8 +125,8 @@ export type LogEvent =
   | { event: "open"; protocol: string | null }
   /** `class`: what the close-code table says ("retry", "retry-now", "refresh-token", "fatal"), or "offline". */
   | { event: "close"; code: number; reason: string; class: CloseAction | "offline" }
-  /** Retry `attempt` planned `delayMs` after the loss (jitter drawn), starting at `at` (later if the breaker holds it). */
-  | { event: "retry"; attempt: number; delayMs: number; at: number }
+  /** Retry `attempt` planned `delayMs` after the loss (a hint's wait and the jitter drawn), starting at `at` (later if the breaker holds it); `hint`: the close reason's retry hint as followed ("retry-after=5000", "reconnect-within=30000", " (capped)" at 10 minutes) or why one was ignored ("ignored: …"). */
+  | { event: "retry"; attempt: number; delayMs: number; at: number; hint: string | null }
   | { event: "down"; attempt: number }
   | { event: "breaker"; from: Status["breaker"]; to: Status["breaker"] }
   | { event: "token-fetch" }
@@ -143,6 +148,8 @@ export interface Status {
   attempt: number;
   /** When the next attempt starts (ms since the epoch), while one is scheduled. */
   nextRetryAt: number | null;
+  /** Why the next attempt is at nextRetryAt: the backoff, the server's retry hint, the close code's own wait (1013), the open breaker, or a new worker gathering its tabs. */
+  retryReason: "backoff" | "server-hint" | "close-code" | "breaker" | "resume" | null;
   lastClose: { code: number; reason: string } | null;
   /** The last error that was not a close (a failed token fetch, a refused URL). */
   lastError: string | null;
@@ -211,6 +218,8 @@ export interface Stats extends Status {
   queued: number;
   /** Server pings answered (options.serverPing). */
   serverPings: number;
+  /** Retry hints read from close reasons and followed. */
+  serverHints: number;
   queueMessages: number;
   queueBytes: number;
   replayFrames: number;

@@ -24,9 +24,10 @@ export function feedOptions(stack, stream, extra = {}) {
     url: `ws://127.0.0.1:${stack.nginxPort}/ws/${stream}`,
     token: { url: `${stack.http}/token` },
     sequence: { key: "/seq" },
-    // The default (full jitter over 4 s, then 8 s…) makes each failover take 0–4 s; these keep
-    // the suite short. TABMUX_DJANGO_BACKOFF=default measures the default (README).
-    ...(process.env.TABMUX_DJANGO_BACKOFF === "default" ? {} : { backoff: { initialMs: 200, maxMs: 1000 } }),
+    // The default (the first retry within 7.5 s of a loss, then every 7.5 s) makes each
+    // failover take 0–7.5 s; these keep the suite short (full jitter over 200 ms doubling to
+    // 1 s, as before the defaults changed). TABMUX_DJANGO_BACKOFF=default measures the default (README).
+    ...(process.env.TABMUX_DJANGO_BACKOFF === "default" ? {} : { backoff: { initialMs: 200, factor: 2, maxMs: 1000, jitter: "full" } }),
     ...extra,
   };
 }

@@ -121,7 +121,9 @@ test("close 1008 is fatal: every tab is told, no retry", async () => {
 
 test("server down for good: the breaker opens after 3 failures and probes once per reset timeout", async () => {
   const ch = "breaker";
-  const options = { url: server.ws(`/ws/${ch}`), heartbeat: false, backoff: { initialMs: 100, maxMs: 200, jitter: 0 }, breaker: { failureThreshold: 3, resetTimeoutMs: 1500 } };
+  // factor 2: 100, 200, 200 ms (the default is no growth). minUptimeMs 0: the drop comes
+  // right after open, and a drop before minUptimeMs would count as a failure itself.
+  const options = { url: server.ws(`/ws/${ch}`), heartbeat: false, backoff: { initialMs: 100, factor: 2, maxMs: 200, jitter: 0, minUptimeMs: 0 }, breaker: { failureThreshold: 3, resetTimeoutMs: 1500 } };
   const { context, pages } = await tabs(2, options);
   await allIn(pages, "open");
   await server.ctl("/control/pause?ms=6200&drop=true");

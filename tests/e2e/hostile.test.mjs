@@ -57,10 +57,11 @@ test("a server that accepts and closes at once for ever: backoff, no fast loop; 
   const calm = await tabsOn(context, 1, { url: server.ws("/ws/calm"), heartbeat: false });
   await until(() => calm[0].evaluate(() => T.state(0)?.state === "open"), "calm open");
   await server.ctl("/control/slam?channel=slam&on=true");
-  const [slammed] = await tabsOn(context, 1, { url: server.ws("/ws/slam"), heartbeat: false, backoff: { initialMs: 200, jitter: 0 } });
+  const [slammed] = await tabsOn(context, 1, { url: server.ws("/ws/slam"), heartbeat: false, backoff: { initialMs: 200, factor: 2, jitter: 0 } });
   await sleep(3000);
   const n = (await accepts("slam")).length;
-  // Delays 200, 400, 800, 1600 ms: never reset (no connection lasts minUptimeMs).
+  // Delays 200, 400 ms, never reset (no connection lasts minUptimeMs); each drop before
+  // minUptimeMs is a failed attempt, so the third opens the breaker (30 s): 3 accepts.
   assert.ok(n >= 3 && n <= 5, `${n} accepts in 3 s`);
   const st = await slammed.evaluate(() => T.state(0));
   assert.equal(st.lastClose.code, 1011);

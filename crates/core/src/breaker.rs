@@ -1,5 +1,11 @@
 //! The circuit breaker around connect attempts: one per endpoint, so one for the whole
 //! browser when the engine runs in the SharedWorker.
+//!
+//! A failed attempt is one that did not open (refused, or past `connectTimeoutMs`) or whose
+//! connection the server closed before `backoff.minUptimeMs` with a code that retries (not an
+//! expired token's `refresh-token`, not a `fatal` one). After `failureThreshold` of them in a row
+//! the breaker opens: no attempt for `resetTimeoutMs`, then one half-open probe; a probe that
+//! opens closes the breaker, one that fails (or drops before `minUptimeMs`) opens it again.
 
 use crate::time::Ms;
 use serde::{Deserialize, Serialize};
@@ -75,10 +81,23 @@ impl Breaker {
         (self.state == BreakerState::Open).then_some(self.open_until)
     }
 
-    /// An attempt reached `open`: the breaker closes.
-    pub fn on_success(&mut self) {
-        self.failures = 0;
+    /// The failed attempts counted in a row.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// An attempt reached `open`: the breaker closes (a half-open probe succeeded). The
+    /// failures stay counted until the connection has lasted `backoff.minUptimeMs`
+    /// ([`Breaker::forgive`]): one the server closes before that counts as one more
+    /// ([`Breaker::on_failure`]), so a server that accepts and drops at once (flapping) opens
+    /// the breaker as one that refuses does.
+    pub fn on_open(&mut self) {
         self.state = BreakerState::Closed;
+    }
+
+    /// The connection lasted `backoff.minUptimeMs`: the failures before it are forgiven.
+    pub fn forgive(&mut self) {
+        self.failures = 0;
     }
 
     /// An attempt failed at `now`. A failed probe reopens at once; otherwise the breaker

@@ -4,7 +4,7 @@
 
 use crate::away::Away;
 use crate::breaker::Breaker;
-use crate::close_policy::CloseAction;
+use crate::close_policy::CloseTable;
 use crate::dedup::Dedup;
 use crate::heartbeat::Heartbeat;
 use crate::ids::{ClientId, EndpointId, SocketId};
@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::replay::Replay;
 use crate::send_queue::SendQueue;
 use crate::sequence::Sequence;
-use crate::status::{CloseInfo, Counters, State, Status};
+use crate::status::{CloseInfo, Counters, RetryReason, State, Status};
 use crate::time::Ms;
 use crate::token::redact;
 use crate::topics::Topics;
@@ -36,7 +36,7 @@ pub(crate) enum Conn {
     Fetching { deadline: Ms },
     Connecting { socket: SocketId, deadline: Ms },
     Open { socket: SocketId, since: Ms },
-    Waiting { retry_at: Ms },
+    Waiting { retry_at: Ms, reason: RetryReason },
     Offline,
     Down,
     Unauthorized,
@@ -48,7 +48,7 @@ pub(crate) struct Endpoint {
     pub(crate) id: EndpointId,
     pub(crate) url: String,
     pub(crate) options: Options,
-    pub(crate) close_table: Vec<(u16, CloseAction)>,
+    pub(crate) close_table: CloseTable,
     pub(crate) clients: Vec<ClientId>,
     pub(crate) conn: Conn,
     /// While open with `heartbeat` on.
@@ -99,7 +99,7 @@ impl Endpoint {
     pub(crate) fn new(
         id: EndpointId,
         options: Options,
-        close_table: Vec<(u16, CloseAction)>,
+        close_table: CloseTable,
         token: Option<&str>,
         now: Ms,
         debug: bool,
@@ -168,10 +168,12 @@ impl Endpoint {
     }
 
     /// While open after failed attempts: when the connection will have lasted
-    /// `backoff.minUptimeMs` and the attempt counter resets.
+    /// `backoff.minUptimeMs` and the attempt counter (and the breaker's count) resets.
     pub(crate) fn forgive_at(&self) -> Option<Ms> {
         match self.conn {
-            Conn::Open { since, .. } if self.attempt > 0 => Some(since.saturating_add(self.options.backoff.min_uptime_ms)),
+            Conn::Open { since, .. } if self.attempt > 0 || self.breaker.failures() > 0 => {
+                Some(since.saturating_add(self.options.backoff.min_uptime_ms))
+            }
             _ => None,
         }
     }

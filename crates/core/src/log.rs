@@ -42,8 +42,9 @@ pub enum LogEvent {
         /// `offline` (no attempt while offline).
         class: &'static str,
     },
-    /// A retry was planned: attempt `attempt`, `delay_ms` from now (after jitter), at `at`
-    /// (later than planned when the breaker holds it).
+    /// A retry was planned: attempt `attempt`, `delay_ms` from now (a hint's wait and the
+    /// backoff's jitter, or a drain window's draw), at `at` (later than planned when the
+    /// breaker holds it).
     Retry {
         /// The attempt number (1 for the first retry).
         attempt: u32,
@@ -52,6 +53,10 @@ pub enum LogEvent {
         /// When it starts: an instant of the engine's clock, shown to pages as wall time
         /// (ms since the epoch).
         at: Ms,
+        /// The retry hint of the close reason as followed (`retry-after=5000`,
+        /// `reconnect-within=30000`, seconds shown in ms, ` (capped)` when cut to 10 minutes),
+        /// or why one was ignored (`ignored: …`); `None` without one.
+        hint: Option<String>,
     },
     /// `backoff.maxAttempts` failed in a row: no more retries until asked.
     Down {
@@ -104,9 +109,13 @@ impl LogEvent {
             LogEvent::Close { code, reason, class } => {
                 vec![("event", Text("close")), ("code", Num((*code).into())), ("reason", Text(reason)), ("class", Text(class))]
             }
-            LogEvent::Retry { attempt, delay_ms, at } => {
-                vec![("event", Text("retry")), ("attempt", Num((*attempt).into())), ("delayMs", Num(*delay_ms)), ("at", FieldValue::At(*at))]
-            }
+            LogEvent::Retry { attempt, delay_ms, at, hint } => vec![
+                ("event", Text("retry")),
+                ("attempt", Num((*attempt).into())),
+                ("delayMs", Num(*delay_ms)),
+                ("at", FieldValue::At(*at)),
+                ("hint", text(hint)),
+            ],
             LogEvent::Down { attempt } => vec![("event", Text("down")), ("attempt", Num((*attempt).into()))],
             LogEvent::Breaker { from, to } => {
                 vec![("event", Text("breaker")), ("from", Text(from.as_str())), ("to", Text(to.as_str()))]

@@ -2,7 +2,8 @@
 
 use crate::backoff::{BackoffOptions, Jitter};
 use crate::breaker::BreakerOptions;
-use crate::close_policy::CloseAction;
+use crate::close_policy::{CloseAction, CloseTable};
+use crate::close_presets;
 use crate::heartbeat::HeartbeatOptions;
 use crate::server_ping::{utf16_len, PingMatch, ServerPingOptions, MAX_SERVER_PING_LEN};
 use crate::integrity::{is_pointer, DedupOptions, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
@@ -53,6 +54,10 @@ pub struct Options {
     /// Close code → action, merged over the built-in table (keys are decimal codes).
     #[serde(default)]
     pub close_codes: SortedMap<String, CloseAction>,
+    /// A server's close-code convention by name (`"pusher"`, `"centrifugo"`, `"graphql-ws"`:
+    /// [`crate::close_presets`]), under `closeCodes` and over the built-in table. Off unless given.
+    #[serde(default)]
+    pub close_code_preset: Option<String>,
     /// A connect attempt that has not opened after this long counts as failed. Default 10000.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
@@ -144,7 +149,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols", "debug"];
+        &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "closeCodePreset", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols", "debug"];
     /// Keys read in the page only: `logger` (a function, which cannot cross to the worker).
     pub const PAGE_KEYS: &'static [&'static str] = &["logger"];
 
@@ -157,6 +162,7 @@ impl Options {
             worker_timeout_ms: default_worker_timeout_ms(),
             backoff: BackoffOptions::default(),
             close_codes: SortedMap::new(),
+            close_code_preset: None,
             connect_timeout_ms: default_connect_timeout_ms(),
             breaker: BreakerOptions::default(),
             heartbeat: default_heartbeat(),
@@ -290,8 +296,21 @@ impl Options {
                 return Err(invalid("protocols", &["lists ", &quoted(p), " twice (the WebSocket constructor refuses that)"].concat()));
             }
         }
-        self.close_code_table()?;
+        self.close_table()?;
         Ok(())
+    }
+
+    /// The endpoint's whole close-code table: `closeCodes` over `closeCodePreset`'s rows over
+    /// the built-in ones.
+    pub fn close_table(&self) -> Result<CloseTable, Error> {
+        let preset = match self.close_code_preset.as_deref() {
+            None => &[][..],
+            Some(name) => close_presets::preset(name).ok_or_else(|| {
+                let names: Vec<&str> = close_presets::preset_names().collect();
+                invalid("closeCodePreset", &["must be one of \"", &names.join("\", \""), "\", got ", &quoted(name)].concat())
+            })?,
+        };
+        Ok(CloseTable { overrides: self.close_code_table()?, preset })
     }
 
     /// `closeCodes` as a table of numeric codes.

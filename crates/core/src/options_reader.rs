@@ -4,9 +4,10 @@
 //! a number in a message is shown as the [`Source`] writes it (in the browser, JavaScript's
 //! own text for it).
 
-use crate::backoff::{BackoffOptions, Jitter};
+use crate::backoff::{BackoffOptions, Jitter, JITTER_EXPECTED};
 use crate::breaker::BreakerOptions;
 use crate::close_policy::CloseAction;
+use crate::close_presets;
 use crate::error::Error;
 use crate::heartbeat::{HeartbeatOptions, PongMatch};
 use crate::integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
@@ -94,6 +95,9 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
             };
             o.close_codes.insert(key, action);
         }
+    }
+    if let Some(p) = v.field("closeCodePreset") {
+        o.close_code_preset = close_code_preset(&p)?;
     }
     if let Some(t) = v.field("workerTimeoutMs") {
         o.worker_timeout_ms = uint(&t, "workerTimeoutMs", u64::MAX)?;
@@ -242,9 +246,10 @@ pub fn jitter<S: Source>(j: &S) -> Result<Jitter, Error> {
             "full" => Ok(Jitter::Full),
             "equal" => Ok(Jitter::Equal),
             "decorrelated" => Ok(Jitter::Decorrelated),
-            _ => Err(wrong(j, "backoff.jitter", "a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\"")),
+            "full-once" => Ok(Jitter::FullOnce),
+            _ => Err(wrong(j, "backoff.jitter", JITTER_EXPECTED)),
         },
-        _ => Err(wrong(j, "backoff.jitter", "a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\"")),
+        _ => Err(wrong(j, "backoff.jitter", JITTER_EXPECTED)),
     }
 }
 
@@ -297,6 +302,22 @@ fn server_ping<S: Source>(p: &S) -> Result<Option<ServerPingOptions>, Error> {
             Ok(Some(ServerPingOptions { matches, reply }))
         }
         _ => Err(wrong(p, "serverPing", &["a preset (\"", &presets.join("\", \""), "\") or { match, reply }"].concat())),
+    }
+}
+
+/// A preset name, or null (none).
+fn close_code_preset<S: Source>(p: &S) -> Result<Option<String>, Error> {
+    let presets: Vec<&str> = close_presets::preset_names().collect();
+    match p.kind() {
+        Kind::Null => Ok(None),
+        Kind::String => {
+            let name = p.text().unwrap_or_default();
+            match close_presets::preset(&name) {
+                Some(_) => Ok(Some(name)),
+                None => Err(unknown_variant("closeCodePreset", &name, &presets)),
+            }
+        }
+        _ => Err(wrong(p, "closeCodePreset", &["a preset (\"", &presets.join("\", \""), "\") or null"].concat())),
     }
 }
 

@@ -46,6 +46,36 @@ impl State {
     }
 }
 
+/// Why the next attempt is when it is (`status.retryReason`, while one is planned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RetryReason {
+    /// The backoff's delay.
+    Backoff,
+    /// A retry hint in the server's close reason (`retry-after`, `reconnect-within`, …).
+    ServerHint,
+    /// The close code's own wait, the reason having no hint (1013, a preset's row).
+    CloseCode,
+    /// The open circuit breaker holds it later than planned.
+    Breaker,
+    /// A new worker waits for the other tabs' hellos before resuming a stream.
+    Resume,
+}
+
+impl RetryReason {
+    /// The name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryReason::Backoff => "backoff",
+            RetryReason::ServerHint => "server-hint",
+            RetryReason::CloseCode => "close-code",
+            RetryReason::Breaker => "breaker",
+            RetryReason::Resume => "resume",
+        }
+    }
+}
+
 /// How the last socket closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CloseInfo {
@@ -66,6 +96,8 @@ pub struct Status {
     /// When the next attempt starts, while one is scheduled: an instant of the engine's clock,
     /// which pages read as ms since the epoch ([`crate::FieldValue::At`]).
     pub next_retry_at: Option<u64>,
+    /// Why the next attempt is at `next_retry_at`, while one is scheduled.
+    pub retry_reason: Option<RetryReason>,
     /// How the last socket closed, if one has.
     pub last_close: Option<CloseInfo>,
     /// The last error that was not a close (a failed token fetch, a refused URL), if any.
@@ -136,6 +168,8 @@ pub struct Counters {
     pub queued: u64,
     /// Server pings answered (`serverPing`; not delivered to tabs).
     pub server_pings: u64,
+    /// Retry hints read from close reasons and followed (`retry-after`, `reconnect-within`, …).
+    pub server_hints: u64,
 }
 
 /// Nearest-rank percentiles of a sample window (ms).
@@ -243,6 +277,7 @@ impl Status {
             ("state", Text(self.state.as_str())),
             ("attempt", Num(self.attempt.into())),
             ("nextRetryAt", FieldValue::at(self.next_retry_at)),
+            ("retryReason", self.retry_reason.map_or(Null, |r| Text(r.as_str()))),
             ("lastClose", last_close),
             ("lastError", FieldValue::text(&self.last_error)),
             ("breaker", Text(self.breaker.as_str())),
@@ -282,6 +317,7 @@ impl Counters {
             ("unsubscribes", Num(self.unsubscribes)),
             ("queued", Num(self.queued)),
             ("serverPings", Num(self.server_pings)),
+            ("serverHints", Num(self.server_hints)),
         ]
     }
 }

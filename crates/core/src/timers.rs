@@ -60,7 +60,7 @@ impl Timer {
             Timer::TokenDebounce => ep.pending_token.as_ref().map(|(_, at)| *at),
             Timer::TokenPoll => ep.next_poll,
             Timer::Reconnect => match ep.conn {
-                Conn::Waiting { retry_at } => Some(retry_at),
+                Conn::Waiting { retry_at, .. } => Some(retry_at),
                 _ => None,
             },
             Timer::TokenFetchTimeout => match ep.conn {
@@ -99,7 +99,7 @@ mod tests {
             "queue": { "ttlMs": 40 },
         }))
         .unwrap();
-        let table = o.close_code_table().unwrap();
+        let table = o.close_table().unwrap();
         Endpoint::new(EndpointId(1), o, table, None, 1000, false)
     }
 
@@ -114,7 +114,7 @@ mod tests {
         ep.idle_until = Some(1600);
         ep.pending_token = Some(("t".into(), 1010));
         ep.queue.push(1000, ClientId(1), 1, 1, &ep.options.queue.clone()).unwrap();
-        ep.conn = Conn::Waiting { retry_at: 1200 };
+        ep.conn = Conn::Waiting { retry_at: 1200, reason: crate::status::RetryReason::Backoff };
         assert_eq!(
             armed(&ep),
             [(Timer::IdleClose, 1600), (Timer::QueueExpiry, 1040), (Timer::TokenDebounce, 1010), (Timer::TokenPoll, 1500), (Timer::Reconnect, 1200)]

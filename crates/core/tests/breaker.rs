@@ -62,8 +62,9 @@ fn a_success_before_the_threshold_resets_the_count() {
     h.fire_next();
     h.close(h.last_socket(), 1006);
     h.fire_next();
-    h.open(h.last_socket()); // two failures, then a success
-    h.close(h.last_socket(), 1006); // a drop after open is not a failed attempt
+    h.open(h.last_socket()); // two failures, then a success…
+    h.now += 5000; // …that lasts minUptimeMs
+    h.close(h.last_socket(), 1006); // a drop after that is not a failed attempt
     h.fire_next();
     h.close(h.last_socket(), 1006);
     h.fire_next();
@@ -90,4 +91,71 @@ fn reconnect_against_an_open_breaker_is_the_half_open_probe() {
     assert_eq!(h.status(ep).breaker, BreakerState::HalfOpen);
     h.close(h.last_socket(), 1006);
     assert_eq!(h.status(ep).breaker, BreakerState::Open);
+}
+
+#[test]
+fn a_connection_the_server_drops_before_min_uptime_is_a_failed_attempt() {
+    // A flapping server: every socket opens and is closed at once. The third such drop
+    // opens the breaker as three refusals would.
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", breaker_opts()); // minUptimeMs 5000
+    for drop in 1..=3 {
+        let s = h.last_socket();
+        h.open(s);
+        assert_eq!(h.status(ep).breaker, BreakerState::Closed, "drop {drop}: open closes it");
+        h.now += 4999;
+        h.close(s, 1011);
+        if drop < 3 {
+            h.fire_next();
+        }
+    }
+    let st = h.status(ep);
+    assert_eq!((st.breaker, st.breaker_retry_at), (BreakerState::Open, Some(h.now + 30_000)));
+    // The probe opens (closed again) and drops at once: open again for a full reset timeout.
+    assert_eq!(h.fire_next(), Some(30_000));
+    let s = h.last_socket();
+    h.open(s);
+    assert_eq!(h.status(ep).breaker, BreakerState::Closed);
+    h.close(s, 1011);
+    assert_eq!(h.status(ep).breaker_retry_at, Some(h.now + 30_000));
+    // One that lasts minUptimeMs forgives them all: the next drop is not a failure.
+    h.fire_next();
+    let s = h.last_socket();
+    h.open(s);
+    h.fire_next(); // the Forgive timer, at +5000
+    h.close(s, 1011);
+    assert_eq!(h.status(ep).breaker, BreakerState::Closed);
+    h.fire_next();
+    h.open(h.last_socket());
+    h.close(h.last_socket(), 1011);
+    assert_eq!(h.status(ep).breaker, BreakerState::Closed, "one failure after the forgiveness, not four");
+}
+
+#[test]
+fn an_expired_token_or_a_fatal_code_soon_after_open_is_not_a_failed_attempt() {
+    // Short-lived tokens: the server closes 4401 every 2 s, a new token is fetched and the
+    // socket reopens at once. Four of them in a row leave the breaker closed.
+    let mut h = Harness::new(1);
+    let mut o = breaker_opts();
+    o.token.url = Some("/token".into());
+    let (_, ep) = h.attach("a", o);
+    for i in 0..4 {
+        h.engine.handle_token_fetched(h.now, ep, Ok(["t", &i.to_string()].concat().as_str()));
+        h.drain();
+        let s = h.last_socket();
+        h.open(s);
+        h.now += 2000;
+        h.close(s, 4401);
+    }
+    assert_eq!(h.status(ep).breaker, BreakerState::Closed);
+    // A fatal close right after open does not open it either.
+    let mut h = Harness::new(1);
+    let mut o = breaker_opts();
+    o.breaker.failure_threshold = 1;
+    let (_, ep) = h.attach("a", o);
+    let s = h.last_socket();
+    h.open(s);
+    h.close(s, 1008);
+    let st = h.status(ep);
+    assert_eq!((st.state, st.breaker), (tabmux_core::State::Closed, BreakerState::Closed));
 }

@@ -62,6 +62,8 @@ fn attempts_delays_close_classes_and_breaker_moves_are_logged_in_order() {
     let s = h.last_socket();
     h.engine.handle_open_with_protocol(h.now, s, "v1");
     h.drain();
+    // Up for minUptimeMs: the drop is not a failed attempt (one before it would be).
+    h.now += 5000;
     let t0 = h.now;
     h.close(s, 1012);
     h.fire_next(); // the retry at +1 s
@@ -78,14 +80,14 @@ fn attempts_delays_close_classes_and_breaker_moves_are_logged_in_order() {
             LogEvent::Connect { attempt: 0, url: "ws://h/ws".into() },
             LogEvent::Open { protocol: Some("v1".into()) },
             LogEvent::Close { code: 1012, reason: "test".into(), class: "retry" },
-            LogEvent::Retry { attempt: 1, delay_ms: 1000, at: t0 + 1000 },
+            LogEvent::Retry { attempt: 1, delay_ms: 1000, at: t0 + 1000, hint: None },
             LogEvent::Connect { attempt: 1, url: "ws://h/ws".into() },
             LogEvent::Close { code: 1006, reason: "test".into(), class: "retry" },
-            LogEvent::Retry { attempt: 2, delay_ms: 2000, at: t0 + 3000 },
+            LogEvent::Retry { attempt: 2, delay_ms: 2000, at: t0 + 3000, hint: None },
             LogEvent::Connect { attempt: 2, url: "ws://h/ws".into() },
             LogEvent::Close { code: 1006, reason: "test".into(), class: "retry" },
             // Planned 4 s out; the open breaker holds it to its 10 s probe.
-            LogEvent::Retry { attempt: 3, delay_ms: 4000, at: s_at + 10_000 },
+            LogEvent::Retry { attempt: 3, delay_ms: 4000, at: s_at + 10_000, hint: None },
             LogEvent::Breaker { from: BreakerState::Closed, to: BreakerState::Open },
         ]
     );
@@ -131,8 +133,8 @@ fn token_fetches_are_logged_with_their_outcome_and_never_the_token() {
     assert!(!json.contains("s3cr3t"), "{json}");
     // The wire form: { "event": "token-fetched", "ok": …, "changed": … } and camelCase fields.
     assert_eq!(serde_json::to_value(&events[1]).unwrap(), serde_json::json!({ "event": "token-fetched", "ok": true, "changed": true, "error": null }));
-    let retry = serde_json::to_value(LogEvent::Retry { attempt: 1, delay_ms: 5, at: 6 }).unwrap();
-    assert_eq!(retry, serde_json::json!({ "event": "retry", "attempt": 1, "delayMs": 5, "at": 6 }));
+    let retry = serde_json::to_value(LogEvent::Retry { attempt: 1, delay_ms: 5, at: 6, hint: Some("retry-after=5".into()) }).unwrap();
+    assert_eq!(retry, serde_json::json!({ "event": "retry", "attempt": 1, "delayMs": 5, "at": 6, "hint": "retry-after=5" }));
 }
 
 #[test]
@@ -188,7 +190,8 @@ fn fields_are_the_serde_form_of_every_event() {
         LogEvent::Open { protocol: None },
         LogEvent::Open { protocol: Some("v1".into()) },
         LogEvent::Close { code: 4000, reason: "heartbeat timeout".into(), class: "retry-now" },
-        LogEvent::Retry { attempt: 3, delay_ms: 8000, at: 123 },
+        LogEvent::Retry { attempt: 3, delay_ms: 8000, at: 123, hint: None },
+        LogEvent::Retry { attempt: 1, delay_ms: 30_000, at: 456, hint: Some("reconnect-within=30000".into()) },
         LogEvent::Down { attempt: 5 },
         LogEvent::Breaker { from: BreakerState::HalfOpen, to: BreakerState::Open },
         LogEvent::TokenFetch,

@@ -13,8 +13,8 @@ fn defaults_fill_everything_but_the_url() {
     assert_eq!(o, Options::new("ws://127.0.0.1:1/ws"));
     assert_eq!(o.worker_url, "/shared-websocket-worker.js");
     assert_eq!(o.mode, Mode::Auto);
-    assert_eq!((o.backoff.initial_ms, o.backoff.factor, o.backoff.max_ms), (4000, 2.0, 30_000));
-    assert_eq!((o.backoff.jitter, o.backoff.max_attempts, o.backoff.min_uptime_ms), (Jitter::Full, None, 5000));
+    assert_eq!((o.backoff.initial_ms, o.backoff.factor, o.backoff.max_ms), (7500, 1.0, 30_000));
+    assert_eq!((o.backoff.jitter, o.backoff.max_attempts, o.backoff.min_uptime_ms), (Jitter::FullOnce, None, 5000));
     assert_eq!(o.connect_timeout_ms, 10_000);
 }
 
@@ -49,7 +49,7 @@ fn options_round_trip_through_their_serialized_form() {
 fn options_with_every_field_changed_read_back_unchanged() {
     let json = r#"{"url":"wss://x.example/ws","workerUrl":"/w.js","mode":"shared","workerTimeoutMs":2500,
         "backoff":{"initialMs":100,"factor":1.5,"maxMs":900,"jitter":0.25,"maxAttempts":7,"minUptimeMs":11},
-        "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},
+        "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},"closeCodePreset":"pusher",
         "connectTimeoutMs":1234,"breaker":{"failureThreshold":9,"resetTimeoutMs":4321},
         "heartbeat":{"intervalMs":2000,"timeoutMs":300,"ping":"p","pong":{"field":"op","value":"po"}},
         "token":{"param":"t","url":"/tok","pollMs":7000,"debounceMs":12},
@@ -65,7 +65,7 @@ fn options_with_every_field_changed_read_back_unchanged() {
     want = serde_json::json!({ "url": "ws://h/", "dedup": { "key": "/id" }, "heartbeat": false, "token": { "url": null } });
     let o = tabmux_core::read_options(&want).unwrap();
     assert_eq!(o.dedup.as_ref().map(|d| (d.key.list(), d.capacity)), Some((vec!["/id"], 200)));
-    assert_eq!((o.heartbeat, o.token.url, o.backoff.jitter), (None, None, Jitter::Full));
+    assert_eq!((o.heartbeat, o.token.url, o.backoff.jitter), (None, None, Jitter::FullOnce));
 }
 
 #[test]
@@ -83,8 +83,8 @@ fn each_bad_option_gets_a_message_that_names_it() {
         (r#"{"url":"ws://h/ws","backoff":{"initialMs":0}}"#, "tabmux: invalid options: backoff.initialMs must be at least 1"),
         (r#"{"url":"ws://h/ws","backoff":{"initialMs":5000,"maxMs":100}}"#, "tabmux: invalid options: backoff.maxMs must be ≥ backoff.initialMs"),
         (r#"{"url":"ws://h/ws","backoff":{"jitter":1.5}}"#, "jitter ratio must be between 0 and 1, got 1.5"),
-        (r#"{"url":"ws://h/ws","backoff":{"jitter":"wobbly"}}"#, "tabmux: invalid options: backoff.jitter: expected a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\", got \"wobbly\""),
-        (r#"{"url":"ws://h/ws","backoff":{"jitter":true}}"#, "backoff.jitter: expected a ratio between 0 and 1, or \"full\", \"equal\" or \"decorrelated\", got true"),
+        (r#"{"url":"ws://h/ws","backoff":{"jitter":"wobbly"}}"#, "tabmux: invalid options: backoff.jitter: expected a ratio between 0 and 1, or \"full\", \"full-once\", \"equal\" or \"decorrelated\", got \"wobbly\""),
+        (r#"{"url":"ws://h/ws","backoff":{"jitter":true}}"#, "backoff.jitter: expected a ratio between 0 and 1, or \"full\", \"full-once\", \"equal\" or \"decorrelated\", got true"),
         (r#"{"url":"ws://h/ws","backoff":{"maxMs":-1}}"#, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got -1"),
         (r#"{"url":"ws://h/ws","backoff":{"maxMs":1.5}}"#, "tabmux: invalid options: backoff.maxMs: expected a whole number ≥ 0, got 1.5"),
         (r#"{"url":"ws://h/ws","backoff":{"factor":"two"}}"#, "tabmux: invalid options: backoff.factor: expected a number, got \"two\""),
@@ -106,6 +106,8 @@ fn each_bad_option_gets_a_message_that_names_it() {
         (r#"{"url":"ws://h/ws","connectTimeoutMs":0}"#, "tabmux: invalid options: connectTimeoutMs must be at least 1"),
         (r#"{"url":"ws://h/ws","closeCodes":{"abc":"fatal"}}"#, "tabmux: invalid options: closeCodes key \"abc\" is not a close code (1000-4999)"),
         (r#"{"url":"ws://h/ws","closeCodes":{"4001":"explode"}}"#, "unknown variant `explode`"),
+        (r#"{"url":"ws://h/ws","closeCodePreset":"phoenix"}"#, "tabmux: invalid options: closeCodePreset: unknown variant `phoenix`, expected one of `pusher`, `centrifugo`, `graphql-ws`"),
+        (r#"{"url":"ws://h/ws","closeCodePreset":4000}"#, r#"tabmux: invalid options: closeCodePreset: expected a preset ("pusher", "centrifugo", "graphql-ws") or null, got 4000"#),
         (r#"{"url":"ws://h/ws","workerUrl":""}"#, "tabmux: invalid options: workerUrl must not be empty"),
         (r#"{"url":"ws://h/ws","workerTimeoutMs":0}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),
         (r#"{"url":"ws://h/ws","workerTimeoutMs":600001}"#, "tabmux: invalid options: workerTimeoutMs must be 1 to 600000"),

@@ -3,14 +3,15 @@
 
 use super::{truncate_reason, Engine};
 use crate::action::Action;
-use crate::close_policy::{action_for, CloseAction};
+use crate::close_policy::CloseAction;
 use crate::endpoint::Conn;
 use crate::error::{decimal, Error};
 use crate::heartbeat::Heartbeat;
 use crate::ids::{ClientId, EndpointId, SocketId};
 use crate::integrity::fill_template;
 use crate::log::LogEvent;
-use crate::status::CloseInfo;
+use crate::retry_plan::RetryPlan;
+use crate::status::{CloseInfo, RetryReason};
 use crate::time::Ms;
 use crate::token::{is_usable_token, with_param, with_token, MAX_TOKEN_BYTES};
 use alloc::string::ToString;
@@ -152,7 +153,7 @@ impl Engine {
                 self.log(idx, |_| LogEvent::TokenFetched { ok: false, changed: false, error: Some(truncate_reason(&why)) });
                 if waiting {
                     self.failed_attempt(idx);
-                    self.schedule_retry(idx, false);
+                    self.schedule_retry(idx, RetryPlan::backoff());
                 }
             }
         }
@@ -177,7 +178,7 @@ impl Engine {
             self.log(idx, |_| LogEvent::Open { protocol: chosen });
             let ep = &mut self.endpoints[idx];
             ep.counters.connects += 1;
-            ep.breaker.on_success();
+            ep.breaker.on_open();
             ep.auth_retry_used = false;
             ep.last_error = None;
             ep.heartbeat = ep.options.heartbeat.as_ref().map(|h| Heartbeat::start(now, h));
@@ -233,6 +234,8 @@ impl Engine {
     pub(super) fn lost(&mut self, idx: usize, code: u16, reason: &str) {
         let now = self.now();
         let ep = &mut self.endpoints[idx];
+        let rule = ep.close_table.rule_for(code);
+        let retries = self.online && matches!(rule.action, CloseAction::Retry | CloseAction::RetryNow);
         match ep.conn {
             Conn::Open { since, .. } => {
                 let up = now.saturating_sub(since);
@@ -240,6 +243,11 @@ impl Engine {
                 if up >= ep.options.backoff.min_uptime_ms {
                     ep.attempt = 0;
                     ep.last_delay = None;
+                    ep.breaker.forgive();
+                } else if retries {
+                    // Dropped before minUptimeMs by a server we go back to (a flapping
+                    // one): a failed attempt. An expired token or a fatal code is not.
+                    self.failed_attempt(idx);
                 }
             }
             _ => self.failed_attempt(idx),
@@ -254,7 +262,7 @@ impl Engine {
         self.log(idx, |ep| LogEvent::Close {
             code,
             reason: truncate_reason(&ep.redacted(reason)),
-            class: if online { LogEvent::class_of(action_for(code, &ep.close_table)) } else { "offline" },
+            class: if online { LogEvent::class_of(ep.close_table.action_for(code)) } else { "offline" },
         });
         let ep = &mut self.endpoints[idx];
         if !self.online {
@@ -262,9 +270,15 @@ impl Engine {
             self.touch(idx);
             return;
         }
-        match action_for(code, &ep.close_table) {
-            CloseAction::Retry => self.schedule_retry(idx, false),
-            CloseAction::RetryNow => self.schedule_retry(idx, true),
+        match rule.action {
+            CloseAction::Retry | CloseAction::RetryNow => {
+                let mut plan = RetryPlan::after_close(rule, reason);
+                plan.hint = plan.hint.map(|h| ep.redacted(&h));
+                if plan.followed_hint {
+                    ep.counters.server_hints += 1;
+                }
+                self.schedule_retry(idx, plan);
+            }
             CloseAction::RefreshToken => {
                 if ep.options.token.url.is_some() && !ep.auth_retry_used {
                     // Fetch a fresh token and retry once, at once.
@@ -280,7 +294,9 @@ impl Engine {
         self.touch(idx);
     }
 
-    pub(super) fn schedule_retry(&mut self, idx: usize, at_once: bool) {
+    /// Plans the next attempt: `plan`'s wait, then a draw over its window or the backoff's
+    /// delay (none for `retry-now`), held later by an open breaker; at once when that is now.
+    pub(super) fn schedule_retry(&mut self, idx: usize, plan: RetryPlan) {
         let now = self.now();
         let ep = &mut self.endpoints[idx];
         ep.attempt = ep.attempt.saturating_add(1);
@@ -290,21 +306,27 @@ impl Engine {
             self.log(idx, |_| LogEvent::Down { attempt });
             return;
         }
-        let planned = if at_once {
-            now
-        } else {
-            let delay = ep.options.backoff.delay(ep.attempt, ep.last_delay, &mut self.rng);
-            ep.last_delay = Some(delay);
-            now.saturating_add(delay)
+        let drawn = match plan.within_ms {
+            // A drain window replaces the backoff's delay: uniform over [0, window].
+            Some(window) => self.rng.next_u64() % window.saturating_add(1),
+            None if plan.at_once => 0,
+            None => {
+                let delay = ep.options.backoff.delay(ep.attempt, ep.last_delay, &mut self.rng);
+                ep.last_delay = Some(delay);
+                delay
+            }
         };
+        let planned = now.saturating_add(plan.wait_ms).saturating_add(drawn);
         let retry_at = ep.breaker.gate(planned);
+        let reason = if retry_at > planned { RetryReason::Breaker } else { plan.reason };
         let attempt = ep.attempt;
-        self.log(idx, |_| LogEvent::Retry { attempt, delay_ms: planned - now, at: retry_at });
+        let hint = plan.hint;
+        self.log(idx, |_| LogEvent::Retry { attempt, delay_ms: planned - now, at: retry_at, hint });
         let ep = &mut self.endpoints[idx];
         if retry_at <= now {
             self.start_attempt(idx);
         } else {
-            ep.conn = Conn::Waiting { retry_at };
+            ep.conn = Conn::Waiting { retry_at, reason };
         }
     }
 

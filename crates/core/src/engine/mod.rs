@@ -31,6 +31,7 @@ use crate::options::Options;
 use crate::protocol::MAX_CLIENTS;
 use crate::rng::Rng;
 use crate::sequence::SeqCheck;
+use crate::status::RetryReason;
 use crate::sorted_map::SortedMap;
 use crate::time::{Clock, Ms};
 use crate::token::is_usable_token;
@@ -175,7 +176,7 @@ impl Engine {
                 i
             }
             None => {
-                let close_table = options.close_code_table()?;
+                let close_table = options.close_table()?;
                 let id = EndpointId(self.fresh_id());
                 self.endpoints.push(Endpoint::new(id, options, close_table, token, self.now(), debug));
                 let i = self.endpoints.len() - 1;
@@ -187,7 +188,7 @@ impl Engine {
                 if !self.online {
                     self.endpoints[i].conn = Conn::Offline;
                 } else if resume.is_some() {
-                    self.endpoints[i].conn = Conn::Waiting { retry_at: self.now().saturating_add(RESUME_GATHER_MS) };
+                    self.endpoints[i].conn = Conn::Waiting { retry_at: self.now().saturating_add(RESUME_GATHER_MS), reason: RetryReason::Resume };
                 } else {
                     self.start_attempt(i);
                 }

@@ -63,7 +63,11 @@ impl Engine {
             state: ep.state(),
             attempt: ep.attempt,
             next_retry_at: match ep.conn {
-                Conn::Waiting { retry_at } => Some(retry_at),
+                Conn::Waiting { retry_at, .. } => Some(retry_at),
+                _ => None,
+            },
+            retry_reason: match ep.conn {
+                Conn::Waiting { reason, .. } => Some(reason),
                 _ => None,
             },
             last_close: ep.last_close.clone(),

@@ -5,6 +5,7 @@ use super::{Engine, CONNECT_TIMEOUT_CODE};
 use crate::action::Action;
 use crate::endpoint::Conn;
 use crate::error::Error;
+use crate::retry_plan::RetryPlan;
 use crate::heartbeat::HEARTBEAT_TIMEOUT_CODE;
 use crate::time::Ms;
 use crate::timers::Timer;
@@ -71,14 +72,16 @@ impl Engine {
                 ep.fetch_in_flight = false;
                 ep.last_error = Some("token fetch timed out".into());
                 self.failed_attempt(idx);
-                self.schedule_retry(idx, false);
+                self.schedule_retry(idx, RetryPlan::backoff());
             }
             Timer::ConnectTimeout => self.missed_deadline(idx, CONNECT_TIMEOUT_CODE, "connect timeout"),
             Timer::Forgive => {
-                // Up for minUptimeMs: the failures before it are forgiven now, so the
-                // status (and health) says so while the connection lasts.
+                // Up for minUptimeMs: the failures before it (the backoff's and the
+                // breaker's) are forgiven now, so the status (and health) says so while the
+                // connection lasts.
                 ep.attempt = 0;
                 ep.last_delay = None;
+                ep.breaker.forgive();
             }
             Timer::PongDeadline => self.missed_deadline(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout"),
             Timer::Ping => {

@@ -92,11 +92,13 @@ pub fn opts(url: &str) -> Options {
     Options::new(url)
 }
 
-/// Options with no jitter and a 1 s base, so delays are exact and round, and with the
-/// heartbeat off and the breaker out of the way, so a test sees only the rule it is about.
+/// Options with no jitter and a 1 s base doubling per attempt, so delays are exact and round,
+/// and with the heartbeat off and the breaker out of the way, so a test sees only the rule it
+/// is about.
 pub fn exact(url: &str) -> Options {
     let mut o = Options::new(url);
     o.backoff.initial_ms = 1000;
+    o.backoff.factor = 2.0;
     o.backoff.jitter = tabmux_core::Jitter::Ratio(0.0);
     o.heartbeat = None;
     o.breaker.failure_threshold = 1000;

@@ -16,7 +16,9 @@ use tabmux_core::{Action, ClientId, FrameMeta, Options, Rng, SocketId, State};
 
 const URLS: [&str; 2] = ["ws://h/a", "ws://h/b"];
 const TOPICS: [&str; 3] = ["t1", "t2", "t\"3"];
-const CODES: [u16; 10] = [1000, 1001, 1006, 1008, 1011, 1012, 4000, 4401, 4403, 3000];
+const CODES: [u16; 11] = [1000, 1001, 1006, 1008, 1011, 1012, 1013, 4000, 4401, 4403, 3000];
+/// Close reasons: none, each retry-hint form, one capped and one that cannot be read.
+const REASONS: [&str; 7] = ["fuzz", "retry-after=700", "reconnect-within=3000", r#"{"Retry-After":"2"}"#, r#"{"retryAfterMs":50}"#, "retry-after=99999999999", "retry-after=soon"];
 
 /// Caps of the options below, checked after every step.
 const QUEUE_MESSAGES: usize = 4;
@@ -210,7 +212,7 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
         }
         5 => {
             if let Some(s) = socket {
-                h.engine.handle_close(h.now, s, CODES[ch.pick(CODES.len())?], "fuzz");
+                h.engine.handle_close(h.now, s, CODES[ch.pick(CODES.len())?], REASONS[ch.pick(REASONS.len())?]);
                 m.live.remove(&s);
             }
         }
