@@ -12,12 +12,7 @@ const UNSUB_B: &str = r#"{"type":"unsubscribe","topic":"B"}"#;
 
 /// Topics and replay on, `idleCloseMs` at its default.
 fn options() -> Options {
-    let mut o = exact("ws://h/ws");
-    o.topics = Some(serde_json::from_value(serde_json::json!({
-        "key": "/topic",
-        "subscribe": r#"{"type":"subscribe","topic":"{topic}"}"#,
-        "unsubscribe": r#"{"type":"unsubscribe","topic":"{topic}"}"#,
-    })).unwrap());
+    let mut o = with_topics();
     o.replay = serde_json::from_value::<ReplayOptions>(serde_json::json!({ "frames": 50 })).unwrap();
     o
 }

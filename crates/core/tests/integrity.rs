@@ -69,16 +69,6 @@ fn sequence_drops_repeats_reports_gaps_once_and_resumes_after_reconnect() {
     assert_eq!(h.engine.stats(c).unwrap().last_seq, Some(9));
 }
 
-fn with_topics() -> tabmux_core::Options {
-    let mut o = exact("ws://h/ws");
-    o.topics = Some(serde_json::from_value(serde_json::json!({
-        "key": "/topic",
-        "subscribe": r#"{"type":"subscribe","topic":"{topic}"}"#,
-        "unsubscribe": r#"{"type":"unsubscribe","topic":"{topic}"}"#,
-    })).unwrap());
-    o
-}
-
 #[test]
 fn topics_are_ref_counted_across_tabs_and_routed_to_their_subscribers_only() {
     let mut h = Harness::new(1);

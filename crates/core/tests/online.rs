@@ -50,24 +50,6 @@ fn a_socket_lost_while_offline_waits_for_online() {
     assert_eq!(h.opens(), 3);
 }
 
-#[test]
-fn a_tab_becoming_visible_wakes_a_down_endpoint() {
-    let mut h = Harness::new(1);
-    let mut o = exact("ws://h/ws");
-    o.backoff.max_attempts = Some(1);
-    let (_, ep) = h.attach("a", o);
-    h.close(h.last_socket(), 1006);
-    h.fire_next();
-    h.close(h.last_socket(), 1006);
-    assert_eq!(h.state(ep), State::Down);
-    h.engine.handle_visible(h.now);
-    h.drain();
-    assert_eq!(h.opens(), 3);
-    // Never open yet, counter reset: "connecting" (it is "reconnecting" once a socket has opened).
-    assert_eq!(h.state(ep), State::Connecting);
-    h.engine.handle_visible(h.now); // not down any more: nothing
-    assert_eq!(h.drain().len(), 0);
-}
 
 #[test]
 fn stats_keep_bounded_histories() {

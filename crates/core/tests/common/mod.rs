@@ -105,6 +105,17 @@ pub fn exact(url: &str) -> Options {
     o
 }
 
+/// [`exact`] with topics on: `{"type":"subscribe","topic":"<t>"}` and its unsubscribe twin.
+pub fn with_topics() -> Options {
+    let mut o = exact("ws://h/ws");
+    o.topics = Some(serde_json::from_value(serde_json::json!({
+        "key": "/topic",
+        "subscribe": r#"{"type":"subscribe","topic":"{topic}"}"#,
+        "unsubscribe": r#"{"type":"unsubscribe","topic":"{topic}"}"#,
+    })).unwrap());
+    o
+}
+
 /// The url of the last OpenSocket action.
 impl Harness {
     pub fn last_url(&self) -> String {
