@@ -132,6 +132,34 @@ fn a_connection_the_server_drops_before_min_uptime_is_a_failed_attempt() {
 }
 
 #[test]
+fn a_close_with_a_retry_hint_soon_after_open_is_not_a_failed_attempt() {
+    // Rolling drains a second apart: each node closes with a hint (the server's plan, not a
+    // flap). Four in a row, each before minUptimeMs, leave the breaker closed.
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", breaker_opts()); // minUptimeMs 5000
+    for _ in 0..4 {
+        let s = h.last_socket();
+        h.open(s);
+        h.now += 1000;
+        h.engine.handle_close(h.now, s, 1012, "restart; reconnect-within=5000");
+        h.drain();
+        assert_eq!(h.status(ep).breaker, BreakerState::Closed);
+        h.fire_next();
+    }
+    // The same closes without a hint are a flapping server: the third opens it.
+    for drop in 1..=3 {
+        let s = h.last_socket();
+        h.open(s);
+        h.now += 1000;
+        h.close(s, 1012);
+        if drop < 3 {
+            h.fire_next();
+        }
+    }
+    assert_eq!(h.status(ep).breaker, BreakerState::Open);
+}
+
+#[test]
 fn an_expired_token_or_a_fatal_code_soon_after_open_is_not_a_failed_attempt() {
     // Short-lived tokens: the server closes 4401 every 2 s, a new token is fetched and the
     // socket reopens at once. Four of them in a row leave the breaker closed.

@@ -236,6 +236,7 @@ impl Engine {
         let ep = &mut self.endpoints[idx];
         let rule = ep.close_table.rule_for(code);
         let retries = self.online && matches!(rule.action, CloseAction::Retry | CloseAction::RetryNow);
+        let mut plan = RetryPlan::after_close(rule, reason);
         match ep.conn {
             Conn::Open { since, .. } => {
                 let up = now.saturating_sub(since);
@@ -244,9 +245,10 @@ impl Engine {
                     ep.attempt = 0;
                     ep.last_delay = None;
                     ep.breaker.forgive();
-                } else if retries {
+                } else if retries && !plan.followed_hint {
                     // Dropped before minUptimeMs by a server we go back to (a flapping
-                    // one): a failed attempt. An expired token or a fatal code is not.
+                    // one): a failed attempt. An expired token or a fatal code is not, nor a
+                    // close that says when to come back (a drain: the server's plan).
                     self.failed_attempt(idx);
                 }
             }
@@ -272,7 +274,6 @@ impl Engine {
         }
         match rule.action {
             CloseAction::Retry | CloseAction::RetryNow => {
-                let mut plan = RetryPlan::after_close(rule, reason);
                 plan.hint = plan.hint.map(|h| ep.redacted(&h));
                 if plan.followed_hint {
                     ep.counters.server_hints += 1;
