@@ -10,7 +10,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from .consumers import FeedConsumer  # noqa: E402
+from . import drain  # noqa: E402
+from .consumers import FeedConsumer, open_consumers  # noqa: E402
+
+# SIGTERM closes every open socket with 1012 and a reconnect-within hint, then exits (drain.py).
+drain.install(open_consumers)
 
 application = ProtocolTypeRouter(
     {

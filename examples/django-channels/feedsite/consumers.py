@@ -10,6 +10,8 @@ Contract (all of it configurable on the tabmux side, these are the values the RE
 - Anything else → `{"type":"error","error":…}` on this socket; never a crash.
 - Redis lost (under an open socket, or while connecting): the channel layer's read fails and
   Channels ends the consumer with close 1011, which tabmux retries with backoff.
+- SIGTERM: every open socket is closed with 1012 and "restart; reconnect-within=5000", so the
+  node's browsers come back spread over 5 s (drain.py).
 """
 
 import asyncio
@@ -29,6 +31,10 @@ CLOSE_UNAUTHORIZED = 4401
 # This node's counters, served by /stats (in memory: they are per process on purpose).
 node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "token_fetches": 0, "errors": 0, "topics": 0}
 
+# The accepted sockets' consumers, so that a SIGTERM can close each one with a retry hint
+# (drain.py): in from accept(), out when the consumer ends.
+open_consumers = set()
+
 
 class FeedConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
@@ -40,6 +46,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            open_consumers.discard(self)
             node_stats["open"] -= 1
             node_stats["topics"] -= len(self.topics)
             if self.expiry:
@@ -52,6 +59,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         # Accept first, then close: a refused handshake reaches the browser as 1006 with no
         # code, while a close after accept carries 4401, which tabmux maps to "refresh token".
         await self.accept()
+        open_consumers.add(self)
         node_stats["accepted"] += 1
         claims = tokens.check(query.get("token", [""])[0])
         if claims is None:

@@ -36,6 +36,12 @@ TOKEN_MAX_AGE = float(env("TABMUX_TOKEN_MAX_AGE", "300"))
 STREAM_MAXLEN = int(env("TABMUX_STREAM_MAXLEN", "100000"))
 # POST /login?user=… signs anyone in without a password: for demos and tests only, off unless "1".
 DEMO_LOGIN = env("TABMUX_DEMO_LOGIN") == "1"
+# On SIGTERM every open socket is closed with DRAIN_CLOSE_CODE and the reason
+# "restart; reconnect-within=<DRAIN_WITHIN_MS>": tabmux brings this node's browsers back at
+# moments drawn uniformly over that window (drain.py). Safari sees 1012 as 1006 without the
+# reason and falls back to its backoff; 1001 or a 4000-4999 code reaches it (README.md).
+DRAIN_WITHIN_MS = int(env("TABMUX_DRAIN_WITHIN_MS", "5000"))
+DRAIN_CLOSE_CODE = int(env("TABMUX_DRAIN_CLOSE_CODE", "1012"))
 # POST /publish/<stream> needs the header `X-Publish-Key: <this>`; unset, publishing is off.
 PUBLISH_KEY = env("TABMUX_PUBLISH_KEY", "")
 
