@@ -26,13 +26,13 @@ async function httpsContext() {
   return { context, page };
 }
 
-test("an https page asking for ws:// gets invalid-options naming the fix; loopback is exempt, as in the browser's own constructor", async () => {
+test("an https page asking for ws:// gets invalid-options naming the fix (its query left out); loopback is exempt, as in the browser's own constructor", async () => {
   const { context, page } = await httpsContext();
   assert.deepEqual(await page.evaluate(() => [location.protocol, isSecureContext]), ["https:", true]);
   assert.deepEqual(await page.evaluate((o) => T.connectError(o), { url: "ws://example.invalid/ws?room=1" }), {
     code: "invalid-options",
     message:
-      "tabmux: invalid options: url is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://example.invalid/ws?room=1",
+      "tabmux: invalid options: url is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://example.invalid/ws?***",
   });
   // The rule is the browser's: its own constructor refuses the remote host and lets loopback through.
   const browserSays = await page.evaluate((local) =>
