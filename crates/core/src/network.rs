@@ -13,45 +13,8 @@
 //! Firefox 153 and WebKitGTK 2.50 deliver both. The shells re-read their own
 //! `navigator.onLine` whenever a tab reports, so in Chromium a tab's report is the prompt.
 
-use crate::ids::ClientId;
-use crate::sorted_map::SortedMap;
-
-/// The engine's own view and the attached clients' reports.
-#[derive(Debug, Clone)]
-pub(crate) struct Network {
-    own: bool,
-    reports: SortedMap<ClientId, bool>,
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Network { own: true, reports: SortedMap::new() }
-    }
-}
-
-impl Network {
-    /// Online unless the own view and every report say offline.
-    pub(crate) fn online(&self) -> bool {
-        self.own || self.reports.values().any(|r| *r)
-    }
-
-    /// The engine's own context saw `online`.
-    pub(crate) fn set_own(&mut self, online: bool) {
-        self.own = online;
-    }
-
-    /// An attached client reported `online` (its latest report replaces the one before).
-    pub(crate) fn report(&mut self, client: ClientId, online: bool) {
-        self.reports.insert(client, online);
-    }
-
-    /// A client detached: its report no longer counts.
-    pub(crate) fn forget(&mut self, client: ClientId) {
-        self.reports.remove(&client);
-    }
-
-    /// How many reports are held (at most one per attached client).
-    pub(crate) fn reports(&self) -> usize {
-        self.reports.len()
-    }
+/// The rule: online when the own view says so or any attached client's latest report does
+/// (`reports`: each attached client's, `None` for one that never reported).
+pub(crate) fn online(own: bool, mut reports: impl Iterator<Item = Option<bool>>) -> bool {
+    own || reports.any(|r| r == Some(true))
 }

@@ -8,7 +8,6 @@ use crate::server_ping::{utf16_len, PingMatch, ServerPingOptions, MAX_SERVER_PIN
 use crate::integrity::{is_pointer, DedupOptions, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 use crate::token::{TokenOptions, MAX_TOKEN_BYTES};
 use crate::error::Error;
-use crate::redact::without_query;
 use crate::sorted_map::SortedMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -330,7 +329,13 @@ pub fn validate_url(url: &str) -> Result<(), Error> {
     let rest = lower
         .strip_prefix("ws://")
         .or_else(|| lower.strip_prefix("wss://"))
-        .ok_or_else(|| invalid("url", &["must start with ws:// or wss://, got ", &crate::text::quote_escaped(&truncate(&without_query(url)))].concat()))?;
+        .ok_or_else(|| {
+            // The query is left out (`?***`): it may hold credentials under any name.
+            let query = url.bytes().position(|b| b == b'?');
+            let base = truncate(url.get(..query.unwrap_or(url.len())).unwrap_or_default());
+            let shown = [base.as_str(), if query.is_some() { "?***" } else { "" }].concat();
+            invalid("url", &["must start with ws:// or wss://, got ", &crate::text::quote_escaped(&shown)].concat())
+        })?;
     let host = rest.split(['/', '?']).next().unwrap_or("");
     if host.is_empty() {
         return Err(invalid("url", "has no host"));
@@ -358,15 +363,18 @@ pub fn check_mixed_content(url: &str, page_protocol: &str) -> Result<(), Error> 
     if loopback {
         return Ok(());
     }
+    // `get`, not `[5..]`: the same text, without str slicing's panic (its formatting would
+    // weigh more than this whole check in the page's wasm).
+    let shown = url.get(5..).unwrap_or(rest);
+    let query = shown.bytes().position(|b| b == b'?');
     // Concatenated, not formatted: the page client calls this and carries no formatting.
     Err(invalid(
         "url",
         &[
             "is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://",
-            // `get`, not `[5..]`: the same text, without str slicing's panic (its formatting
-            // would weigh more than this whole check in the page's wasm).
+            &truncate(shown.get(..query.unwrap_or(shown.len())).unwrap_or_default()),
             // The query is left out: it may hold credentials under any name.
-            &truncate(&without_query(url.get(5..).unwrap_or(rest))),
+            if query.is_some() { "?***" } else { "" },
         ]
         .concat(),
     ))

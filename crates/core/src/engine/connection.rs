@@ -85,7 +85,7 @@ impl Engine {
     /// tabs' reports (`network.rs`): offline only while it and every tab that reported say so.
     pub fn handle_online(&mut self, now: Ms, online: bool) {
         self.tick(now);
-        self.network.set_own(online);
+        self.own_online = online;
         self.network_changed(online);
     }
 
@@ -94,10 +94,7 @@ impl Engine {
     /// (`network.rs`). An unknown client is refused with [`Error::NotAttached`].
     pub fn handle_tab_online(&mut self, now: Ms, client: ClientId, online: bool) -> Result<(), Error> {
         self.tick(now);
-        if !self.clients.contains_key(&client) {
-            return Err(Error::NotAttached);
-        }
-        self.network.report(client, online);
+        self.clients.get_mut(&client).ok_or(Error::NotAttached)?.network = Some(online);
         self.network_changed(online);
         Ok(())
     }
@@ -108,7 +105,7 @@ impl Engine {
     /// online while already online (the network came back after a change the engine never
     /// saw as offline) still wakes a `down` endpoint; one waiting to retry keeps its backoff.
     pub(super) fn network_changed(&mut self, said_online: bool) {
-        let online = self.network.online();
+        let online = crate::network::online(self.own_online, self.clients.values().map(|c| c.network));
         let changed = self.online != online;
         self.online = online;
         for idx in 0..self.endpoints.len() {

@@ -28,8 +28,6 @@ use crate::error::Error;
 use crate::ids::{ClientId, EndpointId, SocketId};
 use crate::integrity::{fill_template, MAX_TOPIC_BYTES};
 use crate::options::Options;
-use crate::error::decimal;
-use crate::network::Network;
 use crate::protocol::{MAX_CLIENTS, MAX_ENDPOINTS};
 use crate::request_budget::RequestBudget;
 use crate::rng::Rng;
@@ -63,6 +61,8 @@ struct ClientEntry {
     debug: bool,
     /// Its `history`/`stats` requests in the current window.
     requests: RequestBudget,
+    /// Its page's latest report of the network (`network.rs`); `None` before one.
+    network: Option<bool>,
 }
 
 /// The engine. See the module docs for the contract.
@@ -72,10 +72,10 @@ pub struct Engine {
     rng: Rng,
     next_id: u32,
     next_replay: u64,
-    /// Whether the engine treats the browser as online: [`Network::online`], kept here as
-    /// of the last change.
+    /// Whether the engine treats the browser as online (`network.rs`), as of the last change.
     online: bool,
-    network: Network,
+    /// The engine's own context's view of the network.
+    own_online: bool,
     endpoints: Vec<Endpoint>,
     clients: SortedMap<ClientId, ClientEntry>,
     actions: VecDeque<Action>,
@@ -90,7 +90,7 @@ impl Engine {
             next_id: 1,
             next_replay: 1,
             online: true,
-            network: Network::default(),
+            own_online: true,
             endpoints: Vec::new(),
             clients: SortedMap::new(),
             actions: VecDeque::new(),
@@ -211,7 +211,7 @@ impl Engine {
         ep.clients.push(client);
         ep.idle_until = None;
         let endpoint = ep.id;
-        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug, requests: RequestBudget::default() });
+        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug, requests: RequestBudget::default(), network: None });
         // A page that comes while the endpoint is away (a reload, a navigation) gets the
         // frames without a topic that reached no page; topic frames wait for its subscribe.
         self.redeliver(idx, client, None);
@@ -238,13 +238,9 @@ impl Engine {
                 self.remove_endpoint(i);
                 Ok(())
             }
+            // The number is written out (tests/caps.rs checks it against the constant).
             None => Err(Error::TooManyEndpoints(
-                [
-                    "tabmux: this worker already holds ",
-                    &decimal(MAX_ENDPOINTS as u64),
-                    " endpoints (URLs with their subprotocols), each with a client; a new URL waits until one of them is left",
-                ]
-                .concat(),
+                "tabmux: this worker already holds 64 endpoints (URLs with their subprotocols), each with a client; a new URL waits until one of them is left".into(),
             )),
         }
     }
@@ -304,9 +300,8 @@ impl Engine {
         let now = self.tick(now);
         let Some(entry) = self.clients.remove(&client) else { return };
         self.leave_endpoint(now, client, &entry, unhandled);
-        // Its report of the network no longer counts: a tab that said offline and closed
-        // leaves the decision to the others.
-        self.network.forget(client);
+        // Its report of the network went with it: a tab that said online and closed no longer
+        // keeps the others online (one that said offline never made them offline).
         self.network_changed(false);
     }
 
@@ -592,7 +587,7 @@ impl Engine {
 
     /// How many clients' reports of the network are held (at most one per attached client).
     pub fn network_reports(&self) -> usize {
-        self.network.reports()
+        self.clients.values().filter(|c| c.network.is_some()).count()
     }
 
     /// How many clients are attached, over all endpoints.
