@@ -84,3 +84,16 @@ fn history_and_stats_requests_past_the_budget_are_refused_per_client() {
     h.engine.handle_detach(h.now, b);
     assert_eq!(h.engine.admit_request(h.now, b).unwrap_err().code(), "not-attached");
 }
+
+#[test]
+fn past_max_clients_a_hello_is_refused_too_many_clients() {
+    use tabmux_core::protocol::MAX_CLIENTS;
+    assert_eq!(MAX_CLIENTS, 1024);
+    let mut h = Harness::new(1);
+    for i in 0..MAX_CLIENTS {
+        h.engine.handle_attach(h.now, "a", exact(&url(i % 8))).unwrap();
+    }
+    let err = h.engine.handle_attach(h.now, "b", exact(&url(0))).unwrap_err();
+    assert_eq!((err.code(), err.to_string().as_str()), ("too-many-clients", "tabmux: this worker already serves 1024 clients"));
+    assert_eq!(h.engine.client_count(), MAX_CLIENTS);
+}
