@@ -8,12 +8,17 @@
 //
 // Prints one JSON line per engine: for the page, the dedicated worker and the shared worker, the
 // events each got ("offline@3012" = ms after the page loaded) and `navigator.onLine` before,
-// while down and after. Firefox is launched with `network.manage-offline-status: true` (Firefox's
-// own default; puppeteer turns it off). Results are in docs/guide/network.md.
+// while down and after. Then tabmux itself (the built worker in dist/worker, the dev server in
+// the same namespace): two tabs on one socket, the link down, the server closing the socket,
+// the link up: how long until the tabs' status says offline, whether any attempt is made while
+// offline, and how long after the link comes back until they are open again. Firefox is
+// launched with `network.manage-offline-status: true` (Firefox's own default; puppeteer turns
+// it off). Results are in docs/guide/network.md.
 import { spawnSync, execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { launch, ENGINES } from "./adapter.mjs";
+import { startServer } from "../e2e/helpers.mjs";
 
 const engines = process.argv.slice(2).length ? process.argv.slice(2) : ENGINES;
 
@@ -68,6 +73,35 @@ await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const url = `http://127.0.0.1:${server.address().port}/`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** tabmux's own worker through a real network change: the times its tabs' status took. */
+async function tabmuxThrough(b, dev) {
+  const tabs = [await b.openTab(`${dev.http}/harness.html`), await b.openTab(`${dev.http}/harness.html`)];
+  const url = dev.ws("/ws/probe");
+  for (const t of tabs) await t.eval((url) => T.connect({ url, heartbeat: false, backoff: { initialMs: 500, jitter: 0 } }).then(() => true), url);
+  const state = (t) => t.eval(() => ({ state: T.state(0)?.state, online: T.state(0)?.online }));
+  const waitFor = async (what, f, ms = 20_000) => {
+    const t0 = Date.now();
+    while (Date.now() - t0 < ms) {
+      if (await f()) return Date.now() - t0;
+      await sleep(50);
+    }
+    return `not in ${ms} ms`;
+  };
+  await waitFor("open", async () => (await state(tabs[1])).state === "open");
+  linkDown();
+  const offlineAfterMs = await waitFor("offline", async () => (await Promise.all(tabs.map(state))).every((s) => s.online === false));
+  const accepts = async () => (await dev.ctl("/control/stats")).accepts.filter((a) => a.channel === "probe").length;
+  await dev.ctl("/control/close?channel=probe&code=1012");
+  await sleep(3000);
+  const attemptsWhileOffline = (await accepts()) - 1;
+  const whileDown = await state(tabs[0]);
+  linkUp();
+  const openAfterMs = await waitFor("open", async () => (await Promise.all(tabs.map(state))).every((s) => s.state === "open"));
+  for (const t of tabs) await t.close();
+  return { offlineAfterMs, whileDown, attemptsWhileOffline, openAfterMs };
+}
+
+const dev = await startServer();
 for (const engine of engines) {
   const b = await launch(engine, { firefoxPrefs: { "network.manage-offline-status": true } });
   try {
@@ -81,9 +115,11 @@ for (const engine of engines) {
     const after = await tab.eval(() => probe());
     const sum = (ctx) => ({ events: after[ctx].events, onLine: after[ctx].onLine, offlineWhileDown: during[ctx].onLine.at(-1)?.startsWith("false") ?? false });
     console.log(JSON.stringify({ engine, version: b.version, page: sum("page"), dedicated: sum("dedicated"), shared: sum("shared") }));
+    console.log(JSON.stringify({ engine, tabmux: await tabmuxThrough(b, dev) }));
   } finally {
     await b.close();
     linkUp();
   }
 }
 server.close();
+await dev.stop();
