@@ -19,7 +19,7 @@ import { chromiumPath, ensureGeckodriver, ensureToolchain, env, root, run } from
 
 ensureToolchain({ browser: true });
 // After the toolchain step: the helpers import playwright-core, which it installs.
-const { startServer } = await import("../tests/e2e/helpers.mjs");
+const { startServer, freePort } = await import("../tests/e2e/helpers.mjs");
 run("cargo", ["test"]);
 fuzz(Number(process.env.TABMUX_FUZZ_SECONDS ?? 30));
 // The wasm build, then the demo app built from the packed package as a user's app is.
@@ -41,8 +41,13 @@ const drivers = {
 };
 for (const browser of cfg.test.browsers) {
   const driver = drivers[browser]();
+  // The wasm tests run on the test runner's own origin (its server, on a port of its own) and
+  // read /control/* and open sockets on the dev server: another origin, which the dev server
+  // refuses unless told. So the runner gets a port chosen here (WASM_BINDGEN_TEST_ADDRESS)
+  // and the dev server allows exactly that origin.
+  const runnerPort = await freePort();
   // A dev server per browser: the tests read its logs.
-  const server = await startServer();
+  const server = await startServer({ extra: ["--allow-origin", `http://127.0.0.1:${runnerPort}`] });
   try {
     for (const crate of cfg.test.crates) {
       run("wasm-pack", ["test", "--headless", `--${browser}`, ...driver, crate], {
@@ -50,6 +55,7 @@ for (const browser of cfg.test.browsers) {
           ...env,
           // Read at compile time by the wasm tests: where the dev server for this run listens.
           TABMUX_TEST_HTTP: server.http,
+          WASM_BINDGEN_TEST_ADDRESS: `127.0.0.1:${runnerPort}`,
           WASM_BINDGEN_TEST_TIMEOUT: String(cfg.test.timeout_s),
           CHROME_BIN: chromiumPath(),
         },

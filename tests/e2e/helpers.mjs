@@ -3,6 +3,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { createServer as createNetServer } from "node:net";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -46,6 +47,19 @@ export async function startServer({ statics, extra = [], bin = join(root, "targe
       await deadline(new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r))), 10_000, "the dev server to exit");
     },
   };
+}
+
+/** A TCP port free on 127.0.0.1 now: for a server of another origin (Vite, Next.js, the wasm
+ *  test runner) whose origin the dev server must be told (`--allow-origin`) before it starts. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Resolves as `promise` does, or rejects naming `what` once `ms` pass: every wait of the

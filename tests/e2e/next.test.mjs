@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { startServer, launchBrowser, until, seqFrames, root, deadline } from "./helpers.mjs";
+import { startServer, launchBrowser, until, seqFrames, root, deadline, freePort } from "./helpers.mjs";
 import { installApp, sh } from "../apps/install.mjs";
 
 const app = join(root, "tests", "apps", "next");
@@ -22,9 +22,11 @@ before(async () => {
   sh(process.execPath, [join(app, "node_modules", "tabmux", "bin", "tabmux.js"), "copy-worker", join(app, "public")], { cwd: app });
   times.buildMs = sh(process.execPath, [nextBin, "build"], { cwd: app, minutes: 10, env }).ms;
   console.log(`next app: ${JSON.stringify(times)}`);
-  server = await startServer({ statics: [] });
+  // The pages come from Next's origin; their sockets go to the dev server, which is told it.
+  const nextPort = await freePort();
+  server = await startServer({ statics: [], extra: ["--allow-origin", `http://127.0.0.1:${nextPort}`] });
   // Its own process group, so stopping it stops whatever it started.
-  next = spawn(process.execPath, [nextBin, "start", "-H", "127.0.0.1", "-p", "0"], {
+  next = spawn(process.execPath, [nextBin, "start", "-H", "127.0.0.1", "-p", String(nextPort)], {
     cwd: app,
     env: { ...process.env, ...env, TABMUX_WS: server.ws("/ws/next") },
     stdio: ["ignore", "pipe", "inherit"],

@@ -11,7 +11,9 @@ let server, browser;
 // The harness and the package as usual, and the built demo at "/" (its own worker copy is
 // byte for byte the one in dist/worker, which is served first).
 const statics = [join(root, "tests/e2e/pages"), join(root, "dist/worker"), root, join(root, "www/dist")];
-withServerAndBrowser((s, b) => ([server, browser] = [s, b]), { statics });
+// https://tabmux.test (below) stands for a deployment whose pages are served by this server:
+// the dev server answers only its own origin and those named with --allow-origin.
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]), { statics, extra: ["--allow-origin", "https://tabmux.test"] });
 
 /** A context where https://tabmux.test/ serves what the dev server serves: a secure origin. */
 async function httpsContext() {
@@ -26,13 +28,13 @@ async function httpsContext() {
   return { context, page };
 }
 
-test("an https page asking for ws:// gets invalid-options naming the fix; loopback is exempt, as in the browser's own constructor", async () => {
+test("an https page asking for ws:// gets invalid-options naming the fix (its query left out); loopback is exempt, as in the browser's own constructor", async () => {
   const { context, page } = await httpsContext();
   assert.deepEqual(await page.evaluate(() => [location.protocol, isSecureContext]), ["https:", true]);
   assert.deepEqual(await page.evaluate((o) => T.connectError(o), { url: "ws://example.invalid/ws?room=1" }), {
     code: "invalid-options",
     message:
-      "tabmux: invalid options: url is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://example.invalid/ws?room=1",
+      "tabmux: invalid options: url is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://example.invalid/ws?***",
   });
   // The rule is the browser's: its own constructor refuses the remote host and lets loopback through.
   const browserSays = await page.evaluate((local) =>
@@ -100,5 +102,52 @@ test("the token never appears in status, stats, errors, the console or the demo 
   await until(async () => (await demoText()).includes("4000"), "the demo shows the close");
   const page = await demoText();
   for (const f of forms) assert.ok(!page.includes(f) && !console_.join("\n").includes(f), `${JSON.stringify(f)} leaked to the demo or a console`);
+  await context.close();
+});
+
+test("credentials the page wrote in the URL (?access_token=…, ?sig=…) are *** in the debug log, statuses, errors and stats", async () => {
+  const secrets = { access_token: "Zq7-access-9xK2m", sig: "s1gn4ture-abc.def" };
+  const url = server.ws(`/ws/creds?room=1&access_token=${secrets.access_token}&sig=${secrets.sig}`);
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  const console_ = [];
+  page.on("console", (m) => console_.push(m.text()));
+  await page.evaluate((url) => T.connect({ url, heartbeat: false, debug: true, backoff: { initialMs: 50 } }), url);
+  await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
+  // The server does get them; then it echoes one in a close reason.
+  assert.equal((await server.ctl("/control/stats")).accepts.filter((a) => a.channel === "creds")[0].query, `room=1&access_token=${secrets.access_token}&sig=${secrets.sig}`);
+  await server.ctl(`/control/close?channel=creds&code=4000&reason=${encodeURIComponent(`no access for ${secrets.access_token}`)}`);
+  await until(() => page.evaluate(() => T.clients[0].statuses.some((s) => s.lastClose?.code === 4000)), "the close");
+  await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open again");
+  const seen = await page.evaluate(async () => ({ statuses: T.clients[0].statuses, stats: await T.clients[0].c.stats(), errors: T.clients[0].errors }));
+  assert.ok(seen.statuses.some((s) => s.lastClose?.reason === "no access for ***"), JSON.stringify(seen.statuses.map((s) => s.lastClose)));
+  const connect = console_.find((l) => l.includes("connect") && l.includes("/ws/creds"));
+  assert.ok(connect?.includes("/ws/creds?room=1&access_token=***&sig=***"), `the connect log: ${connect}`);
+  const all = JSON.stringify(seen) + console_.join("\n");
+  for (const s of Object.values(secrets)) assert.ok(!all.includes(s), `${s} leaked: ${all}`);
+  await context.close();
+});
+
+test("the dev server answers no other origin: a page of another origin can neither read /token nor open a WebSocket", async () => {
+  // http://localhost:<port> is another origin than the server's own http://127.0.0.1:<port>.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`http://localhost:${server.port}/control/slow-page?ms=0`);
+  await server.ctl("/control/token?value=dev-token-1234");
+  const got = await page.evaluate(async (port) => {
+    const fetched = await fetch(`http://127.0.0.1:${port}/token`).then((r) => `read ${r.status}`, (e) => e.name);
+    const ws = await new Promise((resolve) => {
+      const s = new WebSocket(`ws://127.0.0.1:${port}/ws/foreign`);
+      s.onopen = () => resolve("open");
+      s.onclose = (e) => resolve(`close ${e.code}`);
+    });
+    return { origin: location.origin, fetched, ws };
+  }, server.port);
+  assert.deepEqual(got, { origin: `http://localhost:${server.port}`, fetched: "TypeError", ws: "close 1006" });
+  const stats = await server.ctl("/control/stats");
+  assert.equal(stats.accepts.filter((a) => a.channel === "foreign").length, 0, "no socket accepted");
+  // Its own origin reads it (the harness page is served from http://127.0.0.1:<port>).
+  const own = await openTab(context, server);
+  assert.equal(await own.evaluate(() => fetch("/token").then((r) => r.text())), "dev-token-1234");
   await context.close();
 });

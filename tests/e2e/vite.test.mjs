@@ -9,17 +9,19 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { startServer, launchBrowser, until, root, deadline } from "./helpers.mjs";
+import { startServer, launchBrowser, until, root, deadline, freePort } from "./helpers.mjs";
 
 const www = join(root, "www");
 const WORKER_FILES = ["shared-websocket-worker.js", "tabmux_worker.js", "tabmux_worker_bg.wasm"];
 let server, browser, vite, viteUrl;
 
 before(async () => {
-  // The dev server only for /ws and /control (Vite proxies them); a prices frame every 200 ms.
-  server = await startServer({ statics: [], extra: ["--tick-ms", "200"] });
+  // The dev server only for /ws and /control (Vite proxies them, with the page's Origin: the
+  // dev server is told Vite's); a prices frame every 200 ms.
+  const vitePort = await freePort();
+  server = await startServer({ statics: [], extra: ["--tick-ms", "200", "--allow-origin", `http://127.0.0.1:${vitePort}`] });
   browser = await launchBrowser();
-  vite = spawn(process.execPath, [join(www, "node_modules", "vite", "bin", "vite.js"), "--host", "127.0.0.1", "--port", "0", "--strictPort", "--force"], {
+  vite = spawn(process.execPath, [join(www, "node_modules", "vite", "bin", "vite.js"), "--host", "127.0.0.1", "--port", String(vitePort), "--strictPort", "--force"], {
     cwd: www,
     env: { ...process.env, TABMUX_DEVSERVER: server.http, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "inherit"],

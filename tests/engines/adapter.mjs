@@ -4,6 +4,7 @@
 // HTTP, spoken with plain fetch) under xvfb-run.
 //
 //   const b = await launch("firefox");      // b.name, b.version, b.canCrash
+//   launch("firefox", { firefoxPrefs })     // extra Firefox prefs (tests/engines/online-probe.mjs)
 //   const tab = await b.openTab(url);       // waits for document.title === "ready"
 //   await tab.eval((arg) => ..., arg);      // runs in the page; the result goes through JSON
 //   await tab.console();                    // what the page logged (the harness records it)
@@ -29,9 +30,9 @@ function deadline(promise, ms, what) {
 /** The page-side wrapper: runs `fn(arg)`, awaits it and returns its JSON text. */
 const wrap = (fn, arg) => `(async () => JSON.stringify((await (${fn})(${JSON.stringify(arg ?? null)})) ?? null))()`;
 
-export async function launch(engine) {
+export async function launch(engine, { firefoxPrefs = {} } = {}) {
   if (engine === "chromium") return launchChromium();
-  if (engine === "firefox") return launchFirefox();
+  if (engine === "firefox") return launchFirefox(firefoxPrefs);
   if (engine === "webkit") return launchWebKit();
   throw new Error(`unknown engine ${engine}; one of ${ENGINES.join(", ")}`);
 }
@@ -83,13 +84,14 @@ async function launchChromium() {
   };
 }
 
-async function launchFirefox() {
+async function launchFirefox(extraPrefsFirefox) {
   const puppeteer = (await import("puppeteer-core")).default;
   const browser = await puppeteer.launch({
     browser: "firefox",
     executablePath: "/usr/bin/firefox-esr",
     headless: true,
     protocol: "webDriverBiDi",
+    extraPrefsFirefox,
   });
   const pid = browser.process()?.pid;
   return {

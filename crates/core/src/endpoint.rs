@@ -15,10 +15,10 @@ use crate::send_queue::SendQueue;
 use crate::sequence::Sequence;
 use crate::status::{CloseInfo, Counters, RetryReason, State, Status};
 use crate::time::Ms;
-use crate::token::redact;
+use crate::redact::Redactor;
 use crate::topics::Topics;
 use crate::window::Window;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// How many close codes the histogram remembers.
@@ -91,6 +91,8 @@ pub(crate) struct Endpoint {
     pub(crate) loggers: u32,
     /// Drops not yet reported in the log.
     pub(crate) drops: DropCounts,
+    /// What its reports hide: credentials of its URL and `token.param` (`redact.rs`).
+    pub(crate) redactor: Redactor,
 }
 
 impl Endpoint {
@@ -105,6 +107,7 @@ impl Endpoint {
         debug: bool,
     ) -> Self {
         let next_poll = options.token.url.as_ref().map(|_| now + options.token.poll_ms);
+        let redactor = Redactor::new(&options.url, &options.token.param);
         Endpoint {
             id,
             url: options.url.clone(),
@@ -141,6 +144,7 @@ impl Endpoint {
             counters: Counters::default(),
             loggers: u32::from(debug),
             drops: DropCounts::default(),
+            redactor,
         }
     }
 
@@ -178,11 +182,9 @@ impl Endpoint {
         }
     }
 
-    /// `text` with this endpoint's token redacted: what errors, close reasons and logs may show.
+    /// `text` with this endpoint's credentials redacted (`redact.rs`): what errors, close
+    /// reasons and logs may show.
     pub(crate) fn redacted(&self, text: &str) -> String {
-        match &self.token {
-            Some(t) => redact(text, t),
-            None => text.to_string(),
-        }
+        self.redactor.redact(text, self.token.as_deref())
     }
 }

@@ -32,6 +32,16 @@ pub enum Error {
     WorkerCrashed(String),
     /// Too many tabs for one worker.
     TooManyClients(usize),
+    /// A hello for a new endpoint while the worker holds `MAX_ENDPOINTS` with clients. The
+    /// message is built where it is raised (so a page's client, which never raises it, does
+    /// not carry its text).
+    TooManyEndpoints(String),
+    /// Too many `history`/`stats` requests from one client (`request_budget.rs`); message as
+    /// for [`Error::TooManyEndpoints`].
+    TooManyRequests(String),
+    /// A port connected while `MAX_PENDING_PORTS` ports had not said hello yet: it is closed.
+    /// Message as for [`Error::TooManyEndpoints`].
+    TooManyPorts(String),
     /// A send could not be queued: the queue is full.
     QueueFull(String),
     /// A queued send waited longer than `queue.ttlMs`.
@@ -58,6 +68,9 @@ impl Error {
             Error::WorkerFailed(_) => "worker-failed",
             Error::WorkerCrashed(_) => "worker-crashed",
             Error::TooManyClients(_) => "too-many-clients",
+            Error::TooManyEndpoints(_) => "too-many-endpoints",
+            Error::TooManyRequests(_) => "too-many-requests",
+            Error::TooManyPorts(_) => "too-many-ports",
             Error::QueueFull(_) => "queue-full",
             Error::Expired(_) => "expired",
             Error::Topic(_) => "topic",
@@ -88,6 +101,7 @@ impl Error {
             Error::WorkerFailed(m) | Error::Topic(m) => cat(&["tabmux: ", m]),
             Error::WorkerCrashed(m) => cat(&["tabmux: the worker crashed: ", m]),
             Error::TooManyClients(n) => cat(&["tabmux: this worker already serves ", &decimal(*n as u64), " clients"]),
+            Error::TooManyEndpoints(m) | Error::TooManyRequests(m) | Error::TooManyPorts(m) => m.clone(),
             Error::QueueFull(why) => cat(&["tabmux: the send queue is full (", why, "); the frame was not sent"]),
             Error::Expired(ms) => {
                 cat(&["tabmux: the frame waited ", &decimal(*ms), " ms for the socket to open and was not sent"])

@@ -348,7 +348,13 @@ pub fn validate_url(url: &str) -> Result<(), Error> {
     let rest = lower
         .strip_prefix("ws://")
         .or_else(|| lower.strip_prefix("wss://"))
-        .ok_or_else(|| invalid("url", &["must start with ws:// or wss://, got ", &crate::text::quote_escaped(&truncate(url))].concat()))?;
+        .ok_or_else(|| {
+            // The query is left out (`?***`): it may hold credentials under any name.
+            let query = url.bytes().position(|b| b == b'?');
+            let base = truncate(url.get(..query.unwrap_or(url.len())).unwrap_or_default());
+            let shown = [base.as_str(), if query.is_some() { "?***" } else { "" }].concat();
+            invalid("url", &["must start with ws:// or wss://, got ", &crate::text::quote_escaped(&shown)].concat())
+        })?;
     let host = rest.split(['/', '?']).next().unwrap_or("");
     if host.is_empty() {
         return Err(invalid("url", "has no host"));
@@ -376,14 +382,18 @@ pub fn check_mixed_content(url: &str, page_protocol: &str) -> Result<(), Error> 
     if loopback {
         return Ok(());
     }
+    // `get`, not `[5..]`: the same text, without str slicing's panic (its formatting would
+    // weigh more than this whole check in the page's wasm).
+    let shown = url.get(5..).unwrap_or(rest);
+    let query = shown.bytes().position(|b| b == b'?');
     // Concatenated, not formatted: the page client calls this and carries no formatting.
     Err(invalid(
         "url",
         &[
             "is ws:// but this page is served over https: the browser blocks an insecure WebSocket from a secure page (mixed content); use wss://",
-            // `get`, not `[5..]`: the same text, without str slicing's panic (its formatting
-            // would weigh more than this whole check in the page's wasm).
-            &truncate(url.get(5..).unwrap_or(rest)),
+            &truncate(shown.get(..query.unwrap_or(shown.len())).unwrap_or_default()),
+            // The query is left out: it may hold credentials under any name.
+            if query.is_some() { "?***" } else { "" },
         ]
         .concat(),
     ))

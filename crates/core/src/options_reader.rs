@@ -34,7 +34,17 @@ pub enum Kind {
     Object,
     /// Anything else (a function, a symbol, …).
     Other,
+    /// A string, object or array larger than a reader takes (the browser's reader refuses a
+    /// string over [`MAX_OPTION_TEXT`] characters and an object or array over
+    /// [`MAX_OPTION_ITEMS`] keys or items without copying it).
+    TooLarge,
 }
+
+/// The longest string an option may be, in UTF-16 units (as JavaScript counts).
+pub const MAX_OPTION_TEXT: u32 = 16_384;
+
+/// The most keys of an options object, or items of an options array.
+pub const MAX_OPTION_ITEMS: u32 = 256;
 
 /// A JSON-like value the options are read from.
 pub trait Source: Sized {
@@ -366,6 +376,7 @@ fn shown<S: Source>(v: &S) -> String {
         Kind::Array => "an array".into(),
         Kind::Object => "an object".into(),
         Kind::Other => "a value that is not data".into(),
+        Kind::TooLarge => "a value too large (a string over 16384 characters, or over 256 keys or items)".into(),
     }
 }
 

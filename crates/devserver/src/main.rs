@@ -2,8 +2,10 @@
 //! endpoints that tests and the demo use. Binds to 127.0.0.1 only.
 //!
 //! ```text
-//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY] [--cache-control VALUE]
+//! tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY] [--cache-control VALUE] [--allow-origin ORIGIN]...
 //! ```
+//! Only its own origin (`http://127.0.0.1:PORT`) and each `--allow-origin` may fetch from it
+//! or open its WebSockets: a request with any other `Origin` header gets 403 (`origin.rs`).
 //! `--csp` sends `Content-Security-Policy: POLICY` with every response, `{ws-origin}` in it
 //! replaced by this server's `ws://127.0.0.1:PORT`.
 //! `--port 0` (the default) picks a free port; the first line printed is
@@ -12,6 +14,7 @@
 //! `no-store` page in their back/forward cache: the tests of that use `no-cache`).
 
 mod hub;
+mod origin;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, RawQuery, State};
@@ -20,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use hub::{Hub, Outgoing};
+use origin::Origins;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,10 +39,27 @@ struct Args {
     cache_control: HeaderValue,
     relay: bool,
     csp: Option<String>,
+    allow_origins: Vec<String>,
+}
+
+const USAGE: &str = "usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY] [--cache-control VALUE] [--allow-origin ORIGIN]...";
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            port: 0,
+            statics: Vec::new(),
+            tick_ms: 0,
+            relay: false,
+            csp: None,
+            cache_control: HeaderValue::from_static("no-store"),
+            allow_origins: Vec::new(),
+        }
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { port: 0, statics: Vec::new(), tick_ms: 0, relay: false, csp: None, cache_control: HeaderValue::from_static("no-store") };
+    let mut a = Args::default();
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -48,12 +69,11 @@ fn parse_args() -> Result<Args, String> {
             "--tick-ms" => a.tick_ms = val("--tick-ms")?.parse().map_err(|e| format!("--tick-ms: {e}"))?,
             "--relay" => a.relay = true,
             "--csp" => a.csp = Some(val("--csp")?),
+            "--allow-origin" => a.allow_origins.push(val("--allow-origin")?),
             "--cache-control" => {
                 a.cache_control = HeaderValue::from_str(&val("--cache-control")?).map_err(|e| format!("--cache-control: {e}"))?
             }
-            "--help" | "-h" => {
-                return Err("usage: tabmux-devserver [--port N] [--static DIR]... [--tick-ms N] [--relay] [--csp POLICY] [--cache-control VALUE]".into())
-            }
+            "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
@@ -80,6 +100,29 @@ async fn main() {
             }
         });
     }
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("tabmux-devserver: cannot bind 127.0.0.1:{}: {e}", args.port);
+            std::process::exit(1);
+        });
+    let port = listener.local_addr().expect("bound").port();
+    let app = app(hub, &args, port).unwrap_or_else(|e| {
+        eprintln!("tabmux-devserver: {e}");
+        std::process::exit(2);
+    });
+    println!("tabmux-devserver listening on http://127.0.0.1:{port}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .expect("server");
+}
+
+/// Every route, the static folders, and the layers: CSP, Cache-Control, and the origin guard
+/// outermost (it runs first, for WebSocket upgrades too).
+fn app(hub: Arc<Hub>, args: &Args, port: u16) -> Result<Router, String> {
     let files = hub.clone();
     let mut app = Router::new()
         .route("/ws", any(ws_default))
@@ -118,35 +161,15 @@ async fn main() {
         }));
         app = app.fallback_service(chain);
     }
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
-        .await
-        .unwrap_or_else(|e| {
-            eprintln!("tabmux-devserver: cannot bind 127.0.0.1:{}: {e}", args.port);
-            std::process::exit(1);
-        });
-    let port = listener.local_addr().expect("bound").port();
     if let Some(policy) = &args.csp {
         let policy = policy.replace("{ws-origin}", &format!("ws://127.0.0.1:{port}"));
-        let value = HeaderValue::from_str(&policy).unwrap_or_else(|e| {
-            eprintln!("tabmux-devserver: --csp: {e}");
-            std::process::exit(2);
-        });
+        let value = HeaderValue::from_str(&policy).map_err(|e| format!("--csp: {e}"))?;
         app = app.layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, value));
     }
-    let app = app
+    let origins = Arc::new(Origins::new(port, &args.allow_origins));
+    Ok(app
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, args.cache_control.clone()))
-        // The wasm tests run on the test runner's own origin and read /control/* from here.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        ));
-    println!("tabmux-devserver listening on http://127.0.0.1:{port}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .expect("server");
+        .layer(axum::middleware::from_fn_with_state(origins, origin::guard)))
 }
 
 async fn ws_default(
@@ -427,4 +450,81 @@ struct SlamQ {
 async fn control_slam(State(hub): State<Arc<Hub>>, Query(q): Query<SlamQ>) -> impl IntoResponse {
     hub.set_slam(&q.channel, q.on);
     Json(serde_json::json!({ "slam": q.on }))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The server as a browser of another site meets it: its `Origin` decides.
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server on a free port with `extra` allowed origins; its port.
+    async fn serve(extra: &[&str]) -> u16 {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let args = Args { allow_origins: extra.iter().map(|s| s.to_string()).collect(), ..Args::default() };
+        let app = app(Arc::new(Hub::new(false)), &args, port).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        port
+    }
+
+    /// The status line and headers of a GET of `path` with these extra header lines.
+    async fn head(port: u16, path: &str, headers: &[&str]) -> String {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{}\r\n", headers.iter().map(|h| format!("{h}\r\n")).collect::<String>());
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.unwrap().unwrap();
+            assert!(n > 0, "closed before the headers");
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+        text.split("\r\n\r\n").next().unwrap().to_string()
+    }
+
+    const UPGRADE: &[&str] = &["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"];
+
+    fn with(origin: &str, more: &[&'static str]) -> Vec<String> {
+        let mut h: Vec<String> = more.iter().map(|s| s.to_string()).collect();
+        h.push(format!("Origin: {origin}"));
+        h
+    }
+
+    async fn get(port: u16, path: &str, headers: Vec<String>) -> String {
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        head(port, path, &refs).await
+    }
+
+    #[tokio::test]
+    async fn a_foreign_origin_gets_403_for_the_token_the_control_endpoints_and_a_websocket_upgrade() {
+        let port = serve(&[]).await;
+        for foreign in ["http://evil.example", "http://localhost:1", "null"] {
+            for path in ["/token", "/control/stats", "/control/close"] {
+                let h = get(port, path, with(foreign, &[])).await;
+                assert!(h.starts_with("http/1.1 403"), "{foreign} {path}: {h}");
+                assert!(!h.contains("access-control-allow-origin"), "{h}");
+            }
+            let h = get(port, "/ws/x", with(foreign, UPGRADE)).await;
+            assert!(h.starts_with("http/1.1 403"), "{foreign} upgrade: {h}");
+        }
+    }
+
+    #[tokio::test]
+    async fn its_own_origin_and_the_allowed_ones_are_served_and_named_no_origin_is_served_without_cors() {
+        let port = serve(&["http://127.0.0.1:1"]).await;
+        let own = format!("http://127.0.0.1:{port}");
+        for origin in [own.as_str(), "http://127.0.0.1:1"] {
+            let h = get(port, "/token", with(origin, &[])).await;
+            assert!(h.starts_with("http/1.1 200"), "{origin}: {h}");
+            assert!(h.contains(&format!("access-control-allow-origin: {origin}")), "{h}");
+            let h = get(port, "/ws/x", with(origin, UPGRADE)).await;
+            assert!(h.starts_with("http/1.1 101"), "{origin} upgrade: {h}");
+        }
+        let h = get(port, "/control/stats", Vec::new()).await;
+        assert!(h.starts_with("http/1.1 200") && !h.contains("access-control-allow-origin"), "{h}");
+        let h = get(port, "/ws/x", UPGRADE.iter().map(|s| s.to_string()).collect()).await;
+        assert!(h.starts_with("http/1.1 101"), "no Origin (not a browser): {h}");
+    }
 }

@@ -10,6 +10,7 @@
 mod driver;
 pub mod locks;
 pub mod protocol;
+pub mod timer;
 mod wire;
 
 pub use driver::{Driver, SeqReader, Sink};

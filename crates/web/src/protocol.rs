@@ -9,7 +9,8 @@
 //! send it; worker → page: it arrived), passed on untouched. Every other message is a plain
 //! object whose `t` field names it.
 
-use tabmux_core::text::quote_escaped;
+use tabmux_core::integrity::MAX_TOPIC_BYTES;
+use tabmux_core::token::MAX_TOKEN_BYTES;
 use tabmux_core::{Error, ErrorReport, PROTOCOL_VERSION};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -214,28 +215,49 @@ fn bad(why: &str) -> Error {
 }
 
 /// The longest tab id accepted in a hello.
-const MAX_TAB_ID: usize = 64;
+const MAX_TAB_ID: u32 = 64;
 /// The longest lock name accepted in a hello.
-const MAX_LOCK: usize = 128;
+const MAX_LOCK: u32 = 128;
 /// The longest build id accepted in a hello.
-const MAX_BUILD: usize = 64;
+const MAX_BUILD: u32 = 64;
+/// The longest message type (`t`) there is, with room.
+const MAX_TYPE: u32 = 16;
 
-/// A string, or `None` for undefined / null; anything else is `Err(())`.
-fn optional_string(v: JsValue) -> Result<Option<String>, ()> {
-    match v.as_string() {
-        Some(s) => Ok(Some(s)),
-        None if v.is_undefined() || v.is_null() => Ok(None),
-        None => Err(()),
+/// A string field of a port message, copied into wasm only once its length (UTF-16 units,
+/// read on the JS string) is at most `max`: a page cannot make the worker copy a 100 MB
+/// string. `Ok(None)` for undefined or null; `Err(())` for anything else or too long. The
+/// checks on the copy (bytes, emptiness) still apply where the message needs them.
+fn short_string(v: &JsValue, max: u32) -> Result<Option<String>, ()> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.dyn_ref::<js_sys::JsString>() {
+        Some(s) if s.length() <= max => Ok(v.as_string()),
+        _ => Err(()),
+    }
+}
+
+/// A required string field of at most `max` UTF-16 units (see [`short_string`]).
+fn required_string(v: &JsValue, key: &str, max: u32) -> Option<String> {
+    short_string(&get(v, key), max).ok().flatten()
+}
+
+/// An optional string field of 1 to `max` units.
+fn nonempty(v: &JsValue, key: &str, max: u32) -> Result<Option<String>, ()> {
+    match short_string(&get(v, key), max)? {
+        Some(s) if s.is_empty() => Err(()),
+        other => Ok(other),
     }
 }
 
 /// The optional `lock` field of a hello or a lock message: 1 to 128 characters.
 fn lock_name(v: &JsValue, what: &str) -> Result<Option<String>, Error> {
-    match optional_string(get(v, "lock")) {
-        Ok(Some(l)) if l.is_empty() || l.len() > MAX_LOCK => Err(()),
-        other => other,
-    }
-    .map_err(|()| bad(&[what, "'s lock must be a string of 1 to 128 characters"].concat()))
+    nonempty(v, "lock", MAX_LOCK).map_err(|()| bad(&[what, "'s lock must be a string of 1 to 128 characters"].concat()))
+}
+
+/// A topic field of at most 256 characters (the engine checks it further).
+fn topic(v: &JsValue, what: &str) -> Result<String, Error> {
+    required_string(v, "topic", MAX_TOPIC_BYTES as u32).ok_or_else(|| bad(&[what, " needs a \"topic\" string of at most 256 characters"].concat()))
 }
 
 fn request_id(v: &JsValue, what: &str) -> Result<u32, Error> {
@@ -312,24 +334,23 @@ impl ToWorker {
         if !v.is_object() {
             return Err(bad("expected a string, an ArrayBuffer, or an object with a \"t\" field"));
         }
-        let t = get(v, "t").as_string().ok_or_else(|| bad("the object has no string \"t\" field"))?;
+        let t = required_string(v, "t", MAX_TYPE).ok_or_else(|| bad("the object has no \"t\" field naming a message type"))?;
         Ok(match t.as_str() {
             "hello" => {
                 let ver = get(v, "v").as_f64().ok_or_else(|| bad("hello has no numeric \"v\" (protocol version)"))?;
                 if ver != PROTOCOL_VERSION as f64 {
                     return Err(Error::VersionMismatch { got: ver.clamp(0.0, u32::MAX as f64) as u32, want: PROTOCOL_VERSION });
                 }
-                let tab_id = get(v, "tabId").as_string().ok_or_else(|| bad("hello has no string \"tabId\""))?;
-                if tab_id.is_empty() || tab_id.len() > MAX_TAB_ID {
-                    return Err(bad("hello's tabId must be 1 to 64 characters"));
-                }
+                let tab_id = nonempty(v, "tabId", MAX_TAB_ID)
+                    .ok()
+                    .flatten()
+                    .filter(|t| t.len() <= MAX_TAB_ID as usize)
+                    .ok_or_else(|| bad("hello's tabId must be a string of 1 to 64 characters"))?;
                 let lock = lock_name(v, "hello")?;
-                let token = optional_string(get(v, "token")).map_err(|()| bad("hello's token must be a string"))?;
-                let build = match optional_string(get(v, "build")) {
-                    Ok(Some(b)) if b.is_empty() || b.len() > MAX_BUILD => Err(()),
-                    other => other,
-                }
-                .map_err(|()| bad("hello's build must be a string of 1 to 64 characters"))?;
+                let token = short_string(&get(v, "token"), MAX_TOKEN_BYTES as u32)
+                    .map_err(|()| bad("hello's token must be a string of at most 8192 characters"))?;
+                let build = nonempty(v, "build", MAX_BUILD)
+                    .map_err(|()| bad("hello's build must be a string of 1 to 64 characters"))?;
                 let seq = match get(v, "seq") {
                     n if n.is_undefined() => None,
                     n => Some(n.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=9e15).contains(n)).ok_or_else(|| bad("hello's seq must be an integer"))? as u64),
@@ -339,11 +360,12 @@ impl ToWorker {
             "stats" => ToWorker::Stats { id: request_id(v, "stats")? },
             "send" => ToWorker::Send { id: request_id(v, "send")?, data: get(v, "data") },
             "history" => {
-                let topic = optional_string(get(v, "topic")).map_err(|()| bad("history's topic must be a string"))?;
+                let topic = short_string(&get(v, "topic"), MAX_TOPIC_BYTES as u32)
+                    .map_err(|()| bad("history's topic must be a string of at most 256 characters"))?;
                 ToWorker::History { id: request_id(v, "history")?, topic }
             }
             "subscribe" | "unsubscribe" => {
-                let topic = get(v, "topic").as_string().ok_or_else(|| bad(&[t.as_str(), " needs a string \"topic\""].concat()))?;
+                let topic = topic(v, &t)?;
                 if t == "subscribe" {
                     ToWorker::Subscribe { topic }
                 } else {
@@ -369,8 +391,11 @@ impl ToWorker {
                 online: get(v, "online").as_bool().ok_or_else(|| bad("online needs a boolean \"online\""))?,
             },
             // The message never repeats the token.
-            "token" => ToWorker::Token { token: get(v, "token").as_string().ok_or_else(|| bad("token needs a string \"token\""))? },
-            other => return Err(bad(&["unknown message type ", &quote_escaped(&other.chars().take(40).collect::<String>())].concat())),
+            "token" => ToWorker::Token {
+                token: required_string(v, "token", MAX_TOKEN_BYTES as u32)
+                    .ok_or_else(|| bad("token needs a \"token\" string of at most 8192 characters"))?,
+            },
+            other => return Err(bad(&["unknown message type ", &tabmux_core::text::quote_escaped(other)].concat())),
         })
     }
 }

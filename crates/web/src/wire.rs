@@ -1,6 +1,7 @@
 //! Conversions between JS values and the core's types: the clock, frame sizes, objects
 //! from fields (status, stats, log events), and the `connect()` options reader.
 
+use tabmux_core::options_reader::{MAX_OPTION_ITEMS, MAX_OPTION_TEXT};
 use tabmux_core::{check_mixed_content, read_options, Error, FieldValue, Kind, Options, Source};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -33,6 +34,11 @@ pub fn now_ms() -> u64 {
 /// machine sleeps (the monotonic clock stops on most systems while the wall clock goes on).
 pub fn wall_offset_ms() -> i64 {
     js_sys::Date::now() as i64 - now_ms() as i64
+}
+
+/// This context's `navigator.onLine` (a page's or a worker's); `None` where there is none.
+pub fn navigator_on_line() -> Option<bool> {
+    get(&get(&js_sys::global(), "navigator"), "onLine").as_bool()
 }
 
 /// The size of a data frame without copying it: UTF-16 code units of a string, bytes of a
@@ -87,7 +93,9 @@ pub fn parse_options(v: &JsValue) -> Result<Options, Error> {
 }
 
 /// A JS value seen as options data: read with `Reflect`, numbers shown in JavaScript's own
-/// text (no float formatting in wasm).
+/// text (no float formatting in wasm). Sizes are read on the JS side first: a string over
+/// `MAX_OPTION_TEXT` characters, or an object or array over `MAX_OPTION_ITEMS` keys or
+/// items, is [`Kind::TooLarge`] and never copied into wasm.
 struct Js(JsValue);
 
 impl Source for Js {
@@ -100,11 +108,11 @@ impl Source for Js {
         } else if v.as_f64().is_some() {
             Kind::Number
         } else if v.is_string() {
-            Kind::String
+            if v.unchecked_ref::<js_sys::JsString>().length() > MAX_OPTION_TEXT { Kind::TooLarge } else { Kind::String }
         } else if js_sys::Array::is_array(v) {
-            Kind::Array
+            if v.unchecked_ref::<js_sys::Array>().length() > MAX_OPTION_ITEMS { Kind::TooLarge } else { Kind::Array }
         } else if v.is_object() && !v.is_function() {
-            Kind::Object
+            if js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).length() > MAX_OPTION_ITEMS { Kind::TooLarge } else { Kind::Object }
         } else {
             Kind::Other
         }
@@ -113,12 +121,16 @@ impl Source for Js {
         self.0.as_f64()
     }
     fn text(&self) -> Option<String> {
-        self.0.as_string()
+        // Only a string this reader takes is copied.
+        (self.kind() == Kind::String).then(|| self.0.as_string()).flatten()
     }
     fn boolean(&self) -> Option<bool> {
         self.0.as_bool()
     }
     fn keys(&self) -> Vec<String> {
+        if self.kind() != Kind::Object {
+            return Vec::new();
+        }
         js_sys::Object::keys(self.0.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect()
     }
     fn field(&self, key: &str) -> Option<Self> {
@@ -126,6 +138,9 @@ impl Source for Js {
         (!v.is_undefined()).then_some(Js(v))
     }
     fn items(&self) -> Vec<Self> {
+        if self.kind() != Kind::Array {
+            return Vec::new();
+        }
         self.0.unchecked_ref::<js_sys::Array>().iter().map(Js).collect()
     }
     fn number_text(&self) -> String {

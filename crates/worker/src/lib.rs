@@ -6,12 +6,19 @@
 //! validated here, everything else goes to the driver's `serve` (the same dispatch direct
 //! mode uses), and a malformed message gets an error reply on its own port without
 //! disturbing anyone else.
+//!
+//! Every map here is bounded: a port that has not said a valid hello within
+//! `HELLO_TIMEOUT_MS` is closed and forgotten, a port whose hello is refused at once, and no
+//! more than `MAX_PENDING_PORTS` wait for their hello (`tabmux_core::protocol`). Before its
+//! hello a port may only say hello (or goodbye): anything else is refused `not-attached`.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
 
 use gloo_events::EventListener as PortListener;
+use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
+use tabmux_core::protocol::{HELLO_TIMEOUT_MS, MAX_PENDING_PORTS};
 use tabmux_core::{ClientId, Error, SortedMap, DEV_BUILD};
 use tabmux_web::locks::{self, Held};
 use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker};
@@ -30,6 +37,8 @@ struct PortEntry {
     /// the tab's wait ends by a grant, never an abort (Firefox keeps no page with an aborted
     /// lock request in its back/forward cache).
     life: Option<Held>,
+    /// Until its hello is accepted: closes and forgets the port after `HELLO_TIMEOUT_MS`.
+    hello_deadline: Option<Timeout>,
     _listener: Option<PortListener>,
 }
 
@@ -71,30 +80,34 @@ pub fn start(build: String) -> WorkerRuntime {
         next_lock: std::cell::Cell::new(0),
         first_hello: std::cell::Cell::new(false),
     });
-    // The worker's own view of the network; tabs forward theirs too.
+    // The worker's own view of the network (its navigator.onLine, read by the driver at start
+    // and again on these events where the engine sends them; tabs' reports are the prompt
+    // where it does not, as in Chromium).
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
-    for (event, online) in [("online", true), ("offline", false)] {
+    for event in ["online", "offline"] {
         let weak = Rc::downgrade(&state);
         state._network.borrow_mut().push(PortListener::new(&global, event, move |_| {
             if let Some(s) = weak.upgrade() {
-                s.driver.online(online);
+                s.driver.network_changed();
             }
         }));
-    }
-    let on_line = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
-        .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()))
-        .ok()
-        .and_then(|v| v.as_bool());
-    if on_line == Some(false) {
-        state.driver.online(false);
     }
     WorkerRuntime { state }
 }
 
 #[wasm_bindgen]
 impl WorkerRuntime {
-    /// Takes a port from a `connect` event and serves it.
+    /// Takes a port from a `connect` event and serves it: it has `HELLO_TIMEOUT_MS` to say a
+    /// valid hello. Past `MAX_PENDING_PORTS` ports without one, it is refused and closed.
     pub fn attach(&self, port: MessagePort) {
+        let pending = self.state.ports.borrow().values().filter(|e| e.client.is_none()).count();
+        if pending >= MAX_PENDING_PORTS {
+            // The number is MAX_PENDING_PORTS, written out.
+            let why = "tabmux: 1024 ports of this worker have not said hello yet; this one is closed";
+            drop(port.post_message(&ToTab::error(&Error::TooManyPorts(why.into()), None).encode()));
+            port.close();
+            return;
+        }
         let key = self.state.next_port.get();
         self.state.next_port.set(key.wrapping_add(1));
         let weak = Rc::downgrade(&self.state);
@@ -103,8 +116,23 @@ impl WorkerRuntime {
                 on_port_message(&state, key, &ev.data());
             }
         });
+        let weak = Rc::downgrade(&self.state);
+        let hello_deadline = tabmux_web::timer::after(
+            HELLO_TIMEOUT_MS,
+            Box::new(move || {
+                if let Some(state) = weak.upgrade() {
+                    let late = state.ports.borrow().get(&key).is_some_and(|e| e.client.is_none());
+                    if late {
+                        drop_port(&state, key, Some(&Error::NotAttached));
+                    }
+                }
+            }),
+        );
         port.start();
-        self.state.ports.borrow_mut().insert(key, PortEntry { port, client: None, lock: None, life: None, _listener: Some(listener) });
+        self.state.ports.borrow_mut().insert(
+            key,
+            PortEntry { port, client: None, lock: None, life: None, hello_deadline: Some(hello_deadline), _listener: Some(listener) },
+        );
     }
 
     /// How many clients are attached. Test builds only (feature `test-hooks`).
@@ -188,6 +216,24 @@ fn mark(name: &str) {
     }
 }
 
+/// Forgets a port that has no client (its hello never came, or was refused) and closes it,
+/// after telling it `why`.
+fn drop_port(state: &Rc<State>, key: u32, why: Option<&Error>) {
+    let entry = state.ports.borrow_mut().remove(&key);
+    if let Some(e) = entry {
+        if let Some(why) = why {
+            drop(e.port.post_message(&ToTab::error(why, None).encode()));
+        }
+        e.port.close();
+    }
+}
+
+/// Whether a message is a `{ t }` of this type (compared on the JS side: a 100 MB `t` is not
+/// copied into wasm).
+fn is_type(data: &JsValue, t: &str) -> bool {
+    data.is_object() && js_sys::Reflect::get(data, &"t".into()).is_ok_and(|v| v == JsValue::from_str(t))
+}
+
 fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
     let (port, client) = match state.ports.borrow().get(&key) {
         Some(e) => (e.port.clone(), e.client),
@@ -197,11 +243,18 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
     // Test builds only (feature `test-hooks`, the test worker of scripts/build.mjs): tests
     // prove a crash is reported to every tab.
     #[cfg(feature = "test-hooks")]
-    if js_sys::Reflect::get(data, &"t".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("panic") {
+    if is_type(data, "panic") {
         panic!("a test asked this worker to panic");
+    }
+    // Test builds only: what this worker holds, for the tests of its bounds.
+    #[cfg(feature = "test-hooks")]
+    if is_type(data, "counts") {
+        return drop(port.post_message(&counts(state)));
     }
     let msg = match ToWorker::decode(data) {
         Ok(m) => m,
+        // A hello that cannot be read is a refused hello: the port goes.
+        Err(e) if client.is_none() && is_type(data, "hello") => return drop_port(state, key, Some(&e)),
         Err(e) => return reply_err(&e),
     };
     match (msg, client) {
@@ -220,7 +273,7 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
             // script at its URL changed under it). Its client falls back or retries.
             let page = build.as_deref().unwrap_or(DEV_BUILD);
             let why = ["this page is build ", page, " but the worker script is build ", &state.build, "; a page and a worker of different releases do not share (reload the page for the new release)"].concat();
-            reply_err(&Error::WorkerFailed(why));
+            drop_port(state, key, Some(&Error::WorkerFailed(why)));
         }
         (ToWorker::Hello { tab_id, options, lock, token, seq, .. }, None) => {
             let attached = parse_options(&options)
@@ -229,6 +282,7 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {
                         e.client = Some(c);
+                        e.hello_deadline = None;
                     }
                     if !state.first_hello.replace(true) {
                         mark("tabmux:worker-hello");
@@ -239,9 +293,12 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                         watch_lock(state, key, c, &name);
                     }
                 }
-                Err(e) => reply_err(&e),
+                // Refused (options, too many clients or endpoints): the port goes.
+                Err(e) => drop_port(state, key, Some(&e)),
             }
         }
+        // A port without a client may only leave (which forgets it, as its hello's deadline
+        // would).
         (ToWorker::Bye { handled }, _) => {
             // Forget the port first, so nothing more is posted to it.
             let entry = state.ports.borrow_mut().remove(&key);
@@ -264,12 +321,26 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                 drop(life);
             }
         },
-        // The browser's view of the network and visibility counts whoever reports it.
-        (ToWorker::Online { online }, _) => state.driver.online(online),
-        (ToWorker::Visible, _) => state.driver.visible(),
+        // Nothing else before a hello: no port decides anything for the others unattached.
         (_, None) => reply_err(&Error::NotAttached),
         (msg, Some(c)) => state.driver.serve(c, msg),
     }
+}
+
+/// `{ t: "counts", ports, pending, clients, memoryBytes }`: the ports held, those without a
+/// client yet, the clients and the wasm memory. Test builds only.
+#[cfg(feature = "test-hooks")]
+fn counts(state: &State) -> JsValue {
+    let ports = state.ports.borrow();
+    let o = js_sys::Object::new();
+    let pending = ports.values().filter(|e| e.client.is_none()).count();
+    let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
+    let memory = memory.unchecked_into::<js_sys::ArrayBuffer>().byte_length();
+    for (k, v) in [("ports", ports.len() as f64), ("pending", pending as f64), ("clients", state.driver.client_count() as f64), ("memoryBytes", f64::from(memory))] {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+    }
+    let _ = js_sys::Reflect::set(&o, &"t".into(), &"counts".into());
+    o.into()
 }
 
 // The worker's allocator: talc instead of std's dlmalloc (smaller, and faster in talc's

@@ -14,7 +14,7 @@ wasm_bindgen_test_configure!(run_in_shared_worker);
 
 #[path = "../../../tests/wasm_support.rs"]
 mod support;
-use support::{ctl, get, wait_for, ws_url};
+use support::{ctl, get, sleep_ms, wait_for, ws_url};
 
 fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
     let o = js_sys::Object::new();
@@ -157,26 +157,37 @@ async fn garbage_on_one_port_gets_error_replies_and_the_other_port_keeps_receivi
         obj(&[("t", "explode".into())]),
         JsValue::from_str("a frame before hello"),
         obj(&[("t", "stats".into()), ("id", 1.into())]),
-        obj(&[("t", "hello".into()), ("v", 99.into()), ("tabId", "x".into()), ("options", obj(&[("url", "ws://h/".into())]))]),
-        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "x".into()), ("options", obj(&[("url", "http://nope/".into())]))]),
-        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "".into()), ("options", obj(&[("url", "ws://h/".into())]))]),
-        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "x".into()), ("options", 5.into())]),
     ];
     for g in &garbage {
         bad.post(g);
     }
     wait_for("an error for each", || bad.error_codes().len() == garbage.len()).await;
-    assert_eq!(
-        bad.error_codes(),
-        [
-            "bad-message", "bad-message", "bad-message", "bad-message", "not-attached", "not-attached",
-            "version-mismatch", "invalid-options", "bad-message", "invalid-options"
-        ]
-    );
+    assert_eq!(bad.error_codes(), ["bad-message", "bad-message", "bad-message", "bad-message", "not-attached", "not-attached"]);
     let msgs: Vec<String> = bad.of_type("error").iter().map(|e| get(e, "message").as_string().unwrap()).collect();
     assert_eq!(msgs[3], "tabmux: bad message to the worker: unknown message type \"explode\"");
-    assert_eq!(msgs[6], "tabmux: protocol version 99 is not spoken by this worker (it speaks 1)");
-    assert_eq!(msgs[7], "tabmux: invalid options: url must start with ws:// or wss://, got \"http://nope/\"");
+    // A refused hello closes its port: each on a port of its own.
+    let refused = [
+        obj(&[("t", "hello".into()), ("v", 99.into()), ("tabId", "x".into()), ("options", obj(&[("url", "ws://h/".into())]))]),
+        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "x".into()), ("options", obj(&[("url", "http://nope/".into())]))]),
+        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "".into()), ("options", obj(&[("url", "ws://h/".into())]))]),
+        obj(&[("t", "hello".into()), ("v", 1.into()), ("tabId", "x".into()), ("options", 5.into())]),
+    ];
+    let tabs: Vec<Tab> = refused.iter().map(|h| {
+        let t = Tab::new(&rt);
+        t.post(h);
+        t
+    }).collect();
+    wait_for("each hello refused", || tabs.iter().all(|t| t.error_codes().len() == 1)).await;
+    let codes: Vec<String> = tabs.iter().map(|t| t.error_codes()[0].clone()).collect();
+    assert_eq!(codes, ["version-mismatch", "invalid-options", "bad-message", "invalid-options"]);
+    let msg = |t: &Tab| get(&t.of_type("error")[0], "message").as_string().unwrap();
+    assert_eq!(msg(&tabs[0]), "tabmux: protocol version 99 is not spoken by this worker (it speaks 1)");
+    assert_eq!(msg(&tabs[1]), "tabmux: invalid options: url must start with ws:// or wss://, got \"http://nope/\"");
+    assert_eq!(rt.port_count(), 2, "the refused ports are forgotten");
+    // Nothing more reaches a refused port's worker side.
+    tabs[0].post(&obj(&[("t", "stats".into()), ("id", 2.into())]));
+    sleep_ms(200).await;
+    assert_eq!(tabs[0].got.borrow().len(), 1);
     assert_eq!(rt.client_count(), 1);
 
     // The good tab never noticed.
@@ -208,12 +219,14 @@ async fn garbage_on_one_port_gets_error_replies_and_the_other_port_keeps_receivi
 #[wasm_bindgen_test]
 async fn a_hello_with_a_token_connects_with_it_and_locks_watch_both_ways() {
     let rt = start("dev".into());
-    let tab = Tab::new(&rt);
+    let refused = Tab::new(&rt);
     let bad = hello("bad", &ws_url("wasm-token"));
     js_sys::Reflect::set(&bad, &"token".into(), &5.into()).unwrap();
-    tab.post(&bad);
-    wait_for("the bad hello refused", || tab.error_codes().len() == 1).await;
-    assert_eq!(tab.error_codes(), ["bad-message"]);
+    refused.post(&bad);
+    wait_for("the bad hello refused", || refused.error_codes().len() == 1).await;
+    assert_eq!(refused.error_codes(), ["bad-message"]);
+    // A refused hello's port is closed: the tab tries again on a new one.
+    let tab = Tab::new(&rt);
     let first = hold_lock("tabmux-test-tab:1").await;
     let good = hello("tab-t", &ws_url("wasm-token"));
     js_sys::Reflect::set(&good, &"token".into(), &"s3cret".into()).unwrap();

@@ -81,20 +81,39 @@ impl Engine {
         }
     }
 
-    /// The browser went offline or online (the worker's own events, or a tab's).
-    /// Offline: no attempts (an open socket is kept until it closes). Online: backoff
-    /// resets and every endpoint that is not open tries at once. An `online` while already
-    /// online (the network came back after a change the engine never saw as offline) still
-    /// wakes a `down` endpoint; one waiting to retry keeps its backoff.
+    /// The engine's own context saw the browser go offline or online (the worker's
+    /// `navigator.onLine` and events; the page's in direct mode). It decides with the attached
+    /// tabs' reports (`network.rs`): offline only while it and every tab that reported say so.
     pub fn handle_online(&mut self, now: Ms, online: bool) {
         self.tick(now);
+        self.own_online = online;
+        self.network_changed(online);
+    }
+
+    /// An attached client reported that its page saw the browser go offline or online. It
+    /// counts while the client is attached, and alone never makes the engine offline
+    /// (`network.rs`). An unknown client is refused with [`Error::NotAttached`].
+    pub fn handle_tab_online(&mut self, now: Ms, client: ClientId, online: bool) -> Result<(), Error> {
+        self.tick(now);
+        self.clients.get_mut(&client).ok_or(Error::NotAttached)?.network = Some(online);
+        self.network_changed(online);
+        Ok(())
+    }
+
+    /// After any input about the network (`said_online`: whether that input said online).
+    /// Going offline: no attempts (an open socket is kept until it closes). Going online:
+    /// backoff resets and every endpoint that is not open tries at once. An input saying
+    /// online while already online (the network came back after a change the engine never
+    /// saw as offline) still wakes a `down` endpoint; one waiting to retry keeps its backoff.
+    pub(super) fn network_changed(&mut self, said_online: bool) {
+        let online = crate::network::online(self.own_online, self.clients.values().map(|c| c.network));
         let changed = self.online != online;
         self.online = online;
         for idx in 0..self.endpoints.len() {
             let conn = self.endpoints[idx].conn;
             if online {
                 let stale = changed && matches!(conn, Conn::Offline | Conn::Waiting { .. });
-                if stale || conn == Conn::Down {
+                if stale || (said_online && conn == Conn::Down) {
                     self.retry_now(idx);
                 }
             } else if changed && matches!(conn, Conn::Waiting { .. }) {

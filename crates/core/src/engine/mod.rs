@@ -28,7 +28,8 @@ use crate::error::Error;
 use crate::ids::{ClientId, EndpointId, SocketId};
 use crate::integrity::{fill_template, MAX_TOPIC_BYTES};
 use crate::options::Options;
-use crate::protocol::MAX_CLIENTS;
+use crate::protocol::{MAX_CLIENTS, MAX_ENDPOINTS};
+use crate::request_budget::RequestBudget;
 use crate::rng::Rng;
 use crate::sequence::SeqCheck;
 use crate::status::RetryReason;
@@ -59,6 +60,10 @@ struct ClientEntry {
     endpoint: EndpointId,
     tab_id: String,
     debug: bool,
+    /// Its `history`/`stats` requests in the current window.
+    requests: RequestBudget,
+    /// Its page's latest report of the network (`network.rs`); `None` before one.
+    network: Option<bool>,
 }
 
 /// The engine. See the module docs for the contract.
@@ -68,7 +73,10 @@ pub struct Engine {
     rng: Rng,
     next_id: u32,
     next_replay: u64,
+    /// Whether the engine treats the browser as online (`network.rs`), as of the last change.
     online: bool,
+    /// The engine's own context's view of the network.
+    own_online: bool,
     endpoints: Vec<Endpoint>,
     clients: SortedMap<ClientId, ClientEntry>,
     actions: VecDeque<Action>,
@@ -83,6 +91,7 @@ impl Engine {
             next_id: 1,
             next_replay: 1,
             online: true,
+            own_online: true,
             endpoints: Vec::new(),
             clients: SortedMap::new(),
             actions: VecDeque::new(),
@@ -166,7 +175,11 @@ impl Engine {
         }
         let client = ClientId(self.fresh_id());
         // An endpoint is a URL with its subprotocols: other protocols never share a socket.
-        let idx = match self.endpoints.iter().position(|e| e.url == options.url && e.options.protocols == options.protocols) {
+        let existing = self.endpoints.iter().position(|e| e.url == options.url && e.options.protocols == options.protocols);
+        if existing.is_none() {
+            self.make_room_for_endpoint()?;
+        }
+        let idx = match existing {
             Some(i) => {
                 let ep = &mut self.endpoints[i];
                 ep.loggers += u32::from(debug);
@@ -199,7 +212,7 @@ impl Engine {
         ep.clients.push(client);
         ep.idle_until = None;
         let endpoint = ep.id;
-        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug });
+        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug, requests: RequestBudget::default(), network: None });
         // A page that comes while the endpoint is away (a reload, a navigation) gets the
         // frames without a topic that reached no page; topic frames wait for its subscribe.
         self.redeliver(idx, client, None);
@@ -209,6 +222,28 @@ impl Engine {
         }
         self.touch(idx);
         Ok((client, endpoint))
+    }
+
+    /// Before a new endpoint is made: below [`MAX_ENDPOINTS`] nothing happens; at it, the
+    /// endpoint without clients (kept for `idleCloseMs`) that would close first is closed now,
+    /// and with none such the attach is refused with [`Error::TooManyEndpoints`].
+    fn make_room_for_endpoint(&mut self) -> Result<(), Error> {
+        if self.endpoints.len() < MAX_ENDPOINTS {
+            return Ok(());
+        }
+        let idle = (0..self.endpoints.len())
+            .filter(|i| self.endpoints[*i].clients.is_empty())
+            .min_by_key(|i| self.endpoints[*i].idle_until.unwrap_or(0));
+        match idle {
+            Some(i) => {
+                self.remove_endpoint(i);
+                Ok(())
+            }
+            // The number is written out (tests/caps.rs checks it against the constant).
+            None => Err(Error::TooManyEndpoints(
+                "tabmux: this worker already holds 64 endpoints (URLs with their subprotocols), each with a client; a new URL waits until one of them is left".into(),
+            )),
+        }
     }
 
     /// A tab that had every number up to `n` attaches to endpoint `idx` of a new worker.
@@ -265,6 +300,14 @@ impl Engine {
     pub fn handle_detach_unhandled(&mut self, now: Ms, client: ClientId, unhandled: &[u64]) {
         let now = self.tick(now);
         let Some(entry) = self.clients.remove(&client) else { return };
+        self.leave_endpoint(now, client, &entry, unhandled);
+        // Its report of the network went with it: a tab that said online and closed no longer
+        // keeps the others online (one that said offline never made them offline).
+        self.network_changed(false);
+    }
+
+    /// The endpoint side of a detach: topics, queued sends, the endpoint kept or closed.
+    fn leave_endpoint(&mut self, now: Ms, client: ClientId, entry: &ClientEntry, unhandled: &[u64]) {
         let Some(idx) = self.ep_index(entry.endpoint) else { return };
         let ep = &mut self.endpoints[idx];
         ep.clients.retain(|c| *c != client);
@@ -386,6 +429,14 @@ impl Engine {
             ep.counters.unsubscribes += 1;
             self.actions.push_back(Action::SendText { socket, data });
         }
+    }
+
+    /// A client's `history` or `stats` request at `now`: taken, or refused past
+    /// [`crate::request_budget::REQUESTS_PER_WINDOW`] in a window, with
+    /// [`Error::TooManyRequests`] (the other clients' budgets are their own).
+    pub fn admit_request(&mut self, now: Ms, client: ClientId) -> Result<(), Error> {
+        let now = self.tick(now);
+        self.clients.get_mut(&client).ok_or(Error::NotAttached)?.requests.take(now)
     }
 
     /// The replay ids of the frames kept for `topic` (`None`: frames without a topic),
@@ -530,9 +581,14 @@ impl Engine {
         self.ep_index(endpoint).map_or(&[], |i| &self.endpoints[i].clients)
     }
 
-    /// Whether the engine believes the browser is online.
+    /// Whether the engine believes the browser is online (`network.rs`).
     pub fn online(&self) -> bool {
         self.online
+    }
+
+    /// How many clients' reports of the network are held (at most one per attached client).
+    pub fn network_reports(&self) -> usize {
+        self.clients.values().filter(|c| c.network.is_some()).count()
     }
 
     /// How many clients are attached, over all endpoints.

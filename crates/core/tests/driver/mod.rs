@@ -150,6 +150,7 @@ fn check(h: &Harness, m: &Model, ctx: &str, fields: bool) {
         }
     }
     assert_eq!(h.engine.client_count(), m.clients.len(), "{ctx}");
+    assert!(h.engine.network_reports() <= m.clients.len(), "{ctx}: a report of a client that left is kept");
 }
 
 /// Runs up to `steps` inputs chosen by `ch` on a fresh engine seeded with `seed`, checking
@@ -173,6 +174,7 @@ pub fn run(ch: &mut impl Choices, seed: u64, steps: usize, label: &str) {
     apply_actions(&mut h, &mut m);
     assert!(m.live.is_empty(), "{label}: sockets left open: {:?}", m.live);
     assert_eq!(h.engine.endpoint_count(), 0, "{label}: endpoints left");
+    assert_eq!(h.engine.network_reports(), 0, "{label}: reports of the network left");
 }
 
 /// One input. `None` when the choices ran out.
@@ -264,7 +266,11 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
                 h.engine.handle_token_fetched(h.now, ep, result);
             }
         }
-        13 => h.engine.handle_online(h.now, ch.pick(3)? != 0),
+        13 => match client {
+            // A tab's report counts only while it is attached; the engine's own view alone.
+            Some(c) if ch.pick(2)? == 0 => h.engine.handle_tab_online(h.now, c, ch.pick(3)? != 0).expect("a report of an attached client"),
+            _ => h.engine.handle_online(h.now, ch.pick(3)? != 0),
+        },
         14 => {
             if let Some(c) = client {
                 if ch.pick(2)? == 0 {
@@ -284,7 +290,9 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
         16 => {
             if let Some(c) = client {
                 let topic = if ch.pick(2)? == 0 { None } else { Some(TOPICS[ch.pick(3)?]) };
-                h.engine.history(c, topic).expect("history of an attached client");
+                if h.engine.admit_request(h.now, c).is_ok() {
+                    h.engine.history(c, topic).expect("history of an attached client");
+                }
             }
         }
         _ => {

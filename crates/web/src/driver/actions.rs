@@ -6,7 +6,6 @@ use super::frames::{Extractor, PongMatcher};
 use crate::protocol::ToTab;
 use crate::wire::{frame_len, now_ms, object};
 use gloo_events::EventListener;
-use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use tabmux_core::{Action, EndpointId, Error, SocketId};
@@ -146,11 +145,14 @@ impl Inner {
         // wait is cut to the most it takes, and the early call finds nothing due and arms
         // the rest.
         let delay = deadline.saturating_sub(now_ms()).min(MAX_TIMER_MS) as u32;
-        let t = Timeout::new(delay, move || {
-            if let Some(d) = Driver::from_weak(&weak) {
-                d.on_timer();
-            }
-        });
+        let t = crate::timer::after(
+            delay,
+            Box::new(move || {
+                if let Some(d) = Driver::from_weak(&weak) {
+                    d.on_timer();
+                }
+            }),
+        );
         self.timer = Some((deadline, t));
     }
 }

@@ -3,7 +3,7 @@
 //! engine's actions; `frames.rs`: reading frames without copying them into wasm.
 
 use crate::protocol::{ToTab, ToWorker};
-use crate::wire::{frame_len, now_ms, object, wall_offset_ms};
+use crate::wire::{frame_len, navigator_on_line, now_ms, object, wall_offset_ms};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -62,7 +62,15 @@ struct Inner {
     pending_sends: SortedMap<u64, PendingSend>,
     /// Frames kept for replay, by the engine's id (it says when to forget them).
     replay: SortedMap<u64, JsValue>,
+    /// A second look at this context's `navigator.onLine`, [`NETWORK_RECHECK_MS`] after a
+    /// tab's report (see [`Driver::tab_online`]).
+    recheck: Option<Timeout>,
 }
+
+/// After a tab reports the network, this context's own `navigator.onLine` is read at once and
+/// again this much later: a page's event and a worker's `navigator.onLine` change on separate
+/// threads, in no guaranteed order (Chromium sends the worker no event to wait for).
+pub const NETWORK_RECHECK_MS: u32 = 1000;
 
 /// One engine with its sockets, timers and client sinks. Cheap to clone (shared).
 #[derive(Clone)]
@@ -73,11 +81,14 @@ pub struct Driver {
 type Posts = Vec<(Rc<[Sink]>, JsValue)>;
 
 impl Driver {
-    /// A driver whose jitter follows from `seed`.
+    /// A driver whose jitter follows from `seed`; its engine starts from this context's
+    /// `navigator.onLine`.
     pub fn new(seed: u64) -> Self {
+        let mut engine = Engine::new(seed);
+        engine.handle_online(now_ms(), navigator_on_line().unwrap_or(true));
         Driver {
             inner: Rc::new(RefCell::new(Inner {
-                engine: Engine::new(seed),
+                engine,
                 sockets: SortedMap::new(),
                 sinks: SortedMap::new(),
                 fanout: SortedMap::new(),
@@ -86,6 +97,7 @@ impl Driver {
                 next_send: 1,
                 pending_sends: SortedMap::new(),
                 replay: SortedMap::new(),
+                recheck: None,
             })),
         }
     }
@@ -219,14 +231,37 @@ impl Driver {
         r
     }
 
-    /// The browser went online or offline.
-    pub fn online(&self, online: bool) {
+    /// This context's own view of the network changed, or may have: its `navigator.onLine`
+    /// is read now and given to the engine (`tabmux_core::Engine::handle_online`). The worker
+    /// calls this at start and on its `online`/`offline` events (Firefox and WebKit send them
+    /// to a SharedWorker; Chromium does not, but its `navigator.onLine` follows the network).
+    pub fn network_changed(&self) {
+        let online = navigator_on_line().unwrap_or(true);
         {
             let mut inner = self.inner.borrow_mut();
             inner.check_wake(now_ms(), None);
             inner.engine.handle_online(now_ms(), online);
         }
         self.pump();
+    }
+
+    /// An attached client's page saw the browser go online or offline. The report counts
+    /// with this context's own view, read now and again [`NETWORK_RECHECK_MS`] later
+    /// (`tabmux_core::Engine::handle_tab_online`): no tab decides alone.
+    fn tab_online(&self, client: ClientId, online: bool) -> Result<(), Error> {
+        let reported = self.inner.borrow_mut().engine.handle_tab_online(now_ms(), client, online);
+        self.network_changed();
+        let weak = Rc::downgrade(&self.inner);
+        let recheck = crate::timer::after(
+            NETWORK_RECHECK_MS,
+            Box::new(move || {
+                if let Some(d) = Driver::from_weak(&weak) {
+                    d.network_changed();
+                }
+            }),
+        );
+        self.inner.borrow_mut().recheck = Some(recheck);
+        reported
     }
 
     /// A tab became visible.
@@ -237,6 +272,12 @@ impl Driver {
             inner.engine.handle_visible(now_ms());
         }
         self.pump();
+    }
+
+    /// A client's `history` or `stats` request, within its budget or refused
+    /// (`tabmux_core::request_budget`).
+    fn admit(&self, client: ClientId) -> Result<(), Error> {
+        self.inner.borrow_mut().engine.admit_request(now_ms(), client)
     }
 
     /// The stats answer for a client.
@@ -260,6 +301,12 @@ impl Driver {
     /// and errors go to the client's sink. A hello is refused (the client already said it);
     /// a goodbye detaches.
     pub fn serve(&self, client: ClientId, msg: ToWorker) {
+        // Requests whose answers copy data: within the client's budget, or refused.
+        if let ToWorker::History { id, .. } | ToWorker::Stats { id } = msg {
+            if let Err(e) = self.admit(client) {
+                return self.reply(client, &ToTab::error(&e, Some(id)));
+            }
+        }
         let result = match msg {
             ToWorker::Frame(data) => self.send(client, &data, None),
             ToWorker::Send { id, data } => {
@@ -282,10 +329,7 @@ impl Driver {
             }
             ToWorker::Token { token } => self.set_token(client, &token),
             ToWorker::Reconnect => self.reconnect(client),
-            ToWorker::Online { online } => {
-                self.online(online);
-                Ok(())
-            }
+            ToWorker::Online { online } => self.tab_online(client, online),
             ToWorker::Visible => {
                 self.visible();
                 Ok(())
