@@ -114,7 +114,9 @@ impl Redactor {
     /// `text` as it may be shown: both rules of the module docs, with `token` (the endpoint's
     /// current token, if any) among the secret values, raw and percent-encoded.
     pub fn redact(&self, text: &str, token: Option<&str>) -> String {
-        let mut out: String = text.into();
+        // Query values first: a secret replaced first could cut a query apart (a URL's own
+        // credential `/ws?token=` inside another URL) and leave the value after it unread.
+        let mut out = redact_query(text, &self.param);
         if let Some(t) = token.filter(|t| t.len() >= MIN_SECRET_BYTES) {
             let mut encoded = String::new();
             encode_into(&mut encoded, t);
@@ -125,7 +127,7 @@ impl Redactor {
         for s in &self.secrets {
             out = crate::text::replace(&out, s, HIDDEN);
         }
-        redact_query(&out, &self.param)
+        out
     }
 }
 
@@ -152,6 +154,15 @@ mod tests {
         assert_eq!(r.redact("token expired", Some("expired")), "token expired");
         assert_eq!(r.redact("ws://h/ws?token=expired", Some("expired")), "ws://h/ws?token=***");
         assert_eq!(r.redact("bad token s3cret tok/é s3cret%20tok%2F%C3%A9", Some("s3cret tok/é")), "bad token *** ***");
+    }
+
+    #[test]
+    fn a_secret_that_spans_a_query_does_not_uncover_the_value_after_it() {
+        // Found by the options fuzzer: the URL's own credential value `/ws?token=` is also a
+        // piece of another URL; replaced first it cut that URL's query apart.
+        let r = Redactor::new("ws://h/ws?token=/ws?token=\n", "token");
+        // The query value goes first (`?token=***`), then the secret `/ws?token=` around it.
+        assert_eq!(r.redact("ws://h/ws?token=%09", Some("\t")), "ws://h******");
     }
 
     #[test]
