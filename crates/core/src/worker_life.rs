@@ -10,7 +10,7 @@
 //! - News of a worker is for the generation it was watched in: each loss, and each trip into
 //!   the back/forward cache, starts a new generation, and news of an older one is ignored.
 //! - The delays between replacements come from the engine's own backoff
-//!   ([`REPLACEMENT_BACKOFF`]: 100 ms doubling to 5 s, no jitter: every tab of the browser
+//!   ([`replacement_backoff`]: 100 ms doubling to 5 s, no jitter: every tab of the browser
 //!   replaces at the same moment, so the new worker's first socket serves them all and a
 //!   stream resumes after the lowest number any of them had), reset by a welcome.
 
@@ -34,9 +34,6 @@ pub fn replacement_backoff() -> BackoffOptions {
     (b.initial_ms, b.factor, b.max_ms, b.jitter) = (100, 2.0, 5_000, Jitter::Ratio(0.0));
     b
 }
-
-/// The backoff [`replacement_backoff`] builds, named for the docs.
-pub const REPLACEMENT_BACKOFF: &str = "100 ms doubling to 5 s, no jitter";
 
 /// Where the page is with its worker.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -262,8 +262,9 @@ impl TabClient {
 }
 
 /// The calls of js/index.js's `Client`, by number: one wasm export for all of them rather
-/// than one per method (each export brought its own shim in the wasm and its own method in
-/// the glue: page 39,500 -> 38,719 B gzip). js/index.js names each number where it calls it.
+/// than one per method (each export brings its own shim in the wasm and its own method in the
+/// glue; docs/internals/sizes.md). Invariant: every number here is handled by
+/// `TabClient::call`, and js/index.js names each number where it calls it.
 pub mod op {
     /// `transport` (getter): `"shared"` or `"direct"`.
     pub const TRANSPORT: u32 = 0;

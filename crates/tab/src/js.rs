@@ -37,7 +37,8 @@ pub(crate) fn later(f: impl FnOnce() + 'static) {
 
 // The helpers below take boxed callbacks so that wasm-bindgen's closure glue (its wrappers,
 // invoke shims and destructors) exists once per kind of callback rather than once per call
-// site (page wasm 35,585 -> 35,102 B gzip when this came in).
+// site. Invariant: each is `#[inline(never)]` and takes a `Box<dyn …>`, so there is one
+// instantiation per kind.
 #[inline(never)]
 fn later_boxed(f: Box<dyn FnOnce()>) {
     // Always called, so the closure is always freed.
