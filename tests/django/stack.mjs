@@ -3,6 +3,7 @@
 // example's nginx.conf balancing them and serving the page, tabmux's module and its worker.
 // Every process is killed by stop(), and by the exit hook if a test file dies first.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, symlinkSync, openSync, rmSync, existsSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +13,9 @@ import { fileURLToPath } from "node:url";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const example = join(root, "examples", "django-channels");
 export const PUBLISH_KEY = "test-publish-key";
+/** The stack's DJANGO_SECRET_KEY: a fresh random one per run, the same on both nodes (each
+ * checks the cookies and tokens the other signed). Without it the example refuses to start. */
+const SECRET_KEY = randomBytes(32).toString("base64url");
 
 const live = new Set();
 process.on("exit", () => {
@@ -92,7 +96,7 @@ export async function startStack({ env = {} } = {}) {
     new Proc(name, python, ["-m", "daphne", "-b", "127.0.0.1", "-p", String(port), "feedsite.asgi:application"], {
       dir,
       cwd: example,
-      env: { REDIS_URL: `redis://127.0.0.1:${redisPort}/0`, TABMUX_NODE: name, TABMUX_PUBLISH_KEY: PUBLISH_KEY, TABMUX_DEMO_LOGIN: "1", PYTHONUNBUFFERED: "1", ...env },
+      env: { DJANGO_SECRET_KEY: SECRET_KEY, REDIS_URL: `redis://127.0.0.1:${redisPort}/0`, TABMUX_NODE: name, TABMUX_PUBLISH_KEY: PUBLISH_KEY, TABMUX_DEMO_LOGIN: "1", PYTHONUNBUFFERED: "1", ...env },
     });
   stack.nodes = { a: node("a", portA), b: node("b", portB) };
   stack.nodes.a.port = portA;
@@ -144,7 +148,7 @@ export async function startStack({ env = {} } = {}) {
   /** Runs Python in the example's Django settings against this stack's Redis; returns stdout. */
   stack.manage = (code) =>
     new Promise((resolve, reject) => {
-      const p = spawn(python, ["manage.py", "shell", "--verbosity", "0", "-c", code], { cwd: example, env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}/0` }, timeout: 20_000 });
+      const p = spawn(python, ["manage.py", "shell", "--verbosity", "0", "-c", code], { cwd: example, env: { ...process.env, DJANGO_SECRET_KEY: SECRET_KEY, REDIS_URL: `redis://127.0.0.1:${redisPort}/0` }, timeout: 20_000 });
       let out = "", err = "";
       p.stdout.on("data", (d) => (out += d));
       p.stderr.on("data", (d) => (err += d));

@@ -3,10 +3,21 @@ environment; the defaults are for a local run (see README.md)."""
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 env = os.environ.get
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-not-secret")  # signs session cookies and tokens
 DEBUG = env("DJANGO_DEBUG") == "1"
+# Signs the session cookies (which hold the signed-in user) and the WebSocket tokens: whoever
+# knows it can sign in as anyone. The fallback is public, so it is accepted only with DEBUG.
+DEV_SECRET_KEY = "dev-only-not-secret"
+SECRET_KEY = env("DJANGO_SECRET_KEY") or DEV_SECRET_KEY
+if SECRET_KEY == DEV_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is unset or the public development key: set it to a long random secret, "
+        "the same on every node (python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+        "or DJANGO_DEBUG=1 for a local run"
+    )
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = ["daphne", "django.contrib.sessions", "channels"]
