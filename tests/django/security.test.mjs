@@ -39,3 +39,21 @@ test("outside DEBUG a node refuses to start without a real DJANGO_SECRET_KEY, an
   assert.deepEqual(await python(check, { DJANGO_DEBUG: "1" }), { code: 0, signal: null, stderr: "" });
   assert.deepEqual(await python(check, { DJANGO_SECRET_KEY: "a-real-secret-from-the-environment" }), { code: 0, signal: null, stderr: "" });
 });
+
+test("nginx's access log has each request's path, never its query string (where the token is)", { timeout: 30_000 }, async () => {
+  const { context, pages } = await openTabs(stack, browser, 1, feedOptions(stack, "logged"));
+  const page = pages[0];
+  const token = await page.evaluate(() => P.token());
+  const url = (t) => `ws://127.0.0.1:${stack.nginxPort}/ws/logged?token=${encodeURIComponent(t)}&since=0`;
+  assert.deepEqual(await page.evaluate(([u]) => P.raw(u, ['{"type":"ping"}'], 1), [url(token)]), { got: ['{"type":"pong"}'], open: true, code: null });
+  assert.deepEqual(await page.evaluate(([u]) => P.raw(u, [], 1), [url("forged-SECRET-1")]), { got: [], open: false, code: 4401 });
+  assert.equal((await fetch(`${stack.http}/token?token=SECRET-2`)).status, 401); // no session cookie
+  await context.close(); // tabmux's own socket (its token in the URL) ends, and is logged
+  const log = () => readFileSync(join(stack.dir, "access.log"), "utf8");
+  const lines = () => log().trim().split("\n");
+  await until(() => lines().filter((l) => l.includes("GET /ws/logged") && l.includes(" 101 ")).length === 3, "3 WebSocket lines in access.log");
+  assert.equal(lines().filter((l) => l.includes("GET /token") && l.includes(" 401 ")).length, 1);
+  const secrets = { token, encoded: encodeURIComponent(token), forged: "SECRET-1", http: "SECRET-2", param: "token=", since: "since=" };
+  for (const [name, secret] of Object.entries(secrets)) assert.ok(!log().includes(secret), `access.log contains the ${name} value`);
+  console.log(`# access.log: ${lines().length} lines, 3 WebSocket upgrades and 1 /token with ?token=, none with a query string`);
+});
