@@ -57,3 +57,62 @@ test("nginx's access log has each request's path, never its query string (where 
   for (const [name, secret] of Object.entries(secrets)) assert.ok(!log().includes(secret), `access.log contains the ${name} value`);
   console.log(`# access.log: ${lines().length} lines, 3 WebSocket upgrades and 1 /token with ?token=, none with a query string`);
 });
+
+/** A new browser context signed in as `user`, and its first tab. */
+async function signedIn(user) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${stack.http}/index.html`);
+  await page.waitForFunction(() => document.title === "ready", null, { timeout: 10_000 });
+  await page.evaluate((u) => P.login(u), user);
+  return { context, page };
+}
+
+async function newTab(context) {
+  const page = await context.newPage();
+  await page.goto(`${stack.http}/index.html`);
+  await page.waitForFunction(() => document.title === "ready", null, { timeout: 10_000 });
+  return page;
+}
+
+test("user.<u> streams are private: bob cannot read alice's (closed with 1008, 0 frames, no replay) while alice gets every frame", { timeout: 60_000 }, async () => {
+  const forbidden = async () => (await stack.stats(stack.nodes.a)).forbidden + (await stack.stats(stack.nodes.b)).forbidden;
+  const { context: aliceContext, pages: [alice] } = await openTabs(stack, browser, 1, feedOptions(stack, "user.alice"), { user: "alice" });
+  const { context: bobContext, page: bobOnAlice } = await signedIn("bob");
+  const bobOwn = await newTab(bobContext);
+  await bobOwn.evaluate((o) => P.connect(o), feedOptions(stack, "user.bob"));
+  await bobOnAlice.evaluate((o) => P.connect(o), feedOptions(stack, "user.alice"));
+  await until(() => bobOwn.evaluate(() => P.state() === "open"), "bob's own stream open");
+  // 1008 is fatal for tabmux: closed, no retry.
+  await until(() => bobOnAlice.evaluate(() => P.state() === "closed"), "bob's tab on user.alice closed").catch(async (e) => {
+    throw new Error(`${e.message}\n${JSON.stringify(await bobOnAlice.evaluate(() => ({ statuses: P.statuses.slice(-6), errors: P.errors, other: P.other })))}\n${JSON.stringify([await stack.stats(stack.nodes.a), await stack.stats(stack.nodes.b)])}`);
+  });
+  assert.equal(await forbidden(), 1, "one handshake refused, none retried");
+
+  const a = await stack.publish(stack.nodes.a, "user.alice", Array.from({ length: 100 }, (_, i) => ({ for: "alice", i })));
+  const b = await stack.publish(stack.nodes.b, "user.bob", Array.from({ length: 50 }, (_, i) => ({ for: "bob", i })));
+  const range = ({ first, last }) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  await until(() => alice.evaluate(() => P.seqs.length === 100), "alice's 100 frames");
+  await until(() => bobOwn.evaluate(() => P.seqs.length === 50), "bob's 50 frames");
+  assert.deepEqual(await alice.evaluate(() => P.seqs), range(a));
+  assert.deepEqual(await bobOwn.evaluate(() => P.seqs), range(b));
+  const refused = await bobOnAlice.evaluate(() => ({ seqs: P.seqs, other: P.other, status: P.statuses.at(-1) }));
+  assert.deepEqual(refused.seqs, []);
+  assert.deepEqual(refused.other, []);
+  assert.equal(refused.status.state, "closed");
+  assert.deepEqual(refused.status.lastClose, { code: 1008, reason: "not your stream" });
+  assert.equal(await forbidden(), 1, "still one: tabmux did not retry");
+
+  // With bob's valid token, by hand and asking for a replay of everything: refused before a frame.
+  const bobToken = await bobOnAlice.evaluate(() => P.token());
+  const url = (stream, t) => `ws://127.0.0.1:${stack.nginxPort}/ws/${stream}?token=${encodeURIComponent(t)}&since=0`;
+  assert.deepEqual(await bobOnAlice.evaluate(([u]) => P.raw(u, [], 1), [url("user.alice", bobToken)]), { got: [], open: false, code: 1008 });
+  assert.equal(await forbidden(), 2);
+  // Alice's own token replays her stream.
+  const aliceToken = await alice.evaluate(() => P.token());
+  const replay = await alice.evaluate(([u]) => P.raw(u, [], 100), [url("user.alice", aliceToken)]);
+  assert.deepEqual(replay.got.map((f) => JSON.parse(f).seq), range(a));
+  console.log(`# private streams: alice got ${a.last - a.first + 1} of ${a.last - a.first + 1} frames of user.alice, bob's tab on it 0 (state closed, lastClose 1008, 1 handshake, not retried), bob got his 50 of user.bob; ${await forbidden()} handshakes refused`);
+  await aliceContext.close();
+  await bobContext.close();
+});

@@ -32,9 +32,9 @@ export function feedOptions(stack, stream, extra = {}) {
   };
 }
 
-/** Opens `n` tabs in one new context, signs the browser in once, connects every tab and
- * waits until every tab's status is open. */
-export async function openTabs(stack, browser, n, options) {
+/** Opens `n` tabs in one new context, signs the browser in once (as `user`), connects every
+ * tab and waits until every tab's status is open. */
+export async function openTabs(stack, browser, n, options, { user = "alice" } = {}) {
   const context = await browser.newContext();
   const pages = [];
   for (let i = 0; i < n; i++) {
@@ -44,7 +44,7 @@ export async function openTabs(stack, browser, n, options) {
     await page.waitForFunction(() => document.title === "ready", null, { timeout: 10_000 });
     pages.push(page);
   }
-  await pages[0].evaluate(() => P.login("alice"));
+  await pages[0].evaluate((u) => P.login(u), user);
   for (const p of pages) await p.evaluate((o) => P.connect(o), options);
   for (const p of pages) await until(() => p.evaluate(() => P.state() === "open"), "tab open");
   return { context, pages };

@@ -3,6 +3,10 @@
 Contract (all of it configurable on the tabmux side, these are the values the README uses):
 - `?token=…` on connect, checked here; a bad or expired one, or expiry while open → close 4401
   (tabmux fetches its `token.url` and reconnects once).
+- A stream the token's user may not read (another user's `user.<u>`, streams.readable) → close
+  1008 "not your stream", before anything is sent. 1008 (Policy Violation) is fatal for tabmux:
+  state `closed`, no retry. Not 4403: tabmux answers that with a new token and another try,
+  which cannot change the answer.
 - `?since=N` on a reconnect → the stream's frames N+1… from Redis, then live frames, in order,
   without a hole (tabmux's `sequence: { key: "/seq" }` drops anything at or below what it saw).
 - `{"type":"ping"}` → `{"type":"pong"}` (tabmux's default heartbeat).
@@ -27,9 +31,10 @@ from . import streams, tokens
 TOPIC = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")  # a valid channel-layer group name part
 MAX_TOPICS = 100  # per socket
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 1008
 
 # This node's counters, served by /stats (in memory: they are per process on purpose).
-node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "token_fetches": 0, "errors": 0, "topics": 0}
+node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "forbidden": 0, "token_fetches": 0, "errors": 0, "topics": 0}
 
 # The accepted sockets' consumers, so that a SIGTERM can close each one with a retry hint
 # (drain.py): in from accept(), out when the consumer ends.
@@ -65,6 +70,9 @@ class FeedConsumer(AsyncWebsocketConsumer):
         if claims is None:
             node_stats["unauthorized"] += 1
             return await self.close(code=CLOSE_UNAUTHORIZED)
+        if not streams.readable(self.stream, claims.get("u")):
+            node_stats["forbidden"] += 1
+            return await self.close(code=CLOSE_FORBIDDEN, reason="not your stream")
         # Join the group before reading the stream: a frame published in between arrives
         # live and is dropped in feed_frames as already sent, never missed.
         await self.channel_layer.group_add(streams.group(self.stream), self.channel_name)

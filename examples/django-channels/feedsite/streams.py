@@ -43,6 +43,19 @@ def redis():
     return _redis
 
 
+# Who may read what: a stream named `user.<u>` is private to the user `u` (the "u" of the
+# token: the session's user; in your site the user's id), every other stream is public to any
+# signed-in user. Publishing is not a reader's business: it needs X-Publish-Key (views.py).
+PRIVATE_PREFIX = "user."
+
+
+def readable(stream, user):
+    """Whether `user` may read `stream` (and its topics, and replay it with `since`)."""
+    if stream.startswith(PRIVATE_PREFIX):
+        return isinstance(user, str) and stream == PRIVATE_PREFIX + user
+    return True
+
+
 def group(stream):
     """The channel-layer group of a stream's sockets."""
     return f"feed.{stream}"
