@@ -50,6 +50,17 @@ export interface TokenOptions {
   pollMs?: number;
   /** setToken reports within this long count as one. Default 250. */
   debounceMs?: number;
+  /** The token the very first connect carries (e.g. from your auth SDK at start). */
+  value?: string | null;
+  /**
+   * Your auth SDK's token function (Firebase `getIdToken`, Auth0 `getAccessTokenSilently`,
+   * MSAL, Supabase…). It stays in the page; the worker asks one tab that has it (the one
+   * most recently attached or made visible) before each connect, on a 4401 close and every
+   * pollMs, and uses the answer in every tab. Resolving to null or undefined signs out.
+   */
+  get?: (() => string | null | undefined | Promise<string | null | undefined>) | null;
+  /** Never connect without a token: wait for `value`, `get`, `url` or setToken. Implied by `get` and `url`. */
+  required?: boolean;
 }
 
 /** A JSON pointer (RFC 6901), e.g. "/id" or "/meta/in_reply_to". */
@@ -115,6 +126,11 @@ export interface ConnectOptions {
   debug?: boolean;
   /** Like `debug`, to this function instead of the console (it stays in the page). */
   logger?: (event: LogEvent) => void;
+  /**
+   * Who the user is (an id of your choice, 1 to 256 bytes). Part of the socket's identity:
+   * tabs of two accounts never share a socket. Default: none.
+   */
+  account?: string | null;
   serverPing?: ServerPingPreset | { match: { field: string; value: string } | string; reply: string } | null;
 }
 
@@ -273,8 +289,15 @@ export declare class Client<T = Frame> {
   /**
    * Reports a token; reports from all tabs within debounceMs count as one; a new token
    * reconnects once. This client remembers it for a replacement worker's hello.
+   * `null` signs out (see `signOut`).
    */
-  setToken(token: string): void;
+  setToken(token: string | null): void;
+  /**
+   * Signs out: at once, for every tab of this endpoint, the token is dropped and the socket
+   * closed; queued sends fail, kept frames are forgotten, the state is "unauthorized" until a
+   * tab sets a token.
+   */
+  signOut(): void;
   /**
    * Detaches and frees this client's wasm memory at once; the socket closes when its last
    * client detaches. Afterwards every call throws (or rejects with) code "bad-message",

@@ -132,9 +132,14 @@ export class Client {
     this.#inner.call(12);
   }
 
-  /** Reports a token; see index.d.ts. */
+  /** Reports a token, or signs out with null; see index.d.ts. */
   setToken(token) {
     this.#inner.call(13, token);
+  }
+
+  /** Signs out every tab of this endpoint at once: setToken(null). */
+  signOut() {
+    this.#inner.call(13, null);
   }
 
   /** Detaches; the socket closes when its last client is gone. Calling it again does nothing. */

@@ -19,8 +19,19 @@ export interface HookOptions<T = Frame> extends Partial<ConnectOptions> {
   filter?: (data: T) => boolean;
 }
 
-/** Gives every hook below it these options (a hook's own options are merged over them). */
-export declare function TabmuxProvider(props: { options: HookOptions<any>; children?: ReactNode }): ReactNode;
+/** A token for the provider: a string (null: signed out) or your auth SDK's token function. */
+export type ProviderToken = string | null | (() => string | null | undefined | Promise<string | null | undefined>);
+
+/**
+ * Gives every hook below it these options (a hook's own options are merged over them) and the
+ * user's token: a string is the first connect's `token.value` (a later one is `setToken`,
+ * null signs out); a function is `token.get`, held by latest reference.
+ */
+export declare function TabmuxProvider(props: {
+  options: HookOptions<any> & { url: string };
+  token?: ProviderToken;
+  children?: ReactNode;
+}): ReactNode;
 
 export interface SharedWebSocket<T = Frame> {
   /** null until the first status arrives. */

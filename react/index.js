@@ -9,9 +9,28 @@ import { connect } from "../dist/index.js";
 
 const OptionsContext = createContext(null);
 
-/** Gives every hook below it these connect options (a hook's own options are merged over them). */
-export function TabmuxProvider({ options, children }) {
-  return createElement(OptionsContext.Provider, { value: options }, children);
+/**
+ * Gives every hook below it these connect options (a hook's own options are merged over them)
+ * and the user's token: a string (the first connect carries it; a change is `setToken`, null
+ * signs out) or your auth SDK's function (`token.get`: asked by the worker when it needs one).
+ */
+export function TabmuxProvider({ options, token, children }) {
+  const getter = useRef(null);
+  getter.current = typeof token === "function" ? token : null;
+  // One stable function per provider: a new getter never reconnects.
+  const get = useCallback(() => getter.current?.(), []);
+  const value = useMemo(() => {
+    if (token === undefined) return { options };
+    const t = typeof token === "function" ? { get } : { value: token, required: true };
+    return { options: { ...options, token: { ...options?.token, ...t } } };
+  }, [options, token === undefined, typeof token === "function", get]);
+  // Later values of a string token go to the clients as setToken (null: signOut).
+  const [first] = useState(token);
+  useEffect(() => {
+    if (typeof token === "function" || token === undefined || token === first) return;
+    for (const entry of clients.values()) entry.client?.setToken(token ?? null);
+  }, [token, first]);
+  return createElement(OptionsContext.Provider, { value }, children);
 }
 
 // Handlers (and the filter) are not connection settings: they are held by latest reference.
@@ -29,6 +48,13 @@ function connectOptions(merged) {
 }
 
 // Stable key: the same settings give the same key whatever the object identity or key order.
+// The token's value and function are not settings: a new token is setToken, not a new socket.
+function keyOfSettings(settings) {
+  if (!settings.token) return keyOf(settings);
+  const { value, get, ...token } = settings.token;
+  return keyOf({ ...settings, token });
+}
+
 function keyOf(value) {
   if (Array.isArray(value)) return `[${value.map(keyOf).join(",")}]`;
   if (value && typeof value === "object") {
@@ -73,10 +99,10 @@ function release(key, entry) {
 }
 
 function useClient(options) {
-  const provided = useContext(OptionsContext);
+  const provided = useContext(OptionsContext)?.options;
   const merged = useMemo(() => ({ ...provided, ...options }), [provided, options]);
   const settings = connectOptions(merged);
-  const key = keyOf(settings);
+  const key = keyOfSettings(settings);
   const [client, setClient] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {

@@ -44,6 +44,24 @@ pub enum Action {
         /// Where to fetch it.
         url: String,
     },
+    /// Ask this client's page for a token (it has `token.get`); it answers with
+    /// [`crate::Engine::handle_token_answer`] and `req`.
+    AskToken {
+        /// The tab asked.
+        client: ClientId,
+        /// The question's number, to answer with.
+        req: u64,
+    },
+    /// The endpoint's token changed (or was dropped by a sign-out): tell these clients, which
+    /// carry it (with `gen`) to a replacement worker, whose newest wins.
+    Token {
+        /// Who is told.
+        clients: alloc::vec::Vec<ClientId>,
+        /// The token; `None` after a sign-out.
+        token: Option<String>,
+        /// The change's number.
+        gen: u64,
+    },
     /// The endpoint's status changed: send [`crate::Engine::status`] to [`crate::Engine::clients_of`].
     Status {
         /// The endpoint.

@@ -16,6 +16,7 @@ use crate::sequence::Sequence;
 use crate::status::{CloseInfo, Counters, RetryReason, State, Status};
 use crate::time::Ms;
 use crate::redact::Redactor;
+use crate::token_ask::TokenAsk;
 use crate::topics::Topics;
 use crate::window::Window;
 use alloc::string::String;
@@ -37,6 +38,9 @@ pub(crate) enum Conn {
     Connecting { socket: SocketId, deadline: Ms },
     Open { socket: SocketId, since: Ms },
     Waiting { retry_at: Ms, reason: RetryReason },
+    /// `token.required` with no token and nothing to ask: waits for `setToken` (or a tab
+    /// with `token.get`) instead of connecting without one.
+    NeedToken,
     Offline,
     Down,
     Unauthorized,
@@ -62,6 +66,13 @@ pub(crate) struct Endpoint {
     /// A token a tab reported, applied when its debounce ends.
     pub(crate) pending_token: Option<(String, Ms)>,
     pub(crate) fetch_in_flight: bool,
+    /// The question out to a tab with `token.get` (`token_ask.rs`).
+    pub(crate) ask: Option<TokenAsk>,
+    /// Counts the changes of `token` (a set, a fetch, an answer, a sign-out), carried by
+    /// every tab so that a replacement worker takes the newest token its tabs bring.
+    pub(crate) token_gen: u64,
+    /// Signed out (`handle_sign_out`): no attempt, poll or fetched token until a tab sets one.
+    pub(crate) signed_out: bool,
     /// When the token URL is polled next.
     pub(crate) next_poll: Option<Ms>,
     pub(crate) auth_retry_used: bool,
@@ -124,6 +135,9 @@ impl Endpoint {
             token: token.map(String::from),
             pending_token: None,
             fetch_in_flight: false,
+            ask: None,
+            token_gen: 0,
+            signed_out: false,
             next_poll,
             auth_retry_used: false,
             rtt: None,
@@ -159,10 +173,12 @@ impl Endpoint {
     /// The state tabs see.
     pub(crate) fn state(&self) -> State {
         match self.conn {
-            Conn::Fetching { .. } | Conn::Connecting { .. } if self.attempt == 0 && self.counters.connects == 0 => {
+            Conn::Fetching { .. } | Conn::Connecting { .. } | Conn::NeedToken
+                if self.attempt == 0 && self.counters.connects == 0 =>
+            {
                 State::Connecting
             }
-            Conn::Fetching { .. } | Conn::Connecting { .. } | Conn::Waiting { .. } => State::Reconnecting,
+            Conn::Fetching { .. } | Conn::Connecting { .. } | Conn::Waiting { .. } | Conn::NeedToken => State::Reconnecting,
             Conn::Open { .. } => State::Open,
             Conn::Offline => State::Offline,
             Conn::Down => State::Down,

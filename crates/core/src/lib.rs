@@ -45,6 +45,7 @@ pub mod sorted_map;
 pub mod text;
 pub mod status;
 pub mod token;
+pub mod token_ask;
 pub mod window;
 
 pub use backlog::Backlog;

@@ -81,6 +81,12 @@ pub enum LogEvent {
         /// Why it failed, token redacted.
         error: Option<String>,
     },
+    /// The token was dropped and the socket closed for every tab: a sign-out, a token URL
+    /// answering 401/403, or `token.get` returning no token.
+    SignedOut {
+        /// Why.
+        reason: String,
+    },
     /// The shell saw that it was suspended (see [`crate::Engine::handle_wake`]).
     Wake {
         /// About how long it was suspended, in ms.
@@ -124,6 +130,7 @@ impl LogEvent {
             LogEvent::TokenFetched { ok, changed, error } => {
                 vec![("event", Text("token-fetched")), ("ok", Bool(*ok)), ("changed", Bool(*changed)), ("error", text(error))]
             }
+            LogEvent::SignedOut { reason } => vec![("event", Text("signed-out")), ("reason", Text(reason))],
             LogEvent::Wake { asleep_ms } => vec![("event", Text("wake")), ("asleepMs", Num(*asleep_ms))],
             LogEvent::Drops { duplicates, gaps } => {
                 vec![("event", Text("drops")), ("duplicates", Num(*duplicates)), ("gaps", Num(*gaps))]

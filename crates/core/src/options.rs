@@ -104,6 +104,10 @@ pub struct Options {
     /// stays in the page). The client's own business, like `json`.
     #[serde(default)]
     pub debug: bool,
+    /// Who the user is (an id the app chooses, 1 to 256 bytes). Part of the endpoint's
+    /// identity: clients of two accounts never share a socket. Default: none.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 fn default_heartbeat() -> Option<HeartbeatOptions> {
@@ -149,7 +153,7 @@ fn default_connect_timeout_ms() -> u64 {
 impl Options {
     /// Every key `connect()` accepts at the top level (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
     pub const KEYS: &'static [&'static str] =
-        &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "closeCodePreset", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols", "debug"];
+        &["url", "workerUrl", "mode", "workerTimeoutMs", "backoff", "closeCodes", "closeCodePreset", "connectTimeoutMs", "breaker", "heartbeat", "token", "dedup", "sequence", "topics", "queue", "replay", "idleCloseMs", "json", "serverPing", "protocols", "debug", "account"];
     /// Keys read in the page only: `logger` (a function, which cannot cross to the worker).
     pub const PAGE_KEYS: &'static [&'static str] = &["logger"];
 
@@ -177,7 +181,14 @@ impl Options {
             server_ping: None,
             protocols: Vec::new(),
             debug: false,
+            account: None,
         }
+    }
+
+    /// Whether a client with `other` belongs on the endpoint made with these options: the same
+    /// URL, subprotocols and account.
+    pub fn same_endpoint(&self, other: &Options) -> bool {
+        self.url == other.url && self.protocols == other.protocols && self.account == other.account
     }
 
     /// Checks every value; the error names the option and says what is allowed.
@@ -236,6 +247,12 @@ impl Options {
         }
         if t.param.len() > 256 || t.url.as_ref().is_some_and(|u| u.len() > MAX_TOKEN_BYTES) {
             return Err(invalid("token", "param or url is too long"));
+        }
+        if t.value.as_deref().is_some_and(|v| !crate::token::is_usable_token(v)) {
+            return Err(invalid("token.value", "must be 1 to 8192 bytes (omit it for no token)"));
+        }
+        if self.account.as_ref().is_some_and(|a| a.is_empty() || a.len() > 256) {
+            return Err(invalid("account", "must be 1 to 256 bytes (omit it for no account)"));
         }
         if let Some(d) = &self.dedup {
             let list = d.key.list();

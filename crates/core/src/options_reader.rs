@@ -193,6 +193,12 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
     if let Some(d) = v.field("debug") {
         o.debug = boolean(&d, "debug")?;
     }
+    if let Some(a) = v.field("account") {
+        o.account = match a.kind() {
+            Kind::Null => None,
+            _ => Some(text(&a, "account")?),
+        };
+    }
     if let Some(l) = v.field("logger") {
         // Only where the page's own engine reads the options (direct mode): a shared-mode
         // page keeps its logger and tells the worker `debug: true` instead.
@@ -348,6 +354,25 @@ fn token<S: Source>(t: &S) -> Result<TokenOptions, Error> {
     }
     if let Some(n) = t.field("debounceMs") {
         o.debounce_ms = uint(&n, "token.debounceMs", u64::MAX)?;
+    }
+    if let Some(v) = t.field("value") {
+        o.value = match v.kind() {
+            Kind::Null => None,
+            _ => Some(text(&v, "token.value")?),
+        };
+    }
+    if let Some(g) = t.field("get") {
+        // A function where the page's own engine reads the options (direct mode); `true`
+        // in the copy a shared-mode page sends the worker.
+        o.get = match g.kind() {
+            Kind::Other => true,
+            Kind::Bool => boolean(&g, "token.get")?,
+            Kind::Null => false,
+            _ => return Err(wrong(&g, "token.get", "a function returning a promise of the token")),
+        };
+    }
+    if let Some(r) = t.field("required") {
+        o.required = boolean(&r, "token.required")?;
     }
     Ok(o)
 }

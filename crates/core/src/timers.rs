@@ -25,6 +25,8 @@ pub(crate) enum Timer {
     Reconnect,
     /// The token fetch before a connect took `connectTimeoutMs`.
     TokenFetchTimeout,
+    /// The tab asked for a token (`token.get`) did not answer within `ASK_TIMEOUT_MS`.
+    TokenAsk,
     /// The socket did not open within `connectTimeoutMs`.
     ConnectTimeout,
     /// Open for `backoff.minUptimeMs` after failed attempts: the failures are forgiven.
@@ -37,7 +39,7 @@ pub(crate) enum Timer {
 
 impl Timer {
     /// Every timer, in the order [`crate::Engine::handle_timeout`] fires the due ones.
-    pub(crate) const ALL: [Timer; 11] = [
+    pub(crate) const ALL: [Timer; 12] = [
         Timer::IdleClose,
         Timer::AwayEnd,
         Timer::QueueExpiry,
@@ -45,6 +47,7 @@ impl Timer {
         Timer::TokenPoll,
         Timer::Reconnect,
         Timer::TokenFetchTimeout,
+        Timer::TokenAsk,
         Timer::ConnectTimeout,
         Timer::Forgive,
         Timer::PongDeadline,
@@ -67,6 +70,7 @@ impl Timer {
                 Conn::Fetching { deadline } => Some(deadline),
                 _ => None,
             },
+            Timer::TokenAsk => ep.ask.as_ref().map(|a| a.deadline),
             Timer::ConnectTimeout => match ep.conn {
                 Conn::Connecting { deadline, .. } => Some(deadline),
                 _ => None,
@@ -151,12 +155,13 @@ mod tests {
                 | Timer::TokenPoll
                 | Timer::Reconnect
                 | Timer::TokenFetchTimeout
+                | Timer::TokenAsk
                 | Timer::ConnectTimeout
                 | Timer::Forgive
                 | Timer::PongDeadline
                 | Timer::Ping => {}
             }
         }
-        assert_eq!(Timer::ALL.len(), 11);
+        assert_eq!(Timer::ALL.len(), 12);
     }
 }

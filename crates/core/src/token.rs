@@ -17,17 +17,35 @@ pub struct TokenOptions {
     pub poll_ms: u64,
     /// Reports from tabs (`setToken`) within this long count as one. Default 250.
     pub debounce_ms: u64,
+    /// The token the first connect carries (a tab's own: it does not count as a different
+    /// setting). Default: none.
+    pub value: Option<String>,
+    /// The page has a function that returns a token (`get`, which stays in the page; the
+    /// worker is told `true`). The worker asks one such tab before each connect, on a
+    /// refresh-token close and every `pollMs` (`token_ask.rs`). A tab's own business.
+    pub get: bool,
+    /// No socket opens without a token: with no token and nothing to ask, the endpoint waits
+    /// for `setToken`. Implied by `url` and `get`. Default false.
+    pub required: bool,
 }
 
 impl Default for TokenOptions {
     fn default() -> Self {
-        TokenOptions { param: "token".into(), url: None, poll_ms: 10_000, debounce_ms: 250 }
+        TokenOptions {
+            param: "token".into(),
+            url: None,
+            poll_ms: 10_000,
+            debounce_ms: 250,
+            value: None,
+            get: false,
+            required: false,
+        }
     }
 }
 
 impl TokenOptions {
     /// Every key `token` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
-    pub const KEYS: &'static [&'static str] = &["param", "url", "pollMs", "debounceMs"];
+    pub const KEYS: &'static [&'static str] = &["param", "url", "pollMs", "debounceMs", "value", "get", "required"];
 }
 
 /// The most bytes a token may have.

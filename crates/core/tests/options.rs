@@ -52,11 +52,11 @@ fn options_with_every_field_changed_read_back_unchanged() {
         "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},"closeCodePreset":"pusher",
         "connectTimeoutMs":1234,"breaker":{"failureThreshold":9,"resetTimeoutMs":4321},
         "heartbeat":{"intervalMs":2000,"timeoutMs":300,"ping":"p","pong":{"field":"op","value":"po"}},
-        "token":{"param":"t","url":"/tok","pollMs":7000,"debounceMs":12},
+        "token":{"param":"t","url":"/tok","pollMs":7000,"debounceMs":12,"value":"v","get":true,"required":true},
         "dedup":{"key":["/a","/b"],"capacity":17},"sequence":{"key":"/s","resumeParam":"from"},
         "topics":{"key":"/t","subscribe":"s {topic}","unsubscribe":"u {topic}"},
         "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99,"json":true,
-        "serverPing":{"match":{"field":"op","value":"hb"},"reply":"ack"},"protocols":["v2","v1"],"debug":true}"#;
+        "serverPing":{"match":{"field":"op","value":"hb"},"reply":"ack"},"protocols":["v2","v1"],"debug":true,"account":"ann"}"#;
     let o = parse(json).unwrap();
     let back = serde_json::to_value(&o).unwrap();
     let mut want: serde_json::Value = serde_json::from_str(json).unwrap();

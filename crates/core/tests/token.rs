@@ -185,3 +185,27 @@ fn a_hello_with_a_token_connects_with_it_once() {
         h.drain();
     }
 }
+
+/// A server that accepts every socket and closes it at once with 4401 (a token it keeps
+/// refusing) gets one refresh-and-retry, then `unauthorized`: opening a socket does not
+/// give the retry back, only lasting `backoff.minUptimeMs` does.
+#[test]
+fn accepted_then_refused_at_once_retries_once() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", url_opts());
+    h.engine.handle_token_fetched(h.now, ep, Ok("T"));
+    h.drain();
+    for _ in 0..3 {
+        if h.state(ep) == State::Unauthorized {
+            break;
+        }
+        h.open(h.last_socket());
+        h.now += 5;
+        h.close(h.last_socket(), 4401);
+        h.engine.handle_token_fetched(h.now, ep, Ok("T"));
+        h.drain();
+    }
+    assert_eq!((h.opens(), h.state(ep)), (2, State::Unauthorized));
+    h.advance(60_000);
+    assert_eq!(h.opens(), 2);
+}

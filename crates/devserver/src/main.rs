@@ -199,10 +199,14 @@ fn upgrade(hub: Arc<Hub>, channel: String, query: String, ws: WebSocketUpgrade) 
     let offered: Vec<String> = ws.requested_protocols().filter_map(|p| p.to_str().ok().map(String::from)).collect();
     let required = query.split('&').find_map(|kv| kv.strip_prefix("subprotocol=")).map(String::from);
     let (ws, refuse) = match required {
-        Some(r) if offered.contains(&r) => (ws.protocols([r]), false),
-        Some(_) => (ws, true),
-        None => (ws, false),
+        Some(r) if offered.contains(&r) => (ws.protocols([r]), None),
+        Some(_) => (ws, Some((4406, "Subprotocol not acceptable"))),
+        None => (ws, None),
     };
+    // `?auth=1`: a socket without a non-empty `token=` is accepted and closed at once with
+    // 4401, as servers that authenticate after the upgrade do.
+    let tokenless = !query.split('&').any(|kv| kv.strip_prefix("token=").is_some_and(|t| !t.is_empty()));
+    let refuse = refuse.or((query.split('&').any(|kv| kv == "auth=1") && tokenless).then_some((4401, "token required")));
     let chosen = ws.selected_protocol().and_then(|p| p.to_str().ok()).map(String::from);
     ws.max_message_size(64 << 20)
         .on_upgrade(move |socket| serve_socket(hub, channel, query, offered, chosen, refuse, socket))
@@ -214,12 +218,12 @@ async fn serve_socket(
     query: String,
     offered: Vec<String>,
     chosen: Option<String>,
-    refuse: bool,
+    refuse: Option<(u16, &'static str)>,
     socket: WebSocket,
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
-    if refuse {
-        let _ = tx.send(Outgoing::Close(4406, "Subprotocol not acceptable".into()));
+    if let Some((code, reason)) = refuse {
+        let _ = tx.send(Outgoing::Close(code, reason.into()));
     }
     let id = hub.join(&channel, &query, offered, chosen, tx);
     let (mut sink, mut stream) = futures_split(socket);
@@ -358,9 +362,13 @@ async fn control_token(State(hub): State<Arc<Hub>>, Query(q): Query<TokenQ>) -> 
     Json(serde_json::json!({ "ok": true }))
 }
 
-/// The token endpoint a page's `token.url` points at: the current token as text.
+/// The token endpoint a page's `token.url` points at: the current token as text, or 401
+/// when it is empty (`/control/token?value=`: signed out).
 async fn token(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
-    hub.fetch_token()
+    match hub.fetch_token() {
+        t if t.is_empty() => (StatusCode::UNAUTHORIZED, String::new()),
+        t => (StatusCode::OK, t),
+    }
 }
 
 async fn control_note(State(hub): State<Arc<Hub>>, Json(v): Json<serde_json::Value>) -> impl IntoResponse {

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 use tabmux_core::ClientId;
 use tabmux_tab::{js_error, Link, TabClient};
-use tabmux_web::{parse_options, Driver, Sink, ToWorker};
+use tabmux_web::{parse_options, Driver, Sink, ToWorker, TokenClaim};
 use wasm_bindgen::prelude::*;
 
 thread_local! {
@@ -57,7 +57,8 @@ pub fn connect_direct(options: JsValue, tab_id: String, notice: JsValue) -> js_s
         &options,
         notice,
         Box::new(move |sink, token| {
-            let client = driver.attach(Sink::Local(sink), &id, opts.clone(), token.as_deref(), None)?;
+            let claim = TokenClaim { token: token.0.as_deref(), gen: token.1 };
+            let client = driver.attach(Sink::Local(sink), &id, opts.clone(), claim, None)?;
             Ok(Rc::new(DirectLink { driver: driver.clone(), client }) as Rc<dyn Link>)
         }),
     )

@@ -44,7 +44,7 @@ impl TabClient {
         });
         let f: js_sys::Function = sink.as_ref().unchecked_ref::<js_sys::Function>().clone();
         *inner.local_sink.borrow_mut() = Some(sink);
-        match attach(f, None) {
+        match attach(f, (None, 0)) {
             Ok(link) => {
                 *inner.link.borrow_mut() = Some(link);
                 *inner.reattach.borrow_mut() = Some(attach);
@@ -240,16 +240,23 @@ impl TabClient {
     /// Reports a token (for example after sign-in). Reports from every tab within
     /// `token.debounceMs` count as one; a token equal to the current one does nothing; a new
     /// one reconnects the shared socket once. The token is never echoed in status or errors.
+    /// `null` signs out: at once, every tab of this endpoint loses its socket (`signOut()`).
     fn set_token(&self, token: JsValue) -> Result<(), JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
-        let Some(t) = token.as_string() else {
-            return Err(js_error(&Error::BadMessage("setToken takes a string".into())));
+        let t = match token.as_string() {
+            Some(t) => Some(t),
+            None if token.is_null() => None,
+            None => return Err(js_error(&Error::BadMessage("setToken takes a string, or null to sign out".into()))),
         };
         // Remembered for a replacement worker's hello, or a new attach after the page comes
-        // back from the back/forward cache.
-        self.inner.watch.borrow_mut().token = Some(t.clone());
+        // back from the back/forward cache: newer than anything this tab heard of.
+        {
+            let mut w = self.inner.watch.borrow_mut();
+            w.token.clone_from(&t);
+            w.token_gen += 1;
+        }
         self.inner.post(ToWorker::Token { token: t });
         Ok(())
     }
@@ -292,7 +299,7 @@ pub mod op {
     pub const STATS: u32 = 11;
     /// `reconnect()`.
     pub const RECONNECT: u32 = 12;
-    /// `setToken(token)`.
+    /// `setToken(token)`; `signOut()` is `setToken(null)`.
     pub const SET_TOKEN: u32 = 13;
     /// `close()`.
     pub const CLOSE: u32 = 14;

@@ -39,8 +39,11 @@ pub(crate) struct WorkerWatch {
     pub life: Option<WorkerLife>,
     /// The timer for the life's deadline (`WorkerLife::poll_timeout`).
     pub life_timer: Option<Timeout>,
-    /// The last token this client set, told again to a replacement worker.
+    /// The last token this client set or its worker told (`None`: none, or signed out),
+    /// told again to a replacement worker with `token_gen`, the number of that change.
     pub token: Option<String>,
+    /// See `token`.
+    pub token_gen: u64,
     /// `mode: "auto"`: the page's way to direct mode, taken if the worker fails before its
     /// welcome (see `connect_shared`).
     pub fallback: Option<js_sys::Function>,
@@ -84,7 +87,7 @@ pub struct TabClient {
 
 /// Direct mode: attaches the client's sink to the in-page engine, with the client's last
 /// token (again when the page comes back from the back/forward cache).
-pub type Reattach = Box<dyn Fn(js_sys::Function, Option<String>) -> Result<Rc<dyn Link>, Error>>;
+pub type Reattach = Box<dyn Fn(js_sys::Function, (Option<String>, u64)) -> Result<Rc<dyn Link>, Error>>;
 
 pub(crate) struct Inner {
     pub link: RefCell<Option<Rc<dyn Link>>>,
@@ -104,6 +107,8 @@ pub(crate) struct Inner {
     /// `options.debug` (console) or `options.logger`: where the engine's log events go.
     pub(crate) debug: Cell<bool>,
     pub(crate) logger: RefCell<Option<js_sys::Function>>,
+    /// `options.token.get`: the page's function the engine asks for a token.
+    pub(crate) token_get: RefCell<Option<js_sys::Function>>,
     /// In the back/forward cache: detached from the engine, everything else kept.
     pub suspended: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
@@ -157,6 +162,7 @@ impl Inner {
             json: Cell::new(false),
             debug: Cell::new(false),
             logger: RefCell::new(None),
+            token_get: RefCell::new(None),
             suspended: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
             topics: RefCell::new(Vec::new()),
@@ -190,7 +196,41 @@ impl Inner {
         let logger = get(options, "logger").dyn_into::<js_sys::Function>().ok();
         self.debug.set(logger.is_some() || get(options, "debug").as_bool() == Some(true));
         *self.logger.borrow_mut() = logger;
+        *self.token_get.borrow_mut() = get(&get(options, "token"), "get").dyn_into::<js_sys::Function>().ok();
         *self.seq.borrow_mut() = get(&get(options, "sequence"), "key").as_string().map(|k| SeqReader::new(&k));
+    }
+
+    /// Calls `token.get` for the engine's question `req` and posts the answer: the token, none
+    /// (it resolved to null or undefined: signed out), or why it failed (it threw, rejected,
+    /// or resolved to something else).
+    fn answer_token(&self, req: u64) {
+        let answer = move |weak: &Weak<Inner>, result: Result<Option<String>, String>| {
+            if let Some(i) = weak.upgrade() {
+                i.post(ToWorker::TokenAnswer { req, result });
+            }
+        };
+        let Some(getter) = self.token_get.borrow().clone() else {
+            return answer(&self.this, Err("this tab has no token.get".into()));
+        };
+        let promise = match getter.call0(&JsValue::NULL) {
+            Ok(v) => js_sys::Promise::resolve(&v),
+            Err(e) => return answer(&self.this, Err(tabmux_web::js_message(&e))),
+        };
+        let (ok, fail) = (self.this.clone(), self.this.clone());
+        let ok = Closure::once_into_js(move |v: JsValue| {
+            let result = match v.as_string() {
+                Some(t) => Ok(Some(t)),
+                None if v.is_null() || v.is_undefined() => Ok(None),
+                None => Err("token.get resolved to something that is not a string".into()),
+            };
+            answer(&ok, result);
+        });
+        let fail = Closure::once_into_js(move |e: JsValue| answer(&fail, Err(tabmux_web::js_message(&e))));
+        // `once_into_js` closures free themselves when called; `then` calls one of the two
+        // (the other is reclaimed with the promise).
+        if let Ok(then) = get(&promise, "then").dyn_into::<js_sys::Function>() {
+            let _ = then.call2(&promise, &ok, &fail);
+        }
     }
 
     /// Whether a frame is new to this page: with `sequence` on, its number is above the last
@@ -398,6 +438,11 @@ impl Inner {
                 }
             }
             ToTab::Alive { lock } => self.watch_worker(&lock),
+            ToTab::AskToken { req } => self.answer_token(req),
+            ToTab::Token { token, gen } => {
+                let mut w = self.watch.borrow_mut();
+                (w.token, w.token_gen) = (token, gen);
+            }
             ToTab::Log { event } => {
                 if self.logs() {
                     self.log(&event);
@@ -504,6 +549,10 @@ impl Inner {
             link.end(say_bye);
         }
         self.reject_pending(&js_error(&Error::NotOpen("closed".into())));
+        // Its status listeners (a React hook's) hear that it is closed, last.
+        let last = js_sys::Object::assign(&js_sys::Object::new(), self.status().unchecked_ref());
+        let _ = js_sys::Reflect::set(&last, &"state".into(), &"closed".into());
+        self.set_status(last.into());
         self.listeners.borrow_mut().clear();
         self.page_listeners.borrow_mut().clear();
         self.topics.borrow_mut().clear();
@@ -540,7 +589,13 @@ impl Inner {
         }
         let sink = self.local_sink.borrow().as_ref().map(|s| s.as_ref().unchecked_ref::<js_sys::Function>().clone());
         let attached = match (self.reattach.borrow().as_ref(), sink) {
-            (Some(reattach), Some(sink)) => reattach(sink, self.watch.borrow().token.clone()),
+            (Some(reattach), Some(sink)) => {
+                let carried = {
+                    let w = self.watch.borrow();
+                    (w.token.clone(), w.token_gen)
+                };
+                reattach(sink, carried)
+            }
             _ => return,
         };
         match attached {

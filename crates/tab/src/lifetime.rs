@@ -206,9 +206,9 @@ fn replace_worker(inner: &Rc<Inner>) {
     if inner.closed.get() {
         return;
     }
-    let (hello, lock, token) = {
+    let (hello, lock, token, token_gen) = {
         let w = inner.watch.borrow();
-        (w.hello.clone(), w.lock.as_ref().map(|(name, _)| name.clone()), w.token.clone())
+        (w.hello.clone(), w.lock.as_ref().map(|(name, _)| name.clone()), w.token.clone(), w.token_gen)
     };
     let Some((options, url)) = hello else { return };
     let link = match inner.open_worker(&url) {
@@ -221,12 +221,13 @@ fn replace_worker(inner: &Rc<Inner>) {
             return;
         }
     };
-    // The token this client set before goes in the hello: the new socket opens with it. With
+    // The last token this client knows of goes in the hello, with its number: the new socket
+    // opens with the newest any tab brings. With
     // `sequence` on, the last number delivered: the new worker resumes after it.
     let build = Some(inner.watch.borrow().build.clone());
     inner.check_gap.set(true);
     let seq = inner.last_seq.get();
-    link.post(ToWorker::Hello { build, tab_id: inner.tab_id.clone(), options, lock, token, seq });
+    link.post(ToWorker::Hello { build, tab_id: inner.tab_id.clone(), options, lock, token, token_gen, seq });
 }
 
 /// A welcome arrived: what it meant (`None` in direct mode).
@@ -373,13 +374,13 @@ fn rejoin(inner: &Rc<Inner>) {
     hold_lock(inner, move |lock| {
         if let Some(i) = weak.upgrade() {
             if i.generation() == generation {
-                let (token, build) = {
+                let (token, token_gen, build) = {
                     let w = i.watch.borrow();
-                    (w.token.clone(), Some(w.build.clone()))
+                    (w.token.clone(), w.token_gen, Some(w.build.clone()))
                 };
                 i.check_gap.set(true);
                 let seq = i.last_seq.get();
-                i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token, seq });
+                i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token, token_gen, seq });
             }
         }
     });

@@ -122,11 +122,21 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
     // The hello carries a copy: later changes to the page's object change nothing, and a
     // value that cannot cross to the worker is refused here.
     // A logger stays in the page (a function cannot cross): the worker is told `debug: true`.
+    // So does `token.get`: the worker is told `get: true` and asks this page for tokens.
     let page_options = options.clone();
-    let options = if get(&options, "logger").is_function() {
+    let token = get(&options, "token");
+    let getter = get(&token, "get").is_function();
+    let options = if get(&options, "logger").is_function() || getter {
         let copy = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
-        let _ = js_sys::Reflect::delete_property(&copy, &"logger".into());
-        let _ = js_sys::Reflect::set(&copy, &"debug".into(), &true.into());
+        if get(&options, "logger").is_function() {
+            let _ = js_sys::Reflect::delete_property(&copy, &"logger".into());
+            let _ = js_sys::Reflect::set(&copy, &"debug".into(), &true.into());
+        }
+        if getter {
+            let t = js_sys::Object::assign(&js_sys::Object::new(), token.unchecked_ref());
+            let _ = js_sys::Reflect::set(&t, &"get".into(), &true.into());
+            let _ = js_sys::Reflect::set(&copy, &"token".into(), &t);
+        }
         copy.into()
     } else {
         options
@@ -158,7 +168,7 @@ fn start(options: JsValue, direct: JsValue, build: String) -> Result<js_sys::Pro
     inner.hold_lock(move |lock| {
         if let Some(i) = weak.upgrade() {
             let build = Some(i.watch.borrow().build.clone());
-            i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token: None, seq: None });
+            i.post(ToWorker::Hello { build, tab_id: i.tab_id.clone(), options, lock, token: None, token_gen: 0, seq: None });
         }
     });
     // The first worker has `workerTimeoutMs` to welcome this client (lifetime.rs).

@@ -13,6 +13,6 @@ pub mod protocol;
 pub mod timer;
 mod wire;
 
-pub use driver::{Driver, SeqReader, Sink};
+pub use driver::{js_message, Driver, SeqReader, Sink, TokenClaim};
 pub use protocol::{is_frame, ToTab, ToWorker};
 pub use wire::{frame_len, now_ms, object, parse_options};

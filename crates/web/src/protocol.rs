@@ -34,8 +34,12 @@ pub enum ToWorker {
         options: JsValue,
         /// A Web Lock the page holds while it lives: granted to the worker, the page is gone.
         lock: Option<String>,
-        /// The page's last `setToken` token, in a hello to a replacement worker (never echoed).
+        /// The page's last token (its own `setToken`, or the worker's last word), in a hello to
+        /// a replacement worker (never echoed).
         token: Option<String>,
+        /// The number of the change `token` came from (`gen`; 0 when absent): the newest
+        /// of the tabs' wins ([`tabmux_core::engine::TokenClaim`]).
+        token_gen: u64,
         /// With `sequence` on, in a hello to a replacement worker: the last sequence number
         /// this page delivered. The new worker resumes the stream after the lowest of them.
         seq: Option<u64>,
@@ -61,10 +65,19 @@ pub enum ToWorker {
         /// The lock the page now holds, or none.
         lock: Option<String>,
     },
-    /// `{ t: "token", token }`: the page has this token (debounced across tabs).
+    /// `{ t: "token", token }`: the page has this token (debounced across tabs); `token:
+    /// null` signs out (at once, for every tab).
     Token {
-        /// The token (never logged or echoed).
-        token: String,
+        /// The token (never logged or echoed), or none.
+        token: Option<String>,
+    },
+    /// `{ t: "answer", req, token?, error? }`: the page's `token.get` answered question
+    /// `req` ([`ToTab::AskToken`]) with a token, with none (`token: null`), or failed.
+    TokenAnswer {
+        /// The question.
+        req: u64,
+        /// The token, none, or why there is none.
+        result: Result<Option<String>, String>,
     },
     /// `{ t: "online", online }`: the page saw the browser go online or offline.
     Online {
@@ -188,6 +201,19 @@ pub enum ToTab {
         /// The event object.
         event: JsValue,
     },
+    /// `{ t: "ask", req }`: call `token.get` and answer with [`ToWorker::TokenAnswer`].
+    AskToken {
+        /// The question.
+        req: u64,
+    },
+    /// `{ t: "token", token, gen }`: the endpoint's token now (null after a sign-out) and
+    /// the number of that change; the page carries both to a replacement worker.
+    Token {
+        /// The token, or none.
+        token: Option<String>,
+        /// The change's number.
+        gen: u64,
+    },
 }
 
 /// Whether a message on a port is a data frame (string, `ArrayBuffer` or typed array)
@@ -237,6 +263,19 @@ fn short_string(v: &JsValue, max: u32) -> Result<Option<String>, ()> {
     }
 }
 
+/// A string or null, as a message field.
+fn opt_str(s: &Option<String>) -> JsValue {
+    s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// A whole number 0 to 9e15 (`Ok(None)` when absent); `Err(())` for anything else.
+fn whole(n: &JsValue) -> Result<Option<u64>, ()> {
+    if n.is_undefined() {
+        return Ok(None);
+    }
+    n.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=9e15).contains(n)).map(|n| Some(n as u64)).ok_or(())
+}
+
 /// A required string field of at most `max` UTF-16 units (see [`short_string`]).
 fn required_string(v: &JsValue, key: &str, max: u32) -> Option<String> {
     short_string(&get(v, key), max).ok().flatten()
@@ -274,7 +313,7 @@ impl ToWorker {
         match self {
             ToWorker::Frame(data) => data.clone(),
             ToWorker::Batch(items) => items.into(),
-            ToWorker::Hello { build, tab_id, options, lock, token, seq } => {
+            ToWorker::Hello { build, tab_id, options, lock, token, token_gen, seq } => {
                 let mut fields = vec![
                     ("v", JsValue::from(PROTOCOL_VERSION)),
                     ("tabId", JsValue::from_str(tab_id)),
@@ -288,6 +327,9 @@ impl ToWorker {
                 }
                 if let Some(t) = token {
                     fields.push(("token", t.as_str().into()));
+                }
+                if *token_gen > 0 {
+                    fields.push(("gen", (*token_gen as f64).into()));
                 }
                 if let Some(n) = seq {
                     fields.push(("seq", (*n as f64).into()));
@@ -304,7 +346,11 @@ impl ToWorker {
                 Some(l) => object("lock", &[("lock", l.as_str().into())]),
                 None => object("lock", &[]),
             },
-            ToWorker::Token { token } => object("token", &[("token", token.as_str().into())]),
+            ToWorker::Token { token } => object("token", &[("token", opt_str(token))]),
+            ToWorker::TokenAnswer { req, result } => match result {
+                Ok(token) => object("answer", &[("req", (*req as f64).into()), ("token", opt_str(token))]),
+                Err(e) => object("answer", &[("req", (*req as f64).into()), ("error", e.as_str().into())]),
+            },
             ToWorker::Online { online } => object("online", &[("online", (*online).into())]),
             ToWorker::Visible => object("visible", &[]),
             ToWorker::Drained { total } => object("drained", &[("n", (*total as f64).into())]),
@@ -355,7 +401,8 @@ impl ToWorker {
                     n if n.is_undefined() => None,
                     n => Some(n.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=9e15).contains(n)).ok_or_else(|| bad("hello's seq must be an integer"))? as u64),
                 };
-                ToWorker::Hello { build, tab_id, options: get(v, "options"), lock, token, seq }
+                let token_gen = whole(&get(v, "gen")).map_err(|()| bad("hello's gen must be an integer"))?.unwrap_or(0);
+                ToWorker::Hello { build, tab_id, options: get(v, "options"), lock, token, token_gen, seq }
             }
             "stats" => ToWorker::Stats { id: request_id(v, "stats")? },
             "send" => ToWorker::Send { id: request_id(v, "send")?, data: get(v, "data") },
@@ -392,9 +439,19 @@ impl ToWorker {
             },
             // The message never repeats the token.
             "token" => ToWorker::Token {
-                token: required_string(v, "token", MAX_TOKEN_BYTES as u32)
-                    .ok_or_else(|| bad("token needs a \"token\" string of at most 8192 characters"))?,
+                token: short_string(&get(v, "token"), MAX_TOKEN_BYTES as u32)
+                    .map_err(|()| bad("token needs a \"token\" string of at most 8192 characters, or null to sign out"))?,
             },
+            "answer" => {
+                let req = whole(&get(v, "req")).ok().flatten().ok_or_else(|| bad("answer needs an integer \"req\""))?;
+                let result = match short_string(&get(v, "error"), 1024) {
+                    Ok(Some(e)) => Err(e),
+                    Ok(None) => Ok(short_string(&get(v, "token"), MAX_TOKEN_BYTES as u32)
+                        .map_err(|()| bad("answer's token must be a string of at most 8192 characters, or null"))?),
+                    Err(()) => return Err(bad("answer's error must be a string of at most 1024 characters")),
+                };
+                ToWorker::TokenAnswer { req, result }
+            }
             other => return Err(bad(&["unknown message type ", &tabmux_core::text::quote_escaped(other)].concat())),
         })
     }
@@ -431,6 +488,8 @@ impl ToTab {
             ToTab::Topic { topic, data } => object("topic", &[("topic", topic.as_str().into()), ("data", data.clone())]),
             ToTab::Log { event } => object("log", &[("event", event.clone())]),
             ToTab::Lagged { missed } => object("lagged", &[("missed", (*missed as f64).into())]),
+            ToTab::AskToken { req } => object("ask", &[("req", (*req as f64).into())]),
+            ToTab::Token { token, gen } => object("token", &[("token", opt_str(token)), ("gen", (*gen as f64).into())]),
         }
     }
 
@@ -464,6 +523,8 @@ impl ToTab {
             "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data") },
             "log" => ToTab::Log { event: get(v, "event") },
             "lagged" => ToTab::Lagged { missed: num("missed")? },
+            "ask" => ToTab::AskToken { req: num("req")? },
+            "token" => ToTab::Token { token: get(v, "token").as_string(), gen: num("gen")? },
             _ => return None,
         })
     }

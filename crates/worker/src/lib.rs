@@ -21,7 +21,7 @@ use tabmux_core::error::decimal;
 use tabmux_core::protocol::{HELLO_TIMEOUT_MS, MAX_PENDING_PORTS};
 use tabmux_core::{ClientId, Error, SortedMap, DEV_BUILD};
 use tabmux_web::locks::{self, Held};
-use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker};
+use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker, TokenClaim};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
 
@@ -275,9 +275,10 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
             let why = ["this page is build ", page, " but the worker script is build ", &state.build, "; a page and a worker of different releases do not share (reload the page for the new release)"].concat();
             drop_port(state, key, Some(&Error::WorkerFailed(why)));
         }
-        (ToWorker::Hello { tab_id, options, lock, token, seq, .. }, None) => {
+        (ToWorker::Hello { tab_id, options, lock, token, token_gen, seq, .. }, None) => {
+            let claim = TokenClaim { token: token.as_deref(), gen: token_gen };
             let attached = parse_options(&options)
-                .and_then(|o| state.driver.attach(Sink::port(port.clone()), &tab_id, o, token.as_deref(), seq));
+                .and_then(|o| state.driver.attach(Sink::port(port.clone()), &tab_id, o, claim, seq));
             match attached {
                 Ok(c) => {
                     if let Some(e) = state.ports.borrow_mut().get_mut(&key) {

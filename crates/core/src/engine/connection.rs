@@ -14,7 +14,11 @@ use crate::retry_plan::RetryPlan;
 use crate::status::{CloseInfo, RetryReason};
 use crate::time::Ms;
 use crate::token::{is_usable_token, with_param, with_token, MAX_TOKEN_BYTES};
-use alloc::string::ToString;
+use crate::token_ask::{self, TokenAsk, ASK_TIMEOUT_MS};
+use super::TokenClaim;
+use crate::endpoint::Endpoint;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 impl Engine {
     /// A tab asked to try now (`client.reconnect()`): unless the socket is open or opening,
@@ -29,7 +33,8 @@ impl Engine {
 
     pub(super) fn retry_now(&mut self, idx: usize) {
         let ep = &mut self.endpoints[idx];
-        if matches!(ep.conn, Conn::Open { .. } | Conn::Connecting { .. } | Conn::Fetching { .. }) {
+        // Signed out: only a new token starts it again (a socket without one would be nobody's).
+        if ep.signed_out || matches!(ep.conn, Conn::Open { .. } | Conn::Connecting { .. } | Conn::Fetching { .. }) {
             return;
         }
         ep.attempt = 0;
@@ -148,35 +153,228 @@ impl Engine {
         self.tick(now);
         let Some(idx) = self.ep_index(endpoint) else { return };
         let ep = &mut self.endpoints[idx];
+        if !ep.fetch_in_flight {
+            // Given up on (a sign-out came first): the answer is not used.
+            return;
+        }
         ep.fetch_in_flight = false;
-        let waiting = matches!(ep.conn, Conn::Fetching { .. });
         match result.map(str::trim) {
-            Ok(t) if is_usable_token(t) => {
-                let changed = ep.token.as_deref() != Some(t);
-                let had = ep.token.is_some();
-                ep.token = Some(t.to_string());
-                ep.last_error = None;
-                self.log(idx, |_| LogEvent::TokenFetched { ok: true, changed, error: None });
-                if waiting {
-                    self.open_socket(idx);
-                } else if changed && had {
-                    self.rotate(idx);
-                }
-            }
-            other => {
-                let why = match other {
-                    Ok(_) => "the token URL returned an empty or oversized token".to_string(),
-                    Err(e) => ["token fetch failed: ", &ep.redacted(e)].concat(),
-                };
-                ep.last_error = Some(truncate_reason(&why));
-                self.log(idx, |_| LogEvent::TokenFetched { ok: false, changed: false, error: Some(truncate_reason(&why)) });
-                if waiting {
-                    self.failed_attempt(idx);
-                    self.schedule_retry(idx, RetryPlan::backoff());
-                }
+            Ok(t) if is_usable_token(t) => self.token_arrived(idx, t),
+            Ok(_) => self.token_failed(idx, "the token URL returned an empty or oversized token".into()),
+            Err(e) => {
+                let why = ["token fetch failed: ", &ep.redacted(e)].concat();
+                self.token_failed(idx, why);
             }
         }
         self.touch(idx);
+    }
+
+    /// The token URL answered `status` 401 or 403: the user is signed out, so the endpoint
+    /// is too, for every tab ([`Engine::handle_sign_out`]), instead of keeping the old token.
+    pub fn handle_token_refused(&mut self, now: Ms, endpoint: EndpointId, status: u16) {
+        self.tick(now);
+        let Some(idx) = self.ep_index(endpoint) else { return };
+        if !core::mem::take(&mut self.endpoints[idx].fetch_in_flight) {
+            return;
+        }
+        let why = ["the token URL answered ", &decimal(status.into())].concat();
+        self.sign_out(idx, &why, 0);
+    }
+
+    /// A tab's answer to [`Action::AskToken`]: a token (used for the whole browser, like a
+    /// fetched one), `Ok(None)` (its `token.get` returned no token: signed out, as
+    /// [`Engine::handle_sign_out`]) or an error (like a failed fetch). An answer to a
+    /// question no longer out (answered, passed over, given up) is ignored.
+    pub fn handle_token_answer(&mut self, now: Ms, client: ClientId, req: u64, result: Result<Option<&str>, &str>) {
+        self.tick(now);
+        let asked = |e: &Endpoint| e.ask.as_ref().is_some_and(|a| a.client == client && a.req == req);
+        let Some(idx) = self.endpoints.iter().position(asked) else { return };
+        self.endpoints[idx].ask = None;
+        match result {
+            Ok(Some(t)) if is_usable_token(t) => self.token_arrived(idx, t),
+            Ok(Some(_)) => self.token_failed(idx, "token.get returned an empty or oversized token".into()),
+            Ok(None) => self.sign_out(idx, "token.get returned no token", 0),
+            Err(e) => {
+                let why = ["token.get failed: ", &self.endpoints[idx].redacted(e)].concat();
+                self.token_failed(idx, why);
+            }
+        }
+        self.touch(idx);
+    }
+
+    /// A tab signs out (`client.signOut()`, `setToken(null)`): at once, for every tab of the
+    /// endpoint, the token is dropped, the socket closed (1000 "signed out"), queued sends
+    /// failed and kept frames forgotten (none of the old identity reaches a page after
+    /// this); the state is `unauthorized` until a tab sets a token.
+    pub fn handle_sign_out(&mut self, now: Ms, client: ClientId) -> Result<(), Error> {
+        self.tick(now);
+        let idx = self.client_ep(client)?;
+        self.sign_out(idx, "signed out", 0);
+        Ok(())
+    }
+
+    /// See [`Engine::handle_sign_out`]; the change gets a number of at least `gen`.
+    pub(super) fn sign_out(&mut self, idx: usize, why: &str, gen: u64) {
+        let ep = &mut self.endpoints[idx];
+        if let Some(socket) = ep.socket() {
+            self.actions.push_back(Action::CloseSocket { socket, code: 1000, reason: "signed out".into() });
+        }
+        ep.token = None;
+        ep.pending_token = None;
+        ep.fetch_in_flight = false;
+        ep.ask = None;
+        ep.next_poll = None;
+        ep.signed_out = true;
+        ep.heartbeat = None;
+        ep.conn = Conn::Unauthorized;
+        ep.last_error = Some(why.into());
+        // What belonged to the old identity goes: its sends, its kept frames, its place in
+        // the stream.
+        for q in ep.queue.take_all() {
+            let error = Error::NotOpen("unauthorized".into());
+            self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error });
+        }
+        for replay in ep.replay.all_ids() {
+            self.actions.push_back(Action::Forget { replay });
+        }
+        ep.replay = Default::default();
+        ep.away = None;
+        ep.sequence = Default::default();
+        ep.dedup = Default::default();
+        self.log(idx, |_| LogEvent::SignedOut { reason: why.into() });
+        self.token_changed(idx, gen);
+        self.touch(idx);
+    }
+
+    /// The endpoint's token is now `ep.token`: numbered (at least `gen`) and told to its tabs.
+    pub(super) fn token_changed(&mut self, idx: usize, gen: u64) {
+        let ep = &mut self.endpoints[idx];
+        ep.token_gen = gen.max(ep.token_gen.saturating_add(1));
+        let (clients, token, gen) = (ep.clients.clone(), ep.token.clone(), ep.token_gen);
+        self.actions.push_back(Action::Token { clients, token, gen });
+    }
+
+    /// A usable token came (fetched, or a tab's answer): a wait for it continues the connect;
+    /// a new one while connected reconnects once.
+    fn token_arrived(&mut self, idx: usize, t: &str) {
+        let ep = &mut self.endpoints[idx];
+        let changed = ep.token.as_deref() != Some(t);
+        let had = ep.token.is_some();
+        ep.token = Some(t.to_string());
+        ep.last_error = None;
+        self.log(idx, |_| LogEvent::TokenFetched { ok: true, changed, error: None });
+        if changed {
+            self.token_changed(idx, 0);
+        }
+        if matches!(self.endpoints[idx].conn, Conn::Fetching { .. }) {
+            self.open_socket(idx);
+        } else if changed && had {
+            self.rotate(idx);
+        }
+    }
+
+    /// No token came (`why`, redacted): a connect waiting for it is a failed attempt.
+    fn token_failed(&mut self, idx: usize, why: String) {
+        let why = truncate_reason(&why);
+        self.endpoints[idx].last_error = Some(why.clone());
+        self.log(idx, |_| LogEvent::TokenFetched { ok: false, changed: false, error: Some(why) });
+        if matches!(self.endpoints[idx].conn, Conn::Fetching { .. }) {
+            self.failed_attempt(idx);
+            self.schedule_retry(idx, RetryPlan::backoff());
+        }
+    }
+
+    /// Whether a client of endpoint `idx` has `token.get`.
+    pub(super) fn has_getter(&self, idx: usize) -> bool {
+        self.endpoints[idx].clients.iter().any(|c| self.clients.get(c).is_some_and(|e| e.getter))
+    }
+
+    /// Asks a tab with `token.get` for a token, unless a question is out already.
+    pub(super) fn ask_token(&mut self, idx: usize) {
+        if self.endpoints[idx].ask.is_none() {
+            self.ask_next(idx, Vec::new(), "no tab with token.get is attached");
+        }
+    }
+
+    /// Asks the next tab not in `asked` ([`token_ask::choose`]); with none left, the token
+    /// failed (`why`).
+    pub(super) fn ask_next(&mut self, idx: usize, mut asked: Vec<ClientId>, why: &str) {
+        let now = self.now();
+        let ep = &self.endpoints[idx];
+        let candidates = ep.clients.iter().filter_map(|c| self.clients.get(c).filter(|e| e.getter).map(|e| (*c, e.seen)));
+        match token_ask::choose(candidates, &asked) {
+            Some(client) => {
+                asked.push(client);
+                let req = u64::from(self.fresh_id());
+                let ep = &mut self.endpoints[idx];
+                ep.ask = Some(TokenAsk { client, req, deadline: now.saturating_add(ASK_TIMEOUT_MS), asked });
+                ep.counters.token_fetches += 1;
+                self.actions.push_back(Action::AskToken { client, req });
+                self.log(idx, |_| LogEvent::TokenFetch);
+            }
+            None => {
+                self.endpoints[idx].ask = None;
+                self.token_failed(idx, why.into());
+            }
+        }
+    }
+
+    /// A client with `token.get` attached to an existing endpoint: one waiting for a token
+    /// (`token.required`) asks it now, and the token is polled from now on.
+    pub(super) fn getter_came(&mut self, idx: usize) {
+        let now = self.now();
+        let ep = &mut self.endpoints[idx];
+        if ep.signed_out {
+            return;
+        }
+        if ep.next_poll.is_none() {
+            ep.next_poll = Some(now.saturating_add(ep.options.token.poll_ms));
+        }
+        if ep.conn == Conn::NeedToken {
+            self.start_attempt(idx);
+        }
+    }
+
+    /// The token a tab brought in its hello to an existing endpoint (see
+    /// [`Engine::handle_hello`]); `token` is the claim's token, or the tab's `token.value`.
+    pub(super) fn take_claim(&mut self, idx: usize, client: ClientId, claim: TokenClaim<'_>, token: Option<&str>) {
+        let ep = &mut self.endpoints[idx];
+        if claim.gen > ep.token_gen {
+            match claim.token.filter(|t| is_usable_token(t)) {
+                Some(t) => {
+                    if ep.token.as_deref() != Some(t) {
+                        ep.token = Some(t.to_string());
+                        self.token_changed(idx, claim.gen);
+                        self.rotate(idx);
+                    } else {
+                        ep.token_gen = claim.gen;
+                    }
+                }
+                None => self.sign_out(idx, "signed out", claim.gen),
+            }
+        } else if claim.gen == ep.token_gen {
+            // As new as the endpoint's (the same change, or both a tab's own `token.value`):
+            // the later word wins, debounced like `setToken`; a sign-out stays until a change.
+            if let Some(t) = token.filter(|_| !ep.signed_out) {
+                let now = self.now();
+                let _ = self.handle_set_token(now, client, t);
+            }
+        } else if claim.gen < ep.token_gen {
+            // An older word: the tab is told the endpoint's, to carry from now on.
+            let ep = &self.endpoints[idx];
+            self.actions.push_back(Action::Token { clients: Vec::from([client]), token: ep.token.clone(), gen: ep.token_gen });
+        }
+    }
+
+    /// Client `client` became visible: it is the first asked for a token from now on, and an
+    /// endpoint that is `down` tries again ([`Engine::handle_visible`]).
+    pub fn handle_client_visible(&mut self, now: Ms, client: ClientId) {
+        self.tick(now);
+        let seen = self.now();
+        if let Some(e) = self.clients.get_mut(&client) {
+            e.seen = seen;
+        }
+        self.handle_visible(now);
     }
 
     /// The socket opened (with no subprotocol chosen).
@@ -198,7 +396,6 @@ impl Engine {
             let ep = &mut self.endpoints[idx];
             ep.counters.connects += 1;
             ep.breaker.on_open();
-            ep.auth_retry_used = false;
             ep.last_error = None;
             ep.heartbeat = ep.options.heartbeat.as_ref().map(|h| Heartbeat::start(now, h));
             // Every active topic again, then the sends that waited, in order.
@@ -300,7 +497,9 @@ impl Engine {
                 self.schedule_retry(idx, plan);
             }
             CloseAction::RefreshToken => {
-                if ep.options.token.url.is_some() && !ep.auth_retry_used {
+                let refreshable = ep.options.token.url.is_some() || self.has_getter(idx);
+                let ep = &mut self.endpoints[idx];
+                if refreshable && !ep.auth_retry_used {
                     // Fetch a fresh token and retry once, at once.
                     ep.auth_retry_used = true;
                     ep.attempt = ep.attempt.saturating_add(1);
@@ -364,16 +563,27 @@ impl Engine {
         self.log(idx, |_| LogEvent::TokenFetch);
     }
 
-    /// Starts an attempt: a token fetch first when `token.url` is set, else the socket.
+    /// Starts an attempt: a token first when it comes from `token.url` (fetched) or a tab's
+    /// `token.get` (asked); with `token.required` (implied by those two) and no token, a wait
+    /// for one; else the socket.
     pub(super) fn start_attempt(&mut self, idx: usize) {
         let now = self.now();
+        let getter = self.has_getter(idx);
         let ep = &mut self.endpoints[idx];
         ep.breaker.on_attempt();
-        match ep.options.token.url.clone() {
+        let t = &ep.options.token;
+        let required = t.required || t.get || t.url.is_some();
+        let fetching = Conn::Fetching { deadline: now.saturating_add(ep.options.connect_timeout_ms) };
+        match t.url.clone() {
             Some(url) => {
-                ep.conn = Conn::Fetching { deadline: now.saturating_add(ep.options.connect_timeout_ms) };
+                ep.conn = fetching;
                 self.fetch_token(idx, url);
             }
+            None if getter => {
+                ep.conn = fetching;
+                self.ask_token(idx);
+            }
+            None if required && ep.token.is_none() => ep.conn = Conn::NeedToken,
             None => self.open_socket(idx),
         }
     }
@@ -406,8 +616,12 @@ impl Engine {
                 ep.counters.token_reconnects += 1;
                 self.open_socket(idx);
             }
-            Conn::Unauthorized => {
+            Conn::Unauthorized | Conn::NeedToken => {
                 // A new token is a fresh start: no failure before it counts.
+                if core::mem::take(&mut ep.signed_out) {
+                    let poll = ep.options.token.url.is_some() || ep.options.token.get;
+                    ep.next_poll = poll.then(|| self.clock.now().saturating_add(ep.options.token.poll_ms));
+                }
                 ep.attempt = 0;
                 ep.last_delay = None;
                 ep.auth_retry_used = false;

@@ -41,6 +41,8 @@ use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+pub use crate::token_ask::ASK_TIMEOUT_MS;
+
 /// The close code tabmux uses when a connect attempt times out.
 pub const CONNECT_TIMEOUT_CODE: u16 = 4008;
 
@@ -64,6 +66,20 @@ struct ClientEntry {
     requests: RequestBudget,
     /// Its page's latest report of the network (`network.rs`); `None` before one.
     network: Option<bool>,
+    /// Its page has `token.get` (`token_ask.rs`).
+    getter: bool,
+    /// When it attached or last became visible: the tab asked for a token is the latest.
+    seen: Ms,
+}
+
+/// The token a tab brings in its hello: its last one (`None` after a sign-out, or never
+/// set), with the number of the change it came from (0: its own `token.value`, or none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenClaim<'a> {
+    /// The token.
+    pub token: Option<&'a str>,
+    /// The change's number ([`crate::action::Action::Token`]).
+    pub gen: u64,
 }
 
 /// The engine. See the module docs for the contract.
@@ -165,17 +181,37 @@ impl Engine {
         token: Option<&str>,
         resume: Option<u64>,
     ) -> Result<(ClientId, EndpointId), Error> {
+        self.handle_hello(now, tab_id, options, TokenClaim { token, gen: 0 }, resume)
+    }
+
+    /// [`Engine::handle_attach_resuming`] with the token a tab carries from its last worker
+    /// and the number of the change it came from. Of the tabs that say hello to a new worker
+    /// the newest change wins: a token newer than the endpoint's replaces it (one reconnect),
+    /// a sign-out newer than it signs the endpoint out, an older one is ignored (and the
+    /// tab is told the endpoint's). One as new as the endpoint's (both 0: a tab's own
+    /// `token.value` or last token against a first one) is taken like `setToken`, unless the
+    /// endpoint is signed out.
+    pub fn handle_hello(
+        &mut self,
+        now: Ms,
+        tab_id: &str,
+        options: Options,
+        claim: TokenClaim<'_>,
+        resume: Option<u64>,
+    ) -> Result<(ClientId, EndpointId), Error> {
         self.tick(now);
         let resume = resume.filter(|_| options.sequence.is_some());
-        let token = token.filter(|t| is_usable_token(t));
         options.validate()?;
+        let value = options.token.value.clone();
+        let token = claim.token.filter(|t| is_usable_token(t)).or(value.as_deref());
+        let getter = options.token.get;
         let debug = options.debug;
         if self.clients.len() >= MAX_CLIENTS {
             return Err(Error::TooManyClients(self.clients.len()));
         }
         let client = ClientId(self.fresh_id());
-        // An endpoint is a URL with its subprotocols: other protocols never share a socket.
-        let existing = self.endpoints.iter().position(|e| e.url == options.url && e.options.protocols == options.protocols);
+        // An endpoint is a URL with its subprotocols and account: two accounts never share a socket.
+        let existing = self.endpoints.iter().position(|e| e.options.same_endpoint(&options));
         if existing.is_none() {
             self.make_room_for_endpoint()?;
         }
@@ -193,17 +229,11 @@ impl Engine {
                 let id = EndpointId(self.fresh_id());
                 self.endpoints.push(Endpoint::new(id, options, close_table, token, self.now(), debug));
                 let i = self.endpoints.len() - 1;
+                self.endpoints[i].token_gen = claim.gen;
                 if let Some(n) = resume {
                     let ep = &mut self.endpoints[i];
                     ep.sequence.resume_after(n);
                     ep.resume_window = Some(self.clock.now().saturating_add(RESUME_WINDOW_MS));
-                }
-                if !self.online {
-                    self.endpoints[i].conn = Conn::Offline;
-                } else if resume.is_some() {
-                    self.endpoints[i].conn = Conn::Waiting { retry_at: self.now().saturating_add(RESUME_GATHER_MS), reason: RetryReason::Resume };
-                } else {
-                    self.start_attempt(i);
                 }
                 i
             }
@@ -212,13 +242,30 @@ impl Engine {
         ep.clients.push(client);
         ep.idle_until = None;
         let endpoint = ep.id;
-        self.clients.insert(client, ClientEntry { endpoint, tab_id: tab_id.to_string(), debug, requests: RequestBudget::default(), network: None });
+        let seen = self.now();
+        let entry = ClientEntry { endpoint, tab_id: tab_id.to_string(), debug, requests: RequestBudget::default(), network: None, getter, seen };
+        self.clients.insert(client, entry);
+        if existing.is_none() {
+            // Started once its first client is in: a `token.get` of that client is asked.
+            if claim.gen > 0 && claim.token.is_none() {
+                // The newest word its tabs had was a sign-out: no socket until a token.
+                self.sign_out(idx, "signed out", claim.gen);
+            } else if !self.online {
+                self.endpoints[idx].conn = Conn::Offline;
+            } else if resume.is_some() {
+                self.endpoints[idx].conn = Conn::Waiting { retry_at: self.now().saturating_add(RESUME_GATHER_MS), reason: RetryReason::Resume };
+            } else {
+                self.start_attempt(idx);
+            }
+        }
         // A page that comes while the endpoint is away (a reload, a navigation) gets the
         // frames without a topic that reached no page; topic frames wait for its subscribe.
         self.redeliver(idx, client, None);
-        if let Some(t) = token {
-            // Equal to the endpoint's token (always so for one just made): nothing happens.
-            self.handle_set_token(now, client, t)?;
+        if existing.is_some() {
+            self.take_claim(idx, client, claim, token);
+            if getter {
+                self.getter_came(idx);
+            }
         }
         self.touch(idx);
         Ok((client, endpoint))
@@ -271,8 +318,10 @@ impl Engine {
     /// `workerTimeoutMs`, `json` and `debug` are the tab's own business and do not count.
     pub fn conflicting_options(&self, options: &Options) -> bool {
         self.endpoints.iter().any(|e| {
-            e.url == options.url && e.options.protocols == options.protocols && {
+            e.options.same_endpoint(options) && {
                 let mut theirs = e.options.clone();
+                theirs.token.value.clone_from(&options.token.value);
+                theirs.token.get = options.token.get;
                 theirs.mode = options.mode;
                 theirs.worker_url.clone_from(&options.worker_url);
                 theirs.worker_timeout_ms = options.worker_timeout_ms;
@@ -336,6 +385,10 @@ impl Engine {
         // …and its queued sends are dropped.
         for q in self.endpoints[idx].queue.take_client(client) {
             self.actions.push_back(Action::SendFailed { client, send: q.send, error: Error::NotAttached });
+        }
+        // Asked for a token and gone: the next tab is asked at once.
+        if let Some(ask) = self.endpoints[idx].ask.take_if(|a| a.client == client) {
+            self.ask_next(idx, ask.asked, "the tab asked for a token left, and no other has token.get");
         }
         let ep = &mut self.endpoints[idx];
         if ep.clients.is_empty() {

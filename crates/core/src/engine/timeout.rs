@@ -57,22 +57,32 @@ impl Engine {
                 if let Some((token, _)) = ep.pending_token.take() {
                     if ep.token.as_deref() != Some(token.as_str()) {
                         ep.token = Some(token);
+                        self.token_changed(idx, 0);
                         self.rotate(idx);
                     }
                 }
             }
             Timer::TokenPoll => {
-                let Some(url) = ep.options.token.url.clone() else { return true };
                 ep.next_poll = Some(now.saturating_add(ep.options.token.poll_ms));
-                self.fetch_token(idx, url);
+                match ep.options.token.url.clone() {
+                    Some(url) => self.fetch_token(idx, url),
+                    None if self.has_getter(idx) => self.ask_token(idx),
+                    // No tab with `token.get` left: nothing to poll until one comes.
+                    None => self.endpoints[idx].next_poll = None,
+                }
             }
             Timer::Reconnect => self.start_attempt(idx),
             Timer::TokenFetchTimeout => {
-                // A token URL that never answers is a failed attempt, not a hang.
+                // A token URL (or tab) that never answers is a failed attempt, not a hang.
                 ep.fetch_in_flight = false;
+                ep.ask = None;
                 ep.last_error = Some("token fetch timed out".into());
                 self.failed_attempt(idx);
                 self.schedule_retry(idx, RetryPlan::backoff());
+            }
+            Timer::TokenAsk => {
+                let asked = ep.ask.take().map(|a| a.asked).unwrap_or_default();
+                self.ask_next(idx, asked, "no tab answered token.get within 5000 ms");
             }
             Timer::ConnectTimeout => self.missed_deadline(idx, CONNECT_TIMEOUT_CODE, "connect timeout"),
             Timer::Forgive => {
@@ -82,6 +92,9 @@ impl Engine {
                 ep.attempt = 0;
                 ep.last_delay = None;
                 ep.breaker.forgive();
+                // The refresh-and-retry-once is spent until the connection has lasted: a
+                // server that accepts and at once closes with refresh-token gets one retry.
+                ep.auth_retry_used = false;
             }
             Timer::PongDeadline => self.missed_deadline(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout"),
             Timer::Ping => {

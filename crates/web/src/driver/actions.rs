@@ -62,6 +62,17 @@ impl Inner {
                     }
                 }
                 Action::FetchToken { endpoint, url } => fetch_token(Rc::downgrade(me), endpoint, url),
+                Action::AskToken { client, req } => {
+                    if let Some(sink) = self.sinks.get(&client) {
+                        posts.push((Rc::from(vec![sink.clone()]), ToTab::AskToken { req }.encode()));
+                    }
+                }
+                Action::Token { clients, token, gen } => {
+                    let sinks: Vec<Sink> = clients.iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
+                    if !sinks.is_empty() {
+                        posts.push((sinks.into(), ToTab::Token { token, gen }.encode()));
+                    }
+                }
                 Action::WriteQueued { socket, client, send } => {
                     let Some(p) = self.pending_sends.remove(&send) else { continue };
                     let written = self.sockets.get(&socket).map(|s| s.ws.unchecked_ref::<AnySend>().send(&p.data));
@@ -200,26 +211,46 @@ fn fetch_token(weak: Weak<RefCell<Inner>>, endpoint: EndpointId, url: String) {
     wasm_bindgen_futures::spawn_local(async move {
         let result = fetch_text(&url).await;
         if let Some(d) = Driver::from_weak(&weak) {
-            d.inner.borrow_mut().engine.handle_token_fetched(
-                now_ms(),
-                endpoint,
-                result.as_deref().map_err(String::as_str),
-            );
+            {
+                let engine = &mut d.inner.borrow_mut().engine;
+                match result {
+                    // Not signed in (any more): the endpoint signs out for every tab.
+                    Err(Fetched::Refused(status)) => engine.handle_token_refused(now_ms(), endpoint, status),
+                    Err(Fetched::Failed(e)) => engine.handle_token_fetched(now_ms(), endpoint, Err(&e)),
+                    Ok(t) => engine.handle_token_fetched(now_ms(), endpoint, Ok(&t)),
+                }
+            }
             d.pump();
         }
     });
 }
 
-async fn fetch_text(url: &str) -> Result<String, String> {
+/// Why a token fetch brought no token.
+enum Fetched {
+    /// HTTP 401 or 403.
+    Refused(u16),
+    /// Anything else, said.
+    Failed(String),
+}
+
+impl From<String> for Fetched {
+    fn from(s: String) -> Self {
+        Fetched::Failed(s)
+    }
+}
+
+async fn fetch_text(url: &str) -> Result<String, Fetched> {
     let init = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&init, &"credentials".into(), &"include".into());
     let _ = js_sys::Reflect::set(&init, &"cache".into(), &"no-store".into());
     let resp = wasm_bindgen_futures::JsFuture::from(global_fetch(url, &init)).await.map_err(|e| js_message(&e))?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "fetch did not return a Response".to_string())?;
-    if !resp.ok() {
-        return Err(["HTTP ", &tabmux_core::error::decimal(u64::from(resp.status()))].concat());
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| Fetched::Failed("fetch did not return a Response".to_string()))?;
+    match resp.status() {
+        401 | 403 => return Err(Fetched::Refused(resp.status())),
+        s if !resp.ok() => return Err(Fetched::Failed(["HTTP ", &tabmux_core::error::decimal(u64::from(s))].concat())),
+        _ => {}
     }
     let text = resp.text().map_err(|e| js_message(&e))?;
     let text = wasm_bindgen_futures::JsFuture::from(text).await.map_err(|e| js_message(&e))?;
-    text.as_string().ok_or_else(|| "the token response is not text".to_string())
+    text.as_string().ok_or_else(|| Fetched::Failed("the token response is not text".to_string()))
 }

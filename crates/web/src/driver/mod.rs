@@ -9,6 +9,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use frames::{Extracted, Extractor, JsFrame, PongMatcher};
+pub use tabmux_core::engine::TokenClaim;
 use tabmux_core::{
     ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, SendOutcome, ServerPingOptions, SocketId, SortedMap,
 };
@@ -102,14 +103,15 @@ impl Driver {
         }
     }
 
-    /// Attaches a client; it is sent a welcome and the current status at once. `resume`: the
-    /// last sequence number a tab delivered before its worker ended
-    /// ([`tabmux_core::Engine::handle_attach_resuming`]).
-    pub fn attach(&self, sink: Sink, tab_id: &str, options: Options, token: Option<&str>, resume: Option<u64>) -> Result<ClientId, Error> {
+    /// Attaches a client; it is sent a welcome and the current status at once. `token`: the
+    /// one it carries from its last worker, with the number of its change; `resume`: the
+    /// last sequence number it delivered before that worker ended
+    /// ([`tabmux_core::Engine::handle_hello`]).
+    pub fn attach(&self, sink: Sink, tab_id: &str, options: Options, token: TokenClaim<'_>, resume: Option<u64>) -> Result<ClientId, Error> {
         let (client, endpoint, differs) = {
             let mut inner = self.inner.borrow_mut();
             let differs = inner.engine.conflicting_options(&options);
-            let (client, endpoint) = inner.engine.handle_attach_resuming(now_ms(), tab_id, options, token, resume)?;
+            let (client, endpoint) = inner.engine.handle_hello(now_ms(), tab_id, options, token, resume)?;
             inner.sinks.insert(client, sink.clone());
             inner.rebuild_fanout(endpoint);
             (client, endpoint, differs)
@@ -224,9 +226,12 @@ impl Driver {
         r
     }
 
-    /// A tab reported a token (debounced in the engine).
-    pub fn set_token(&self, client: ClientId, token: &str) -> Result<(), Error> {
-        let r = self.inner.borrow_mut().engine.handle_set_token(now_ms(), client, token);
+    /// A tab reported a token (debounced in the engine), or signed out (`None`: at once).
+    pub fn set_token(&self, client: ClientId, token: Option<&str>) -> Result<(), Error> {
+        let r = match token {
+            Some(t) => self.inner.borrow_mut().engine.handle_set_token(now_ms(), client, t),
+            None => self.inner.borrow_mut().engine.handle_sign_out(now_ms(), client),
+        };
         self.pump();
         r
     }
@@ -265,11 +270,11 @@ impl Driver {
     }
 
     /// A tab became visible.
-    pub fn visible(&self) {
+    pub fn visible(&self, client: ClientId) {
         {
             let mut inner = self.inner.borrow_mut();
             inner.check_wake(now_ms(), None);
-            inner.engine.handle_visible(now_ms());
+            inner.engine.handle_client_visible(now_ms(), client);
         }
         self.pump();
     }
@@ -327,11 +332,16 @@ impl Driver {
                 self.reply(client, &answer);
                 Ok(())
             }
-            ToWorker::Token { token } => self.set_token(client, &token),
+            ToWorker::Token { token } => self.set_token(client, token.as_deref()),
+            ToWorker::TokenAnswer { req, result } => {
+                self.inner.borrow_mut().engine.handle_token_answer(now_ms(), client, req, result.as_ref().map(Option::as_deref).map_err(String::as_str));
+                self.pump();
+                Ok(())
+            }
             ToWorker::Reconnect => self.reconnect(client),
             ToWorker::Online { online } => self.tab_online(client, online),
             ToWorker::Visible => {
-                self.visible();
+                self.visible(client);
                 Ok(())
             }
             ToWorker::Drained { total } => {
@@ -501,7 +511,7 @@ impl Inner {
 }
 
 /// The message of a thrown JS value (an Error's `message`, or its string form).
-pub(crate) fn js_message(e: &JsValue) -> String {
+pub fn js_message(e: &JsValue) -> String {
     js_sys::Reflect::get(e, &"message".into())
         .ok()
         .and_then(|m| m.as_string())
