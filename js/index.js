@@ -4,8 +4,6 @@
 // policy lives here: which transport to use, and when a failed worker falls back to direct
 // mode, is the wasm client's answer.
 import init, { connectShared, pickTransport, tabId } from "../dist/tab/tabmux_tab.js";
-// This release's build id, written by the build: the worker's name and hello carry it.
-import BUILD from "../dist/tab/build-id.js";
 
 // Start-up marks in the page's performance timeline (DevTools, or performance.getEntriesByName):
 // tabmux:entry (this module evaluated), tabmux:wasm (the client's wasm compiled and
@@ -60,7 +58,7 @@ async function viaDirect(options, notice) {
  */
 export async function connect(options) {
   await (ready ??= load());
-  const inner = pickTransport(options) === "shared" ? await connectShared(options, viaDirect, BUILD) : await viaDirect(options);
+  const inner = pickTransport(options) === "shared" ? await connectShared(options, viaDirect) : await viaDirect(options);
   if (!welcomed) mark("tabmux:welcome");
   welcomed = true;
   return new Client(inner);

@@ -2,7 +2,7 @@
 // the worker's glue, stamped with the build id (see stamp()). Prints each file's size, raw
 // and gzip.
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -164,29 +164,55 @@ export async function buildTestWorker() {
   const id = readFileSync(shipped, "utf8").match(BUILD_LINE)?.[1];
   if (!id) throw new Error(`${shipped} has no build id: run the build (node scripts/build.mjs) first`);
   copyFileSync(shipped, join(outDir, "shared-websocket-worker.js"));
+  stampWasm(join(outDir, `${c.out_name}_bg.wasm`), id);
   console.log(`test worker (${t.features.join(", ")}, ${t.profile}) in ${t.out_dir}, build id ${id}`);
 }
 
 const BUILD_LINE = /^const BUILD = "([^"]*)";$/m;
 
+/** What precedes the build id in a wasm's data (`crates/web/src/build_id.rs`). */
+const MARKER = Buffer.from("tabmux-build-id:");
+
 /**
- * The build id: the first 16 hex digits of a SHA-256 over the worker's wasm, its glue and
- * its shim (with the id line blank), so any change to what the worker runs gives a new id.
- * Written into the shim (`workerDir/shared-websocket-worker.js`, from `shim`, the source or
- * an already stamped copy) and into `tabDir/build-id.js`, the module js/index.js imports:
- * a page names the worker after its id and says it in its hello, so two releases never share
- * a worker. Returns the id.
+ * Writes `id` (16 characters; "dev" is padded with spaces, as the source has it) after the
+ * build-id marker in the wasm `file`: the id the code that runs reads. `required`: the wasm
+ * must have exactly one marker (the direct module has none: it names no worker).
+ */
+function stampWasm(file, id, required = true) {
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf(MARKER);
+  if (at < 0 && !required) return;
+  if (at < 0 || bytes.indexOf(MARKER, at + 1) >= 0) throw new Error(`${file}: expected exactly one build-id marker`);
+  Buffer.from(id.padEnd(16, " ")).copy(bytes, at + MARKER.length);
+  writeFileSync(file, bytes);
+}
+
+/**
+ * The build id: the first 16 hex digits of a SHA-256 over the worker's wasm (with its id
+ * unstamped), its glue and its shim (with the id line blank), so any change to what the
+ * worker runs gives a new id. Written into the worker's wasm and the page's (where the
+ * running code reads it: the page names the worker after it and says it in its hello; the
+ * worker refuses hellos of another release, and every hello when its shim says another id
+ * than its wasm), into the shim (`workerDir/shared-websocket-worker.js`, from `shim`, the
+ * source or an already stamped copy) and into `tabDir/build-id.js` (for tools and tests).
+ * Returns the id.
  */
 export function stamp({ workerDir, tabDir, shim }) {
   if (!BUILD_LINE.test(shim)) throw new Error('the worker shim has no `const BUILD = "…";` line to stamp');
   const template = shim.replace(BUILD_LINE, 'const BUILD = "dev";');
+  const workerWasm = join(workerDir, "tabmux_worker_bg.wasm");
+  stampWasm(workerWasm, "dev");
   const hash = createHash("sha256");
   for (const f of ["tabmux_worker_bg.wasm", "tabmux_worker.js"]) hash.update(readFileSync(join(workerDir, f)));
   const id = hash.update(template).digest("hex").slice(0, 16);
+  stampWasm(workerWasm, id);
+  stampWasm(join(tabDir, "tabmux_tab_bg.wasm"), id);
+  const direct = join(tabDir, "..", "direct", "tabmux_direct_bg.wasm");
+  if (existsSync(direct)) stampWasm(direct, id, false);
   writeFileSync(join(workerDir, "shared-websocket-worker.js"), template.replace(BUILD_LINE, `const BUILD = "${id}";`));
   writeFileSync(
     join(tabDir, "build-id.js"),
-    `// tabmux build id (scripts/build.mjs): names the SharedWorker of this release.\nexport default "${id}";\n`,
+    `// tabmux build id (scripts/build.mjs): the id stamped into this release's wasm.\nexport default "${id}";\n`,
   );
   return id;
 }

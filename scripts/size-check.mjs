@@ -14,7 +14,7 @@ const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(join(root
  * the entry and the thin client; the direct module is fetched only where direct mode runs. */
 export const SIDES = {
   worker: ["dist/worker/tabmux_worker_bg.wasm", "dist/worker/tabmux_worker.js", "dist/worker/shared-websocket-worker.js"],
-  tab: ["dist/tab/tabmux_tab_bg.wasm", "dist/tab/tabmux_tab.js", "dist/tab/build-id.js", "dist/index.js"],
+  tab: ["dist/tab/tabmux_tab_bg.wasm", "dist/tab/tabmux_tab.js", "dist/index.js"],
   direct: ["dist/direct/tabmux_direct_bg.wasm", "dist/direct/tabmux_direct.js"],
 };
 

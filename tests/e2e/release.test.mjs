@@ -36,6 +36,12 @@ const B = release("b", (dir) => {
   writeFileSync(wasm, Buffer.concat([readFileSync(wasm), customSection("tabmux-test", "release B")]));
   stamp({ workerDir: dir, tabDir: join(dir, "dist/tab"), shim: readFileSync(join(dir, "shared-websocket-worker.js"), "utf8") });
 });
+// C: release B's shim and pages over release A's worker glue and wasm, as a cache that kept
+// the old glue and wasm under their fixed names serves them after the deploy.
+const C = release("c", (dir) => {
+  for (const f of ["shared-websocket-worker.js"]) cpSync(join(B.dir, f), join(dir, f));
+  cpSync(join(B.dir, "dist"), join(dir, "dist"), { recursive: true });
+});
 const current = join(base, "current");
 symlinkSync(A.dir, current);
 /** The deploy: the served folder becomes `to`, in one rename. */
@@ -123,4 +129,24 @@ test("a page of the old release that connects after the deploy (no old worker le
   await until(() => late.evaluate(() => T.clients[0].messages.length === 2), "2 frames");
   assert.deepEqual(await late.evaluate(() => T.clients[0].messages), seqFrames(firstSeq, firstSeq + 1, ch));
   await context.close();
+});
+
+test("a new release's shim over a cached old glue and wasm: the worker's wasm knows its own release and refuses every hello; auto falls back to direct, shared rejects", async () => {
+  assert.equal(C.id, B.id, "the pages and the shim say release B");
+  const wasm = readFileSync(join(C.dir, "tabmux_worker_bg.wasm"));
+  assert.ok(wasm.includes(Buffer.from(`tabmux-build-id:${A.id}`)), "the worker's wasm is release A's");
+  deploy(C);
+  const ch = "release-mixed";
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  assert.equal(await page.evaluate(() => BUILD), B.id);
+  const why = `tabmux: the worker script is build ${B.id} but its wasm is build ${A.id} (a cached file of another release); reload the page`;
+  const err = await page.evaluate((o) => T.connectError(o), { url: server.ws(`/ws/${ch}`), mode: "shared" });
+  assert.deepEqual(err, { code: "worker-failed", message: why });
+  const info = await page.evaluate((o) => T.connect(o), { url: server.ws(`/ws/${ch}`), heartbeat: false });
+  assert.equal(info.transport, "direct");
+  assert.deepEqual(await page.evaluate(() => T.clients[0].errors), [{ code: "worker-failed", message: why }]);
+  await until(async () => (await state(page))?.state === "open", "open on the page's own socket");
+  await context.close();
+  deploy(A);
 });

@@ -308,7 +308,7 @@ test("wrong argument types: each call says what it takes with a coded error, and
     "topic: tabmux: a topic must be a string of 1 to 256 bytes",
     "bad-message: tabmux: bad message to the worker: subscribe takes a function as the handler",
     "bad-message: tabmux: bad message to the worker: history takes a topic string, or nothing",
-    "bad-message: tabmux: bad message to the worker: setToken takes a string",
+    "bad-message: tabmux: bad message to the worker: setToken takes a string, or null to sign out",
     "bad-message: tabmux: bad message to the worker: send takes a string, an ArrayBuffer or a typed array",
     "returned true",
     "returned undefined",

@@ -217,15 +217,15 @@ impl Inner {
             Err(e) => return answer(&self.this, Err(tabmux_web::js_message(&e))),
         };
         let (ok, fail) = (self.this.clone(), self.this.clone());
-        let ok = Closure::once_into_js(move |v: JsValue| {
+        let ok = crate::js::once_js(Box::new(move |v: JsValue| {
             let result = match v.as_string() {
                 Some(t) => Ok(Some(t)),
                 None if v.is_null() || v.is_undefined() => Ok(None),
                 None => Err("token.get resolved to something that is not a string".into()),
             };
             answer(&ok, result);
-        });
-        let fail = Closure::once_into_js(move |e: JsValue| answer(&fail, Err(tabmux_web::js_message(&e))));
+        }));
+        let fail = crate::js::once_js(Box::new(move |e: JsValue| answer(&fail, Err(tabmux_web::js_message(&e)))));
         // `once_into_js` closures free themselves when called; `then` calls one of the two
         // (the other is reclaimed with the promise).
         if let Ok(then) = get(&promise, "then").dyn_into::<js_sys::Function>() {

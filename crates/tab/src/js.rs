@@ -45,6 +45,13 @@ fn later_boxed(f: Box<dyn FnOnce()>) {
     queue_microtask(&Closure::once_into_js(f));
 }
 
+/// A JS function that calls `f` once with its argument and frees itself then (one
+/// instantiation for every such callback: a promise's `then` arms).
+#[inline(never)]
+pub(crate) fn once_js(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
+    Closure::once_into_js(f)
+}
+
 #[inline(never)]
 fn timer_boxed(ms: u32, f: Box<dyn FnOnce()>) -> Timeout {
     Timeout::new(ms, f)

@@ -82,11 +82,11 @@ pub fn pick_transport(options: &JsValue) -> Result<String, JsValue> {
 /// makes this client hand over to `direct` with the `worker-failed` error as the notice, and
 /// `connect()` resolves to the direct client. `mode: "shared"` rejects instead.
 ///
-/// `build` is this page's release (the build id scripts/build.mjs computed from the worker
-/// files): the worker is named `tabmux-v1-<build>-xl` and the hello carries it.
+/// The page's release is the build id compiled into its wasm ([`tabmux_web::build_id`]): the
+/// worker is named `tabmux-v1-<build>-xl` and the hello carries it.
 #[cfg_attr(feature = "shared-entry", wasm_bindgen(js_name = connectShared))]
-pub fn connect_shared(options: JsValue, direct: JsValue, build: String) -> js_sys::Promise {
-    match start(options, direct, build) {
+pub fn connect_shared(options: JsValue, direct: JsValue) -> js_sys::Promise {
+    match start(options, direct, tabmux_web::build_id()) {
         Ok(p) => p,
         Err(e) => js_sys::Promise::reject(&e),
     }

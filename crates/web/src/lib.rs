@@ -5,14 +5,16 @@
 //! WebSocket and timer events into the engine and carries out its actions. Frames stay JS
 //! values from the socket to every [`Sink`]; they never enter wasm memory. [`protocol`] is
 //! the one definition of the messages between a page and the worker.
-#![allow(unsafe_code)] // wasm-bindgen's generated extern glue needs it; none is written by hand.
+#![allow(unsafe_code)] // wasm-bindgen's generated extern glue needs it; by hand only `build_id`'s one read.
 
+mod build_id;
 mod driver;
 pub mod locks;
 pub mod protocol;
 pub mod timer;
 mod wire;
 
+pub use build_id::build_id;
 pub use driver::{js_message, Driver, SeqReader, Sink, TokenClaim};
 pub use protocol::{is_frame, ToTab, ToWorker};
 pub use wire::{frame_len, now_ms, object, parse_options};

@@ -47,9 +47,11 @@ struct State {
     _network: RefCell<Vec<PortListener>>,
     ports: RefCell<SortedMap<u32, PortEntry>>,
     next_port: std::cell::Cell<u32>,
-    /// This worker's release (the build id the shim was stamped with): a hello of another
+    /// This worker's release (the build id compiled into its wasm): a hello of another
     /// release is refused.
     build: String,
+    /// Why every hello is refused: the shim was stamped with another release than its wasm.
+    mixed: Option<String>,
     /// Names this worker's per-tab life locks (see [`hold_life_lock`]).
     seed: u64,
     next_lock: std::cell::Cell<u32>,
@@ -64,10 +66,16 @@ pub struct WorkerRuntime {
     state: Rc<State>,
 }
 
-/// Starts the runtime. Call once, when the wasm module is ready. `build` is this worker's
-/// build id (scripts/build.mjs writes it into the shim; "dev" otherwise).
+/// Starts the runtime. Call once, when the wasm module is ready. `build` is the build id the
+/// shim was stamped with (scripts/build.mjs; "dev" otherwise); the wasm's own
+/// ([`tabmux_web::build_id`]) is this worker's release. When the two differ (a shim of one
+/// release over a cached glue and wasm of another) every hello is refused (`worker-failed`).
 #[wasm_bindgen]
 pub fn start(build: String) -> WorkerRuntime {
+    let own = tabmux_web::build_id();
+    let mixed = (build != own).then(|| {
+        ["the worker script is build ", &build, " but its wasm is build ", &own, " (a cached file of another release); reload the page"].concat()
+    });
     console_error_panic_hook::set_once();
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
     let state = Rc::new(State {
@@ -75,7 +83,8 @@ pub fn start(build: String) -> WorkerRuntime {
         _network: RefCell::new(Vec::new()),
         ports: RefCell::new(SortedMap::new()),
         next_port: std::cell::Cell::new(1),
-        build,
+        build: own,
+        mixed,
         seed,
         next_lock: std::cell::Cell::new(0),
         first_hello: std::cell::Cell::new(false),
@@ -267,6 +276,10 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
                     on_port_message(state, key, &item);
                 }
             }
+        }
+        (ToWorker::Hello { .. }, None) if state.mixed.is_some() => {
+            let why = state.mixed.clone().unwrap_or_default();
+            drop_port(state, key, Some(&Error::WorkerFailed(why)));
         }
         (ToWorker::Hello { build, .. }, None) if build.as_deref().unwrap_or(DEV_BUILD) != state.build => {
             // A page of another release: the worker it was built for is not this one (the
