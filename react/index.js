@@ -24,8 +24,9 @@ export function TabmuxProvider({ options, token, children }) {
     const t = typeof token === "function" ? { get } : { value: token, required: true };
     return { options: { ...options, token: { ...options?.token, ...t } } };
   }, [options, token === undefined, typeof token === "function", get]);
-  // Later values of a string token go to the clients as setToken (null: signOut).
-  const [first] = useState(token);
+  // Later values of a string token go to the clients as setToken (null: signOut). (The
+  // initializer form: useState(token) would call a token function.)
+  const [first] = useState(() => token);
   useEffect(() => {
     if (typeof token === "function" || token === undefined || token === first) return;
     for (const entry of clients.values()) entry.client?.setToken(token ?? null);

@@ -6,9 +6,9 @@ import tabmux from "tabmux/vite";
 // (the tabmux dev server); the built demo is served by that server itself.
 const devserver = process.env.TABMUX_DEVSERVER;
 
-// renders.html is a page for the end-to-end test that counts renders.
+// renders.html and auth.html are pages for the end-to-end tests (renders, the provider's token).
 export default defineConfig({
   plugins: [tabmux()],
   server: devserver ? { proxy: { "/ws": { target: devserver, ws: true }, "/control": devserver } } : {},
-  build: { outDir: "dist", emptyOutDir: true, target: "es2022", rollupOptions: { input: ["index.html", "renders.html"] } },
+  build: { outDir: "dist", emptyOutDir: true, target: "es2022", rollupOptions: { input: ["index.html", "renders.html", "auth.html"] } },
 });

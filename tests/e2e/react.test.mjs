@@ -138,3 +138,30 @@ test("npx tabmux copy-worker puts the worker files in a folder, byte for byte", 
   assert.equal(usage.status, 2);
   assert.equal(usage.stderr.trim(), "usage: tabmux copy-worker <folder>   (e.g. public/)");
 });
+
+test("TabmuxProvider's token: a function is asked before the first connect (one handshake, with it); a string is the first token, a new one reconnects once, null signs out; a client closed by hand shows closed", async () => {
+  await server.ctl("/control/reset");
+  const context = await browser.newContext();
+  const accepts = async (ch) => (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === ch).map((a) => a.query);
+  const get = await context.newPage();
+  await get.goto(`${server.http}/auth.html?mode=get&channel=auth-get`);
+  await until(async () => (await text(get, "state")) === "open", "open with the function's token");
+  assert.deepEqual(await accepts("auth-get"), ["auth=1&token=g1"]);
+  assert.equal(await get.evaluate(() => window.GETS), 1);
+
+  const value = await context.newPage();
+  await value.goto(`${server.http}/auth.html?mode=value&channel=auth-value`);
+  await until(async () => (await text(value, "state")) === "open", "open with the string token");
+  assert.deepEqual(await accepts("auth-value"), ["auth=1&token=first"]);
+  await value.evaluate(() => window.setAppToken("second"));
+  await until(async () => (await accepts("auth-value")).length === 2, "one reconnect with the new token");
+  assert.deepEqual(await accepts("auth-value"), ["auth=1&token=first", "auth=1&token=second"]);
+  await until(async () => (await text(value, "state")) === "open", "open again");
+  await value.evaluate(() => window.setAppToken(null));
+  await until(async () => (await text(value, "state")) === "unauthorized", "signed out");
+  await value.evaluate(() => window.CLIENT.close());
+  await until(async () => (await text(value, "state")) === "closed", "the hooks see their client closed");
+  await sleep(300);
+  assert.equal((await accepts("auth-value")).length, 2);
+  await context.close();
+});
