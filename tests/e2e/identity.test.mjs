@@ -4,7 +4,7 @@
 // against a server that closes tokenless sockets with 4401 (the dev server's `?auth=1`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { withServerAndBrowser, openTab, until, sleep } from "./helpers.mjs";
+import { withServerAndBrowser, openTab, until, sleep, workerCopy, ENDER } from "./helpers.mjs";
 
 let server, browser;
 withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
@@ -156,5 +156,31 @@ test("token.get in direct mode: the first socket carries the token", async () =>
   await allIn([p], "open");
   assert.deepEqual((await accepts(ch)).map((a) => a.query), ["auth=1&token=g1"]);
   assert.equal(await p.evaluate(() => window.GETS), 1);
+  await context.close();
+});
+
+test("a replaced worker takes the newest token its tabs carry, and a sign-out carried by any tab keeps it signed out", async () => {
+  workerCopy("ender-identity", ENDER);
+  const ch = "identity-replaced";
+  const context = await browser.newContext();
+  const options = { url: server.ws(`/ws/${ch}`), heartbeat: false, workerUrl: "/dist-test/ender-identity/shared-websocket-worker.js", token: { value: "v0", debounceMs: 10 } };
+  const pages = await open(context, options, 3);
+  await allIn(pages, "open");
+  // Tab 0 set the newest token; tabs 1 and 2 were told it (and its number) by the worker.
+  await pages[0].evaluate(() => T.clients[0].c.setToken("newest"));
+  await until(async () => (await accepts(ch)).length === 2, "the reconnect with the newest token");
+  await allIn(pages, "open");
+  const end = () => pages[1].evaluate(() => new BroadcastChannel("tabmux-test-end").postMessage("end"));
+  await end();
+  await until(async () => (await accepts(ch)).length === 3, "the replacement's socket");
+  await allIn(pages, "open");
+  assert.deepEqual((await accepts(ch)).map((a) => a.query), ["token=v0", "token=newest", "token=newest"], "its first socket carries the newest token, whichever tab said hello first");
+  // Signed out in tab 2, then the worker ends: no tab brings the old token back.
+  await pages[2].evaluate(() => T.clients[0].c.signOut());
+  await allIn(pages, "unauthorized");
+  await end();
+  await sleep(3000);
+  for (const p of pages) assert.equal(await state(p), "unauthorized");
+  assert.equal((await accepts(ch)).length, 3, "no socket after the sign-out, in the old worker or the new one");
   await context.close();
 });
