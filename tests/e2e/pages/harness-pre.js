@@ -1,12 +1,22 @@
 // Runs before tabmux loads (tests/engines uses it in every engine): the page's console and
-// errors are kept in window.LOG; ?nosw removes SharedWorker (the direct fallback); ?nogoodbye
-// stops every pagehide listener, so closing the tab is a tab that vanishes without a goodbye;
+// errors are kept in window.LOG (an object logged as its JSON text, so a test can read what a
+// debug log said); ?nosw removes SharedWorker (the direct fallback); ?nogoodbye stops every
+// pagehide listener, so closing the tab is a tab that vanishes without a goodbye;
 // window.SHOWN records each pageshow's `persisted` (back/forward cache).
 window.LOG = [];
+const shown = (x) => {
+  if (x instanceof Error) return x.message;
+  if (typeof x === "object" && x !== null) {
+    try {
+      return JSON.stringify(x);
+    } catch {}
+  }
+  return String(x);
+};
 for (const level of ["log", "info", "warn", "error", "debug"]) {
   const orig = console[level];
   console[level] = (...a) => {
-    LOG.push({ level, text: a.map((x) => (x instanceof Error ? x.message : String(x))).join(" ") });
+    LOG.push({ level, text: a.map(shown).join(" ") });
     orig.apply(console, a);
   };
 }
