@@ -53,8 +53,10 @@ export function kit(engine, browser, server) {
     engine,
     browser,
     server,
+    /** A tab at `path` of the server (or at `path` itself where it is a whole URL). */
     async open(query = "", path = "/harness.html", opts) {
-      const tab = await browser.openTab(`${server.http}${path}${query ? `?${query}` : ""}`, opts);
+      const at = /^https?:/.test(path) ? path : `${server.http}${path}`;
+      const tab = await browser.openTab(`${at}${query ? `?${query}` : ""}`, opts);
       opened.add(tab);
       const close = tab.close;
       tab.close = async () => {

@@ -1,13 +1,15 @@
 // The security scenarios of the engine suite (issue 26: "the security e2e suite runs in all
 // three engines"): a hostile page of the same origin against the worker's bounds
-// (docs/internals/hardening.md, "Memory bounds"). Written once against the adapter like
+// (docs/internals/hardening.md, "Memory bounds"), credentials redacted wherever they came
+// from, and the dev server answering no other origin. Written once against the adapter like
 // every scenario of tests/engines/scenarios.mjs, which lists these after its own.
 //
 // The good tabs use the test worker (dist-test/worker: its `{ t: "counts" }` hook says what it
 // holds, its `memoryBytes` the size of its wasm memory); the hostile page talks to the same
 // worker through raw ports.
 import assert from "node:assert/strict";
-import { until, sleep, seqFrames } from "../e2e/helpers.mjs";
+import { join } from "node:path";
+import { until, sleep, seqFrames, root } from "../e2e/helpers.mjs";
 
 const TEST_WORKER = "/dist-test/worker/shared-websocket-worker.js";
 
@@ -103,6 +105,8 @@ async function stillReceiving(x, good, ch, n = 5) {
     assert.deepEqual(await t.eval(() => T.clients[0].errors), []);
   }
 }
+
+const text = (log) => log.map((l) => l.text).join("\n");
 
 export const securityScenarios = [
   {
@@ -324,6 +328,108 @@ export const securityScenarios = [
       ]);
       assert.equal(got.after, got.before, "the worker's wasm memory did not grow");
       await stillReceiving(x, good, ch);
+    },
+  },
+  {
+    name: "the token never appears in status, stats, errors, the console or the demo page, even in a close reason",
+    // The harness and the package as usual, and the built demo at "/" (its own worker copy is
+    // byte for byte the one in dist/worker, which is served first).
+    server: { statics: [join(root, "tests/e2e/pages"), join(root, "dist/worker"), root, join(root, "www/dist")] },
+    async run(x) {
+      const secret = "s3cret tok/én"; // percent-encoded in the URL: both forms must stay hidden
+      const forms = [secret, encodeURIComponent(secret)];
+      // The demo and two harness tabs on the demo's endpoint, with the demo's options.
+      const demo = await x.open("", "/", { ready: false });
+      const demoShows = (id) => demo.eval((id) => document.querySelector(`[data-testid=${id}]`)?.textContent ?? null, id);
+      await until(async () => (await demoShows("state")) === "open", "the demo shows open");
+      // The demo page has no harness-pre.js: it records the console from here on (the token is
+      // set later, by another tab).
+      await demo.eval(() => new Promise((resolve, reject) => document.head.append(Object.assign(document.createElement("script"), { src: "/harness-pre.js", onload: resolve, onerror: reject }))));
+      const demoOptions = {
+        url: x.server.ws("/ws"),
+        heartbeat: { intervalMs: 5000, timeoutMs: 3000 },
+        topics: { key: "/topic", subscribe: '{"type":"subscribe","topic":"{topic}"}', unsubscribe: '{"type":"unsubscribe","topic":"{topic}"}' },
+        replay: { frames: 20 },
+      };
+      const { tabs: pages } = await x.tabs(2, demoOptions);
+      await x.allTabs(pages, 3);
+      await pages[0].eval((t) => T.clients[0].c.setToken(t), secret);
+      const accepts = async () => (await x.stats()).accepts.filter((a) => !a.refused);
+      // The server does get the token (so there is something to leak)…
+      await until(async () => (await accepts()).length === 2, "the reconnect with the token");
+      assert.equal((await accepts())[1].query, `token=${encodeURIComponent(secret)}`);
+      // …and echoes it back in a close reason, as careless servers do.
+      await x.server.ctl(`/control/close?code=4000&reason=${encodeURIComponent(`bad token ${secret}`)}`);
+      await until(async () => (await accepts()).length === 3, "the reconnect after the close");
+      for (const p of pages) await until(async () => (await x.state(p))?.state === "open", "open again");
+      await until(async () => (await demoShows("state")) === "open", "the demo open again");
+      // An invalid subscribe puts an error on the record too.
+      for (const p of pages) await p.eval(() => { try { T.clients[0].c.subscribe("", () => {}); } catch (e) { T.clients[0].errors.push({ code: e.code, message: e.message }); } });
+      const consoles = [];
+      for (const p of pages) {
+        const seen = await p.eval(async () => ({
+          statuses: T.clients[0].statuses,
+          stats: await T.clients[0].c.stats(),
+          errors: T.clients[0].errors,
+          html: document.documentElement.outerHTML,
+        }));
+        assert.ok(seen.statuses.some((s) => s.lastClose?.code === 4000 && s.lastClose.reason === "bad token ***"), "the reason arrived, redacted");
+        assert.deepEqual(seen.errors.map((e) => e.code), ["topic"]);
+        const all = JSON.stringify(seen);
+        for (const f of forms) assert.ok(!all.includes(f), `${JSON.stringify(f)} leaked: ${all}`);
+        consoles.push(text(await p.console()));
+      }
+      // The demo renders the close when its status arrives (an "open" read before it does not
+      // mean it has).
+      const demoText = () => demo.eval(() => document.documentElement.outerHTML + document.body.innerText);
+      await until(async () => (await demoText()).includes("4000"), "the demo shows the close");
+      const page = await demoText();
+      consoles.push(text(await demo.console()));
+      for (const f of forms) assert.ok(!page.includes(f) && !consoles.join("\n").includes(f), `${JSON.stringify(f)} leaked to the demo or a console`);
+    },
+  },
+  {
+    name: "credentials the page wrote in the URL (?access_token=…, ?sig=…) are *** in the debug log, statuses, errors and stats",
+    async run(x) {
+      const secrets = { access_token: "Zq7-access-9xK2m", sig: "s1gn4ture-abc.def" };
+      const url = x.server.ws(`/ws/creds?room=1&access_token=${secrets.access_token}&sig=${secrets.sig}`);
+      const page = await x.open();
+      await page.eval((url) => T.connect({ url, heartbeat: false, debug: true, backoff: { initialMs: 50 } }), url);
+      await until(async () => (await x.state(page))?.state === "open", "open");
+      // The server does get them; then it echoes one in a close reason.
+      assert.equal((await x.accepts("creds"))[0].query, `room=1&access_token=${secrets.access_token}&sig=${secrets.sig}`);
+      await x.server.ctl(`/control/close?channel=creds&code=4000&reason=${encodeURIComponent(`no access for ${secrets.access_token}`)}`);
+      await until(() => page.eval(() => T.clients[0].statuses.some((s) => s.lastClose?.code === 4000)), "the close");
+      await until(async () => (await x.state(page))?.state === "open", "open again");
+      const seen = await page.eval(async () => ({ statuses: T.clients[0].statuses, stats: await T.clients[0].c.stats(), errors: T.clients[0].errors }));
+      assert.ok(seen.statuses.some((s) => s.lastClose?.reason === "no access for ***"), JSON.stringify(seen.statuses.map((s) => s.lastClose)));
+      const console_ = (await page.console()).map((l) => l.text);
+      const connect = console_.find((l) => l.includes("connect") && l.includes("/ws/creds"));
+      assert.ok(connect?.includes("/ws/creds?room=1&access_token=***&sig=***"), `the connect log: ${connect}`);
+      const all = JSON.stringify(seen) + console_.join("\n");
+      for (const s of Object.values(secrets)) assert.ok(!all.includes(s), `${s} leaked: ${all}`);
+    },
+  },
+  {
+    name: "the dev server answers no other origin: a page of another origin can neither read /token nor open a WebSocket",
+    async run(x) {
+      // http://localhost:<port> is another origin than the server's own http://127.0.0.1:<port>.
+      const page = await x.open("", `http://localhost:${x.server.port}/control/slow-page?ms=0`);
+      await x.server.ctl("/control/token?value=dev-token-1234");
+      const got = await page.eval(async (port) => {
+        const fetched = await fetch(`http://127.0.0.1:${port}/token`).then((r) => `read ${r.status}`, (e) => e.name);
+        const ws = await new Promise((resolve) => {
+          const s = new WebSocket(`ws://127.0.0.1:${port}/ws/foreign`);
+          s.onopen = () => resolve("open");
+          s.onclose = (e) => resolve(`close ${e.code}`);
+        });
+        return { origin: location.origin, fetched, ws };
+      }, x.server.port);
+      assert.deepEqual(got, { origin: `http://localhost:${x.server.port}`, fetched: "TypeError", ws: "close 1006" });
+      assert.equal((await x.accepts("foreign")).length, 0, "no socket accepted");
+      // Its own origin reads it (the harness page is served from http://127.0.0.1:<port>).
+      const own = await x.open();
+      assert.equal(await own.eval(() => fetch("/token").then((r) => r.text())), "dev-token-1234");
     },
   },
 ];
