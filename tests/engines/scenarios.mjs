@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { until, sleep, seqFrames, root, workerCopy, CLOCK, ENDER, NEVER, TIMERS, timersFired } from "../e2e/helpers.mjs";
 import { securityScenarios } from "./security.mjs";
+import { identityScenarios } from "./identity.mjs";
 
 const topicsOpt = { key: "/topic", subscribe: '{"type":"subscribe","topic":"{topic}"}', unsubscribe: '{"type":"unsubscribe","topic":"{topic}"}' };
 const sub = (t) => `{"type":"subscribe","topic":"${t}"}`;
@@ -680,4 +681,5 @@ export const scenarios = [
     },
   },
   ...securityScenarios,
+  ...identityScenarios,
 ];
