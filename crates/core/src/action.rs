@@ -5,6 +5,7 @@
 use crate::error::Error;
 use crate::ids::{ClientId, EndpointId, SocketId};
 use crate::log::LogEvent;
+use crate::status::Status;
 use alloc::string::String;
 
 /// What the shell must do, drained with [`crate::Engine::poll_action`]. Not `#[non_exhaustive]`:
@@ -62,10 +63,12 @@ pub enum Action {
         /// The change's number.
         gen: u64,
     },
-    /// The endpoint's status changed: send [`crate::Engine::status`] to [`crate::Engine::clients_of`].
+    /// The endpoint's status changed: send `status` to its clients.
     Status {
         /// The endpoint.
         endpoint: EndpointId,
+        /// Its status now.
+        status: Status,
     },
     /// Write the queued send `send` of `client` on `socket` (in this order), then tell the
     /// client it was written.
@@ -120,11 +123,13 @@ pub enum Action {
         /// The replay ids of the frames, in order.
         replay: alloc::vec::Vec<u64>,
     },
-    /// A debug-log event for the endpoint's clients that asked for it ([`crate::Engine::loggers_of`]).
-    /// Made only while there is one.
+    /// A debug-log event for the endpoint's clients that asked for it. Made only while there
+    /// is one.
     Log {
         /// The endpoint.
         endpoint: EndpointId,
+        /// Who gets it: the endpoint's clients with `debug` (or a `logger`).
+        clients: alloc::vec::Vec<ClientId>,
         /// The event.
         event: LogEvent,
     },

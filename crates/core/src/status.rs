@@ -86,7 +86,7 @@ pub struct CloseInfo {
 }
 
 /// The status pushed to every tab of an endpoint whenever it changes, and to a new tab at once.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     /// The connection state.

@@ -177,7 +177,9 @@ fn queue_byte_cap_and_ttl_reject_with_clear_errors_and_a_leaving_client_drops_it
     assert_eq!(Error::Expired(5000).to_string(), "tabmux: the frame waited 5000 ms for the socket to open and was not sent");
     assert_eq!(h.engine.handle_send(h.now, a, 5, 10), Ok(SendOutcome::Queued));
     h.engine.handle_detach(h.now, a);
-    assert_eq!(h.drain(), vec![Action::SendFailed { client: a, send: 5, error: Error::NotAttached }, Action::Status { endpoint: h.engine.endpoint_of(b).unwrap() }]);
+    let ep = h.engine.endpoint_of(b).unwrap();
+    let status = h.status(ep);
+    assert_eq!(h.drain(), vec![Action::SendFailed { client: a, send: 5, error: Error::NotAttached }, Action::Status { endpoint: ep, status }]);
     assert_eq!(h.engine.stats(b).unwrap().queue_messages, 1);
 }
 

@@ -16,7 +16,7 @@ fn shown(h: &Harness, c: tabmux_core::ClientId, extra: &[String]) -> Vec<String>
     for a in &h.actions {
         match a {
             Action::Log { event, .. } => out.push(serde_json::to_string(event).unwrap()),
-            Action::Status { endpoint } => out.extend(h.engine.status(*endpoint).map(|s| serde_json::to_string(&s).unwrap())),
+            Action::Status { status, .. } => out.push(serde_json::to_string(status).unwrap()),
             Action::OpenFailed { message, .. } => out.push(Error::OpenFailed(message.clone()).message()),
             Action::SendFailed { error, .. } => out.push(error.message()),
             _ => {}

@@ -424,10 +424,9 @@ impl Engine {
 
     /// The WebSocket constructor threw (bad URL, blocked mixed content, CSP): no retry can
     /// succeed, so the endpoint is closed and its clients are told why (token redacted) with
-    /// [`Action::OpenFailed`]. The shell reports this while it carries out the
-    /// [`Action::OpenSocket`], so that answer goes to the front of the queue: the clients
-    /// hear why before any status the actions queued earlier would send. A socket that is
-    /// not current is ignored.
+    /// [`Action::OpenFailed`]. An ordinary input: the shell reports it after it has carried
+    /// out the actions drained with the [`Action::OpenSocket`]. A socket that is not current
+    /// is ignored.
     pub fn handle_open_failed(&mut self, now: Ms, socket: SocketId, message: &str) {
         self.tick(now);
         let Some(idx) = self.ep_index_by_socket(socket) else { return };
@@ -436,7 +435,7 @@ impl Engine {
         ep.conn = Conn::Closed;
         ep.last_close = Some(CloseInfo { code: 1006, reason: truncate_reason(&message) });
         ep.last_error = Some(truncate_reason(&message));
-        self.actions.push_front(Action::OpenFailed { endpoint: ep.id, message });
+        self.actions.push_back(Action::OpenFailed { endpoint: ep.id, message });
         self.touch(idx);
     }
 

@@ -95,8 +95,8 @@ impl Engine {
         if ep.last_status.as_ref() != Some(&status) {
             let from = ep.last_status.as_ref().map(|s| s.breaker);
             let to = status.breaker;
-            ep.last_status = Some(status);
-            self.actions.push_back(Action::Status { endpoint: ep.id });
+            ep.last_status = Some(status.clone());
+            self.actions.push_back(Action::Status { endpoint: ep.id, status });
             if let Some(from) = from.filter(|f| *f != to) {
                 self.log(idx, |_| LogEvent::Breaker { from, to });
             }
@@ -108,7 +108,8 @@ impl Engine {
         let ep = &self.endpoints[idx];
         if ep.loggers > 0 {
             let event = make(ep);
-            self.actions.push_back(Action::Log { endpoint: ep.id, event });
+            let clients = self.loggers_of(ep.id);
+            self.actions.push_back(Action::Log { endpoint: ep.id, clients, event });
         }
     }
 
@@ -133,7 +134,7 @@ impl Engine {
     }
 
     /// The clients of an endpoint that get its debug log.
-    pub fn loggers_of(&self, endpoint: EndpointId) -> Vec<ClientId> {
+    fn loggers_of(&self, endpoint: EndpointId) -> Vec<ClientId> {
         self.ep_index(endpoint).map_or_else(Vec::new, |i| {
             let ep = &self.endpoints[i];
             ep.clients.iter().copied().filter(|c| self.clients.get(c).is_some_and(|e| e.debug)).collect()

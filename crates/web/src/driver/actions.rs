@@ -36,7 +36,20 @@ impl Inner {
 
     pub(super) fn run_actions(&mut self, me: &Rc<RefCell<Inner>>) -> Posts {
         let mut posts = Vec::new();
-        while let Some(action) = self.engine.poll_action() {
+        // Sockets the browser refused to create, with why.
+        let mut failed: Vec<(SocketId, String)> = Vec::new();
+        loop {
+            let Some(action) = self.engine.poll_action() else {
+                // Drained: the refused sockets are inputs now, and what the engine makes of
+                // them is drained in turn.
+                if failed.is_empty() {
+                    break;
+                }
+                for (socket, msg) in failed.drain(..) {
+                    self.engine.handle_open_failed(now_ms(), socket, &msg);
+                }
+                continue;
+            };
             match action {
                 Action::OpenSocket { socket, url } => {
                     let endpoint = self.endpoint_for_new_socket(socket);
@@ -52,8 +65,8 @@ impl Inner {
                             let server_ping = self.engine.options_of(endpoint).and_then(|o| o.server_ping.clone());
                             self.sockets.insert(socket, Socket { ws, endpoint, pong, server_ping, extract, _listeners: listeners });
                         }
-                        // The engine tells the clients why (Action::OpenFailed, next).
-                        Err(msg) => self.engine.handle_open_failed(now_ms(), socket, &msg),
+                        // Told to the engine after this drain, as any input.
+                        Err(msg) => failed.push((socket, msg)),
                     }
                 }
                 Action::SendText { socket, data } => {
@@ -121,18 +134,15 @@ impl Inner {
                         let _ = s.ws.close_with_code_and_reason(code, &reason);
                     }
                 }
-                Action::Log { endpoint, event } => {
+                Action::Log { clients, event, .. } => {
                     // Only to the clients that asked (the engine makes none otherwise).
-                    let sinks: Vec<Sink> =
-                        self.engine.loggers_of(endpoint).iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
+                    let sinks: Vec<Sink> = clients.iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
                     if !sinks.is_empty() {
                         posts.push((sinks.into(), ToTab::Log { event: object(&event.fields()) }.encode()));
                     }
                 }
-                Action::Status { endpoint } => {
-                    if let Some(status) = self.engine.status(endpoint) {
-                        posts.push((self.sinks_of(endpoint), ToTab::Status { status: object(&status.fields()) }.encode()));
-                    }
+                Action::Status { endpoint, status } => {
+                    posts.push((self.sinks_of(endpoint), ToTab::Status { status: object(&status.fields()) }.encode()));
                 }
             }
         }
