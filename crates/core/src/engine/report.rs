@@ -108,8 +108,7 @@ impl Engine {
         let ep = &self.endpoints[idx];
         if ep.loggers > 0 {
             let event = make(ep);
-            let clients = self.loggers_of(ep.id);
-            self.actions.push_back(Action::Log { endpoint: ep.id, clients, event });
+            self.push_log(idx, event);
         }
     }
 
@@ -131,6 +130,15 @@ impl Engine {
         }
         let d = core::mem::replace(&mut ep.drops, DropCounts { last_report: Some(now), ..DropCounts::default() });
         self.log(idx, |_| LogEvent::Drops { duplicates: d.duplicates, gaps: d.gaps });
+    }
+
+    /// Queues `event` for the debug clients of endpoint `idx` (one copy of this code, not
+    /// one per caller of the generic [`Engine::log`]).
+    #[inline(never)]
+    fn push_log(&mut self, idx: usize, event: LogEvent) {
+        let endpoint = self.endpoints[idx].id;
+        let clients = self.loggers_of(endpoint);
+        self.actions.push_back(Action::Log { endpoint, clients, event });
     }
 
     /// The clients of an endpoint that get its debug log.
