@@ -17,6 +17,8 @@ const TEST_WORKER = "/dist-test/worker/shared-websocket-worker.js";
 const RAW_HELPERS = ({ workerUrl, counterUrl }) => {
   window.H = {
     ports: [],
+    /** How many ports have had a message. */
+    answered: 0,
     /** The checks of the `until`s waiting, run on every message. */
     waiting: new Set(),
     /** A new port; `got` collects what the worker posts to it. */
@@ -24,6 +26,7 @@ const RAW_HELPERS = ({ workerUrl, counterUrl }) => {
       const w = new SharedWorker(workerUrl, { name: WORKER_NAME, extendedLifetime: true });
       const p = { w, got: [] };
       w.port.onmessage = ({ data }) => {
+        if (p.got.length === 0) H.answered++;
         Array.isArray(data) ? p.got.push(...data) : p.got.push(data);
         for (const check of H.waiting) check();
       };
@@ -197,14 +200,23 @@ export const securityScenarios = [
       const t0 = Date.now();
       const got = await inPage(evil, async (n) => {
         const idx = [];
+        const from = H.answered;
+        const t0 = performance.now();
         for (let i = 0; i < n; i++) idx.push(H.open());
-        await H.until(() => idx.filter((i) => H.got(i).length > 0).length >= n - 1024, 60_000);
+        const opened = performance.now() - t0;
+        await H.until(() => H.answered - from >= n - 1024, 60_000);
+        const answered = performance.now() - t0;
         const refused = idx.filter((i) => H.got(i).length > 0);
-        return { refused: refused.length, codes: [...new Set(refused.flatMap((i) => H.got(i).map((m) => m.code)))], message: H.got(refused[0])[0].message, counts: await H.counts() };
+        const counts = await H.counts();
+        const ms = { opened, answered, counted: performance.now() - t0 };
+        return { refused: refused.length, codes: [...new Set(refused.flatMap((i) => H.got(i).map((m) => m.code)))], message: H.got(refused[0])[0].message, counts, ms };
       }, n, "10,000 ports answered", 80_000);
-      console.log(`# ${x.engine}: ${n} ports opened in ${Date.now() - t0} ms; worker wasm memory ${memBefore} -> ${got.counts.memoryBytes} B`);
+      const ms = Object.entries(got.ms).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ");
+      console.log(`# ${x.engine}: ${n} ports in ${Date.now() - t0} ms (in the page: ${ms} ms); worker wasm memory ${memBefore} -> ${got.counts.memoryBytes} B`);
       assert.equal(got.refused, n - 1024);
-      assert.deepEqual([got.counts.pending, got.counts.clients], [1024, 2]);
+      // (Counted within 10 s of the first port, before the worker closes the silent ones: a
+      // run where the page took longer says so here.)
+      assert.deepEqual([got.counts.pending, got.counts.clients], [1024, 2], `counted ${Math.round(got.ms.counted)} ms after the first port opened; ports without a hello are closed after 10 s`);
       assert.ok(got.counts.memoryBytes < 2 << 20, `worker wasm memory ${got.counts.memoryBytes} B`);
       assert.deepEqual(got.codes, ["too-many-ports"]);
       assert.equal(got.message, "tabmux: 1024 ports of this worker have not said hello yet; this one is closed");
