@@ -24,10 +24,14 @@ const SIZES = [1024, 10240];
 const FRAMES = { 1024: Number(process.env.BENCH_FRAMES_1K ?? 20000), 10240: Number(process.env.BENCH_FRAMES_10K ?? 4000) };
 const MODES = ["shared", "direct", "bare", "pertab"];
 const PROBES = 200;
-// The paced case: 8 tabs, a 1 KB frame every millisecond (1,000 frames/s to each tab) for
-// PACED_MS, latency probes all along.
-const PACED_MS = Number(process.env.BENCH_PACED_MS ?? 5000);
-const PACED_TABS = 8;
+// The paced cases: traffic that does not saturate anything, as most apps have. Each is
+// `<tabs>x<frames/s to each tab>` (BENCH_PACED), a 1 KB frame at that rate for PACED_S
+// seconds, latency probes all along.
+const PACED = (process.env.BENCH_PACED ?? "1x50,1x200,1x1000,8x50,8x200,8x1000").split(",").map((c) => {
+  const [tabs, rate] = c.split("x").map(Number);
+  return { tabs, rate };
+});
+const PACED_S = Number(process.env.BENCH_PACED_S ?? 5);
 const ONLY = process.env.BENCH_ONLY ?? ""; // "startup" or "paced": only those figures, printed (docs untouched)
 
 const { helpers: { sleep }, chromium, server } = await setup();
@@ -129,24 +133,27 @@ async function measure(mode, tabs, size, integrity) {
   }
 }
 
-/** 8 tabs, one 1 KB frame per millisecond for PACED_MS, probes all along: round trips
+/** `tabs` tabs, one 1 KB frame every 1000/`rate` ms for PACED_S seconds, probes all along
+ *  (every 10 ms, or every second frame's interval where that is longer): round trips
  *  under a steady load, and the browser's CPU per 1,000 delivered frames. */
-async function paced(mode) {
-  const frames = PACED_MS;
-  const b = await launch({ mode, tabs: String(PACED_TABS), frames: String(frames), integrity: "0" });
+async function paced(mode, { tabs, rate }) {
+  const frames = rate * PACED_S;
+  const every = Math.round(1000 / rate);
+  const probeMs = Math.max(10, 2 * every);
+  const b = await launch({ mode, tabs: String(tabs), frames: String(frames), integrity: "0" });
   try {
-    await waitNotes(b.run, "ready", PACED_TABS, 30_000);
+    await waitNotes(b.run, "ready", tabs, 30_000);
     const conns = (await server.ctl("/control/stats")).byChannel[b.channel] ?? 0;
     const procs = b.renderers();
     const cpu0 = b.cpu();
-    await server.ctl(`/control/ticker?channel=${b.channel}&ms=1&count=${frames}&size=1024`);
-    await server.ctl(`/control/probe?channel=${b.channel}&n=${Math.floor(PACED_MS / 10)}&interval_ms=10`);
-    const done = await waitNotes(b.run, "done", PACED_TABS, PACED_MS + 120_000);
+    await server.ctl(`/control/ticker?channel=${b.channel}&ms=${every}&count=${frames}&size=1024`);
+    await server.ctl(`/control/probe?channel=${b.channel}&n=${Math.floor((PACED_S * 1000) / probeMs)}&interval_ms=${probeMs}`);
+    const done = await waitNotes(b.run, "done", tabs, PACED_S * 1000 + 120_000);
     const cpu = b.cpu() - cpu0;
     await sleep(700); // the last probes' answers
     const rtts = (await server.ctl(`/control/probes?channel=${b.channel}`)).rttMs;
     return {
-      mode, conns, renderers: procs, cpuPer1k: cpu / ((frames * PACED_TABS) / 1000),
+      mode, tabs, rate, conns, renderers: procs, cpuPer1k: cpu / ((frames * tabs) / 1000),
       lost: done.reduce((n, d) => n + d.gaps, 0), dups: done.reduce((n, d) => n + d.dups, 0),
       rtt: { p50: pct(rtts, 50), p95: pct(rtts, 95), p99: pct(rtts, 99), samples: rtts.length },
     };
@@ -191,13 +198,15 @@ for (let rep = 0; rep < (ONLY ? 0 : REPS); rep++) {
     }
   }
 }
-const PACED_MODES = ["shared", "bare", "direct", "pertab"];
+const PACED_MODES = (process.env.BENCH_PACED_MODES ?? "shared,bare,direct,pertab").split(",");
 const pacedRaw = [];
 for (let rep = 0; rep < (ONLY && ONLY !== "paced" ? 0 : REPS); rep++) {
-  for (const mode of rotated(PACED_MODES, rep)) {
-    const r = await paced(mode);
-    pacedRaw.push({ rep, ...r });
-    console.log(`rep ${rep} paced ${mode.padEnd(6)} ${PACED_TABS} tabs × 1,000 frames/s: rtt p50 ${r.rtt.p50?.toFixed(2)} p99 ${r.rtt.p99?.toFixed(2)} ms (${r.rtt.samples} probes), cpu ${r.cpuPer1k.toFixed(1)} ms/1k, renderers ${r.renderers}, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
+  for (const c of PACED) {
+    for (const mode of rotated(PACED_MODES, rep)) {
+      const r = await paced(mode, c);
+      pacedRaw.push({ rep, ...r });
+      console.log(`rep ${rep} paced ${mode.padEnd(6)} ${c.tabs} tab${c.tabs > 1 ? "s" : ""} × ${c.rate} frames/s: rtt p50 ${r.rtt.p50?.toFixed(2)} p99 ${r.rtt.p99?.toFixed(2)} ms (${r.rtt.samples} probes), cpu ${r.cpuPer1k.toFixed(1)} ms/1k, renderers ${r.renderers}, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
+    }
   }
 }
 const starts = [];
@@ -231,18 +240,25 @@ for (const c of configs) {
     });
   }
 }
-const pacedBare = pacedRaw.filter((r) => r.mode === "bare");
-const pacedRows = PACED_MODES.map((mode) => {
-  const rs = pacedRaw.filter((r) => r.mode === mode);
-  const m = (f) => median(rs.map(f));
-  return {
-    mode, conns: Math.max(...rs.map((r) => r.conns)), p50: m((r) => r.rtt.p50), p99: m((r) => r.rtt.p99),
-    p50Min: Math.min(...rs.map((r) => r.rtt.p50)), p50Max: Math.max(...rs.map((r) => r.rtt.p50)),
-    p99Min: Math.min(...rs.map((r) => r.rtt.p99)), p99Max: Math.max(...rs.map((r) => r.rtt.p99)),
-    cpu: m((r) => r.cpuPer1k), cpuRatio: m((r) => r.cpuPer1k) / median(pacedBare.map((r) => r.cpuPer1k)),
-    lost: rs.reduce((n, r) => n + r.lost, 0), dups: rs.reduce((n, r) => n + r.dups, 0),
-  };
-}).filter((r) => Number.isFinite(r.conns));
+// Medians per (tabs, rate, mode); CPU as a ratio to the bare worker's and round trips as the
+// difference from its, in the same run.
+const pacedRows = PACED.flatMap(({ tabs, rate }) => {
+  const of = (mode) => pacedRaw.filter((r) => r.mode === mode && r.tabs === tabs && r.rate === rate);
+  const bare = of("bare");
+  const bm = (f) => median(bare.map(f));
+  return PACED_MODES.map((mode) => {
+    const rs = of(mode);
+    const m = (f) => median(rs.map(f));
+    return {
+      tabs, rate, mode, conns: Math.max(...rs.map((r) => r.conns)), p50: m((r) => r.rtt.p50), p99: m((r) => r.rtt.p99),
+      p50Min: Math.min(...rs.map((r) => r.rtt.p50)), p50Max: Math.max(...rs.map((r) => r.rtt.p50)),
+      p99Min: Math.min(...rs.map((r) => r.rtt.p99)), p99Max: Math.max(...rs.map((r) => r.rtt.p99)),
+      p50VsBare: m((r) => r.rtt.p50) - bm((r) => r.rtt.p50), p99VsBare: m((r) => r.rtt.p99) - bm((r) => r.rtt.p99),
+      cpu: m((r) => r.cpuPer1k), cpuRatio: m((r) => r.cpuPer1k) / bm((r) => r.cpuPer1k),
+      lost: rs.reduce((n, r) => n + r.lost, 0), dups: rs.reduce((n, r) => n + r.dups, 0),
+    };
+  }).filter((r) => Number.isFinite(r.conns));
+});
 if (ONLY === "paced") {
   console.table(pacedRows);
   process.exit(0);
@@ -287,8 +303,9 @@ let md = `# Benchmarks\n\nGenerated by \`npm run bench\` (${REPS} interleaved re
 md += `Throughput: frames × tabs / (server time from the broadcast to the last tab's last frame). Round trips: ${PROBES} probes 5 ms apart, server → tab → server, on the server's clock. "vs bare" is the ratio to the bare-JS SharedWorker measured in the same run (throughput) or the difference (p99).\n\n`;
 md += `| frame | tabs | integrity | mode | server sockets | frames/s (min–max) | vs bare | browser CPU ms / 1,000 frames | vs bare | RTT p50 / p95 / p99 ms | p99 vs bare | lost | dup | worker memory before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
 for (const r of rows) md += `| ${r.size / 1024} KB | ${r.tabs} | ${r.integrity ? "on" : "off"} | ${names[r.mode]} | ${r.conns} | ${f0(r.fps)} (${f0(r.fpsMin)}–${f0(r.fpsMax)}) | ${f2(r.ratio)}× | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${f2(r.p50)} / ${f2(r.p95)} / ${f2(r.p99)} | ${r.p99VsBare >= 0 ? "+" : ""}${f2(r.p99VsBare)} | ${r.lost} | ${r.dups} | ${r.memBefore ? `${f0(r.memBefore)} → ${f0(r.memAfter)}` : "–"} |\n`;
-md += `\n## Paced: ${PACED_TABS} tabs, 1,000 frames/s each (1 KB), ${PACED_MS / 1000} s\n\nThe server sends one frame every millisecond (${f0(PACED_MS)} frames, ${f0(PACED_MS * PACED_TABS)} deliveries) and a latency probe every 10 ms all along. A load the bare worker carries with headroom; a mode that needs more CPU than the machine has queues, and its round trips show it.\n\n| mode | server sockets | RTT p50 ms (min–max) | RTT p99 ms (min–max) | browser CPU ms / 1,000 frames | vs bare | lost | dup |\n|---|---|---|---|---|---|---|---|\n`;
-for (const r of pacedRows) md += `| ${names[r.mode]} | ${r.conns} | ${f2(r.p50)} (${f2(r.p50Min)}–${f2(r.p50Max)}) | ${f2(r.p99)} (${f2(r.p99Min)}–${f2(r.p99Max)}) | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${r.lost} | ${r.dups} |\n`;
+md += `\n## Paced: 1 and 8 tabs at 50, 200 and 1,000 frames/s each (1 KB), ${PACED_S} s\n\nThe server sends one frame every 1000/rate ms and a latency probe every 10 ms (every two frame intervals at 50/s) all along: traffic that saturates nothing, as most apps have. "vs bare" is the ratio to the bare-JS SharedWorker of the same case in the same run (CPU) or the difference (round trips). A mode that needs more CPU than the machine has queues, and its round trips show it.\n\n| tabs | frames/s each | mode | server sockets | RTT p50 ms (min–max) | vs bare | RTT p99 ms (min–max) | vs bare | browser CPU ms / 1,000 frames | vs bare | lost | dup |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+const signed = (x) => (x == null ? "–" : `${x >= 0 ? "+" : ""}${f2(x)}`);
+for (const r of pacedRows) md += `| ${r.tabs} | ${f0(r.rate)} | ${names[r.mode]} | ${r.conns} | ${f2(r.p50)} (${f2(r.p50Min)}–${f2(r.p50Max)}) | ${signed(r.p50VsBare)} | ${f2(r.p99)} (${f2(r.p99Min)}–${f2(r.p99Max)}) | ${signed(r.p99VsBare)} | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${r.lost} | ${r.dups} |\n`;
 const bareStart = startRows.find((s) => s.mode === "bare");
 md += `\n## Start-up (2 tabs, ${START_REPS} repetitions: median, min–max)\n\nA ticker sends a frame every 2 ms from before the browser starts, so a first frame follows the socket's open (or a tab's attach) by at most 2 ms. The first tab starts the worker; the second is opened once the first has its first frame (a running worker). "Page start" adds loading the library (the bare worker and the plain socket have nothing to load).\n\n| mode | connect() → first frame, first tab (ms) | vs bare | joining tab: connect() → next frame (ms) | vs bare | page start → first frame, first tab / joining tab (ms) |\n|---|---|---|---|---|---|\n`;
 for (const s of startRows) {
