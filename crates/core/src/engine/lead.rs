@@ -8,15 +8,16 @@ use crate::ids::ClientId;
 use crate::time::Ms;
 
 impl Engine {
-    /// A client's page became visible (`true`) or hidden. Visible also wakes an endpoint
-    /// that is `down` ([`Engine::handle_visible`]). The leader does not move on it: the
+    /// A client's page became visible (`true`) or hidden. Visible is also
+    /// [`Engine::handle_client_visible`] (the token is asked of it first; an endpoint that is
+    /// `down` tries again). The leader does not move on it: the
     /// rule uses it at the next choice (`leader.rs`).
     pub fn handle_visibility(&mut self, now: Ms, client: ClientId, visible: bool) -> Result<(), Error> {
         let now = self.tick(now);
         let idx = self.client_ep(client)?;
         self.endpoints[idx].lead.set_visible(now, client, visible);
         if visible {
-            self.handle_visible(now);
+            self.handle_client_visible(now, client);
         }
         Ok(())
     }
