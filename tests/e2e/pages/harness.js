@@ -39,6 +39,28 @@ window.T = {
   unsubscribe(i, topic) {
     T.clients[i].offs[topic]();
   },
+  /** The leader tests' records of client `i`, posted on the BroadcastChannel
+   *  "tabmux-test-lead" as `{ tab, t, ... }` (t: performance.timeOrigin + performance.now(),
+   *  comparable across pages): `leader` at each change (`event: true`) and every 10 ms, and
+   *  `one: seq` for each frame its exclusive handler runs for (of `topic`, if given). A
+   *  collector page (`T.collect()`) keeps them, so what a tab saw before it crashed is kept. */
+  lead(i, tab, { topic } = {}) {
+    const c = T.clients[i].c;
+    const ch = new BroadcastChannel("tabmux-test-lead");
+    const post = (m) => ch.postMessage({ tab, t: performance.timeOrigin + performance.now(), ...m });
+    c.on("leader", (leader) => post({ leader, event: true }));
+    post({ leader: c.leader, event: true });
+    setInterval(() => post({ leader: c.leader }), 10);
+    const one = (d) => post({ one: JSON.parse(d).seq });
+    if (topic) c.subscribe(topic, one, { exclusive: true });
+    else c.on("message", one, { exclusive: true });
+  },
+  /** In a page of its own: keeps every record `T.lead` posts, in `T.collected`. */
+  collect() {
+    T.collected = [];
+    T.collector = new BroadcastChannel("tabmux-test-lead");
+    T.collector.onmessage = (e) => T.collected.push(e.data);
+  },
   state(i) {
     return T.clients[i].statuses.at(-1) ?? null;
   },
