@@ -69,11 +69,24 @@ impl Lead {
 
     /// A tab left: its seat and its exclusive registrations go.
     pub fn leave(&mut self, client: ClientId) {
-        self.seats.retain(|s| s.client != client);
-        for x in &mut self.exclusive {
-            x.clients.retain(|c| *c != client);
+        if let Some(i) = self.seats.iter().position(|s| s.client == client) {
+            self.seats.remove(i);
         }
-        self.exclusive.retain(|x| !x.clients.is_empty());
+        for i in (0..self.exclusive.len()).rev() {
+            self.unregister(i, client);
+        }
+    }
+
+    /// `client` is no longer among the registered tabs of `exclusive[i]`, which goes when
+    /// none is left.
+    fn unregister(&mut self, i: usize, client: ClientId) {
+        let clients = &mut self.exclusive[i].clients;
+        if let Some(at) = clients.iter().position(|c| *c == client) {
+            clients.remove(at);
+        }
+        if clients.is_empty() {
+            self.exclusive.remove(i);
+        }
     }
 
     /// A tab became visible or hidden at `now`.
@@ -96,17 +109,21 @@ impl Lead {
     /// A tab registered (`on`) or dropped its exclusive handlers for frames without a topic
     /// (`topic: None`) or for `topic`. Repeats change nothing.
     pub fn set_exclusive(&mut self, client: ClientId, topic: Option<&str>, on: bool) {
-        let at = self.exclusive.iter().position(|x| x.topic.as_deref() == topic);
-        match (at, on) {
-            (Some(i), true) if !self.exclusive[i].clients.contains(&client) => self.exclusive[i].clients.push(client),
-            (None, true) => self.exclusive.push(Exclusive { topic: topic.map(ToString::to_string), clients: alloc::vec![client], chosen: None }),
-            (Some(i), false) => {
-                self.exclusive[i].clients.retain(|c| *c != client);
-                if self.exclusive[i].clients.is_empty() {
-                    self.exclusive.remove(i);
-                }
+        let i = match self.exclusive.iter().position(|x| x.topic.as_deref() == topic) {
+            Some(i) => i,
+            None if on => {
+                self.exclusive.push(Exclusive { topic: topic.map(ToString::to_string), ..Exclusive::default() });
+                self.exclusive.len() - 1
             }
-            _ => {}
+            None => return,
+        };
+        if on {
+            let clients = &mut self.exclusive[i].clients;
+            if !clients.contains(&client) {
+                clients.push(client);
+            }
+        } else {
+            self.unregister(i, client);
         }
     }
 
@@ -117,8 +134,7 @@ impl Lead {
 
     /// Applies the rule to the leader; `Some` when it changed.
     pub fn elect(&mut self) -> Option<Handover> {
-        let all: Vec<ClientId> = self.seats.iter().map(|s| s.client).collect();
-        let next = self.pick(self.leader, None, &all);
+        let next = self.pick(self.leader, None, &|_| true);
         if next == self.leader {
             return None;
         }
@@ -132,8 +148,8 @@ impl Lead {
     /// the choice is remembered (see the module docs).
     pub fn one(&mut self, topic: Option<&str>, subscribed: impl Fn(ClientId) -> bool) -> Option<ClientId> {
         let i = self.exclusive.iter().position(|x| x.topic.as_deref() == topic)?;
-        let candidates: Vec<ClientId> = self.exclusive[i].clients.iter().copied().filter(|c| subscribed(*c)).collect();
-        let chosen = self.pick(self.exclusive[i].chosen, self.leader, &candidates);
+        let registered = &self.exclusive[i].clients;
+        let chosen = self.pick(self.exclusive[i].chosen, self.leader, &|c| registered.contains(&c) && subscribed(c));
         self.exclusive[i].chosen = chosen;
         chosen
     }
@@ -150,21 +166,22 @@ impl Lead {
     /// The rule: keep `current` while it is a candidate that keeps up (or every candidate
     /// lags); else `preferred` if it is a candidate that keeps up; else the best by
     /// visibility, then most recent visibility, then attach order.
-    fn pick(&self, current: Option<ClientId>, preferred: Option<ClientId>, candidates: &[ClientId]) -> Option<ClientId> {
-        let seats: Vec<&Seat> = self.seats.iter().filter(|s| candidates.contains(&s.client)).collect();
-        let any_keeps_up = seats.iter().any(|s| !s.lagging);
-        let usable = |c: Option<ClientId>| c.and_then(|c| seats.iter().find(|s| s.client == c)).filter(|s| !s.lagging || !any_keeps_up);
-        if let Some(s) = usable(current).or_else(|| usable(preferred)) {
-            return Some(s.client);
+    fn pick(&self, current: Option<ClientId>, preferred: Option<ClientId>, candidate: &dyn Fn(ClientId) -> bool) -> Option<ClientId> {
+        let any_keeps_up = self.seats.iter().any(|s| candidate(s.client) && !s.lagging);
+        let usable = |s: &Seat| candidate(s.client) && (!s.lagging || !any_keeps_up);
+        for c in [current, preferred].into_iter().flatten() {
+            if self.seat(c).is_some_and(usable) {
+                return Some(c);
+            }
         }
-        // Seats are in attach order: on a tie, `max_by_key` would take the last, so the key
-        // ends with the reversed position.
-        seats
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.lagging || !any_keeps_up)
-            .max_by_key(|(i, s)| (s.visible, s.seen, usize::MAX - i))
-            .map(|(_, s)| s.client)
+        // Seats are in attach order; a later one wins only when strictly better.
+        let mut best: Option<&Seat> = None;
+        for s in self.seats.iter().filter(|s| usable(s)) {
+            if best.is_none_or(|b| (s.visible, s.seen) > (b.visible, b.seen)) {
+                best = Some(s);
+            }
+        }
+        best.map(|s| s.client)
     }
 }
 

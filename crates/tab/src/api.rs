@@ -170,20 +170,14 @@ impl TabClient {
         let handler = function(handler, "subscribe takes a function as the handler")?;
         let id = self.inner.next_handler.get() + 1;
         self.inner.next_handler.set(id);
-        let first_exclusive = {
+        let first_exclusive = exclusive && !self.inner.has_exclusive(&topic);
+        {
             let mut topics = self.inner.topics.borrow_mut();
             match topics.iter_mut().find(|(t, _)| *t == topic) {
-                Some((_, handlers)) => {
-                    let first = exclusive && !handlers.iter().any(|(_, _, x)| *x);
-                    handlers.push((id, handler, exclusive));
-                    first
-                }
-                None => {
-                    topics.push((topic.clone(), vec![(id, handler, exclusive)]));
-                    exclusive
-                }
+                Some((_, handlers)) => handlers.push((id, handler, exclusive)),
+                None => topics.push((topic.clone(), vec![(id, handler, exclusive)])),
             }
-        };
+        }
         let new = !self.inner.engine_topics.borrow().contains(&topic);
         if new {
             self.inner.engine_topics.borrow_mut().push(topic.clone());
@@ -198,22 +192,20 @@ impl TabClient {
     /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
     /// Returns whether the handler was there.
     fn unsubscribe(&self, id: u32) -> bool {
-        let (emptied, last_exclusive) = {
+        let (topic, exclusive, emptied) = {
             let mut topics = self.inner.topics.borrow_mut();
-            let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _, _)| *i == id)) else {
-                return false;
-            };
+            let found = topics.iter().enumerate().find_map(|(at, (_, h))| Some((at, h.iter().position(|(i, _, _)| *i == id)?)));
+            let Some((at, h)) = found else { return false };
             let handlers = &mut topics[at].1;
-            let was_exclusive = handlers.iter().any(|(i, _, x)| *i == id && *x);
-            handlers.retain(|(i, _, _)| *i != id);
-            let last_exclusive = (was_exclusive && !handlers.iter().any(|(_, _, x)| *x)).then(|| topics[at].0.clone());
-            let emptied = if topics[at].1.is_empty() { Some(topics.remove(at).0) } else { None };
-            (emptied, last_exclusive)
+            let exclusive = handlers.remove(h).2;
+            let emptied = handlers.is_empty();
+            let topic = if emptied { topics.remove(at).0 } else { topics[at].0.clone() };
+            (topic, exclusive, emptied)
         };
-        if let Some(topic) = last_exclusive {
-            self.inner.post(ToWorker::Exclusive { topic: Some(topic), on: false });
+        if exclusive && !self.inner.has_exclusive(&topic) {
+            self.inner.post(ToWorker::Exclusive { topic: Some(topic.clone()), on: false });
         }
-        if let Some(topic) = emptied {
+        if emptied {
             let inner = self.inner.clone();
             later(move || {
                 let resubscribed = inner.topics.borrow().iter().any(|(t, _)| *t == topic);

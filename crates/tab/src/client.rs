@@ -534,15 +534,18 @@ impl Inner {
     pub(crate) fn resubscribe(&self) {
         for t in self.engine_topics() {
             self.topic_op(true, &t);
+            if self.has_exclusive(&t) {
+                self.post(ToWorker::Exclusive { topic: Some(t), on: true });
+            }
         }
         if !self.listeners.borrow_mut().snapshot(Event::One).is_empty() {
             self.post(ToWorker::Exclusive { topic: None, on: true });
         }
-        let exclusive: Vec<String> =
-            self.topics.borrow().iter().filter(|(_, h)| h.iter().any(|(_, _, x)| *x)).map(|(t, _)| t.clone()).collect();
-        for topic in exclusive {
-            self.post(ToWorker::Exclusive { topic: Some(topic), on: true });
-        }
+    }
+
+    /// Whether this client has an exclusive handler for `topic`.
+    pub(crate) fn has_exclusive(&self, topic: &str) -> bool {
+        self.topics.borrow().iter().any(|(t, h)| t == topic && h.iter().any(|(_, _, x)| *x))
     }
 
     /// A data frame: to the `message` listeners, and with `one` (the worker chose this client
@@ -551,18 +554,14 @@ impl Inner {
         if !self.fresh(&data) {
             return;
         }
-        let mut list = self.listeners.borrow_mut().snapshot(Event::Message);
-        if one {
-            let exclusive = self.listeners.borrow_mut().snapshot(Event::One);
-            if !exclusive.is_empty() {
-                list = std::rc::Rc::new(list.iter().chain(exclusive.iter()).cloned().collect());
-            }
-        }
-        if list.is_empty() {
+        let list = self.listeners.borrow_mut().snapshot(Event::Message);
+        let exclusive = if one { self.listeners.borrow_mut().snapshot(Event::One) } else { Default::default() };
+        if list.is_empty() && exclusive.is_empty() {
             return;
         }
         if let Some(data) = self.payload(data) {
             emit(&list, &data);
+            emit(&exclusive, &data);
         }
     }
 

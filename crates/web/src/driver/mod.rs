@@ -484,28 +484,28 @@ impl Driver {
             Then::Topic(sinks, msg) => (sinks, msg),
             Then::Nothing => (&[], data),
         };
-        let mut lagging = Vec::new();
         for s in sinks {
             let msg = match &one {
                 Some((chosen, own)) if chosen.same(s) => own,
                 _ => msg,
             };
             if s.post_frame(msg, len, kept) {
-                lagging.push(s.clone());
-            }
-        }
-        if !lagging.is_empty() {
-            // Rare: a tab just fell past the backlog bound. The engine is told which.
-            let mut inner = self.inner.borrow_mut();
-            let clients: Vec<ClientId> =
-                inner.sinks.iter().filter(|(_, s)| lagging.iter().any(|l| l.same(s))).map(|(c, _)| *c).collect();
-            for c in clients {
-                inner.engine.handle_lagging(now_ms(), c, true);
+                self.lagging(s);
             }
         }
         // A pong changes the status; a gap, an eviction or a new leader is an action.
         if self.inner.borrow().engine.has_actions() {
             self.pump();
+        }
+    }
+
+    /// A tab just fell past the backlog bound (rare): the engine is told which.
+    #[cold]
+    fn lagging(&self, sink: &Sink) {
+        let mut inner = self.inner.borrow_mut();
+        let client = inner.sinks.iter().find(|(_, s)| s.same(sink)).map(|(c, _)| *c);
+        if let Some(c) = client {
+            inner.engine.handle_lagging(now_ms(), c, true);
         }
     }
 
