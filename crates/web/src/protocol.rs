@@ -521,9 +521,10 @@ impl ToTab {
                 &[("code", code.as_str().into()), ("message", message.as_str().into()), ("id", id.map_or(JsValue::NULL, JsValue::from))],
             ),
             ToTab::History { id, frames } => object("history", &[("id", (*id).into()), ("frames", frames.clone())]),
-            ToTab::Topic { topic, data, one: false } => object("topic", &[("topic", topic.as_str().into()), ("data", data.clone())]),
-            ToTab::Topic { topic, data, one: true } => {
-                object("topic", &[("topic", topic.as_str().into()), ("data", data.clone()), ("one", true.into())])
+            ToTab::Topic { topic, data, one } => {
+                let fields = [("topic", topic.as_str().into()), ("data", data.clone()), ("one", true.into())];
+                // `one` only when true: every other subscriber's message stays as it was.
+                object("topic", &fields[..if *one { 3 } else { 2 }])
             }
             ToTab::One(data) => object("one", &[("data", data.clone())]),
             ToTab::Leader { leader } => object("leader", &[("leader", (*leader).into())]),
