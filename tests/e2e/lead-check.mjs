@@ -4,19 +4,21 @@
 /**
  * Every instant some tab recorded `leader: true`, the tabs whose state was true then: a tab's
  * state at time t is its latest record at or before t, and after its last record it saw
- * nothing (it closed or crashed). Returns the instants where two or more tabs led, with who.
+ * nothing (it closed or crashed). With `staleMs`, a tab whose latest record is older than that
+ * saw nothing meanwhile either (it was blocked). Returns the instants where two or more tabs
+ * led, with who.
  */
-export function overlaps(records) {
+export function overlaps(records, { staleMs = Infinity } = {}) {
   const states = records.filter((r) => "leader" in r).sort((a, b) => a.t - b.t);
   const last = new Map();
   for (const r of states) last.set(r.tab, r.t);
   const now = new Map();
   const out = [];
   for (const r of states) {
-    now.set(r.tab, r.leader);
-    const leading = [...now].filter(([tab, l]) => l && last.get(tab) >= r.t).map(([tab]) => tab);
+    now.set(r.tab, { leader: r.leader, t: r.t });
+    const leading = [...now].filter(([tab, s]) => s.leader && last.get(tab) >= r.t && r.t - s.t <= staleMs).map(([tab]) => tab);
     if (leading.length > 1) out.push({ t: r.t, leading });
-    if (last.get(r.tab) === r.t) now.set(r.tab, false);
+    if (last.get(r.tab) === r.t) now.set(r.tab, { leader: false, t: r.t });
   }
   return out;
 }
