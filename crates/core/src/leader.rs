@@ -89,13 +89,12 @@ impl Lead {
         }
     }
 
-    /// A tab became visible or hidden at `now`.
+    /// A tab is visible or hidden at `now` (a report that changes nothing changes nothing: a
+    /// tab that says it is hidden at its hello was never visible).
     pub fn set_visible(&mut self, now: Ms, client: ClientId, visible: bool) {
-        if let Some(s) = self.seats.iter_mut().find(|s| s.client == client) {
-            if s.visible != visible || s.seen.is_none() {
-                s.seen = Some(now);
-            }
+        if let Some(s) = self.seats.iter_mut().find(|s| s.client == client && s.visible != visible) {
             s.visible = visible;
+            s.seen = Some(now);
         }
     }
 
@@ -222,8 +221,9 @@ mod tests {
         l.set_visible(15, B, false);
         l.set_visible(20, C, false);
         l.join(A);
+        l.set_visible(25, A, false);
         l.leave(C);
-        assert_eq!(l.elect(), Some(Handover { from: None, to: Some(B) }), "B was visible, A never");
+        assert_eq!(l.elect(), Some(Handover { from: None, to: Some(B) }), "B was visible, A never (it said hidden at 25)");
     }
 
     #[test]
