@@ -261,17 +261,36 @@ export interface TabmuxError extends Error {
 
 export type Frame = string | ArrayBuffer;
 
+/** Options of a `message` listener or a topic handler. */
+export interface HandlerOptions {
+  /**
+   * Run for each frame in exactly one tab of the browser, among the tabs with an exclusive
+   * handler for it (the leader when it has one). A frame already posted to a tab that then
+   * closes or crashes is not run elsewhere: at most once. Ordinary handlers still get every frame.
+   */
+  exclusive?: boolean;
+}
+
 /** A client; `T` is what its handlers get: the frame itself, or with `json: true` the parsed value. */
 export declare class Client<T = Frame> {
   readonly transport: "shared" | "direct";
   readonly clientId: number;
   readonly tabId: string;
   readonly status: Status | null;
-  on(event: "message", listener: (data: T) => void): () => boolean;
+  /**
+   * Whether this tab leads its endpoint: exactly one attached tab per endpoint in the browser
+   * (a visible one first, then the most recently visible; it keeps the lead while it lives).
+   * In direct mode every tab is its own leader. See docs/guide/one-tab.md.
+   */
+  readonly leader: boolean;
+  /** With `{ exclusive: true }` the listener runs in one tab per frame, among the tabs that have one. */
+  on(event: "message", listener: (data: T) => void, options?: HandlerOptions): () => boolean;
   on(event: "status", listener: (status: Status) => void): () => boolean;
   on(event: "error", listener: (error: TabmuxError) => void): () => boolean;
   /** Sequence numbers from..to were skipped (options.sequence). */
   on(event: "gap", listener: (gap: { from: number; to: number }) => void): () => boolean;
+  /** This tab became the leader (true) or stopped being it (false). */
+  on(event: "leader", listener: (leader: boolean) => void): () => boolean;
   /**
    * Resolves once written; queued while not open; rejects with code "queue-full", "expired",
    * or "worker-crashed" (the worker died with it queued, or a replacement is starting).
@@ -279,8 +298,11 @@ export declare class Client<T = Frame> {
   send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
   /** Sends JSON.stringify(value) like send(); a value with no JSON form rejects with "bad-message". */
   sendJson(value: unknown): Promise<void>;
-  /** Frames of `topic` go to `handler`; returns a function that unsubscribes. */
-  subscribe(topic: string, handler: (data: T, topic: string) => void): () => boolean;
+  /**
+   * Frames of `topic` go to `handler`; returns a function that unsubscribes. With
+   * `{ exclusive: true }` each frame runs it in one subscribed tab only.
+   */
+  subscribe(topic: string, handler: (data: T, topic: string) => void, options?: HandlerOptions): () => boolean;
   /** The frames kept for `topic` (or for frames without one), oldest first, as they arrived (never parsed). */
   history(topic?: string): Promise<Frame[]>;
   stats(): Promise<Stats>;

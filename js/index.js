@@ -95,9 +95,14 @@ export class Client {
     return this.#inner.call(3);
   }
 
-  /** Adds a listener; returns a function that removes it. */
-  on(event, listener) {
-    const id = this.#inner.call(4, event, listener);
+  /** Whether the worker chose this tab as its endpoint's leader (always true in direct mode). */
+  get leader() {
+    return this.#inner.call(15);
+  }
+
+  /** Adds a listener (with `{ exclusive: true }`: one tab per frame); returns a function that removes it. */
+  on(event, listener, options) {
+    const id = this.#inner.call(options?.exclusive ? 16 : 4, event, listener);
     return () => this.#inner.call(5, id);
   }
 
@@ -112,8 +117,8 @@ export class Client {
   }
 
   /** Calls handler(data, topic) for each frame of `topic`; returns a function that unsubscribes. */
-  subscribe(topic, handler) {
-    const id = this.#inner.call(8, topic, handler);
+  subscribe(topic, handler, options) {
+    const id = this.#inner.call(options?.exclusive ? 17 : 8, topic, handler);
     return () => this.#inner.call(9, id);
   }
 
@@ -168,6 +173,7 @@ class Closed {
   // getters still answer, off/unsubscribe find nothing, and close does nothing.
   call(op) {
     if (op < 4) return this.known[op];
+    if (op === 15) return false;
     if (op === 5 || op === 9) return false;
     if (op === 14) return;
     const e = Object.assign(new Error(this.message), { code: this.code });

@@ -17,6 +17,12 @@ export interface HookOptions<T = Frame> extends Partial<ConnectOptions> {
    * and reach `onMessage`. `() => false`: no render for any frame. Held by latest reference.
    */
   filter?: (data: T) => boolean;
+  /**
+   * `useSharedWebSocket`: `onMessage` and `lastMessage` only for the frames this tab was
+   * chosen for; `useTopic`: the handler likewise. One tab per frame in the browser, among
+   * those with an exclusive handler (docs/guide/one-tab.md). Not a connection setting.
+   */
+  exclusive?: boolean;
 }
 
 /** A token for the provider: a string (null: signed out) or your auth SDK's token function. */
@@ -73,3 +79,9 @@ export interface ConnectionHealth {
 
 /** Renders only when the status changes, never for frames. */
 export declare function useConnectionHealth(options?: HookOptions<any>): ConnectionHealth;
+
+/**
+ * Whether this tab leads the shared connection: one tab per endpoint in the browser (every
+ * tab in direct mode). Renders only when that changes; false until connected.
+ */
+export declare function useIsLeader(options?: HookOptions<any>): boolean;

@@ -35,7 +35,8 @@ export function TabmuxProvider({ options, token, children }) {
 }
 
 // Handlers (and the filter) are not connection settings: they are held by latest reference.
-const HANDLERS = ["onMessage", "onStatus", "onError", "filter"];
+// `exclusive` is the hook's listener's own option, not the connection's.
+const HANDLERS = ["onMessage", "onStatus", "onError", "filter", "exclusive"];
 
 function connectOptions(merged) {
   const out = {};
@@ -153,7 +154,8 @@ function useStatus(client, handlers) {
  * transport, client, error }`. `options` (merged over the provider's) may hold `onMessage`,
  * `onStatus`, `onError` handlers and a `filter(data)`: a new function never reconnects. Only
  * frames the filter accepts set `lastMessage` (a render) and reach `onMessage`; without a
- * filter every frame does. With `json: true` they are the parsed values.
+ * filter every frame does. With `json: true` they are the parsed values. With
+ * `exclusive: true` only the frames the worker chose this tab for do (one tab per frame).
  * `useSharedWorker: false` forces a socket in this page.
  */
 export function useSharedWebSocket(options) {
@@ -161,6 +163,7 @@ export function useSharedWebSocket(options) {
   const handlers = useLatest(merged);
   const status = useStatus(client, handlers);
   const [lastMessage, setLastMessage] = useState(null);
+  const exclusive = merged.exclusive === true;
   useEffect(() => {
     if (!client) return undefined;
     const offs = [
@@ -169,11 +172,11 @@ export function useSharedWebSocket(options) {
         if (h.filter && !h.filter(m)) return;
         setLastMessage(m);
         h.onMessage?.(m);
-      }),
+      }, { exclusive }),
       client.on("error", (e) => handlers.current.onError?.(e)),
     ];
     return () => offs.forEach((off) => off());
-  }, [client, handlers]);
+  }, [client, handlers, exclusive]);
   const clientRef = useLatest(client);
   const send = useCallback((data) => {
     const c = clientRef.current;
@@ -192,14 +195,38 @@ export function useSharedWebSocket(options) {
   return { status, lastMessage, send, sendJson, subscribe, reconnect, transport: client?.transport ?? null, client, error };
 }
 
-/** Calls `handler(data, topic)` for frames of `topic` while mounted (needs options.topics). */
+/**
+ * Calls `handler(data, topic)` for frames of `topic` while mounted (needs options.topics).
+ * With `exclusive: true` in `options`, each frame calls it in one subscribed tab only.
+ */
 export function useTopic(topic, handler, options) {
-  const { client } = useClient(options);
+  const { client, merged } = useClient(options);
   const latest = useLatest(handler);
+  const exclusive = merged.exclusive === true;
   useEffect(() => {
     if (!client || !topic) return undefined;
-    return client.subscribe(topic, (data, t) => latest.current?.(data, t));
-  }, [client, topic, latest]);
+    return client.subscribe(topic, (data, t) => latest.current?.(data, t), { exclusive });
+  }, [client, topic, latest, exclusive]);
+}
+
+/**
+ * Whether this tab leads the shared connection (one tab per endpoint in the browser; in
+ * direct mode every tab). Re-renders only when that changes. For singleton work: polling,
+ * syncing, analytics beacons.
+ */
+export function useIsLeader(options) {
+  const { client } = useClient(options);
+  const [leader, setLeader] = useState(false);
+  useEffect(() => {
+    if (!client) return undefined;
+    setLeader(client.leader);
+    const off = client.on("leader", setLeader);
+    return () => {
+      off();
+      setLeader(false);
+    };
+  }, [client]);
+  return leader;
 }
 
 /**

@@ -96,6 +96,31 @@ test("useSharedWorker false (direct mode) works the same through the hooks", asy
   await context.close();
 });
 
+test("demo: a notify frame makes one toast across 3 tabs, in the leader; the leader badge moves when that tab closes, and the next toast shows there", async () => {
+  await server.ctl("/control/reset");
+  const context = await browser.newContext();
+  const pages = [await openDemo(context), await openDemo(context), await openDemo(context)];
+  for (const p of pages) await until(async () => (await text(p, "tabs")) === "3", "3 tabs shown");
+  const badges = () => Promise.all(pages.filter((p) => !p.isClosed()).map((p) => text(p, "leader")));
+  const toasts = () => Promise.all(pages.filter((p) => !p.isClosed()).map((p) => p.locator("[data-testid=toast]").count()));
+  await until(async () => (await badges()).filter((b) => b === "this tab").length === 1, "one leader badge");
+  assert.deepEqual(await badges(), ["this tab", "another tab", "another tab"]);
+  await pages[1].click("[data-testid=notify]");
+  await until(async () => (await toasts()).reduce((a, b) => a + b) === 1, "a toast");
+  await sleep(500);
+  assert.deepEqual(await toasts(), [1, 0, 0], "one toast, in the leader");
+  await pages[0].close();
+  await until(async () => (await badges()).filter((b) => b === "this tab").length === 1, "the badge moved");
+  const next = (await badges()).indexOf("this tab");
+  await server.ctl("/control/notify?text=again");
+  await until(async () => (await toasts()).reduce((a, b) => a + b) === 1, "the next toast");
+  await sleep(500);
+  const shown = await toasts();
+  assert.equal(shown.reduce((a, b) => a + b), 1);
+  assert.equal(shown.indexOf(1), next, "in the new leader");
+  await context.close();
+});
+
 test("renders: 1,000 frames re-render neither the health badge nor a status-only hook nor a topic component; a filter renders only the frames it accepts; a status change does render the badge", async () => {
   const ch = "renders";
   const context = await browser.newContext();

@@ -287,6 +287,7 @@ test("wrong argument types: each call says what it takes with a coded error, and
     await grab(() => c.on(7, () => {}));
     await grab(() => c.on("mesage", () => {}));
     await grab(() => c.on("message", "not a function"));
+    await grab(() => c.on("status", () => {}, { exclusive: true }));
     await grab(() => c.subscribe(42, () => {}));
     await grab(() => c.subscribe("", () => {}));
     await grab(() => c.subscribe("t", {}));
@@ -299,11 +300,12 @@ test("wrong argument types: each call says what it takes with a coded error, and
     c.close();
     return seen;
   }, server.ws("/ws/types"));
-  const expected = '(expected "message", "status", "error" or "gap")';
+  const expected = '(expected "message", "status", "error", "gap" or "leader")';
   assert.deepEqual(got, [
     `invalid-options: tabmux: invalid options: the event must be a string ${expected}`,
     `invalid-options: tabmux: invalid options: unknown event "mesage" ${expected}`,
     "bad-message: tabmux: bad message to the worker: on takes a function as the listener",
+    'invalid-options: tabmux: invalid options: exclusive is for "message" listeners',
     "topic: tabmux: a topic must be a string of 1 to 256 bytes",
     "topic: tabmux: a topic must be a string of 1 to 256 bytes",
     "bad-message: tabmux: bad message to the worker: subscribe takes a function as the handler",

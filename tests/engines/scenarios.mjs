@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { until, sleep, seqFrames, root, workerCopy, CLOCK, ENDER, NEVER, TIMERS, timersFired } from "../e2e/helpers.mjs";
 import { securityScenarios } from "./security.mjs";
 import { identityScenarios } from "./identity.mjs";
+import { overlaps, nextLeader, samples, handled } from "../e2e/lead-check.mjs";
 
 const topicsOpt = { key: "/topic", subscribe: '{"type":"subscribe","topic":"{topic}"}', unsubscribe: '{"type":"unsubscribe","topic":"{topic}"}' };
 const sub = (t) => `{"type":"subscribe","topic":"${t}"}`;
@@ -139,6 +140,33 @@ export const scenarios = [
       await afterReturn(x, a, ch);
       // One socket all along: the other tab kept it.
       assert.equal((await x.accepts(ch)).length, 1);
+    },
+  },
+  {
+    name: "back/forward cache: the leader going into it hands the lead to the other tab; back, it does not take it back",
+    server: bfServer,
+    async run(x) {
+      const ch = "bf-leader";
+      const options = { url: x.server.ws(`/ws/${ch}`), heartbeat: false, topics: topicsOpt };
+      // The tab in front (opened last) connects first: it leads, and it is the one that leaves.
+      const b = await x.open();
+      const a = await x.open();
+      for (const t of [a, b]) await t.eval((o) => T.connect(o), options);
+      await x.allTabs([a, b], 2);
+      const leads = (t) => t.eval(() => T.clients[0].c.leader);
+      await until(async () => (await leads(a)) && !(await leads(b)), "the first tab to connect leads");
+      const home = await leaveSubscribed(x, a, ch);
+      await until(() => leads(b), "the other tab leads while the leader is away", 5000);
+      await x.back(a, home);
+      if (x.engine === "firefox") {
+        // Not kept with another tab of the site open (the first back/forward cache scenario).
+        assert.equal(await leads(b), true);
+        return;
+      }
+      assert.deepEqual(await a.eval(() => ({ kept: globalThis.MARK ?? null, shown: SHOWN })), { kept: "kept", shown: [false, true] });
+      await until(async () => (await x.state(a))?.tabs === 2, "counted again");
+      await sleep(300);
+      assert.deepEqual([await leads(a), await leads(b)], [false, true], "the lead stays where it went");
     },
   },
   ...["shared", "direct"].map((mode) => ({
@@ -502,6 +530,52 @@ export const scenarios = [
       await until(async () => (await x.received(ch)).length === 2, "topic released");
       assert.deepEqual(await x.received(ch), [sub("only-mine"), unsub("only-mine")]);
       console.log(`# ${x.engine}: tab closed without a goodbye dropped after ${took} ms`);
+    },
+  },
+  {
+    name: "one tab for side effects: an exclusive handler runs once per frame, in the leader; the leader moves within 200 ms when it closes (and when its renderer dies, where the engine can crash a tab), never two at once",
+    async run(x) {
+      const ch = "leader";
+      const { tabs } = await x.tabs(3, { url: x.server.ws(`/ws/${ch}`), heartbeat: false });
+      const collector = await x.open();
+      await collector.eval(() => T.collect());
+      const collected = () => collector.eval(() => T.collected);
+      for (const [i, t] of tabs.entries()) await t.eval(async (i) => (T.lead(0, `tab${i}`), await T.clients[0].c.stats()), i);
+      const runs = async () => Object.values(handled(await collected())).flat().length;
+      const range = (from, n) => Array.from({ length: n }, (_, i) => from + i);
+      const burst = async (n) => (await x.server.ctl(`/control/broadcast?channel=${ch}&n=${n}`)).firstSeq;
+      const first = await burst(300);
+      await until(async () => (await runs()) === 300, "300 runs");
+      // The first tab leads, and the leader's exclusive handler runs for each frame.
+      const leaders = await Promise.all(tabs.map((t) => t.eval(() => T.clients[0].c.leader)));
+      assert.deepEqual(leaders, [true, false, false]);
+      const closedAt = Date.now();
+      await tabs[0].close();
+      const next = await until(async () => nextLeader(await collected(), closedAt), "a new leader", 5000);
+      const afterClose = next.t - closedAt;
+      const second = await burst(100);
+      await until(async () => (await runs()) === 400, "100 runs after the close");
+      const expected = { tab0: range(first, 300), [next.tab]: range(second, 100) };
+      let afterCrash = null;
+      if (x.browser.canCrash) {
+        const victim = tabs[Number(next.tab.slice(3))];
+        const crashedAt = Date.now();
+        await victim.crash();
+        const last = await until(async () => nextLeader(await collected(), crashedAt), "a new leader after the crash", 5000);
+        afterCrash = last.t - crashedAt;
+        const third = await burst(100);
+        await until(async () => (await runs()) === 500, "100 runs after the crash");
+        expected[last.tab] = range(third, 100);
+      }
+      await sleep(300);
+      const records = await collected();
+      assert.deepEqual(handled(records), expected);
+      assert.deepEqual(overlaps(records), [], "never two leaders at once");
+      console.log(`# ${x.engine}: new leader ${afterClose.toFixed(1)} ms after the close${afterCrash === null ? "" : `, ${afterCrash.toFixed(1)} ms after the crash`}; 10 ms samples per tab ${JSON.stringify(samples(records))}`);
+      for (const [tab, n] of Object.entries(samples(records))) assert.ok(n >= 5, `${tab}: ${n} samples`);
+      assert.equal(Object.keys(samples(records)).length, 3);
+      assert.ok(afterClose < 200, `${afterClose} ms`);
+      assert.ok(afterCrash === null || afterCrash < 200, `${afterCrash} ms`);
     },
   },
   {

@@ -2,7 +2,7 @@
 // or from the dev server's /control/stats; the buttons ask the dev server for faults.
 import { StrictMode, createElement as h, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { TabmuxProvider, useConnectionHealth, useSharedWebSocket, useTopic } from "tabmux/react";
+import { TabmuxProvider, useConnectionHealth, useIsLeader, useSharedWebSocket, useTopic } from "tabmux/react";
 
 const direct = new URLSearchParams(location.search).has("direct");
 const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -43,6 +43,22 @@ function TopicFeed({ topic }) {
     h("ol", null, frames.map((f, i) => h("li", { key: i }, f))));
 }
 
+// A "notify" frame (the dev server's /control/notify) as a desktop-style toast: the handler is
+// exclusive, so one tab of the browser shows it, however many are open.
+function Toasts() {
+  const [toasts, setToasts] = useState([]);
+  useSharedWebSocket({
+    exclusive: true,
+    filter: (d) => typeof d === "string" && d.includes('"type":"notify"'),
+    onMessage: (d) => {
+      const toast = { id: Math.random(), text: JSON.parse(d).text };
+      setToasts((t) => [...t, toast]);
+      setTimeout(() => setToasts((t) => t.filter((x) => x !== toast)), 6000);
+    },
+  });
+  return h("div", { className: "toasts" }, toasts.map((t) => h("div", { key: t.id, className: "toast", "data-testid": "toast" }, "🔔 ", t.text)));
+}
+
 function Dashboard() {
   const [timeline, setTimeline] = useState([]);
   const [chat, setChat] = useState([]);
@@ -65,6 +81,7 @@ function Dashboard() {
   }, []);
   const ws = useSharedWebSocket({ onMessage, onStatus });
   const health = useConnectionHealth();
+  const leader = useIsLeader();
   const serverSockets = useServerSockets();
   useEffect(() => {
     const t = setInterval(async () => {
@@ -79,7 +96,8 @@ function Dashboard() {
   const post = (path) => fetch(path);
   return h("div", null,
     h("h1", null, "tabmux ", h("small", null, "one WebSocket for every tab")),
-    h("p", { className: "hint" }, "Open this page in several tabs: they share one socket; the server's socket count stays at 1."),
+    h(Toasts),
+    h("p", { className: "hint" }, "Open this page in several tabs: they share one socket; the server's socket count stays at 1. A notification shows in one tab, the leader."),
     h("div", { className: "cards" },
       card("tab", ws.client?.tabId ?? "…", "tab"),
       card("transport", ws.transport ?? "…", "transport"),
@@ -89,11 +107,13 @@ function Dashboard() {
       card("health", health.health, "health", health.isHealthy ? "ok" : "warn"),
       card("round trip", health.rttMs == null ? "–" : `${health.rttMs} ms`, "rtt"),
       card("breaker", s?.breaker ?? "…", "breaker", s?.breaker === "closed" ? "ok" : "bad"),
-      card("handler", `#${handlerGen}`, "handler")),
+      card("handler", `#${handlerGen}`, "handler"),
+      card("leader", leader ? "this tab" : "another tab", "leader", leader ? "ok" : "")),
     h("div", { className: "controls" },
       h("form", { onSubmit: (e) => { e.preventDefault(); if (text.trim()) ws.send(JSON.stringify({ type: "chat", from: ws.client?.tabId, text })); setText(""); } },
         h("input", { value: text, onChange: (e) => setText(e.target.value), placeholder: "say something to every tab", "data-testid": "chat-input" }),
         h("button", { "data-testid": "chat-send" }, "send")),
+      h("button", { onClick: () => post(`/control/notify?text=${encodeURIComponent(`Order shipped at ${new Date().toLocaleTimeString()}`)}`), "data-testid": "notify" }, "notify (one toast)"),
       h("button", { onClick: () => post("/control/close?code=1012&reason=demo"), "data-testid": "drop" }, "drop all sockets"),
       h("button", { onClick: () => post("/control/close?code=4401&reason=demo"), "data-testid": "auth" }, "close with 4401"),
       h("button", { onClick: () => post("/control/pause?ms=20000&drop=true"), "data-testid": "pause" }, "stop server 20 s"),

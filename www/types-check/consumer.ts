@@ -1,7 +1,7 @@
 // Compiled with `tsc --noEmit` by npm test against the packed and installed package: every
 // export and option is used here, so a wrong or missing declaration fails the build.
 import { connect, type Client, type ConnectOptions, type Stats, type Status, type TabmuxError } from "tabmux";
-import { TabmuxProvider, useConnectionHealth, useSharedWebSocket, useTopic, type ConnectionHealth, type HookOptions } from "tabmux/react";
+import { TabmuxProvider, useConnectionHealth, useIsLeader, useSharedWebSocket, useTopic, type ConnectionHealth, type HookOptions } from "tabmux/react";
 import tabmuxVite from "tabmux/vite";
 import type { Plugin } from "vite";
 import { createElement } from "react";
@@ -93,6 +93,12 @@ export async function useAll(): Promise<number> {
   client.on("status", (s: Status) => s.state === "open" && s.breaker === "closed" && s.quality !== "poor" && s.protocol?.length);
   client.on("error", (e: TabmuxError) => e.code);
   client.on("gap", ({ from, to }) => to - from);
+  const leads: boolean = client.leader;
+  client.on("leader", (l: boolean) => l && leads);
+  client.on("message", (data) => data, { exclusive: true });
+  client.subscribe("alerts", (data, topic) => topic, { exclusive: true });
+  // @ts-expect-error exclusive is a boolean
+  client.on("message", () => {}, { exclusive: "yes" });
   await client.send("x");
   await client.send(new Uint8Array([1, 2]));
   const unsub: () => boolean = client.subscribe("prices", (data, topic) => topic);
@@ -110,6 +116,10 @@ export function App() {
   const hookOptions: HookOptions = { useSharedWorker: false, onMessage: () => {}, onStatus: () => {}, onError: () => {} };
   const ws = useSharedWebSocket(hookOptions);
   useTopic("prices", (data, topic) => console.log(topic, data));
+  useTopic("alerts", (data) => console.log(data), { exclusive: true });
+  const leads: boolean = useIsLeader();
+  const notify = useSharedWebSocket({ exclusive: true, onMessage: () => leads });
+  void notify.lastMessage;
   const health: ConnectionHealth = useConnectionHealth();
   void ws.send("hi");
   const off = ws.subscribe("news", () => {});

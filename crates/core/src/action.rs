@@ -123,6 +123,14 @@ pub enum Action {
         /// The replay ids of the frames, in order.
         replay: alloc::vec::Vec<u64>,
     },
+    /// Tell `client` whether it is now its endpoint's leader ([`crate::leader`]). A change is
+    /// told to the former leader (when still attached) before the new one.
+    Leader {
+        /// The tab told.
+        client: ClientId,
+        /// Whether it leads from now on.
+        leader: bool,
+    },
     /// A debug-log event for the endpoint's clients that asked for it. Made only while there
     /// is one.
     Log {
@@ -173,6 +181,9 @@ pub enum Delivery<'a> {
         topic: bool,
         /// Keep the frame's data under this id for replay, until [`Action::Forget`].
         retain: Option<u64>,
+        /// The one of `clients` whose exclusive handlers run for this frame
+        /// ([`crate::leader`]): it gets the frame marked as its own.
+        one: Option<ClientId>,
     },
     /// Deliver to no one: a stale socket, a pong, or a duplicate.
     Drop,

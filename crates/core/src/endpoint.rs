@@ -90,6 +90,8 @@ pub(crate) struct Endpoint {
     /// From the last client's detach until `idleCloseMs` later: what is kept for the next
     /// page (`away.rs`).
     pub(crate) away: Option<Away>,
+    /// Its leader and exclusive choices (`leader.rs`).
+    pub(crate) lead: crate::leader::Lead,
     /// Made by a resuming hello (a new worker): until when a tab further behind dials the
     /// socket again from its number (`RESUME_WINDOW_MS`).
     pub(crate) resume_window: Option<Ms>,
@@ -150,6 +152,7 @@ impl Endpoint {
             replay: Replay::default(),
             idle_until: None,
             away: None,
+            lead: crate::leader::Lead::default(),
             resume_window: None,
             rtts: Window::new(RTT_HISTORY),
             closes: Window::new(CLOSE_HISTORY),

@@ -32,6 +32,7 @@ pub mod error;
 pub mod fields;
 pub mod heartbeat;
 pub mod integrity;
+pub mod leader;
 pub mod log;
 pub mod options;
 pub mod options_reader;

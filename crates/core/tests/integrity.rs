@@ -179,7 +179,15 @@ fn queue_byte_cap_and_ttl_reject_with_clear_errors_and_a_leaving_client_drops_it
     h.engine.handle_detach(h.now, a);
     let ep = h.engine.endpoint_of(b).unwrap();
     let status = h.status(ep);
-    assert_eq!(h.drain(), vec![Action::SendFailed { client: a, send: 5, error: Error::NotAttached }, Action::Status { endpoint: ep, status }]);
+    assert_eq!(
+        h.drain(),
+        vec![
+            Action::SendFailed { client: a, send: 5, error: Error::NotAttached },
+            // A led; B does now.
+            Action::Leader { client: b, leader: true },
+            Action::Status { endpoint: ep, status },
+        ]
+    );
     assert_eq!(h.engine.stats(b).unwrap().queue_messages, 1);
 }
 

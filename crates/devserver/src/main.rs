@@ -140,6 +140,7 @@ fn app(hub: Arc<Hub>, args: &Args, port: u16) -> Result<Router, String> {
         .route("/control/probe", any(control_probe))
         .route("/control/probes", get(control_probes))
         .route("/control/ticker", any(control_ticker))
+        .route("/control/notify", any(control_notify))
         .route("/control/slam", any(control_slam))
         .route("/control/slow-page", get(control_slow_page))
         .with_state(hub);
@@ -445,6 +446,21 @@ async fn control_ticker(State(hub): State<Arc<Hub>>, Query(q): Query<TickerQ>) -
         None => every(q.ms, count, move || hub.tick(&q.channel)),
     }
     Json(serde_json::json!({ "ticks": count, "at": at }))
+}
+
+#[derive(Deserialize)]
+struct NotifyQ {
+    #[serde(default)]
+    channel: String,
+    text: Option<String>,
+}
+
+/// One `{"type":"notify","text":…}` frame to every socket of `channel`: the demo shows it as
+/// one toast across its tabs (an exclusive handler runs in one tab).
+async fn control_notify(State(hub): State<Arc<Hub>>, Query(q): Query<NotifyQ>) -> impl IntoResponse {
+    let text = q.text.unwrap_or_else(|| "Hello from the server".into());
+    let frame = serde_json::json!({ "type": "notify", "text": text }).to_string();
+    Json(hub.broadcast(&q.channel, 1, 0, Some(&frame), None, 0))
 }
 
 #[derive(Deserialize)]

@@ -78,9 +78,11 @@ impl TabClient {
         self.inner.status()
     }
 
-    /// Adds a listener for `"message"`, `"status"`, `"error"` or `"gap"`; returns its id for `off`.
-    fn on(&self, event: JsValue, listener: JsValue) -> Result<u32, JsValue> {
-        const EXPECTED: &str = "(expected \"message\", \"status\", \"error\" or \"gap\")";
+    /// Adds a listener for `"message"`, `"status"`, `"error"`, `"gap"` or `"leader"`; returns
+    /// its id for `off`. `exclusive` (for `"message"` only): the listener runs only for the
+    /// frames the worker chose this client for, one tab per frame (`tabmux_core::leader`).
+    fn on(&self, event: JsValue, listener: JsValue, exclusive: bool) -> Result<u32, JsValue> {
+        const EXPECTED: &str = "(expected \"message\", \"status\", \"error\", \"gap\" or \"leader\")";
         let ev = event.as_string().as_deref().and_then(Event::parse).ok_or_else(|| {
             js_error(&Error::InvalidOptions(match event.as_string() {
                 Some(name) => ["unknown event ", &quoted(&name), " ", EXPECTED].concat(),
@@ -90,6 +92,19 @@ impl TabClient {
         let listener = function(listener, "on takes a function as the listener")?;
         if self.inner.closed.get() {
             return Err(closed_error());
+        }
+        if exclusive {
+            if ev != Event::Message {
+                return Err(js_error(&Error::InvalidOptions("exclusive is for \"message\" listeners".into())));
+            }
+            let mut listeners = self.inner.listeners.borrow_mut();
+            let first = listeners.snapshot(Event::One).is_empty();
+            let id = listeners.add(Event::One, listener);
+            drop(listeners);
+            if first {
+                self.inner.post(ToWorker::Exclusive { topic: None, on: true });
+            }
+            return Ok(id);
         }
         if ev == Event::Error {
             // Told at once, to the first error listener only (added right after `connect()`).
@@ -104,7 +119,11 @@ impl TabClient {
 
     /// Removes a listener; returns whether it was there.
     fn off(&self, id: u32) -> bool {
-        self.inner.listeners.borrow_mut().remove(id)
+        let removed = self.inner.listeners.borrow_mut().remove(id);
+        if removed == Some(Event::One) && self.inner.listeners.borrow_mut().snapshot(Event::One).is_empty() {
+            self.inner.post(ToWorker::Exclusive { topic: None, on: false });
+        }
+        removed.is_some()
     }
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
@@ -138,8 +157,10 @@ impl TabClient {
 
     /// Calls `handler(data, topic)` for every frame of `topic` while subscribed; returns an
     /// id for `unsubscribe`. The first subscriber in the browser makes the worker send the
-    /// subscribe frame; the last one leaving sends the unsubscribe frame.
-    fn subscribe(&self, topic: JsValue, handler: JsValue) -> Result<u32, JsValue> {
+    /// subscribe frame; the last one leaving sends the unsubscribe frame. `exclusive`: the
+    /// handler runs only for the frames the worker chose this client for, one subscribed
+    /// tab per frame (`tabmux_core::leader`).
+    fn subscribe(&self, topic: JsValue, handler: JsValue, exclusive: bool) -> Result<u32, JsValue> {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
@@ -149,11 +170,12 @@ impl TabClient {
         let handler = function(handler, "subscribe takes a function as the handler")?;
         let id = self.inner.next_handler.get() + 1;
         self.inner.next_handler.set(id);
+        let first_exclusive = exclusive && !self.inner.has_exclusive(&topic);
         {
             let mut topics = self.inner.topics.borrow_mut();
             match topics.iter_mut().find(|(t, _)| *t == topic) {
-                Some((_, handlers)) => handlers.push((id, handler)),
-                None => topics.push((topic.clone(), vec![(id, handler)])),
+                Some((_, handlers)) => handlers.push((id, handler, exclusive)),
+                None => topics.push((topic.clone(), vec![(id, handler, exclusive)])),
             }
         }
         let new = !self.inner.engine_topics.borrow().contains(&topic);
@@ -161,26 +183,29 @@ impl TabClient {
             self.inner.engine_topics.borrow_mut().push(topic.clone());
             self.inner.topic_op(true, &topic);
         }
+        if first_exclusive {
+            self.inner.post(ToWorker::Exclusive { topic: Some(topic), on: true });
+        }
         Ok(id)
     }
 
     /// Removes a topic handler; the last one of a topic in this client unsubscribes it.
     /// Returns whether the handler was there.
     fn unsubscribe(&self, id: u32) -> bool {
-        let emptied = {
+        let (topic, exclusive, emptied) = {
             let mut topics = self.inner.topics.borrow_mut();
-            let Some(at) = topics.iter().position(|(_, h)| h.iter().any(|(i, _)| *i == id)) else {
-                return false;
-            };
+            let found = topics.iter().enumerate().find_map(|(at, (_, h))| Some((at, h.iter().position(|(i, _, _)| *i == id)?)));
+            let Some((at, h)) = found else { return false };
             let handlers = &mut topics[at].1;
-            handlers.retain(|(i, _)| *i != id);
-            if handlers.is_empty() {
-                Some(topics.remove(at).0)
-            } else {
-                None
-            }
+            let exclusive = handlers.remove(h).2;
+            let emptied = handlers.is_empty();
+            let topic = if emptied { topics.remove(at).0 } else { topics[at].0.clone() };
+            (topic, exclusive, emptied)
         };
-        if let Some(topic) = emptied {
+        if exclusive && !self.inner.has_exclusive(&topic) {
+            self.inner.post(ToWorker::Exclusive { topic: Some(topic.clone()), on: false });
+        }
+        if emptied {
             let inner = self.inner.clone();
             later(move || {
                 let resubscribed = inner.topics.borrow().iter().any(|(t, _)| *t == topic);
@@ -303,6 +328,12 @@ pub mod op {
     pub const SET_TOKEN: u32 = 13;
     /// `close()`.
     pub const CLOSE: u32 = 14;
+    /// `leader` (getter): whether the worker chose this client as its endpoint's leader.
+    pub const LEADER: u32 = 15;
+    /// `on(event, listener, { exclusive: true })`: the listener's id.
+    pub const ON_EXCLUSIVE: u32 = 16;
+    /// `subscribe(topic, handler, { exclusive: true })`: the handler's id.
+    pub const SUBSCRIBE_EXCLUSIVE: u32 = 17;
 }
 
 #[wasm_bindgen]
@@ -318,11 +349,14 @@ impl TabClient {
             op::CLIENT_ID => self.client_id().into(),
             op::TAB_ID => self.tab_id().into(),
             op::STATUS => self.status(),
-            op::ON => self.on(a, b)?.into(),
+            op::ON => self.on(a, b, false)?.into(),
+            op::ON_EXCLUSIVE => self.on(a, b, true)?.into(),
+            op::LEADER => self.inner.leader.get().into(),
             op::OFF => id(&a).is_some_and(|i| self.off(i)).into(),
             op::SEND => self.send(a).into(),
             op::SEND_JSON => self.send_json(a).into(),
-            op::SUBSCRIBE => self.subscribe(a, b)?.into(),
+            op::SUBSCRIBE => self.subscribe(a, b, false)?.into(),
+            op::SUBSCRIBE_EXCLUSIVE => self.subscribe(a, b, true)?.into(),
             op::UNSUBSCRIBE => id(&a).is_some_and(|i| self.unsubscribe(i)).into(),
             op::HISTORY => self.history(a).into(),
             op::STATS => self.stats().into(),

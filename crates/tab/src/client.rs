@@ -113,8 +113,11 @@ pub(crate) struct Inner {
     pub suspended: Cell<bool>,
     /// pagehide (goodbye), online/offline and visibilitychange (forwarded to the engine).
     pub(crate) page_listeners: RefCell<Vec<EventListener>>,
-    /// Topic → its handlers in this client (the engine holds one subscription per client).
-    pub(crate) topics: RefCell<Vec<(String, Vec<(u32, js_sys::Function)>)>>,
+    /// Topic → its handlers in this client (the engine holds one subscription per client),
+    /// each with whether it is exclusive.
+    pub(crate) topics: RefCell<Vec<(String, Vec<(u32, js_sys::Function, bool)>)>>,
+    /// Whether the worker chose this client as its endpoint's leader (`tabmux_core::leader`).
+    pub(crate) leader: Cell<bool>,
     /// Topics the engine holds for this client. An unsubscribe waits a microtask, so an
     /// unsubscribe immediately followed by a subscribe (React StrictMode's remount) sends
     /// nothing at all.
@@ -166,6 +169,7 @@ impl Inner {
             suspended: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
             topics: RefCell::new(Vec::new()),
+            leader: Cell::new(false),
             engine_topics: RefCell::new(Vec::new()),
             next_handler: Cell::new(0),
             this: this.clone(),
@@ -410,21 +414,12 @@ impl Inner {
         match msg {
             // Taken apart by on_incoming.
             ToTab::Batch(_) => {}
-            ToTab::Frame(data) => {
-                if !self.fresh(&data) {
-                    return;
-                }
-                let list = self.listeners.borrow_mut().snapshot(Event::Message);
-                // Parsed only when someone listens, once for all of them.
-                if list.is_empty() {
-                    return;
-                }
-                if let Some(data) = self.payload(data) {
-                    emit(&list, &data);
-                }
-            }
+            ToTab::Frame(data) => self.frame(data, false),
+            ToTab::One(data) => self.frame(data, true),
+            ToTab::Leader { leader } => self.set_leader(leader),
             ToTab::Welcome { client_id } => {
                 self.client_id.set(client_id);
+                self.post_visibility();
                 // The deadline for this welcome (first connect, replacement, return) is met.
                 let welcome = self.welcomed();
                 let connecting = self.connecting.borrow_mut().take();
@@ -459,16 +454,17 @@ impl Inner {
                     let _ = resolve.call1(&JsValue::NULL, &frames);
                 }
             }
-            ToTab::Topic { topic, data } => {
+            ToTab::Topic { topic, data, one } => {
                 if !self.fresh(&data) {
                     return;
                 }
+                // Exclusive handlers only for the frames this client was chosen for.
                 let handlers: Vec<js_sys::Function> = self
                     .topics
                     .borrow()
                     .iter()
                     .find(|(t, _)| *t == topic)
-                    .map_or_else(Vec::new, |(_, h)| h.iter().map(|(_, f)| f.clone()).collect());
+                    .map_or_else(Vec::new, |(_, h)| h.iter().filter(|(_, _, x)| one || !x).map(|(_, f, _)| f.clone()).collect());
                 if handlers.is_empty() {
                     return;
                 }
@@ -533,10 +529,53 @@ impl Inner {
         self.post(if subscribe { ToWorker::Subscribe { topic } } else { ToWorker::Unsubscribe { topic } });
     }
 
-    /// Subscribes again every topic this client holds (a replacement worker knows none).
+    /// Subscribes again every topic this client holds, and registers its exclusive handlers
+    /// again (a replacement worker knows none).
     pub(crate) fn resubscribe(&self) {
         for t in self.engine_topics() {
             self.topic_op(true, &t);
+            if self.has_exclusive(&t) {
+                self.post(ToWorker::Exclusive { topic: Some(t), on: true });
+            }
+        }
+        if !self.listeners.borrow_mut().snapshot(Event::One).is_empty() {
+            self.post(ToWorker::Exclusive { topic: None, on: true });
+        }
+    }
+
+    /// Whether this client has an exclusive handler for `topic`.
+    pub(crate) fn has_exclusive(&self, topic: &str) -> bool {
+        self.topics.borrow().iter().any(|(t, h)| t == topic && h.iter().any(|(_, _, x)| *x))
+    }
+
+    /// A data frame: to the `message` listeners, and with `one` (the worker chose this client
+    /// for it) to the exclusive ones too. Parsed only when someone listens, once for all.
+    fn frame(&self, data: JsValue, one: bool) {
+        if !self.fresh(&data) {
+            return;
+        }
+        let list = self.listeners.borrow_mut().snapshot(Event::Message);
+        let exclusive = if one { self.listeners.borrow_mut().snapshot(Event::One) } else { Default::default() };
+        if list.is_empty() && exclusive.is_empty() {
+            return;
+        }
+        if let Some(data) = self.payload(data) {
+            emit(&list, &data);
+            emit(&exclusive, &data);
+        }
+    }
+
+    /// Tells the engine whether this page is visible (the leader rule prefers visible pages).
+    pub(crate) fn post_visibility(&self) {
+        let state = get(&get(&js_sys::global(), "document"), "visibilityState").as_string();
+        self.post(ToWorker::Visible { visible: state.as_deref() != Some("hidden") });
+    }
+
+    /// Whether this client leads; a change is told to the `leader` listeners.
+    pub(crate) fn set_leader(&self, leader: bool) {
+        if self.leader.replace(leader) != leader {
+            let list = self.listeners.borrow_mut().snapshot(Event::Leader);
+            emit(&list, &leader.into());
         }
     }
 
@@ -545,6 +584,8 @@ impl Inner {
         if self.closed.replace(true) {
             return;
         }
+        // No longer the leader from before the engine hears of it: never two at once.
+        self.set_leader(false);
         if let Some(link) = self.link.borrow_mut().take() {
             link.end(say_bye);
         }
@@ -570,6 +611,7 @@ impl Inner {
         if self.closed.get() || self.suspended.replace(true) {
             return;
         }
+        self.set_leader(false);
         let link = self.link.borrow_mut().take();
         if let Some(link) = link {
             link.end(true);

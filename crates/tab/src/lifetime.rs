@@ -128,6 +128,8 @@ fn worker_lost(inner: &Inner, generation: u32, why: &str) {
 /// What a lost worker means for the page: its link ends, what waited on it is rejected, the
 /// status says `reconnecting` with the reason, and the `error` listeners are told once.
 fn announce_lost(inner: &Inner, why: &str, delay: u64) {
+    // The next worker chooses again; until then no tab of it leads.
+    inner.set_leader(false);
     let old = inner.link.borrow_mut().take();
     if let Some(link) = old {
         link.end(false);

@@ -11,6 +11,10 @@ pub enum Event {
     Status,
     Error,
     Gap,
+    Leader,
+    /// Exclusive `message` listeners: called only for the frames the worker chose this
+    /// client for (`tabmux_core::leader`).
+    One,
 }
 
 impl Event {
@@ -20,6 +24,7 @@ impl Event {
             "status" => Some(Event::Status),
             "error" => Some(Event::Error),
             "gap" => Some(Event::Gap),
+            "leader" => Some(Event::Leader),
             _ => None,
         }
     }
@@ -34,6 +39,8 @@ pub struct Listeners {
     status: List,
     error: List,
     gap: List,
+    leader: List,
+    one: List,
 }
 
 impl Listeners {
@@ -43,6 +50,8 @@ impl Listeners {
             Event::Status => &mut self.status,
             Event::Error => &mut self.error,
             Event::Gap => &mut self.gap,
+            Event::Leader => &mut self.leader,
+            Event::One => &mut self.one,
         }
     }
 
@@ -56,13 +65,14 @@ impl Listeners {
         id
     }
 
-    pub fn remove(&mut self, id: u32) -> bool {
-        let mut found = false;
-        for ev in [Event::Message, Event::Status, Event::Error, Event::Gap] {
+    /// Removes a listener; returns the event it listened to, if it was there.
+    pub fn remove(&mut self, id: u32) -> Option<Event> {
+        let mut found = None;
+        for ev in [Event::Message, Event::Status, Event::Error, Event::Gap, Event::Leader, Event::One] {
             let list = self.list(ev);
             if list.iter().any(|(i, _)| *i == id) {
                 *list = Rc::new(list.iter().filter(|(i, _)| *i != id).cloned().collect());
-                found = true;
+                found = Some(ev);
             }
         }
         found

@@ -9,8 +9,8 @@ use tabmux_web::ToWorker;
 use wasm_bindgen::JsCast;
 
 /// Says goodbye on `pagehide` (and comes back on `pageshow` when the page was kept in the
-/// back/forward cache), and forwards online/offline and "became visible" to the engine,
-/// which acts on them once for the whole browser.
+/// back/forward cache), and forwards online/offline and visibility to the engine, which acts
+/// on them once for the whole browser (and chooses its leader by them).
 fn watch_page(inner: &Rc<Inner>) {
     let global: web_sys::EventTarget = js_sys::global().unchecked_into();
     let mut listeners = Vec::new();
@@ -55,10 +55,8 @@ fn watch_page(inner: &Rc<Inner>) {
         let weak = Rc::downgrade(inner);
         let doc: web_sys::EventTarget = document.clone().unchecked_into();
         listeners.push(listen(&doc, "visibilitychange", move |_| {
-            if get(&document, "visibilityState").as_string().as_deref() == Some("visible") {
-                if let Some(i) = weak.upgrade() {
-                    i.post(ToWorker::Visible);
-                }
+            if let Some(i) = weak.upgrade() {
+                i.post_visibility();
             }
         }));
     }

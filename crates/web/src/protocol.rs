@@ -84,8 +84,20 @@ pub enum ToWorker {
         /// Online or not.
         online: bool,
     },
-    /// `{ t: "visible" }`: the page became visible.
-    Visible,
+    /// `{ t: "visible", visible? }`: the page became visible (or, with `visible: false`,
+    /// hidden). Also said right after the hello, so the worker knows each page's state.
+    Visible {
+        /// Visible or hidden.
+        visible: bool,
+    },
+    /// `{ t: "exclusive", topic?, on }`: this client has (`on`) or no longer has an exclusive
+    /// handler for frames without a topic, or for `topic` (which it subscribed to).
+    Exclusive {
+        /// The topic, or none for frames without one.
+        topic: Option<String>,
+        /// Registered or dropped.
+        on: bool,
+    },
     /// `{ t: "send", id, data }`: send `data`; answered [`ToTab::Sent`] once written, or an
     /// error with this id.
     Send {
@@ -182,12 +194,23 @@ pub enum ToTab {
         /// The frames, oldest first (a JS array).
         frames: JsValue,
     },
-    /// `{ t: "topic", topic, data }`: a frame of a topic this client subscribed to.
+    /// `{ t: "topic", topic, data, one? }`: a frame of a topic this client subscribed to;
+    /// with `one: true`, this client's exclusive handlers of the topic run for it too.
     Topic {
         /// The topic.
         topic: String,
         /// The frame, untouched.
         data: JsValue,
+        /// Whether this client was chosen for its exclusive handlers (`tabmux_core::leader`).
+        one: bool,
+    },
+    /// `{ t: "one", data }`: a data frame for every `message` listener, and for this
+    /// client's exclusive ones: it was chosen among the tabs (`tabmux_core::leader`).
+    One(JsValue),
+    /// `{ t: "leader", leader }`: this client leads its endpoint from now on, or no longer.
+    Leader {
+        /// Whether it leads.
+        leader: bool,
     },
     /// `{ t: "lagged", missed }`: this page fell too far behind (it stopped handling
     /// frames) and `missed` frames were not posted to it; it receives again from here.
@@ -352,7 +375,14 @@ impl ToWorker {
                 Err(e) => object("answer", &[("req", (*req as f64).into()), ("error", e.as_str().into())]),
             },
             ToWorker::Online { online } => object("online", &[("online", (*online).into())]),
-            ToWorker::Visible => object("visible", &[]),
+            ToWorker::Visible { visible } => object("visible", &[("visible", (*visible).into())]),
+            ToWorker::Exclusive { topic, on } => {
+                let mut fields = vec![("on", JsValue::from(*on))];
+                if let Some(t) = topic {
+                    fields.push(("topic", t.as_str().into()));
+                }
+                object("exclusive", &fields)
+            }
             ToWorker::Drained { total } => object("drained", &[("n", (*total as f64).into())]),
             ToWorker::Send { id, data } => object("send", &[("id", (*id).into()), ("data", data.clone())]),
             ToWorker::Subscribe { topic } => object("subscribe", &[("topic", topic.as_str().into())]),
@@ -427,7 +457,13 @@ impl ToWorker {
                 },
             },
             "lock" => ToWorker::Liveness { lock: lock_name(v, "lock")? },
-            "visible" => ToWorker::Visible,
+            // A page of this version always says which; none reads as visible.
+            "visible" => ToWorker::Visible { visible: get(v, "visible").as_bool() != Some(false) },
+            "exclusive" => ToWorker::Exclusive {
+                topic: short_string(&get(v, "topic"), MAX_TOPIC_BYTES as u32)
+                    .map_err(|()| bad("exclusive's topic must be a string of at most 256 characters"))?,
+                on: get(v, "on").as_bool().ok_or_else(|| bad("exclusive needs a boolean \"on\""))?,
+            },
             "drained" => ToWorker::Drained {
                 total: get(v, "n")
                     .as_f64()
@@ -485,7 +521,13 @@ impl ToTab {
                 &[("code", code.as_str().into()), ("message", message.as_str().into()), ("id", id.map_or(JsValue::NULL, JsValue::from))],
             ),
             ToTab::History { id, frames } => object("history", &[("id", (*id).into()), ("frames", frames.clone())]),
-            ToTab::Topic { topic, data } => object("topic", &[("topic", topic.as_str().into()), ("data", data.clone())]),
+            ToTab::Topic { topic, data, one } => {
+                let fields = [("topic", topic.as_str().into()), ("data", data.clone()), ("one", true.into())];
+                // `one` only when true: every other subscriber's message stays as it was.
+                object("topic", &fields[..if *one { 3 } else { 2 }])
+            }
+            ToTab::One(data) => object("one", &[("data", data.clone())]),
+            ToTab::Leader { leader } => object("leader", &[("leader", (*leader).into())]),
             ToTab::Log { event } => object("log", &[("event", event.clone())]),
             ToTab::Lagged { missed } => object("lagged", &[("missed", (*missed as f64).into())]),
             ToTab::AskToken { req } => object("ask", &[("req", (*req as f64).into())]),
@@ -520,7 +562,9 @@ impl ToTab {
                 id: id(),
             },
             "history" => ToTab::History { id: id()?, frames: get(v, "frames") },
-            "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data") },
+            "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data"), one: get(v, "one").is_truthy() },
+            "one" => ToTab::One(get(v, "data")),
+            "leader" => ToTab::Leader { leader: get(v, "leader").as_bool()? },
             "log" => ToTab::Log { event: get(v, "event") },
             "lagged" => ToTab::Lagged { missed: num("missed")? },
             "ask" => ToTab::AskToken { req: num("req")? },

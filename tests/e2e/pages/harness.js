@@ -39,6 +39,35 @@ window.T = {
   unsubscribe(i, topic) {
     T.clients[i].offs[topic]();
   },
+  /** The leader tests' records of client `i`, posted on the BroadcastChannel
+   *  "tabmux-test-lead" as `{ tab, t, ... }` (t: performance.timeOrigin + performance.now(),
+   *  comparable across pages): `leader` at each change (`event: true`) and at each of the
+   *  collector's 10 ms samples, and `one: seq` for each frame its exclusive handler runs for
+   *  (of `topic`, if given). A collector page (`T.collect()`) keeps them, so what a tab saw
+   *  before it crashed is kept. */
+  lead(i, tab, { topic } = {}) {
+    const c = T.clients[i].c;
+    const ch = new BroadcastChannel("tabmux-test-lead");
+    const post = (m) => ch.postMessage({ tab, t: performance.timeOrigin + performance.now(), ...m });
+    c.on("leader", (leader) => post({ leader, event: true }));
+    post({ leader: c.leader, event: true });
+    // Sampled on the collector's message, not a timer of this page's own: browsers throttle a
+    // hidden tab's timers to 1 s, not its messages.
+    ch.onmessage = (e) => e.data === "sample" && post({ leader: c.leader });
+    const one = (d) => post({ one: JSON.parse(d).seq });
+    if (topic) c.subscribe(topic, one, { exclusive: true });
+    else c.on("message", one, { exclusive: true });
+  },
+  /** In a page of its own: asks every `T.lead` tab for a sample each 10 ms (from a dedicated
+   *  worker, whose timers no engine throttles when the page is hidden), and keeps every record
+   *  they post, in `T.collected`. */
+  collect() {
+    T.collected = [];
+    T.collector = new BroadcastChannel("tabmux-test-lead");
+    T.collector.onmessage = (e) => e.data !== "sample" && T.collected.push(e.data);
+    const ticker = `const c = new BroadcastChannel("tabmux-test-lead"); setInterval(() => c.postMessage("sample"), 10);`;
+    T.ticker = new Worker(URL.createObjectURL(new Blob([ticker], { type: "text/javascript" })));
+  },
   state(i) {
     return T.clients[i].statuses.at(-1) ?? null;
   },

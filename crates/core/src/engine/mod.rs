@@ -18,6 +18,7 @@
 //! deadline is in the one table of `timers.rs`.
 
 mod connection;
+mod lead;
 mod report;
 mod timeout;
 
@@ -240,6 +241,7 @@ impl Engine {
         };
         let ep = &mut self.endpoints[idx];
         ep.clients.push(client);
+        ep.lead.join(client);
         ep.idle_until = None;
         let endpoint = ep.id;
         let seen = self.now();
@@ -267,6 +269,7 @@ impl Engine {
                 self.getter_came(idx);
             }
         }
+        self.elect(idx);
         self.touch(idx);
         Ok((client, endpoint))
     }
@@ -360,6 +363,7 @@ impl Engine {
         let Some(idx) = self.ep_index(entry.endpoint) else { return };
         let ep = &mut self.endpoints[idx];
         ep.clients.retain(|c| *c != client);
+        ep.lead.leave(client);
         ep.loggers -= u32::from(entry.debug);
         let keep = ep.clients.is_empty() && ep.options.idle_close_ms > 0;
         if keep {
@@ -399,6 +403,7 @@ impl Engine {
                 self.touch(idx);
             }
         } else {
+            self.elect(idx);
             self.touch(idx);
         }
     }
@@ -474,6 +479,7 @@ impl Engine {
 
     fn release_topic(&mut self, idx: usize, client: ClientId, topic: &str) {
         let ep = &mut self.endpoints[idx];
+        ep.lead.set_exclusive(client, Some(topic), false);
         if !ep.topics.release(client, topic) {
             return;
         }
@@ -583,7 +589,8 @@ impl Engine {
             None => &ep.clients,
         };
         ep.counters.deliveries += clients.iter().filter(|c| **c != HELD).count() as u64;
-        Delivery::To { clients, topic: topic.is_some(), retain }
+        let one = if ep.lead.any_exclusive() { ep.lead.one(topic, |c| clients.contains(&c)) } else { None };
+        Delivery::To { clients, topic: topic.is_some(), retain, one }
     }
 
     /// A client sends a frame of `len` bytes (`send` is the shell's id for it): write it

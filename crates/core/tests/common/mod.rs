@@ -138,7 +138,7 @@ impl Harness {
     /// Delivers a frame with the given metadata; `None` when dropped, else (clients, topic?, retain).
     pub fn frame(&mut self, socket: SocketId, meta: FrameMeta<'_>) -> Option<(Vec<ClientId>, bool, Option<u64>)> {
         match self.engine.handle_frame(self.now, socket, meta) {
-            Delivery::To { clients, topic, retain } => Some((clients.to_vec(), topic, retain)),
+            Delivery::To { clients, topic, retain, .. } => Some((clients.to_vec(), topic, retain)),
             Delivery::Drop => None,
         }
     }

@@ -7,7 +7,10 @@
 //! has a timer armed no later than the retry time in its status, and one in an attempt has
 //! its deadline armed; every buffer under its cap; topic ref-counts equal the live
 //! subscriptions (plus, with `idleCloseMs`, those held for the next page); the client count matches; no panic; when every tab has left, no socket and
-//! no endpoint is left.
+//! no endpoint is left. The leader (`tabmux_core::leader`): exactly one attached client per
+//! endpoint, the tabs told so are exactly the leaders, a new leader is told only after the
+//! former one (when attached) was told it no longer leads; a frame's exclusive client is one
+//! of the clients it goes to.
 #![allow(dead_code)]
 
 use crate::common::*;
@@ -84,6 +87,8 @@ struct Model {
     clients: BTreeMap<ClientId, String>,
     sends: u64,
     seen: usize,
+    /// The clients told they lead (`Action::Leader`) and not told since that they no longer do.
+    leading: BTreeSet<ClientId>,
 }
 
 fn apply_actions(h: &mut Harness, m: &mut Model) {
@@ -99,6 +104,16 @@ fn apply_actions(h: &mut Harness, m: &mut Model) {
             }
             Action::CloseSocket { socket, .. } => {
                 m.live.remove(&socket);
+            }
+            // (A client that left since is told nothing: the shell has no sink for it.)
+            Action::Leader { client, leader: true } if m.clients.contains_key(&client) => {
+                let ep = h.engine.endpoint_of(client);
+                let others: Vec<_> = m.leading.iter().filter(|c| **c != client && h.engine.endpoint_of(**c) == ep).collect();
+                assert!(others.is_empty(), "{client:?} told it leads while {others:?} of its endpoint still do");
+                m.leading.insert(client);
+            }
+            Action::Leader { client, leader: false } => {
+                m.leading.remove(&client);
             }
             _ => {}
         }
@@ -150,6 +165,13 @@ fn check(h: &Harness, m: &Model, ctx: &str, fields: bool) {
         }
     }
     assert_eq!(h.engine.client_count(), m.clients.len(), "{ctx}");
+    let leaders: BTreeSet<ClientId> = m.clients.keys().map(|c| h.engine.leader_of(*c).unwrap_or_else(|| panic!("{ctx}: no leader for {c:?}"))).collect();
+    for l in &leaders {
+        assert!(m.clients.contains_key(l), "{ctx}: leader {l:?} is not attached");
+    }
+    let endpoints: BTreeSet<_> = m.clients.keys().filter_map(|c| h.engine.endpoint_of(*c)).collect();
+    assert_eq!(leaders.len(), endpoints.len(), "{ctx}: one leader per endpoint");
+    assert_eq!(m.leading, leaders, "{ctx}: the tabs told they lead are the leaders");
     assert!(h.engine.network_reports() <= m.clients.len(), "{ctx}: a report of a client that left is kept");
 }
 
@@ -158,7 +180,7 @@ fn check(h: &Harness, m: &Model, ctx: &str, fields: bool) {
 /// the run in failure messages.
 pub fn run(ch: &mut impl Choices, seed: u64, steps: usize, label: &str) {
     let mut h = Harness::new(seed);
-    let mut m = Model { live: BTreeMap::new(), subs: BTreeSet::new(), clients: BTreeMap::new(), sends: 0, seen: 0 };
+    let mut m = Model { live: BTreeMap::new(), subs: BTreeSet::new(), clients: BTreeMap::new(), sends: 0, seen: 0, leading: BTreeSet::new() };
     for step in 0..steps {
         if step_once(ch, &mut h, &mut m).is_none() {
             break;
@@ -169,6 +191,8 @@ pub fn run(ch: &mut impl Choices, seed: u64, steps: usize, label: &str) {
     // Everyone leaves: nothing is held any more.
     for c in m.clients.keys().copied().collect::<Vec<_>>() {
         h.engine.handle_detach(h.now, c);
+        m.clients.remove(&c);
+        m.leading.remove(&c);
     }
     h.advance(10_000);
     apply_actions(&mut h, &mut m);
@@ -181,7 +205,7 @@ pub fn run(ch: &mut impl Choices, seed: u64, steps: usize, label: &str) {
 fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()> {
     let clients: Vec<ClientId> = m.clients.keys().copied().collect();
     let sockets: Vec<SocketId> = m.live.keys().copied().collect();
-    let op = ch.pick(18)?;
+    let op = ch.pick(20)?;
     let client = if clients.is_empty() { None } else { Some(clients[ch.pick(clients.len())?]) };
     let socket = if sockets.is_empty() { None } else { Some(sockets[ch.pick(sockets.len())?]) };
     match op {
@@ -205,6 +229,8 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
                 h.engine.handle_detach(h.now, c);
                 m.clients.remove(&c);
                 m.subs.retain(|(c2, _)| *c2 != c);
+                // A client that left is not told anything any more.
+                m.leading.remove(&c);
             }
         }
         3 | 4 => {
@@ -230,7 +256,9 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
                     seq: if ch.pick(2)? == 0 { Some(ch.pick(50)? as u64) } else { None },
                     topic: (ch.pick(2)? == 0).then_some(topic),
                 };
-                let _ = h.engine.handle_frame(h.now, s, meta);
+                if let tabmux_core::Delivery::To { clients, one: Some(one), .. } = h.engine.handle_frame(h.now, s, meta) {
+                    assert!(clients.contains(&one), "the exclusive client {one:?} is not among {clients:?}");
+                }
             }
         }
         8 => {
@@ -292,6 +320,21 @@ fn step_once(ch: &mut impl Choices, h: &mut Harness, m: &mut Model) -> Option<()
                 let topic = if ch.pick(2)? == 0 { None } else { Some(TOPICS[ch.pick(3)?]) };
                 if h.engine.admit_request(h.now, c).is_ok() {
                     h.engine.history(c, topic).expect("history of an attached client");
+                }
+            }
+        }
+        18 => {
+            // What the leader rule reads: visibility, falling behind, exclusive handlers.
+            if let Some(c) = client {
+                match ch.pick(3)? {
+                    0 => h.engine.handle_visibility(h.now, c, ch.pick(2)? == 0).expect("visibility of an attached client"),
+                    1 => h.engine.handle_lagging(h.now, c, ch.pick(2)? == 0),
+                    _ => {
+                        let topic = if ch.pick(2)? == 0 { None } else { Some(TOPICS[ch.pick(3)?]) };
+                        let subscribed = topic.is_none_or(|t| m.subs.contains(&(c, t.to_string())));
+                        let r = h.engine.handle_exclusive(h.now, c, topic, ch.pick(3)? != 0);
+                        assert!(r.is_ok() || !subscribed, "exclusive refused for a subscribed topic: {r:?}");
+                    }
                 }
             }
         }

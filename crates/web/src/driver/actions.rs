@@ -117,15 +117,17 @@ impl Inner {
                 }
                 Action::Redeliver { client, topic, replay } => {
                     // Posted like frames that just arrived (the engine counted them).
-                    let Some(sink) = self.sinks.get(&client) else { continue };
+                    let Some(sink) = self.sinks.get(&client).cloned() else { continue };
                     for id in replay {
                         let Some(data) = self.replay.get(&id) else { continue };
                         let len = frame_len(data).unwrap_or(0);
                         let msg = match &topic {
-                            Some(t) => ToTab::Topic { topic: t.clone(), data: data.clone() }.encode(),
+                            Some(t) => ToTab::Topic { topic: t.clone(), data: data.clone(), one: false }.encode(),
                             None => data.clone(),
                         };
-                        sink.post_frame(&msg, len, Some(id));
+                        if sink.post_frame(&msg, len, Some(id)) {
+                            self.engine.handle_lagging(now_ms(), client, true);
+                        }
                     }
                 }
                 Action::CloseSocket { socket, code, reason } => {
@@ -139,6 +141,11 @@ impl Inner {
                     let sinks: Vec<Sink> = clients.iter().filter_map(|c| self.sinks.get(c).cloned()).collect();
                     if !sinks.is_empty() {
                         posts.push((sinks.into(), ToTab::Log { event: object(&event.fields()) }.encode()));
+                    }
+                }
+                Action::Leader { client, leader } => {
+                    if let Some(sink) = self.sinks.get(&client) {
+                        posts.push((Rc::from(vec![sink.clone()]), ToTab::Leader { leader }.encode()));
                     }
                 }
                 Action::Status { endpoint, status } => {

@@ -269,14 +269,16 @@ impl Driver {
         reported
     }
 
-    /// A tab became visible.
-    pub fn visible(&self, client: ClientId) {
-        {
+    /// A client's page became visible (or hidden): the leader rule's input, and a visible
+    /// page wakes an endpoint that is down.
+    pub fn visible(&self, client: ClientId, visible: bool) -> Result<(), Error> {
+        let r = {
             let mut inner = self.inner.borrow_mut();
             inner.check_wake(now_ms(), None);
-            inner.engine.handle_client_visible(now_ms(), client);
-        }
+            inner.engine.handle_visibility(now_ms(), client, visible)
+        };
         self.pump();
+        r
     }
 
     /// A client's `history` or `stats` request, within its budget or refused
@@ -340,13 +342,18 @@ impl Driver {
             }
             ToWorker::Reconnect => self.reconnect(client),
             ToWorker::Online { online } => self.tab_online(client, online),
-            ToWorker::Visible => {
-                self.visible(client);
-                Ok(())
+            ToWorker::Visible { visible } => self.visible(client, visible),
+            ToWorker::Exclusive { topic, on } => {
+                self.inner.borrow_mut().engine.handle_exclusive(now_ms(), client, topic.as_deref(), on)
             }
             ToWorker::Drained { total } => {
                 let sink = self.inner.borrow().sinks.get(&client).cloned();
-                sink.map_or(Ok(()), |s| s.drained(total))
+                let caught_up = sink.map_or(Ok(false), |s| s.drained(total));
+                if caught_up == Ok(true) {
+                    self.inner.borrow_mut().engine.handle_lagging(now_ms(), client, false);
+                    self.pump();
+                }
+                caught_up.map(drop)
             }
             ToWorker::Batch(items) => {
                 for item in items.iter() {
@@ -427,6 +434,9 @@ impl Driver {
             Topic(Vec<Sink>, JsValue),
             Nothing,
         }
+        // The client chosen for the frame's exclusive handlers: its sink, and the message
+        // that marks the frame as its own.
+        let mut one: Option<(Sink, JsValue)> = None;
         let len = frame_len(data).unwrap_or(0);
         let mut kept = None;
         let then = {
@@ -443,14 +453,21 @@ impl Driver {
             let meta =
                 FrameMeta { len, pong, server_ping, key: x.key.as_deref(), seq: x.seq, topic: x.topic.as_deref() };
             match inner.engine.handle_frame(now_ms(), socket, meta) {
-                Delivery::To { clients, topic, retain } => {
+                Delivery::To { clients, topic, retain, one: chosen } => {
                     let then = if topic {
                         // Only the subscribers, each told the topic so the tab can route it.
                         let sinks = clients.iter().filter_map(|c| inner.sinks.get(c).cloned()).collect();
                         // The topic was read for the engine; the message takes it (no copy).
-                        let msg = ToTab::Topic { topic: x.topic.take().unwrap_or_default(), data: data.clone() };
-                        Then::Topic(sinks, msg.encode())
+                        let topic = x.topic.take().unwrap_or_default();
+                        if let Some(sink) = chosen.and_then(|c| inner.sinks.get(&c)) {
+                            let msg = ToTab::Topic { topic: topic.clone(), data: data.clone(), one: true };
+                            one = Some((sink.clone(), msg.encode()));
+                        }
+                        Then::Topic(sinks, ToTab::Topic { topic, data: data.clone(), one: false }.encode())
                     } else {
+                        if let Some(sink) = chosen.and_then(|c| inner.sinks.get(&c)) {
+                            one = Some((sink.clone(), ToTab::One(data.clone()).encode()));
+                        }
                         inner.fanout.get(&endpoint).cloned().map_or(Then::Nothing, Then::All)
                     };
                     if let Some(id) = retain {
@@ -462,14 +479,33 @@ impl Driver {
                 Delivery::Drop => Then::Nothing,
             }
         };
-        match then {
-            Then::All(sinks) => sinks.iter().for_each(|s| s.post_frame(data, len, kept)),
-            Then::Topic(sinks, msg) => sinks.iter().for_each(|s| s.post_frame(&msg, len, kept)),
-            Then::Nothing => {}
+        let (sinks, msg): (&[Sink], &JsValue) = match &then {
+            Then::All(sinks) => (sinks, data),
+            Then::Topic(sinks, msg) => (sinks, msg),
+            Then::Nothing => (&[], data),
+        };
+        for s in sinks {
+            let msg = match &one {
+                Some((chosen, own)) if chosen.same(s) => own,
+                _ => msg,
+            };
+            if s.post_frame(msg, len, kept) {
+                self.lagging(s);
+            }
         }
-        // A pong changes the status; a gap or an eviction is an action.
+        // A pong changes the status; a gap, an eviction or a new leader is an action.
         if self.inner.borrow().engine.has_actions() {
             self.pump();
+        }
+    }
+
+    /// A tab just fell past the backlog bound (rare): the engine is told which.
+    #[cold]
+    fn lagging(&self, sink: &Sink) {
+        let mut inner = self.inner.borrow_mut();
+        let client = inner.sinks.iter().find(|(_, s)| s.same(sink)).map(|(c, _)| *c);
+        if let Some(c) = client {
+            inner.engine.handle_lagging(now_ms(), c, true);
         }
     }
 

@@ -93,13 +93,15 @@ impl Sink {
 
     /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
     /// behind to take it; to a port, with the other frames of the moment (see [`PortSink`]).
-    /// `kept`: its replay id, when it is kept for replay.
-    pub(super) fn post_frame(&self, v: &JsValue, len: usize, kept: Option<u64>) {
+    /// `kept`: its replay id, when it is kept for replay. Returns whether this frame made
+    /// the tab start lagging (the engine is told: a lagging tab does not lead).
+    pub(super) fn post_frame(&self, v: &JsValue, len: usize, kept: Option<u64>) -> bool {
         match self {
             Sink::Port(p) => {
                 let mut backlog = p.backlog.borrow_mut();
+                let was_lagging = backlog.lagging();
                 if !backlog.offer(len) {
-                    return;
+                    return !was_lagging;
                 }
                 if let Some(id) = kept {
                     let mut recent = p.recent.borrow_mut();
@@ -112,6 +114,16 @@ impl Sink {
                 self.post_later(v);
             }
             Sink::Local(_) => self.post_later(v),
+        }
+        false
+    }
+
+    /// Whether both are the same destination.
+    pub(super) fn same(&self, other: &Sink) -> bool {
+        match (self, other) {
+            (Sink::Port(a), Sink::Port(b)) => Rc::ptr_eq(a, b),
+            (Sink::Local(a), Sink::Local(b)) => a == b,
+            _ => false,
         }
     }
 
@@ -150,13 +162,14 @@ impl Sink {
     }
 
     /// The tab has handled `total` frames: after a lag, it is told how many it missed.
-    pub(super) fn drained(&self, total: u64) -> Result<(), Error> {
-        let Sink::Port(p) = self else { return Ok(()) };
+    /// Returns whether this ended a lag.
+    pub(super) fn drained(&self, total: u64) -> Result<bool, Error> {
+        let Sink::Port(p) = self else { return Ok(false) };
         let missed = p.backlog.borrow_mut().drained(total)?;
         if let Some(missed) = missed {
             self.post(&ToTab::Lagged { missed }.encode());
         }
-        Ok(())
+        Ok(missed.is_some())
     }
 
     pub(super) fn post(&self, v: &JsValue) {
