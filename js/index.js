@@ -3,7 +3,7 @@
 // import, fetched only by a page that runs it. It gives `on()` an unsubscribe function. No
 // policy lives here: which transport to use, and when a failed worker falls back to direct
 // mode, is the wasm client's answer.
-import init, { connectShared, pickTransport, tabId } from "../dist/tab/tabmux_tab.js";
+import init, { connectShared, pickTransport, tabId, Op } from "../dist/tab/tabmux_tab.js";
 
 // Start-up marks in the page's performance timeline (DevTools, or performance.getEntriesByName):
 // tabmux:entry (this module evaluated), tabmux:wasm (the client's wasm compiled and
@@ -64,8 +64,8 @@ export async function connect(options) {
   return new Client(inner);
 }
 
-// Each method calls the wasm client's one entry, `call(op, a, b)`, with its number (`mod op`
-// in crates/tab/src/api.rs).
+// Each method calls the wasm client's one entry, `call(op, a, b)`, with its `Op` (the enum in
+// crates/tab/src/api.rs, exported by the glue).
 
 /** A page's connection. See index.d.ts for the full contract. */
 export class Client {
@@ -77,79 +77,79 @@ export class Client {
 
   /** "shared" or "direct": the transport actually in use. */
   get transport() {
-    return this.#inner.call(0);
+    return this.#inner.call(Op.Transport);
   }
 
   /** This client's id in the engine. */
   get clientId() {
-    return this.#inner.call(1);
+    return this.#inner.call(Op.ClientId);
   }
 
   /** This page's id, shared by every client of the page. */
   get tabId() {
-    return this.#inner.call(2);
+    return this.#inner.call(Op.TabId);
   }
 
   /** The last status received, or null before the first. */
   get status() {
-    return this.#inner.call(3);
+    return this.#inner.call(Op.Status);
   }
 
   /** Whether the worker chose this tab as its endpoint's leader (always true in direct mode). */
   get leader() {
-    return this.#inner.call(15);
+    return this.#inner.call(Op.Leader);
   }
 
   /** Adds a listener (with `{ exclusive: true }`: one tab per frame); returns a function that removes it. */
   on(event, listener, options) {
-    const id = this.#inner.call(options?.exclusive ? 16 : 4, event, listener);
-    return () => this.#inner.call(5, id);
+    const id = this.#inner.call(options?.exclusive ? Op.OnExclusive : Op.On, event, listener);
+    return () => this.#inner.call(Op.Off, id);
   }
 
   /** Resolves once written on the socket (queued while it is not open); rejects if never. */
   send(data) {
-    return this.#inner.call(6, data);
+    return this.#inner.call(Op.Send, data);
   }
 
   /** Sends JSON.stringify(value), like send(); rejects with "bad-message" if it has no JSON form. */
   sendJson(value) {
-    return this.#inner.call(7, value);
+    return this.#inner.call(Op.SendJson, value);
   }
 
   /** Calls handler(data, topic) for each frame of `topic`; returns a function that unsubscribes. */
   subscribe(topic, handler, options) {
-    const id = this.#inner.call(options?.exclusive ? 17 : 8, topic, handler);
-    return () => this.#inner.call(9, id);
+    const id = this.#inner.call(options?.exclusive ? Op.SubscribeExclusive : Op.Subscribe, topic, handler);
+    return () => this.#inner.call(Op.Unsubscribe, id);
   }
 
   /** The frames the worker kept (options.replay) for `topic`, or for frames without one. */
   history(topic) {
-    return this.#inner.call(10, topic);
+    return this.#inner.call(Op.History, topic);
   }
 
   stats() {
-    return this.#inner.call(11);
+    return this.#inner.call(Op.Stats);
   }
 
   reconnect() {
-    this.#inner.call(12);
+    this.#inner.call(Op.Reconnect);
   }
 
   /** Reports a token, or signs out with null; see index.d.ts. */
   setToken(token) {
-    this.#inner.call(13, token);
+    this.#inner.call(Op.SetToken, token);
   }
 
   /** Signs out every tab of this endpoint at once: setToken(null). */
   signOut() {
-    this.#inner.call(13, null);
+    this.#inner.call(Op.SetToken, null);
   }
 
   /** Detaches; the socket closes when its last client is gone. Calling it again does nothing. */
   close() {
     const inner = this.#inner;
     if (inner instanceof Closed) return;
-    inner.call(14);
+    inner.call(Op.Close);
     // Free the wasm side now rather than whenever the garbage collector finalizes this object
     // (until then each closed client kept a few hundred bytes of the page's wasm memory).
     this.#inner = new Closed(inner);
@@ -160,24 +160,28 @@ export class Client {
 /** What a Client holds once closed: what it last knew, and the wasm side's "closed" error. */
 class Closed {
   constructor(inner) {
-    this.known = [0, 1, 2, 3].map((op) => inner.call(op));
-    try {
-      inner.call(12); // reconnect throws the closed client's error, whose code and text we repeat
-    } catch (e) {
-      this.code = e.code;
-      this.message = e.message;
-    }
+    this.known = new Map([Op.Transport, Op.ClientId, Op.TabId, Op.Status].map((op) => [op, inner.call(op)]));
+    this.error = inner.call(Op.ClosedError);
   }
 
   // Every call fails as the closed wasm client's would: these reject, the others throw; the
-  // getters still answer, off/unsubscribe find nothing, and close does nothing.
+  // getters still answer, off/unsubscribe find nothing, nothing leads, and close does nothing.
   call(op) {
-    if (op < 4) return this.known[op];
-    if (op === 15) return false;
-    if (op === 5 || op === 9) return false;
-    if (op === 14) return;
-    const e = Object.assign(new Error(this.message), { code: this.code });
-    if (op === 6 || op === 7 || op === 10 || op === 11) return Promise.reject(e);
-    throw e;
+    if (this.known.has(op)) return this.known.get(op);
+    switch (op) {
+      case Op.Leader:
+      case Op.Off:
+      case Op.Unsubscribe:
+        return false;
+      case Op.Close:
+        return undefined;
+      case Op.Send:
+      case Op.SendJson:
+      case Op.History:
+      case Op.Stats:
+        return Promise.reject(this.error);
+      default:
+        throw this.error;
+    }
   }
 }

@@ -6,7 +6,7 @@ use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabmux_direct::connect_direct;
-use tabmux_tab::{op, TabClient};
+use tabmux_tab::{Op, TabClient};
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -30,7 +30,7 @@ fn options(json: &str) -> JsValue {
 const U: JsValue = JsValue::UNDEFINED;
 
 /// A client call through its one wasm export, as js/index.js makes it.
-fn call(client: &TabClient, op: u32, a: JsValue) -> JsValue {
+fn call(client: &TabClient, op: Op, a: JsValue) -> JsValue {
     client.call(op, a, U).unwrap()
 }
 
@@ -42,7 +42,7 @@ fn recorder(client: &TabClient, event: &str) -> (Rc<RefCell<Vec<JsValue>>>, Clos
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
     let f = Closure::<dyn Fn(JsValue)>::new(move |v| g.borrow_mut().push(v));
-    let id = client.call(op::ON, event.into(), f.as_ref().clone()).unwrap().as_f64().unwrap() as u32;
+    let id = client.call(Op::On, event.into(), f.as_ref().clone()).unwrap().as_f64().unwrap() as u32;
     (got, f, id)
 }
 
@@ -50,12 +50,12 @@ fn recorder(client: &TabClient, event: &str) -> (Rc<RefCell<Vec<JsValue>>>, Clos
 async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
     let url = ws_url("wasm-direct");
     let client = connect(options(&format!(r#"{{"url":"{url}","mode":"direct"}}"#))).await.unwrap();
-    assert_eq!(call(&client, op::TRANSPORT, U).as_string().unwrap(), "direct");
+    assert_eq!(call(&client, Op::Transport, U).as_string().unwrap(), "direct");
     let (frames, _f1, frames_id) = recorder(&client, "message");
     let (statuses, _f2, _) = recorder(&client, "status");
     let c = &client;
-    wait_for("open", || get(&call(&c, op::STATUS, U), "state").as_string().as_deref() == Some("open")).await;
-    assert_eq!(get(&call(&client, op::STATUS, U), "tabs").as_f64(), Some(1.0));
+    wait_for("open", || get(&call(&c, Op::Status, U), "state").as_string().as_deref() == Some("open")).await;
+    assert_eq!(get(&call(&client, Op::Status, U), "tabs").as_f64(), Some(1.0));
     assert_eq!(get(&statuses.borrow()[0], "state").as_string().as_deref(), Some("open"));
 
     let sent = ctl("/control/broadcast?channel=wasm-direct&n=4").await;
@@ -65,25 +65,25 @@ async fn direct_mode_runs_the_engine_in_the_page_with_the_same_api() {
     let want: Vec<String> = (first..first + 4).map(|s| format!("{{\"seq\":{s},\"channel\":\"wasm-direct\",\"pad\":\"\"}}")).collect();
     assert_eq!(got, want);
 
-    promise(call(&client, op::SEND, JsValue::from_str("direct from wasm"))).await.unwrap();
-    let err = promise(call(&client, op::SEND, JsValue::from(5))).await.unwrap_err();
+    promise(call(&client, Op::Send, JsValue::from_str("direct from wasm"))).await.unwrap();
+    let err = promise(call(&client, Op::Send, JsValue::from(5))).await.unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad-message"));
 
-    let stats = promise(call(&client, op::STATS, U)).await.unwrap();
+    let stats = promise(call(&client, Op::Stats, U)).await.unwrap();
     assert_eq!(get(&stats, "framesIn").as_f64(), Some(4.0));
     assert_eq!(get(&stats, "framesOut").as_f64(), Some(1.0));
     assert_eq!(get(&stats, "transport").as_string().as_deref(), Some("direct"));
 
     // off() removes the listener: a later frame is not recorded.
-    assert_eq!(call(&client, op::OFF, frames_id.into()), JsValue::TRUE);
-    assert_eq!(call(&client, op::OFF, frames_id.into()), JsValue::FALSE);
+    assert_eq!(call(&client, Op::Off, frames_id.into()), JsValue::TRUE);
+    assert_eq!(call(&client, Op::Off, frames_id.into()), JsValue::FALSE);
     ctl("/control/broadcast?channel=wasm-direct&n=1").await;
     TimeoutFuture::new(200).await;
     assert_eq!(frames.borrow().len(), 4);
 
-    call(&client, op::CLOSE, U);
-    call(&client, op::CLOSE, U); // idempotent
-    let err = promise(call(&client, op::SEND, JsValue::from_str("x"))).await.unwrap_err();
+    call(&client, Op::Close, U);
+    call(&client, Op::Close, U); // idempotent
+    let err = promise(call(&client, Op::Send, JsValue::from_str("x"))).await.unwrap_err();
     assert_eq!(get(&err, "message").as_string().as_deref(), Some("tabmux: bad message to the worker: this client is closed"));
     assert!(support::channel_closed("wasm-direct").await, "the direct socket was not closed");
 }

@@ -293,80 +293,85 @@ impl TabClient {
     }
 }
 
-/// The calls of js/index.js's `Client`, by number: one wasm export for all of them rather
-/// than one per method (each export brings its own shim in the wasm and its own method in the
-/// glue; docs/internals/sizes.md). Invariant: every number here is handled by
-/// `TabClient::call`, and js/index.js names each number where it calls it.
-pub mod op {
+/// The calls of js/index.js's `Client`, by name: one wasm export (`TabClient::call`) for all
+/// of them rather than one per method (each export brings its own shim in the wasm and its
+/// own method in the glue; docs/internals/sizes.md). Exported to JavaScript as the frozen
+/// object `Op` that js/index.js imports, so each number is written once, here.
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
     /// `transport` (getter): `"shared"` or `"direct"`.
-    pub const TRANSPORT: u32 = 0;
+    Transport = 0,
     /// `clientId` (getter).
-    pub const CLIENT_ID: u32 = 1;
+    ClientId = 1,
     /// `tabId` (getter).
-    pub const TAB_ID: u32 = 2;
+    TabId = 2,
     /// `status` (getter).
-    pub const STATUS: u32 = 3;
+    Status = 3,
     /// `on(event, listener)`: the listener's id.
-    pub const ON: u32 = 4;
+    On = 4,
     /// `off(id)`: whether it was there.
-    pub const OFF: u32 = 5;
+    Off = 5,
     /// `send(data)`: a promise.
-    pub const SEND: u32 = 6;
+    Send = 6,
     /// `sendJson(value)`: a promise.
-    pub const SEND_JSON: u32 = 7;
+    SendJson = 7,
     /// `subscribe(topic, handler)`: the handler's id.
-    pub const SUBSCRIBE: u32 = 8;
+    Subscribe = 8,
     /// `unsubscribe(id)`: whether it was there.
-    pub const UNSUBSCRIBE: u32 = 9;
+    Unsubscribe = 9,
     /// `history(topic?)`: a promise.
-    pub const HISTORY: u32 = 10;
+    History = 10,
     /// `stats()`: a promise.
-    pub const STATS: u32 = 11;
+    Stats = 11,
     /// `reconnect()`.
-    pub const RECONNECT: u32 = 12;
+    Reconnect = 12,
     /// `setToken(token)`; `signOut()` is `setToken(null)`.
-    pub const SET_TOKEN: u32 = 13;
+    SetToken = 13,
     /// `close()`.
-    pub const CLOSE: u32 = 14;
+    Close = 14,
     /// `leader` (getter): whether the worker chose this client as its endpoint's leader.
-    pub const LEADER: u32 = 15;
+    Leader = 15,
     /// `on(event, listener, { exclusive: true })`: the listener's id.
-    pub const ON_EXCLUSIVE: u32 = 16;
+    OnExclusive = 16,
     /// `subscribe(topic, handler, { exclusive: true })`: the handler's id.
-    pub const SUBSCRIBE_EXCLUSIVE: u32 = 17;
+    SubscribeExclusive = 17,
+    /// The error every call of a closed client gives (returned, not thrown): what
+    /// js/index.js's `Closed` holds once the wasm side is freed.
+    ClosedError = 18,
 }
 
 #[wasm_bindgen]
 impl TabClient {
-    /// Call `op` (see [`op`]) with up to two arguments. Getters and `off`/`unsubscribe` return
+    /// Call `op` ([`Op`]; another number throws) with up to two arguments. Getters and `off`/`unsubscribe` return
     /// their value; `send`, `sendJson`, `history` and `stats` a promise; `on`, `subscribe`,
     /// `reconnect` and `setToken` throw their error. An unknown `op` throws.
-    pub fn call(&self, op: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+    pub fn call(&self, op: Op, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
         // Ids are u32 numbers; anything else is no id (`false`).
         let id = |v: &JsValue| v.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(n)).map(|n| n as u32);
         Ok(match op {
-            op::TRANSPORT => self.transport().into(),
-            op::CLIENT_ID => self.client_id().into(),
-            op::TAB_ID => self.tab_id().into(),
-            op::STATUS => self.status(),
-            op::ON => self.on(a, b, false)?.into(),
-            op::ON_EXCLUSIVE => self.on(a, b, true)?.into(),
-            op::LEADER => self.inner.leader.get().into(),
-            op::OFF => id(&a).is_some_and(|i| self.off(i)).into(),
-            op::SEND => self.send(a).into(),
-            op::SEND_JSON => self.send_json(a).into(),
-            op::SUBSCRIBE => self.subscribe(a, b, false)?.into(),
-            op::SUBSCRIBE_EXCLUSIVE => self.subscribe(a, b, true)?.into(),
-            op::UNSUBSCRIBE => id(&a).is_some_and(|i| self.unsubscribe(i)).into(),
-            op::HISTORY => self.history(a).into(),
-            op::STATS => self.stats().into(),
-            op::RECONNECT => self.reconnect().map(|()| JsValue::UNDEFINED)?,
-            op::SET_TOKEN => self.set_token(a).map(|()| JsValue::UNDEFINED)?,
-            op::CLOSE => {
+            Op::Transport => self.transport().into(),
+            Op::ClientId => self.client_id().into(),
+            Op::TabId => self.tab_id().into(),
+            Op::Status => self.status(),
+            Op::On => self.on(a, b, false)?.into(),
+            Op::OnExclusive => self.on(a, b, true)?.into(),
+            Op::Leader => self.inner.leader.get().into(),
+            Op::Off => id(&a).is_some_and(|i| self.off(i)).into(),
+            Op::Send => self.send(a).into(),
+            Op::SendJson => self.send_json(a).into(),
+            Op::Subscribe => self.subscribe(a, b, false)?.into(),
+            Op::SubscribeExclusive => self.subscribe(a, b, true)?.into(),
+            Op::Unsubscribe => id(&a).is_some_and(|i| self.unsubscribe(i)).into(),
+            Op::History => self.history(a).into(),
+            Op::Stats => self.stats().into(),
+            Op::Reconnect => self.reconnect().map(|()| JsValue::UNDEFINED)?,
+            Op::SetToken => self.set_token(a).map(|()| JsValue::UNDEFINED)?,
+            Op::Close => {
                 self.close();
                 JsValue::UNDEFINED
             }
-            _ => return Err(js_error(&Error::BadMessage("unknown call".into()))),
+            Op::ClosedError => closed_error(),
         })
     }
 }

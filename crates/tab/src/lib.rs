@@ -17,7 +17,7 @@ mod listeners;
 mod page;
 mod shared;
 
-pub use api::op;
+pub use api::Op;
 pub use client::TabClient;
 pub use client::Link;
 pub use js::js_error;
