@@ -250,9 +250,32 @@ export interface Stats extends Status {
   transport: "shared" | "direct";
 }
 
-/** An error from tabmux: `code` is stable ("invalid-options", "not-open", …). */
+/** Every error code (the one list is `tabmux_core::ErrorCode`; a test keeps this in step). */
+export type ErrorCode =
+  | "invalid-options"
+  | "bad-message"
+  | "version-mismatch"
+  | "not-attached"
+  | "not-open"
+  | "open-failed"
+  | "worker-failed"
+  | "worker-crashed"
+  | "too-many-clients"
+  | "too-many-endpoints"
+  | "too-many-requests"
+  | "too-many-ports"
+  | "queue-full"
+  | "expired"
+  | "options-differ"
+  | "topic"
+  | "lagged"
+  | "bad-json"
+  | "wasm-blocked"
+  | "load-failed";
+
+/** An error from tabmux: `code` is stable ([Errors](../docs/guide/errors.md)). */
 export interface TabmuxError extends Error {
-  code: string;
+  code: ErrorCode;
   /** For code "bad-json": the frame that is not JSON text, untouched. */
   frame?: Frame;
   /** For code "lagged": how many frames were not delivered to this tab while it was too far behind. */

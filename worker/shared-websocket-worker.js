@@ -30,8 +30,9 @@ function hand(port) {
 // more. Tell every tab, then end this worker, so the next tab to connect starts a fresh one.
 self.addEventListener("error", (event) => {
   if (!runtime) return;
-  const message = "tabmux: the worker crashed: " + (event.message || String(event.error));
-  for (const ref of handed) ref.deref()?.postMessage({ t: "error", code: "worker-crashed", message, id: null });
+  const reason = event.message || String(event.error);
+  const message = "tabmux: the worker crashed: " + reason;
+  for (const ref of handed) ref.deref()?.postMessage({ t: "error", code: "worker-crashed", message, reason, id: null });
   self.close();
 });
 

@@ -2,7 +2,6 @@
 
 use alloc::string::String;
 use core::fmt;
-use serde::Serialize;
 
 /// Everything that can go wrong from a tab's point of view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,28 +54,139 @@ pub enum Error {
     Lagged(u64),
 }
 
-impl Error {
-    /// A short stable identifier for programs (`"invalid-options"`, …).
-    pub fn code(&self) -> &'static str {
+/// Every error code a page can see, once: the engine's, the worker script's (`worker-failed`,
+/// `worker-crashed`), the page client's (`bad-json`) and the entry module's (`wasm-blocked`, `load-failed`, given before any
+/// wasm runs). The wire name of each is [`ErrorCode::as_str`]; `crates/core/tests/error_codes.rs`
+/// checks that the d.ts's `ErrorCode` type and the JavaScript that writes codes use exactly
+/// these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// [`Error::InvalidOptions`].
+    InvalidOptions,
+    /// [`Error::BadMessage`].
+    BadMessage,
+    /// [`Error::VersionMismatch`].
+    VersionMismatch,
+    /// [`Error::NotAttached`].
+    NotAttached,
+    /// [`Error::NotOpen`].
+    NotOpen,
+    /// [`Error::OpenFailed`].
+    OpenFailed,
+    /// [`Error::WorkerFailed`].
+    WorkerFailed,
+    /// [`Error::WorkerCrashed`].
+    WorkerCrashed,
+    /// [`Error::TooManyClients`].
+    TooManyClients,
+    /// [`Error::TooManyEndpoints`].
+    TooManyEndpoints,
+    /// [`Error::TooManyRequests`].
+    TooManyRequests,
+    /// [`Error::TooManyPorts`].
+    TooManyPorts,
+    /// [`Error::QueueFull`].
+    QueueFull,
+    /// [`Error::Expired`].
+    Expired,
+    /// [`Error::OptionsDiffer`].
+    OptionsDiffer,
+    /// [`Error::Topic`].
+    Topic,
+    /// [`Error::Lagged`].
+    Lagged,
+    /// With `json` on, a frame that is not JSON text (raised by the page's client).
+    BadJson,
+    /// The page's Content-Security-Policy does not allow WebAssembly (raised by js/index.js).
+    WasmBlocked,
+    /// The client's wasm could not be fetched (raised by js/index.js).
+    LoadFailed,
+}
+
+impl ErrorCode {
+    /// Every code, in the order above.
+    pub const ALL: [ErrorCode; 20] = [
+        ErrorCode::InvalidOptions,
+        ErrorCode::BadMessage,
+        ErrorCode::VersionMismatch,
+        ErrorCode::NotAttached,
+        ErrorCode::NotOpen,
+        ErrorCode::OpenFailed,
+        ErrorCode::WorkerFailed,
+        ErrorCode::WorkerCrashed,
+        ErrorCode::TooManyClients,
+        ErrorCode::TooManyEndpoints,
+        ErrorCode::TooManyRequests,
+        ErrorCode::TooManyPorts,
+        ErrorCode::QueueFull,
+        ErrorCode::Expired,
+        ErrorCode::OptionsDiffer,
+        ErrorCode::Topic,
+        ErrorCode::Lagged,
+        ErrorCode::BadJson,
+        ErrorCode::WasmBlocked,
+        ErrorCode::LoadFailed,
+    ];
+
+    /// The wire name (`"invalid-options"`, …): what `error.code` says.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Error::InvalidOptions(_) => "invalid-options",
-            Error::BadMessage(_) => "bad-message",
-            Error::VersionMismatch { .. } => "version-mismatch",
-            Error::NotAttached => "not-attached",
-            Error::NotOpen(_) => "not-open",
-            Error::OpenFailed(_) => "open-failed",
-            Error::WorkerFailed(_) => "worker-failed",
-            Error::WorkerCrashed(_) => "worker-crashed",
-            Error::TooManyClients(_) => "too-many-clients",
-            Error::TooManyEndpoints(_) => "too-many-endpoints",
-            Error::TooManyRequests(_) => "too-many-requests",
-            Error::TooManyPorts(_) => "too-many-ports",
-            Error::QueueFull(_) => "queue-full",
-            Error::Expired(_) => "expired",
-            Error::Topic(_) => "topic",
-            Error::OptionsDiffer => "options-differ",
-            Error::Lagged(_) => "lagged",
+            ErrorCode::InvalidOptions => "invalid-options",
+            ErrorCode::BadMessage => "bad-message",
+            ErrorCode::VersionMismatch => "version-mismatch",
+            ErrorCode::NotAttached => "not-attached",
+            ErrorCode::NotOpen => "not-open",
+            ErrorCode::OpenFailed => "open-failed",
+            ErrorCode::WorkerFailed => "worker-failed",
+            ErrorCode::WorkerCrashed => "worker-crashed",
+            ErrorCode::TooManyClients => "too-many-clients",
+            ErrorCode::TooManyEndpoints => "too-many-endpoints",
+            ErrorCode::TooManyRequests => "too-many-requests",
+            ErrorCode::TooManyPorts => "too-many-ports",
+            ErrorCode::QueueFull => "queue-full",
+            ErrorCode::Expired => "expired",
+            ErrorCode::OptionsDiffer => "options-differ",
+            ErrorCode::Topic => "topic",
+            ErrorCode::Lagged => "lagged",
+            ErrorCode::BadJson => "bad-json",
+            ErrorCode::WasmBlocked => "wasm-blocked",
+            ErrorCode::LoadFailed => "load-failed",
         }
+    }
+
+    /// The code with this wire name.
+    pub fn from_wire(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl Error {
+    /// Which error this is, by code.
+    pub fn kind(&self) -> ErrorCode {
+        match self {
+            Error::InvalidOptions(_) => ErrorCode::InvalidOptions,
+            Error::BadMessage(_) => ErrorCode::BadMessage,
+            Error::VersionMismatch { .. } => ErrorCode::VersionMismatch,
+            Error::NotAttached => ErrorCode::NotAttached,
+            Error::NotOpen(_) => ErrorCode::NotOpen,
+            Error::OpenFailed(_) => ErrorCode::OpenFailed,
+            Error::WorkerFailed(_) => ErrorCode::WorkerFailed,
+            Error::WorkerCrashed(_) => ErrorCode::WorkerCrashed,
+            Error::TooManyClients(_) => ErrorCode::TooManyClients,
+            Error::TooManyEndpoints(_) => ErrorCode::TooManyEndpoints,
+            Error::TooManyRequests(_) => ErrorCode::TooManyRequests,
+            Error::TooManyPorts(_) => ErrorCode::TooManyPorts,
+            Error::QueueFull(_) => ErrorCode::QueueFull,
+            Error::Expired(_) => ErrorCode::Expired,
+            Error::Topic(_) => ErrorCode::Topic,
+            Error::OptionsDiffer => ErrorCode::OptionsDiffer,
+            Error::Lagged(_) => ErrorCode::Lagged,
+        }
+    }
+
+    /// A short stable identifier for programs (`"invalid-options"`, …): [`ErrorCode::as_str`].
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 }
 
@@ -139,20 +249,7 @@ impl fmt::Display for Error {
     }
 }
 
-/// The wire form of an error: `{ code, message }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorReport {
-    /// [`Error::code`].
-    pub code: &'static str,
-    /// The human message.
-    pub message: String,
-}
-
-impl From<&Error> for ErrorReport {
-    fn from(e: &Error) -> Self {
-        ErrorReport { code: e.code(), message: e.message() }
-    }
-}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
@@ -160,8 +257,8 @@ mod tests {
 
     #[test]
     fn a_lost_worker_has_its_own_code_and_says_why() {
-        let r = ErrorReport::from(&Error::WorkerCrashed("the browser ended it".into()));
-        assert_eq!((r.code, r.message.as_str()), ("worker-crashed", "tabmux: the worker crashed: the browser ended it"));
+        let e = Error::WorkerCrashed("the browser ended it".into());
+        assert_eq!((e.code(), e.message().as_str()), ("worker-crashed", "tabmux: the worker crashed: the browser ended it"));
     }
 
     #[test]
@@ -173,7 +270,7 @@ mod tests {
         assert_eq!(m, "tabmux: protocol version 2 is not spoken by this worker (it speaks 1)");
         assert_eq!(Error::Expired(60_000).to_string(), "tabmux: the frame waited 60000 ms for the socket to open and was not sent");
         assert_eq!(Error::TooManyClients(1024).to_string(), "tabmux: this worker already serves 1024 clients");
-        let r = ErrorReport::from(&Error::Lagged(4_760));
-        assert_eq!((r.code, r.message.as_str()), ("lagged", "tabmux: this tab stopped handling frames (frozen in the background, or busy) and fell too far behind: 4760 frames were not delivered to it; it receives again from here"));
+        let e = Error::Lagged(4_760);
+        assert_eq!((e.code(), e.message().as_str()), ("lagged", "tabmux: this tab stopped handling frames (frozen in the background, or busy) and fell too far behind: 4760 frames were not delivered to it; it receives again from here"));
     }
 }

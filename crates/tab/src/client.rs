@@ -10,7 +10,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use tabmux_core::worker_life::{Welcome, WorkerLife};
-use tabmux_core::Error;
+use tabmux_core::{Error, ErrorCode};
 use tabmux_web::locks::Held;
 use tabmux_web::{SeqReader, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
@@ -286,7 +286,7 @@ impl Inner {
             Ok(v) => Some(v),
             Err(why) => {
                 let why = why.as_string().unwrap_or_else(|| "a binary frame".into());
-                let err = coded_error("bad-json", &["tabmux: json is on and a frame is not JSON text: ", &why].concat());
+                let err = coded_error(ErrorCode::BadJson, &["tabmux: json is on and a frame is not JSON text: ", &why].concat());
                 let _ = js_sys::Reflect::set(&err, &"frame".into(), &data);
                 self.report(&err);
                 None
@@ -321,7 +321,7 @@ impl Inner {
         };
         // A worker that answered with an error is alive: the goodbye frees its port.
         self.shutdown(true);
-        let worker_failed = get(err, "code").as_string().as_deref() == Some("worker-failed");
+        let worker_failed = get(err, "code").as_string().as_deref() == Some(ErrorCode::WorkerFailed.as_str());
         match (fallback, hello) {
             (Some(direct), Some(options)) if worker_failed => {
                 web_sys::console::warn_2(&"tabmux: falling back to direct mode:".into(), err);
@@ -494,8 +494,8 @@ impl Inner {
                     let _ = resolve.call1(&JsValue::NULL, &stats);
                 }
             }
-            ToTab::Error { code, message, id } => {
-                let err = coded_error(&code, &message);
+            ToTab::Error { code, message, id, reason } => {
+                let err = coded_error(code, &message);
                 if let Some((_, reject)) = id.and_then(|id| self.take_pending(id)) {
                     let _ = reject.call1(&JsValue::NULL, &err);
                     return;
@@ -503,10 +503,10 @@ impl Inner {
                 if self.reject_connect(&err) {
                     return;
                 }
-                if code == "worker-crashed" {
+                if code == ErrorCode::WorkerCrashed {
                     // The worker is gone: told and replaced by worker_lost, once per worker
                     // whichever news comes first (this report or its life lock).
-                    let why = message.strip_prefix("tabmux: the worker crashed: ").unwrap_or(&message);
+                    let why = reason.as_deref().unwrap_or(&message);
                     let generation = self.watch.borrow().life.as_ref().map_or(0, WorkerLife::generation);
                     self.worker_lost(generation, why);
                 } else {

@@ -8,12 +8,13 @@ use wasm_bindgen::prelude::*;
 
 /// A JS `Error` with the message and a `code` property.
 pub fn js_error(e: &Error) -> JsValue {
-    coded_error(e.code(), &e.message())
+    coded_error(e.kind(), &e.message())
 }
 
-pub(crate) fn coded_error(code: &str, message: &str) -> JsValue {
+/// A JS `Error` with `message` and the wire name of `code` as its `code`.
+pub(crate) fn coded_error(code: tabmux_core::ErrorCode, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.as_str().into());
     err.into()
 }
 

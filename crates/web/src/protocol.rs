@@ -11,7 +11,7 @@
 
 use tabmux_core::integrity::MAX_TOPIC_BYTES;
 use tabmux_core::token::MAX_TOKEN_BYTES;
-use tabmux_core::{Error, ErrorReport, PROTOCOL_VERSION};
+use tabmux_core::{Error, ErrorCode, PROTOCOL_VERSION};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A message from a page to the worker (or to the in-page engine).
@@ -177,15 +177,18 @@ pub enum ToTab {
         /// The last missing number.
         to: u64,
     },
-    /// `{ t: "error", code, message, id }`: something went wrong (`id` is null unless it
-    /// answers a request).
+    /// `{ t: "error", code, message, id, reason? }`: something went wrong (`id` is null unless
+    /// it answers a request).
     Error {
-        /// The stable code (`Error::code`).
-        code: String,
+        /// The stable code.
+        code: ErrorCode,
         /// The human message.
         message: String,
         /// The request this answers, if any.
         id: Option<u32>,
+        /// Why, alone (the worker's crash report says what the browser said), where there is
+        /// a why apart from the message.
+        reason: Option<String>,
     },
     /// `{ t: "history", id, frames }`: the answer to [`ToWorker::History`].
     History {
@@ -496,8 +499,11 @@ impl ToWorker {
 impl ToTab {
     /// An error report for `e`.
     pub fn error(e: &Error, id: Option<u32>) -> ToTab {
-        let r = ErrorReport::from(e);
-        ToTab::Error { code: r.code.to_string(), message: r.message, id }
+        let reason = match e {
+            Error::WorkerCrashed(why) | Error::WorkerFailed(why) | Error::OpenFailed(why) => Some(why.clone()),
+            _ => None,
+        };
+        ToTab::Error { code: e.kind(), message: e.message(), id, reason }
     }
 
     /// The message as posted on a port.
@@ -516,10 +522,13 @@ impl ToTab {
             ),
             ToTab::Sent { id } => object("sent", &[("id", (*id).into())]),
             ToTab::Gap { from, to } => object("gap", &[("from", (*from as f64).into()), ("to", (*to as f64).into())]),
-            ToTab::Error { code, message, id } => object(
-                "error",
-                &[("code", code.as_str().into()), ("message", message.as_str().into()), ("id", id.map_or(JsValue::NULL, JsValue::from))],
-            ),
+            ToTab::Error { code, message, id, reason } => {
+                let mut fields = vec![("code", code.as_str().into()), ("message", message.as_str().into()), ("id", id.map_or(JsValue::NULL, JsValue::from))];
+                if let Some(r) = reason {
+                    fields.push(("reason", r.as_str().into()));
+                }
+                object("error", &fields)
+            }
             ToTab::History { id, frames } => object("history", &[("id", (*id).into()), ("frames", frames.clone())]),
             ToTab::Topic { topic, data, one } => {
                 let fields = [("topic", topic.as_str().into()), ("data", data.clone()), ("one", true.into())];
@@ -557,9 +566,10 @@ impl ToTab {
             "sent" => ToTab::Sent { id: id()? },
             "gap" => ToTab::Gap { from: num("from")?, to: num("to")? },
             "error" => ToTab::Error {
-                code: get(v, "code").as_string().unwrap_or_default(),
+                code: ErrorCode::from_wire(&get(v, "code").as_string()?)?,
                 message: get(v, "message").as_string().unwrap_or_else(|| "tabmux: unknown error".into()),
                 id: id(),
+                reason: get(v, "reason").as_string(),
             },
             "history" => ToTab::History { id: id()?, frames: get(v, "frames") },
             "topic" => ToTab::Topic { topic: get(v, "topic").as_string()?, data: get(v, "data"), one: get(v, "one").is_truthy() },
