@@ -9,6 +9,11 @@ import { connect } from "../dist/index.js";
 
 const OptionsContext = createContext(null);
 
+// The provider's string token once it changed after the first render: a client still
+// connecting then (an auth SDK that signs in right after the page loads) is told it as soon
+// as it is connected.
+let latestToken;
+
 /**
  * Gives every hook below it these connect options (a hook's own options are merged over them)
  * and the user's token: a string (the first connect carries it; a change is `setToken`, null
@@ -24,13 +29,15 @@ export function TabmuxProvider({ options, token, children }) {
     const t = typeof token === "function" ? { get } : { value: token, required: true };
     return { options: { ...options, token: { ...options?.token, ...t } } };
   }, [options, token === undefined, typeof token === "function", get]);
-  // Later values of a string token go to the clients as setToken (null: signOut). (The
-  // initializer form: useState(token) would call a token function.)
-  const [first] = useState(() => token);
+  // Later values of a string token go to the clients as setToken (null: signOut): each value
+  // once, compared with the last one told (the first one went in the options).
+  const told = useRef(token);
   useEffect(() => {
-    if (typeof token === "function" || token === undefined || token === first) return;
+    if (typeof token === "function" || token === undefined || token === told.current) return;
+    told.current = token;
+    latestToken = token;
     for (const entry of clients.values()) entry.client?.setToken(token ?? null);
-  }, [token, first]);
+  }, [token]);
   return createElement(OptionsContext.Provider, { value }, children);
 }
 
@@ -75,7 +82,10 @@ function acquire(key, options) {
   if (!entry) {
     entry = { refs: 0, timer: null, client: null, error: null, promise: null };
     entry.promise = connect(options).then(
-      (c) => (entry.client = c),
+      (c) => {
+        if (latestToken !== undefined && latestToken !== options.token?.value && !options.token?.get) c.setToken(latestToken ?? null);
+        return (entry.client = c);
+      },
       (e) => {
         entry.error = e;
         clients.delete(key);

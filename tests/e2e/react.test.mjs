@@ -190,3 +190,13 @@ test("TabmuxProvider's token: a function is asked before the first connect (one 
   assert.equal((await accepts("auth-value")).length, 2);
   await context.close();
 });
+
+test("TabmuxProvider's token set right after the first render (the client still connecting): the client is told it once connected, one handshake with it", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.http}/auth.html?mode=late&channel=auth-late`);
+  await until(async () => (await text(page, "state")) === "open", "open with the token set late");
+  const accepts = (await server.ctl("/control/stats")).accepts.filter((a) => a.channel === "auth-late").map((a) => a.query);
+  assert.deepEqual(accepts, ["auth=1&token=late"]);
+  await context.close();
+});
