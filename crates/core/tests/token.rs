@@ -209,3 +209,23 @@ fn accepted_then_refused_at_once_retries_once() {
     h.advance(60_000);
     assert_eq!(h.opens(), 2);
 }
+
+/// Tokens that expire every 2 s (the Django example's test): each 4401 after the socket was
+/// open a while is a new expiry, refreshed and retried, never `unauthorized`.
+#[test]
+fn a_token_that_worked_a_while_is_refreshed_at_each_expiry() {
+    let mut h = Harness::new(1);
+    let (_, ep) = h.attach("a", url_opts());
+    h.engine.handle_token_fetched(h.now, ep, Ok("T0"));
+    h.drain();
+    for i in 1..=5 {
+        h.open(h.last_socket());
+        h.now += 2_000;
+        h.close(h.last_socket(), 4401);
+        assert_eq!(h.state(ep), State::Reconnecting, "expiry {i}");
+        h.engine.handle_token_fetched(h.now, ep, Ok(&format!("T{i}")));
+        h.drain();
+        assert_eq!(h.last_url(), format!("ws://h/ws?token=T{i}"));
+    }
+    assert_eq!(h.opens(), 6);
+}

@@ -20,6 +20,10 @@ use crate::endpoint::Endpoint;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+/// How long a socket must have stayed open for a refresh-token close to count as a new
+/// expiry (refresh and retry once more) rather than the refreshed token being refused too.
+pub const TOKEN_WORKED_MS: Ms = 1_000;
+
 impl Engine {
     /// A tab asked to try now (`client.reconnect()`): unless the socket is open or opening,
     /// the attempt counter resets and an attempt starts at once. Against an open breaker
@@ -456,6 +460,11 @@ impl Engine {
             Conn::Open { since, .. } => {
                 let up = now.saturating_sub(since);
                 ep.durations.push(up);
+                if up >= TOKEN_WORKED_MS {
+                    // Its token worked for a while: a refresh-token close now is a new expiry,
+                    // refreshed again (a server that refuses it at once gets one refresh).
+                    ep.auth_retry_used = false;
+                }
                 if up >= ep.options.backoff.min_uptime_ms {
                     ep.attempt = 0;
                     ep.last_delay = None;
