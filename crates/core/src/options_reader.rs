@@ -194,10 +194,7 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
         o.debug = boolean(&d, "debug")?;
     }
     if let Some(a) = v.field("account") {
-        o.account = match a.kind() {
-            Kind::Null => None,
-            _ => Some(text(&a, "account")?),
-        };
+        o.account = nullable_text(&a, "account")?;
     }
     if let Some(l) = v.field("logger") {
         // Only where the page's own engine reads the options (direct mode): a shared-mode
@@ -344,10 +341,7 @@ fn token<S: Source>(t: &S) -> Result<TokenOptions, Error> {
         o.param = text(&p, "token.param")?;
     }
     if let Some(u) = t.field("url") {
-        o.url = match u.kind() {
-            Kind::Null => None,
-            _ => Some(text(&u, "token.url")?),
-        };
+        o.url = nullable_text(&u, "token.url")?;
     }
     if let Some(n) = t.field("pollMs") {
         o.poll_ms = uint(&n, "token.pollMs", u64::MAX)?;
@@ -356,10 +350,7 @@ fn token<S: Source>(t: &S) -> Result<TokenOptions, Error> {
         o.debounce_ms = uint(&n, "token.debounceMs", u64::MAX)?;
     }
     if let Some(v) = t.field("value") {
-        o.value = match v.kind() {
-            Kind::Null => None,
-            _ => Some(text(&v, "token.value")?),
-        };
+        o.value = nullable_text(&v, "token.value")?;
     }
     if let Some(g) = t.field("get") {
         // A function where the page's own engine reads the options (direct mode); `true`
@@ -411,6 +402,14 @@ fn clip(s: &str) -> String {
 
 fn text<S: Source>(v: &S, path: &str) -> Result<String, Error> {
     v.text().filter(|_| v.kind() == Kind::String).ok_or_else(|| wrong(v, path, "a string"))
+}
+
+/// A string, or `None` for null.
+fn nullable_text<S: Source>(v: &S, path: &str) -> Result<Option<String>, Error> {
+    match v.kind() {
+        Kind::Null => Ok(None),
+        _ => text(v, path).map(Some),
+    }
 }
 
 fn boolean<S: Source>(v: &S, path: &str) -> Result<bool, Error> {

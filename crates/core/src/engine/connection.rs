@@ -363,7 +363,7 @@ impl Engine {
                 let now = self.now();
                 let _ = self.handle_set_token(now, client, t);
             }
-        } else if claim.gen < ep.token_gen {
+        } else {
             // An older word: the tab is told the endpoint's, to carry from now on.
             let ep = &self.endpoints[idx];
             self.actions.push_back(Action::Token { clients: Vec::from([client]), token: ep.token.clone(), gen: ep.token_gen });

@@ -92,9 +92,6 @@ impl Engine {
                 ep.attempt = 0;
                 ep.last_delay = None;
                 ep.breaker.forgive();
-                // The refresh-and-retry-once is spent until the connection has lasted: a
-                // server that accepts and at once closes with refresh-token gets one retry.
-                ep.auth_retry_used = false;
             }
             Timer::PongDeadline => self.missed_deadline(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout"),
             Timer::Ping => {
