@@ -92,6 +92,9 @@ impl Engine {
                 ep.attempt = 0;
                 ep.last_delay = None;
                 ep.breaker.forgive();
+                // A connection that lasted `minUptimeMs` also gives back the refresh-and-retry
+                // (as one open `TOKEN_WORKED_MS` does, whichever comes first).
+                ep.auth_retry_used = false;
             }
             Timer::PongDeadline => self.missed_deadline(idx, HEARTBEAT_TIMEOUT_CODE, "heartbeat timeout"),
             Timer::Ping => {
