@@ -70,8 +70,8 @@ test("impossible drained reports get a bad-message error on their own port only;
   assert.deepEqual(errors, [
     "tabmux: bad message to the worker: drained must be a multiple of 256 above the last report (0) and at most the frames posted (0); got 7",
     "tabmux: bad message to the worker: drained must be a multiple of 256 above the last report (0) and at most the frames posted (0); got 256",
-    'tabmux: bad message to the worker: drained needs an integer "n"',
-    'tabmux: bad message to the worker: drained needs an integer "n"',
+    "tabmux: bad message to the worker: drained's n must be an integer",
+    "tabmux: bad message to the worker: drained's n must be an integer",
   ]);
   const { firstSeq } = await server.ctl(`/control/broadcast?channel=${ch}&n=3`);
   await until(() => page.evaluate(() => T.clients[0].messages.length === 3), "3 frames");

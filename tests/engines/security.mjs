@@ -325,17 +325,17 @@ export const securityScenarios = [
       assert.ok(got.others.every((t) => t === "status"), `after the welcome: ${JSON.stringify(got.others)}`);
       assert.deepEqual(got.attached, [
         `${bad}the object has no "t" field naming a message type`,
-        `${bad}subscribe needs a "topic" string of at most 256 characters`,
-        `${bad}unsubscribe needs a "topic" string of at most 256 characters`,
-        `${bad}history's topic must be a string of at most 256 characters`,
-        `${bad}token needs a "token" string of at most 8192 characters, or null to sign out`,
-        `${bad}lock's lock must be a string of 1 to 128 characters`,
+        `${bad}subscribe's topic must be a string of at most 256 characters`,
+        `${bad}unsubscribe's topic must be a string of at most 256 characters`,
+        `${bad}history's topic must be a string of at most 256 characters, or null`,
+        `${bad}token's token must be a string of at most 8192 characters, or null`,
+        `${bad}lock's lock must be a string of 1 to 128 characters, or null`,
       ]);
       assert.deepEqual(got.hellos, [
         `${bad}hello's tabId must be a string of 1 to 64 characters`,
-        `${bad}hello's build must be a string of 1 to 64 characters`,
-        `${bad}hello's token must be a string of at most 8192 characters`,
-        `${bad}hello's lock must be a string of 1 to 128 characters`,
+        `${bad}hello's build must be a string of 1 to 64 characters, or null`,
+        `${bad}hello's token must be a string of at most 8192 characters, or null`,
+        `${bad}hello's lock must be a string of 1 to 128 characters, or null`,
         "tabmux: invalid options: url: expected a string, got a value too large (a string over 16384 characters, or over 256 keys or items)",
       ]);
       assert.equal(got.after, got.before, "the worker's wasm memory did not grow");

@@ -258,7 +258,7 @@ impl TabClient {
         if self.inner.closed.get() {
             return Err(closed_error());
         }
-        self.inner.post(ToWorker::Reconnect);
+        self.inner.post(ToWorker::Reconnect {});
         Ok(())
     }
 

@@ -210,7 +210,7 @@ impl Inner {
     fn answer_token(&self, req: u64) {
         let answer = move |weak: &Weak<Inner>, result: Result<Option<String>, String>| {
             if let Some(i) = weak.upgrade() {
-                i.post(ToWorker::TokenAnswer { req, result });
+                i.post(ToWorker::answer(req, result));
             }
         };
         let Some(getter) = self.token_get.borrow().clone() else {
@@ -395,27 +395,22 @@ impl Inner {
     /// Returns how many frames it held (data and topic frames: what the worker's backlog
     /// counts).
     pub(crate) fn on_incoming(&self, data: &JsValue) -> u64 {
-        match ToTab::decode(data) {
-            // Several frames posted together: each as if it came alone, in order.
-            Some(ToTab::Batch(items)) => items.iter().map(|item| self.on_incoming(&item)).sum(),
-            Some(msg) => {
-                let frame = matches!(msg, ToTab::Frame(_) | ToTab::Topic { .. });
+        // Several messages posted together: each as if it came alone, in order.
+        let mut frames = 0;
+        ToTab::read_post(data, |item, msg| match msg {
+            Ok(msg) => {
+                frames += u64::from(matches!(msg, ToTab::Frame(_) | ToTab::Topic { .. }));
                 self.on_message(msg);
-                u64::from(frame)
             }
-            None => {
-                web_sys::console::warn_2(&"tabmux: unknown message from the worker".into(), data);
-                0
-            }
-        }
+            Err(e) => web_sys::console::warn_3(&"tabmux: unreadable message from the worker:".into(), &e.message().into(), item),
+        });
+        frames
     }
 
     pub(crate) fn on_message(&self, msg: ToTab) {
         match msg {
-            // Taken apart by on_incoming.
-            ToTab::Batch(_) => {}
             ToTab::Frame(data) => self.frame(data, false),
-            ToTab::One(data) => self.frame(data, true),
+            ToTab::One { data } => self.frame(data, true),
             ToTab::Leader { leader } => self.set_leader(leader),
             ToTab::Welcome { client_id } => {
                 self.client_id.set(client_id);
@@ -568,7 +563,7 @@ impl Inner {
     /// Tells the engine whether this page is visible (the leader rule prefers visible pages).
     pub(crate) fn post_visibility(&self) {
         let state = get(&get(&js_sys::global(), "document"), "visibilityState").as_string();
-        self.post(ToWorker::Visible { visible: state.as_deref() != Some("hidden") });
+        self.post(ToWorker::Visible { visible: Some(state.as_deref() != Some("hidden")) });
     }
 
     /// Whether this client leads; a change is told to the `leader` listeners.

@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
-use tabmux_web::ToWorker;
+use tabmux_web::{post_of, ToWorker};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
 
@@ -192,11 +192,7 @@ struct PortLink {
 /// Posts the sends waiting in `outbox`: one alone, several as one array.
 fn flush_sends(port: &MessagePort, outbox: &RefCell<Vec<JsValue>>) -> bool {
     let sends = std::mem::take(&mut *outbox.borrow_mut());
-    match sends.len() {
-        0 => true,
-        1 => port.post_message(&sends[0]).is_ok(),
-        _ => port.post_message(&ToWorker::Batch(sends.into_iter().collect()).encode()).is_ok(),
-    }
+    post_of(sends).is_none_or(|post| port.post_message(&post).is_ok())
 }
 
 impl Link for PortLink {

@@ -244,11 +244,6 @@ fn is_type(data: &JsValue, t: &str) -> bool {
 }
 
 fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
-    let (port, client) = match state.ports.borrow().get(&key) {
-        Some(e) => (e.port.clone(), e.client),
-        None => return,
-    };
-    let reply_err = |e: &Error| drop(port.post_message(&ToTab::error(e, None).encode()));
     // Test builds only (feature `test-hooks`, the test worker of scripts/build.mjs): tests
     // prove a crash is reported to every tab.
     #[cfg(feature = "test-hooks")]
@@ -258,25 +253,30 @@ fn on_port_message(state: &Rc<State>, key: u32, data: &JsValue) {
     // Test builds only: what this worker holds, for the tests of its bounds.
     #[cfg(feature = "test-hooks")]
     if is_type(data, "counts") {
-        return drop(port.post_message(&counts(state)));
+        if let Some(e) = state.ports.borrow().get(&key) {
+            drop(e.port.post_message(&counts(state)));
+        }
+        return;
     }
-    let msg = match ToWorker::decode(data) {
+    // A page's messages of one task come as one post: each is handled as if it came alone.
+    ToWorker::read_post(data, |item, msg| on_message(state, key, item, msg));
+}
+
+/// One message from port `key` (`item` as posted).
+fn on_message(state: &Rc<State>, key: u32, item: &JsValue, msg: Result<ToWorker, Error>) {
+    // Read for each message: a hello earlier in the same post attached the port.
+    let (port, client) = match state.ports.borrow().get(&key) {
+        Some(e) => (e.port.clone(), e.client),
+        None => return,
+    };
+    let reply_err = |e: &Error| drop(port.post_message(&ToTab::error(e, None).encode()));
+    let msg = match msg {
         Ok(m) => m,
         // A hello that cannot be read is a refused hello: the port goes.
-        Err(e) if client.is_none() && is_type(data, "hello") => return drop_port(state, key, Some(&e)),
+        Err(e) if client.is_none() && is_type(item, ToWorker::HELLO) => return drop_port(state, key, Some(&e)),
         Err(e) => return reply_err(&e),
     };
     match (msg, client) {
-        // A page's sends of one task: each as if it came alone (a batch in a batch is refused).
-        (ToWorker::Batch(items), _) => {
-            for item in items.iter() {
-                if js_sys::Array::is_array(&item) {
-                    reply_err(&Error::BadMessage("a batch holds messages, not batches".into()));
-                } else {
-                    on_port_message(state, key, &item);
-                }
-            }
-        }
         (ToWorker::Hello { .. }, None) if state.mixed.is_some() => {
             let why = state.mixed.clone().unwrap_or_default();
             drop_port(state, key, Some(&Error::WorkerFailed(why)));

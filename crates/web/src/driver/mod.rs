@@ -335,14 +335,18 @@ impl Driver {
                 Ok(())
             }
             ToWorker::Token { token } => self.set_token(client, token.as_deref()),
-            ToWorker::TokenAnswer { req, result } => {
-                self.inner.borrow_mut().engine.handle_token_answer(now_ms(), client, req, result.as_ref().map(Option::as_deref).map_err(String::as_str));
+            ToWorker::TokenAnswer { req, token, error } => {
+                let result = match &error {
+                    Some(e) => Err(e.as_str()),
+                    None => Ok(token.as_deref()),
+                };
+                self.inner.borrow_mut().engine.handle_token_answer(now_ms(), client, req, result);
                 self.pump();
                 Ok(())
             }
-            ToWorker::Reconnect => self.reconnect(client),
+            ToWorker::Reconnect {} => self.reconnect(client),
             ToWorker::Online { online } => self.tab_online(client, online),
-            ToWorker::Visible { visible } => self.visible(client, visible),
+            ToWorker::Visible { visible } => self.visible(client, visible != Some(false)),
             ToWorker::Exclusive { topic, on } => {
                 self.inner.borrow_mut().engine.handle_exclusive(now_ms(), client, topic.as_deref(), on)
             }
@@ -354,16 +358,6 @@ impl Driver {
                     self.pump();
                 }
                 caught_up.map(drop)
-            }
-            ToWorker::Batch(items) => {
-                for item in items.iter() {
-                    match ToWorker::decode(&item) {
-                        Ok(ToWorker::Batch(_)) => self.reply(client, &ToTab::error(&Error::BadMessage("a batch holds messages, not batches".into()), None)),
-                        Ok(msg) => self.serve(client, msg),
-                        Err(e) => self.reply(client, &ToTab::error(&e, None)),
-                    }
-                }
-                Ok(())
             }
             ToWorker::Hello { .. } => Err(Error::BadMessage("this port already said hello".into())),
             // Liveness locks are the worker's business (it handles them before this);
@@ -466,7 +460,7 @@ impl Driver {
                         Then::Topic(sinks, ToTab::Topic { topic, data: data.clone(), one: false }.encode())
                     } else {
                         if let Some(sink) = chosen.and_then(|c| inner.sinks.get(&c)) {
-                            one = Some((sink.clone(), ToTab::One(data.clone()).encode()));
+                            one = Some((sink.clone(), ToTab::One { data: data.clone() }.encode()));
                         }
                         inner.fanout.get(&endpoint).cloned().map_or(Then::Nothing, Then::All)
                     };

@@ -1,7 +1,7 @@
 //! Where a client's messages go: a tab's port (with its backlog and its batch of frames)
 //! or, in direct mode, a function in the page.
 
-use crate::protocol::ToTab;
+use crate::protocol::{post_of, ToTab};
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -48,13 +48,10 @@ const RECENT_KEPT: usize = DRAIN_EVERY as usize;
 impl PortSink {
     fn flush(&self) {
         let batch = std::mem::take(&mut *self.batch.borrow_mut());
-        let msg = match batch.len() {
-            0 => return,
-            1 => batch.into_iter().next().unwrap_or_default(),
-            _ => ToTab::Batch(batch.into_iter().collect()).encode(),
-        };
         // A closed port drops messages silently; nothing to report.
-        drop(self.port.post_message(&msg));
+        if let Some(post) = post_of(batch) {
+            drop(self.port.post_message(&post));
+        }
     }
 }
 
