@@ -9,6 +9,7 @@
 //! counted. Once it has caught up to half the bound it is told how many it missed
 //! ([`Backlog::drained`] returns the count), then receives again.
 
+use crate::error::ProtocolError;
 use crate::error::Error;
 use std::collections::VecDeque;
 
@@ -63,14 +64,14 @@ impl Backlog {
     /// The tab has handled `total` frames since it attached (a multiple of
     /// [`DRAIN_EVERY`], more than it reported before, at most what was posted). Returns how
     /// many frames it missed when this report ends a lag (tell the tab), else `None`. A
-    /// report that cannot be true is refused ([`Error::BadMessage`]) and changes nothing.
+    /// report that cannot be true is refused ([`ProtocolError::BadMessage`]) and changes nothing.
     pub fn drained(&mut self, total: u64) -> Result<Option<u64>, Error> {
         if total % DRAIN_EVERY != 0 || total <= self.drained || total > self.posted {
             let n = crate::error::decimal;
-            return Err(Error::BadMessage(
+            return Err(Error::Protocol(ProtocolError::BadMessage(
                 ["drained must be a multiple of ", &n(DRAIN_EVERY), " above the last report (", &n(self.drained), ") and at most the frames posted (", &n(self.posted), "); got ", &n(total)]
                     .concat(),
-            ));
+            )));
         }
         while self.drained < total {
             self.drained += DRAIN_EVERY;
@@ -172,7 +173,7 @@ mod tests {
         assert_eq!(b.drained(2 * DRAIN_EVERY), Ok(None));
         assert_eq!(
             b.drained(DRAIN_EVERY),
-            Err(Error::BadMessage("drained must be a multiple of 256 above the last report (512) and at most the frames posted (512); got 256".into()))
+            Err(Error::Protocol(ProtocolError::BadMessage("drained must be a multiple of 256 above the last report (512) and at most the frames posted (512); got 256".into())))
         );
     }
 }

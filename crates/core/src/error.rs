@@ -3,13 +3,28 @@
 use alloc::string::String;
 use core::fmt;
 
-/// Everything that can go wrong from a tab's point of view.
+/// Everything that can go wrong from a tab's point of view, by layer: the options, the
+/// page ⇄ worker protocol, the engine, the worker itself. Each layer's error is its own type
+/// (with its own `Display` and [`core::error::Error`]), and [`Error::source`](core::error::Error::source)
+/// gives it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// `connect()` options are missing, of the wrong type, or out of range.
     InvalidOptions(String),
-    /// A message to the worker that is not part of the protocol.
+    /// A message on a port that the protocol refuses.
+    Protocol(ProtocolError),
+    /// What the engine refused or could not do.
+    Engine(EngineError),
+    /// The shared worker could not serve.
+    Worker(WorkerError),
+}
+
+/// A message on a port that the protocol refuses (`crates/web/src/protocol.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A message that is not part of the protocol: what is wrong with it.
     BadMessage(String),
     /// The tab speaks another protocol version than the worker.
     VersionMismatch {
@@ -20,15 +35,16 @@ pub enum Error {
     },
     /// A message arrived before the tab's hello.
     NotAttached,
-    /// `send()` while the socket is not open: the frame was not sent.
+}
+
+/// What the engine refused or could not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// `send()` while the socket is not open (its state): the frame was not sent.
     NotOpen(String),
     /// The socket could not be created (for example ws:// from an https page).
     OpenFailed(String),
-    /// The shared worker could not be started or did not answer.
-    WorkerFailed(String),
-    /// The shared worker died (a panic, or the browser ended it); what was waiting on it is
-    /// lost. The tab starts a replacement on its own.
-    WorkerCrashed(String),
     /// Too many tabs for one worker.
     TooManyClients(usize),
     /// A hello for a new endpoint while the worker holds `MAX_ENDPOINTS` with clients. The
@@ -36,14 +52,11 @@ pub enum Error {
     /// not carry its text).
     TooManyEndpoints(String),
     /// Too many `history`/`stats` requests from one client (`request_budget.rs`); message as
-    /// for [`Error::TooManyEndpoints`].
+    /// for [`EngineError::TooManyEndpoints`].
     TooManyRequests(String),
-    /// A port connected while `MAX_PENDING_PORTS` ports had not said hello yet: it is closed.
-    /// Message as for [`Error::TooManyEndpoints`].
-    TooManyPorts(String),
-    /// A send could not be queued: the queue is full.
+    /// A send could not be queued: the queue is full (which cap).
     QueueFull(String),
-    /// A queued send waited longer than `queue.ttlMs`.
+    /// A queued send waited longer than `queue.ttlMs` (this many ms).
     Expired(u64),
     /// A tab attached with options that differ from those the endpoint was opened with.
     OptionsDiffer,
@@ -52,6 +65,38 @@ pub enum Error {
     /// The tab stopped handling frames (frozen in the background, or blocked) and fell more
     /// than the backlog's bound behind: this many frames were not delivered to it.
     Lagged(u64),
+}
+
+/// The shared worker could not serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// The shared worker could not be started or did not answer (why).
+    Failed(String),
+    /// The shared worker died (a panic, or the browser ended it); what was waiting on it is
+    /// lost. The tab starts a replacement on its own.
+    Crashed(String),
+    /// A port connected while `MAX_PENDING_PORTS` ports had not said hello yet: it is closed.
+    /// Message as for [`EngineError::TooManyEndpoints`].
+    TooManyPorts(String),
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Error {
+        Error::Protocol(e)
+    }
+}
+
+impl From<EngineError> for Error {
+    fn from(e: EngineError) -> Error {
+        Error::Engine(e)
+    }
+}
+
+impl From<WorkerError> for Error {
+    fn from(e: WorkerError) -> Error {
+        Error::Worker(e)
+    }
 }
 
 /// Every error code a page can see, once: the engine's, the worker script's (`worker-failed`,
@@ -63,37 +108,37 @@ pub enum Error {
 pub enum ErrorCode {
     /// [`Error::InvalidOptions`].
     InvalidOptions,
-    /// [`Error::BadMessage`].
+    /// [`ProtocolError::BadMessage`].
     BadMessage,
-    /// [`Error::VersionMismatch`].
+    /// [`ProtocolError::VersionMismatch`].
     VersionMismatch,
-    /// [`Error::NotAttached`].
+    /// [`ProtocolError::NotAttached`].
     NotAttached,
-    /// [`Error::NotOpen`].
+    /// [`EngineError::NotOpen`].
     NotOpen,
-    /// [`Error::OpenFailed`].
+    /// [`EngineError::OpenFailed`].
     OpenFailed,
-    /// [`Error::WorkerFailed`].
+    /// [`WorkerError::Failed`].
     WorkerFailed,
-    /// [`Error::WorkerCrashed`].
+    /// [`WorkerError::Crashed`].
     WorkerCrashed,
-    /// [`Error::TooManyClients`].
+    /// [`EngineError::TooManyClients`].
     TooManyClients,
-    /// [`Error::TooManyEndpoints`].
+    /// [`EngineError::TooManyEndpoints`].
     TooManyEndpoints,
-    /// [`Error::TooManyRequests`].
+    /// [`EngineError::TooManyRequests`].
     TooManyRequests,
-    /// [`Error::TooManyPorts`].
+    /// [`WorkerError::TooManyPorts`].
     TooManyPorts,
-    /// [`Error::QueueFull`].
+    /// [`EngineError::QueueFull`].
     QueueFull,
-    /// [`Error::Expired`].
+    /// [`EngineError::Expired`].
     Expired,
-    /// [`Error::OptionsDiffer`].
+    /// [`EngineError::OptionsDiffer`].
     OptionsDiffer,
-    /// [`Error::Topic`].
+    /// [`EngineError::Topic`].
     Topic,
-    /// [`Error::Lagged`].
+    /// [`EngineError::Lagged`].
     Lagged,
     /// With `json` on, a frame that is not JSON text (raised by the page's client).
     BadJson,
@@ -165,22 +210,9 @@ impl Error {
     pub fn kind(&self) -> ErrorCode {
         match self {
             Error::InvalidOptions(_) => ErrorCode::InvalidOptions,
-            Error::BadMessage(_) => ErrorCode::BadMessage,
-            Error::VersionMismatch { .. } => ErrorCode::VersionMismatch,
-            Error::NotAttached => ErrorCode::NotAttached,
-            Error::NotOpen(_) => ErrorCode::NotOpen,
-            Error::OpenFailed(_) => ErrorCode::OpenFailed,
-            Error::WorkerFailed(_) => ErrorCode::WorkerFailed,
-            Error::WorkerCrashed(_) => ErrorCode::WorkerCrashed,
-            Error::TooManyClients(_) => ErrorCode::TooManyClients,
-            Error::TooManyEndpoints(_) => ErrorCode::TooManyEndpoints,
-            Error::TooManyRequests(_) => ErrorCode::TooManyRequests,
-            Error::TooManyPorts(_) => ErrorCode::TooManyPorts,
-            Error::QueueFull(_) => ErrorCode::QueueFull,
-            Error::Expired(_) => ErrorCode::Expired,
-            Error::Topic(_) => ErrorCode::Topic,
-            Error::OptionsDiffer => ErrorCode::OptionsDiffer,
-            Error::Lagged(_) => ErrorCode::Lagged,
+            Error::Protocol(e) => e.kind(),
+            Error::Engine(e) => e.kind(),
+            Error::Worker(e) => e.kind(),
         }
     }
 
@@ -188,42 +220,113 @@ impl Error {
     pub fn code(&self) -> &'static str {
         self.kind().as_str()
     }
-}
 
-impl Error {
     /// The human message. Built by concatenation, not `format!`: the wasm modules that show
     /// it then carry no formatting machinery for it.
     pub fn message(&self) -> String {
-        let cat = |parts: &[&str]| parts.concat();
         match self {
-            Error::InvalidOptions(m) => cat(&["tabmux: invalid options: ", m]),
-            Error::BadMessage(m) => cat(&["tabmux: bad message to the worker: ", m]),
-            Error::VersionMismatch { got, want } => cat(&[
+            Error::InvalidOptions(m) => ["tabmux: invalid options: ", m].concat(),
+            Error::Protocol(e) => e.message(),
+            Error::Engine(e) => e.message(),
+            Error::Worker(e) => e.message(),
+        }
+    }
+
+    /// Why, alone, where there is a why apart from the message: what the browser said of a
+    /// crashed or failed worker, or of a socket that could not be created.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Error::Worker(WorkerError::Crashed(why) | WorkerError::Failed(why)) | Error::Engine(EngineError::OpenFailed(why)) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+impl ProtocolError {
+    /// Which error this is, by code.
+    pub fn kind(&self) -> ErrorCode {
+        match self {
+            ProtocolError::BadMessage(_) => ErrorCode::BadMessage,
+            ProtocolError::VersionMismatch { .. } => ErrorCode::VersionMismatch,
+            ProtocolError::NotAttached => ErrorCode::NotAttached,
+        }
+    }
+
+    /// The human message.
+    pub fn message(&self) -> String {
+        match self {
+            ProtocolError::BadMessage(m) => ["tabmux: bad message to the worker: ", m].concat(),
+            ProtocolError::VersionMismatch { got, want } => [
                 "tabmux: protocol version ",
                 &decimal(u64::from(*got)),
                 " is not spoken by this worker (it speaks ",
                 &decimal(u64::from(*want)),
                 ")",
-            ]),
-            Error::NotAttached => "tabmux: the first message on a port must be a hello".into(),
-            Error::NotOpen(state) => cat(&["tabmux: the socket is not open (state ", state, "); the frame was not sent"]),
-            Error::OpenFailed(m) => cat(&["tabmux: the WebSocket could not be created: ", m]),
-            Error::WorkerFailed(m) | Error::Topic(m) => cat(&["tabmux: ", m]),
-            Error::WorkerCrashed(m) => cat(&["tabmux: the worker crashed: ", m]),
-            Error::TooManyClients(n) => cat(&["tabmux: this worker already serves ", &decimal(*n as u64), " clients"]),
-            Error::TooManyEndpoints(m) | Error::TooManyRequests(m) | Error::TooManyPorts(m) => m.clone(),
-            Error::QueueFull(why) => cat(&["tabmux: the send queue is full (", why, "); the frame was not sent"]),
-            Error::Expired(ms) => {
+            ]
+            .concat(),
+            ProtocolError::NotAttached => "tabmux: the first message on a port must be a hello".into(),
+        }
+    }
+}
+
+impl EngineError {
+    /// Which error this is, by code.
+    pub fn kind(&self) -> ErrorCode {
+        match self {
+            EngineError::NotOpen(_) => ErrorCode::NotOpen,
+            EngineError::OpenFailed(_) => ErrorCode::OpenFailed,
+            EngineError::TooManyClients(_) => ErrorCode::TooManyClients,
+            EngineError::TooManyEndpoints(_) => ErrorCode::TooManyEndpoints,
+            EngineError::TooManyRequests(_) => ErrorCode::TooManyRequests,
+            EngineError::QueueFull(_) => ErrorCode::QueueFull,
+            EngineError::Expired(_) => ErrorCode::Expired,
+            EngineError::OptionsDiffer => ErrorCode::OptionsDiffer,
+            EngineError::Topic(_) => ErrorCode::Topic,
+            EngineError::Lagged(_) => ErrorCode::Lagged,
+        }
+    }
+
+    /// The human message.
+    pub fn message(&self) -> String {
+        let cat = |parts: &[&str]| parts.concat();
+        match self {
+            EngineError::NotOpen(state) => cat(&["tabmux: the socket is not open (state ", state, "); the frame was not sent"]),
+            EngineError::OpenFailed(m) => cat(&["tabmux: the WebSocket could not be created: ", m]),
+            EngineError::Topic(m) => cat(&["tabmux: ", m]),
+            EngineError::TooManyClients(n) => cat(&["tabmux: this worker already serves ", &decimal(*n as u64), " clients"]),
+            EngineError::TooManyEndpoints(m) | EngineError::TooManyRequests(m) => m.clone(),
+            EngineError::QueueFull(why) => cat(&["tabmux: the send queue is full (", why, "); the frame was not sent"]),
+            EngineError::Expired(ms) => {
                 cat(&["tabmux: the frame waited ", &decimal(*ms), " ms for the socket to open and was not sent"])
             }
-            Error::OptionsDiffer => {
+            EngineError::OptionsDiffer => {
                 "tabmux: another tab opened this URL with other options; the first tab's options apply".into()
             }
-            Error::Lagged(n) => cat(&[
+            EngineError::Lagged(n) => cat(&[
                 "tabmux: this tab stopped handling frames (frozen in the background, or busy) and fell too far behind: ",
                 &decimal(*n),
                 " frames were not delivered to it; it receives again from here",
             ]),
+        }
+    }
+}
+
+impl WorkerError {
+    /// Which error this is, by code.
+    pub fn kind(&self) -> ErrorCode {
+        match self {
+            WorkerError::Failed(_) => ErrorCode::WorkerFailed,
+            WorkerError::Crashed(_) => ErrorCode::WorkerCrashed,
+            WorkerError::TooManyPorts(_) => ErrorCode::TooManyPorts,
+        }
+    }
+
+    /// The human message.
+    pub fn message(&self) -> String {
+        match self {
+            WorkerError::Failed(m) => ["tabmux: ", m].concat(),
+            WorkerError::Crashed(m) => ["tabmux: the worker crashed: ", m].concat(),
+            WorkerError::TooManyPorts(m) => m.clone(),
         }
     }
 }
@@ -243,22 +346,59 @@ pub fn decimal(mut n: u64) -> String {
     digits[i..].iter().map(|&d| d as char).collect()
 }
 
+/// `Display` (the human message) and [`core::error::Error`] for each layer's error.
+macro_rules! std_error {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.message())
+            }
+        }
+        impl core::error::Error for $t {}
+    )*};
+}
+
+std_error!(ProtocolError, EngineError, WorkerError);
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message())
     }
 }
 
-impl core::error::Error for Error {}
+impl core::error::Error for Error {
+    /// The layer's own error (none for invalid options, whose message is all there is).
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Error::InvalidOptions(_) => None,
+            Error::Protocol(e) => Some(e),
+            Error::Engine(e) => Some(e),
+            Error::Worker(e) => Some(e),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
+    use core::error::Error as _;
 
     #[test]
     fn a_lost_worker_has_its_own_code_and_says_why() {
-        let e = Error::WorkerCrashed("the browser ended it".into());
+        let e = Error::from(WorkerError::Crashed("the browser ended it".into()));
         assert_eq!((e.code(), e.message().as_str()), ("worker-crashed", "tabmux: the worker crashed: the browser ended it"));
+        assert_eq!(e.reason(), Some("the browser ended it"));
+    }
+
+    #[test]
+    fn each_layer_is_its_own_error_and_the_source_of_the_whole() {
+        let e = Error::from(ProtocolError::NotAttached);
+        assert_eq!(e.source().map(|s| s.to_string()), Some(ProtocolError::NotAttached.to_string()));
+        assert_eq!(e.to_string(), "tabmux: the first message on a port must be a hello");
+        assert_eq!(Error::from(EngineError::OptionsDiffer).source().map(|s| s.to_string()), Some(EngineError::OptionsDiffer.message()));
+        assert!(Error::InvalidOptions("url: missing".into()).source().is_none());
+        assert_eq!(Error::InvalidOptions("url: missing".into()).reason(), None);
     }
 
     #[test]
@@ -266,11 +406,11 @@ mod tests {
         for n in [0, 7, 10, 1024, 4_294_967_295, u64::MAX] {
             assert_eq!(decimal(n), alloc::format!("{n}"));
         }
-        let m = Error::VersionMismatch { got: 2, want: 1 }.message();
+        let m = ProtocolError::VersionMismatch { got: 2, want: 1 }.message();
         assert_eq!(m, "tabmux: protocol version 2 is not spoken by this worker (it speaks 1)");
-        assert_eq!(Error::Expired(60_000).to_string(), "tabmux: the frame waited 60000 ms for the socket to open and was not sent");
-        assert_eq!(Error::TooManyClients(1024).to_string(), "tabmux: this worker already serves 1024 clients");
-        let e = Error::Lagged(4_760);
+        assert_eq!(EngineError::Expired(60_000).to_string(), "tabmux: the frame waited 60000 ms for the socket to open and was not sent");
+        assert_eq!(EngineError::TooManyClients(1024).to_string(), "tabmux: this worker already serves 1024 clients");
+        let e = Error::from(EngineError::Lagged(4_760));
         assert_eq!((e.code(), e.message().as_str()), ("lagged", "tabmux: this tab stopped handling frames (frozen in the background, or busy) and fell too far behind: 4760 frames were not delivered to it; it receives again from here"));
     }
 }

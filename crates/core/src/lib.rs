@@ -65,7 +65,7 @@ pub use time::{Clock, Ms};
 pub use integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
 pub use heartbeat::{HeartbeatOptions, PongMatch, Quality, HEARTBEAT_TIMEOUT_CODE};
 pub use token::TokenOptions;
-pub use error::{Error, ErrorCode};
+pub use error::{EngineError, Error, ErrorCode, ProtocolError, WorkerError};
 pub use options::{check_mixed_content, Mode, Options, DEFAULT_IDLE_CLOSE_MS};
 pub use options_reader::{read_options, Kind, Source};
 pub use protocol::{DEV_BUILD, PROTOCOL_VERSION, WORKER_NAME};

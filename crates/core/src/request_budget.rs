@@ -2,6 +2,7 @@
 //! history answer up to the replay cap), so a page that floods them is refused past a rate,
 //! and the other tabs never notice.
 
+use crate::error::EngineError;
 use crate::error::Error;
 use crate::time::Ms;
 
@@ -20,7 +21,7 @@ pub(crate) struct RequestBudget {
 }
 
 impl RequestBudget {
-    /// Takes one request at `now`, or refuses it with [`Error::TooManyRequests`].
+    /// Takes one request at `now`, or refuses it with [`EngineError::TooManyRequests`].
     pub(crate) fn take(&mut self, now: Ms) -> Result<(), Error> {
         if self.used == 0 || now >= self.window_start.saturating_add(REQUEST_WINDOW_MS) {
             self.window_start = now;
@@ -28,9 +29,9 @@ impl RequestBudget {
         }
         if self.used >= REQUESTS_PER_WINDOW {
             // The numbers are written out (tests/caps.rs checks them against the constants).
-            return Err(Error::TooManyRequests(
+            return Err(Error::Engine(EngineError::TooManyRequests(
                 "tabmux: too many history and stats requests from this client: at most 20 in 1000 ms; this one was refused".into(),
-            ));
+            )));
         }
         self.used += 1;
         Ok(())

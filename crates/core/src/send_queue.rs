@@ -2,6 +2,7 @@
 //! socket is not open wait here, within a count, a byte cap and a time to live, and are
 //! written in order when it opens. Only sizes and ids are held; the data stays in the shell.
 
+use crate::error::EngineError;
 use crate::error::{decimal, Error};
 use crate::ids::ClientId;
 use crate::integrity::QueueOptions;
@@ -42,13 +43,13 @@ impl SendQueue {
     /// Queues a send at `now`, or refuses it (with why) past `maxMessages` or `maxBytes`.
     pub(crate) fn push(&mut self, now: Ms, client: ClientId, send: u64, len: usize, o: &QueueOptions) -> Result<(), Error> {
         if self.items.len() >= o.max_messages {
-            return Err(Error::QueueFull(
+            return Err(Error::Engine(EngineError::QueueFull(
                 [&decimal(self.items.len() as u64), " frames waiting, queue.maxMessages is ", &decimal(o.max_messages as u64)].concat(),
-            ));
+            )));
         }
         if self.bytes + len > o.max_bytes {
             let (queued, len, max) = (decimal(self.bytes as u64), decimal(len as u64), decimal(o.max_bytes as u64));
-            return Err(Error::QueueFull([&queued, " + ", &len, " bytes would pass queue.maxBytes ", &max].concat()));
+            return Err(Error::Engine(EngineError::QueueFull([&queued, " + ", &len, " bytes would pass queue.maxBytes ", &max].concat())));
         }
         self.items.push_back(Queued { client, send, len, expires: now.saturating_add(o.ttl_ms) });
         self.bytes += len;
@@ -103,11 +104,11 @@ mod tests {
         q.push(10, b, 2, 3, &o()).unwrap();
         assert_eq!(
             q.push(20, a, 3, 4, &o()),
-            Err(Error::QueueFull("7 + 4 bytes would pass queue.maxBytes 10".into()))
+            Err(Error::Engine(EngineError::QueueFull("7 + 4 bytes would pass queue.maxBytes 10".into())))
         );
         q.push(20, a, 3, 3, &o()).unwrap();
         assert_eq!((q.len(), q.bytes()), (3, 10));
-        assert_eq!(q.push(20, a, 4, 0, &o()), Err(Error::QueueFull("3 frames waiting, queue.maxMessages is 3".into())));
+        assert_eq!(q.push(20, a, 4, 0, &o()), Err(Error::Engine(EngineError::QueueFull("3 frames waiting, queue.maxMessages is 3".into()))));
         assert_eq!(q.next_expiry(), Some(100));
         assert_eq!(q.pop_expired(99), None);
         assert_eq!(q.pop_expired(100).map(|x| x.send), Some(1));

@@ -3,6 +3,7 @@
 //! subscribe frame, the last one out the unsubscribe frame; a topic frame goes to its
 //! subscribers only.
 
+use crate::error::EngineError;
 use crate::error::{decimal, Error};
 use crate::ids::ClientId;
 use crate::integrity::{MAX_TOPICS, MAX_TOPIC_BYTES};
@@ -48,7 +49,7 @@ impl Topics {
             }
             None => {
                 if self.subs.len() >= MAX_TOPICS {
-                    return Err(Error::Topic(["this endpoint already tracks ", &decimal(MAX_TOPICS as u64), " topics"].concat()));
+                    return Err(Error::Engine(EngineError::Topic(["this endpoint already tracks ", &decimal(MAX_TOPICS as u64), " topics"].concat())));
                 }
                 self.subs.insert(topic.to_string(), alloc::vec![client]);
                 Ok(true)
@@ -91,7 +92,7 @@ impl Topics {
 /// Checks a topic a tab asked for: 1 to [`MAX_TOPIC_BYTES`] bytes.
 pub(crate) fn check_topic(topic: &str) -> Result<(), Error> {
     if topic.is_empty() || topic.len() > MAX_TOPIC_BYTES {
-        return Err(Error::Topic(["a topic must be 1 to ", &decimal(MAX_TOPIC_BYTES as u64), " bytes"].concat()));
+        return Err(Error::Engine(EngineError::Topic(["a topic must be 1 to ", &decimal(MAX_TOPIC_BYTES as u64), " bytes"].concat())));
     }
     Ok(())
 }
@@ -116,7 +117,7 @@ mod tests {
         for i in 0..MAX_TOPICS {
             assert_eq!(t.subscribe(a, &alloc::format!("{i}")), Ok(true));
         }
-        assert!(matches!(t.subscribe(a, "one more"), Err(Error::Topic(_))));
+        assert!(matches!(t.subscribe(a, "one more"), Err(Error::Engine(EngineError::Topic(_)))));
         assert_eq!(t.subscribe(b, "0"), Ok(false), "joining a known topic is fine at the cap");
         assert_eq!(t.names().count(), MAX_TOPICS);
     }

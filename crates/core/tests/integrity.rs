@@ -1,5 +1,6 @@
 //! Dedup, sequence gaps and resume, topics with ref-counts, the send queue, replay, idle close.
 mod common;
+use tabmux_core::{EngineError, ProtocolError};
 use common::*;
 use tabmux_core::{Action, ClientId, DedupOptions, Error, FrameMeta, Pointers, QueueOptions, ReplayOptions, SendOutcome, SequenceOptions, TopicOptions};
 
@@ -173,8 +174,8 @@ fn queue_byte_cap_and_ttl_reject_with_clear_errors_and_a_leaving_client_drops_it
     // TTL: the first expires 5 s after it was queued, the second 1 s later (the connect
     // timeout of 10 s has not fired yet).
     assert_eq!(h.fire_next(), Some(4000));
-    assert_eq!(h.actions.last(), Some(&Action::SendFailed { client: a, send: 1, error: Error::Expired(5000) }));
-    assert_eq!(Error::Expired(5000).to_string(), "tabmux: the frame waited 5000 ms for the socket to open and was not sent");
+    assert_eq!(h.actions.last(), Some(&Action::SendFailed { client: a, send: 1, error: Error::Engine(EngineError::Expired(5000)) }));
+    assert_eq!(Error::Engine(EngineError::Expired(5000)).to_string(), "tabmux: the frame waited 5000 ms for the socket to open and was not sent");
     assert_eq!(h.engine.handle_send(h.now, a, 5, 10), Ok(SendOutcome::Queued));
     h.engine.handle_detach(h.now, a);
     let ep = h.engine.endpoint_of(b).unwrap();
@@ -182,7 +183,7 @@ fn queue_byte_cap_and_ttl_reject_with_clear_errors_and_a_leaving_client_drops_it
     assert_eq!(
         h.drain(),
         vec![
-            Action::SendFailed { client: a, send: 5, error: Error::NotAttached },
+            Action::SendFailed { client: a, send: 5, error: Error::Protocol(ProtocolError::NotAttached) },
             // A led; B does now.
             Action::Leader { client: b, leader: true },
             Action::Status { endpoint: ep, status },

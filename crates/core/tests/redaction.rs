@@ -4,6 +4,7 @@
 //! a tab, and a server or a fetch echoing them. A short value is hidden as a query value only,
 //! so a close reason stays readable.
 mod common;
+use tabmux_core::EngineError;
 use common::*;
 use tabmux_core::redact::{CREDENTIAL_PARAMS, MIN_SECRET_BYTES};
 use tabmux_core::{check_mixed_content, read_options, Action, Error};
@@ -17,7 +18,7 @@ fn shown(h: &Harness, c: tabmux_core::ClientId, extra: &[String]) -> Vec<String>
         match a {
             Action::Log { event, .. } => out.push(serde_json::to_string(event).unwrap()),
             Action::Status { status, .. } => out.push(serde_json::to_string(status).unwrap()),
-            Action::OpenFailed { message, .. } => out.push(Error::OpenFailed(message.clone()).message()),
+            Action::OpenFailed { message, .. } => out.push(Error::Engine(EngineError::OpenFailed(message.clone())).message()),
             Action::SendFailed { error, .. } => out.push(error.message()),
             _ => {}
         }

@@ -3,6 +3,7 @@
 //! malformed field is refused with a message naming it.
 #![allow(missing_docs)]
 
+use tabmux_core::ProtocolError;
 use tabmux_core::{Error, ErrorCode};
 use tabmux_web::{post_of, ToTab, ToWorker};
 use wasm_bindgen::JsValue;
@@ -120,7 +121,7 @@ fn optional_fields_and_defaults_are_left_out() {
     assert_eq!(keys(ToTab::Welcome { client_id: 1 }.encode()), ["t", "v", "clientId"]);
     // Where `null` means something (no request; signed out), `None` is written as null.
     let json = |v: JsValue| String::from(js_sys::JSON::stringify(&v).unwrap());
-    assert_eq!(json(ToTab::error(&Error::NotAttached, None).encode()), r#"{"t":"error","code":"not-attached","message":"tabmux: the first message on a port must be a hello","id":null}"#);
+    assert_eq!(json(ToTab::error(&Error::Protocol(ProtocolError::NotAttached), None).encode()), r#"{"t":"error","code":"not-attached","message":"tabmux: the first message on a port must be a hello","id":null}"#);
     assert_eq!(json(ToTab::Token { token: None, gen: 4 }.encode()), r#"{"t":"token","token":null,"gen":4}"#);
     assert_eq!(json(ToWorker::Token { token: None }.encode()), r#"{"t":"token","token":null}"#);
     assert_eq!(json(ToWorker::answer(2, Ok(None)).encode()), r#"{"t":"answer","req":2,"token":null}"#);
@@ -136,7 +137,7 @@ fn a_post_of_several_is_read_in_order_and_a_nested_array_alone_is_refused() {
     ToWorker::read_post(&post, |_, m| read.push(m));
     assert_eq!(read.len(), 4);
     assert_eq!(read[0].as_ref(), Ok(&msgs[0]));
-    assert_eq!(read[1], Err(Error::BadMessage("a batch holds messages, not batches".into())));
+    assert_eq!(read[1], Err(Error::Protocol(ProtocolError::BadMessage("a batch holds messages, not batches".into()))));
     assert_eq!(read[2].as_ref(), Ok(&msgs[1]));
     assert_eq!(read[3].as_ref(), Ok(&msgs[2]));
     // One message is posted as itself; none is no post.
@@ -150,7 +151,7 @@ fn a_post_of_several_is_read_in_order_and_a_nested_array_alone_is_refused() {
 #[wasm_bindgen_test]
 fn each_malformed_field_is_refused_with_what_it_must_be() {
     let refused = |json: &str| match ToWorker::decode(&obj(json)) {
-        Err(Error::BadMessage(m)) => m,
+        Err(Error::Protocol(ProtocolError::BadMessage(m))) => m,
         other => panic!("{json}: {other:?}"),
     };
     let long = "x".repeat(65);
@@ -159,7 +160,7 @@ fn each_malformed_field_is_refused_with_what_it_must_be() {
     assert_eq!(refused(r#"{"t":"hello","v":1,"tabId":"a","lock":""}"#), "hello's lock must be a string of 1 to 128 characters, or null");
     assert_eq!(refused(r#"{"t":"hello","v":1,"tabId":"a","gen":-1}"#), "hello's gen must be an integer");
     assert_eq!(refused(r#"{"t":"hello","v":"1","tabId":"a"}"#), "hello's v must be the protocol version, a number");
-    assert_eq!(ToWorker::decode(&obj(r#"{"t":"hello","v":2,"tabId":""}"#)), Err(Error::VersionMismatch { got: 2, want: 1 }));
+    assert_eq!(ToWorker::decode(&obj(r#"{"t":"hello","v":2,"tabId":""}"#)), Err(Error::Protocol(ProtocolError::VersionMismatch { got: 2, want: 1 })));
     assert_eq!(refused(r#"{"t":"stats","id":1.5}"#), "stats's id must be an integer");
     assert_eq!(refused(r#"{"t":"online"}"#), "online's online must be a boolean");
     assert_eq!(refused(r#"{"t":"drained","n":"3"}"#), "drained's n must be an integer");

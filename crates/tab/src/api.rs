@@ -1,6 +1,7 @@
 //! What the page calls: [`TabClient`], the object `connect()` resolves to (js/index.js
 //! wraps it), over the client's [`Inner`] state.
 
+use tabmux_core::{EngineError, ProtocolError};
 use crate::client::{Inner, Reattach, TabClient};
 use crate::js::{get, js_error, json_stringify, later};
 use crate::listeners::Event;
@@ -11,12 +12,12 @@ use wasm_bindgen::prelude::*;
 
 
 fn closed_error() -> JsValue {
-    js_error(&Error::BadMessage("this client is closed".into()))
+    js_error(&Error::Protocol(ProtocolError::BadMessage("this client is closed".into())))
 }
 
 /// `v` as a function, or the error `why` (code `bad-message`).
 fn function(v: JsValue, why: &str) -> Result<js_sys::Function, JsValue> {
-    v.dyn_into().map_err(|_| js_error(&Error::BadMessage(why.into())))
+    v.dyn_into().map_err(|_| js_error(&Error::Protocol(ProtocolError::BadMessage(why.into()))))
 }
 
 /// `s` in double quotes (for names in messages; no escaping needed for what they show).
@@ -134,9 +135,9 @@ impl TabClient {
             return js_sys::Promise::reject(&closed_error());
         }
         if !is_frame(&data) {
-            return js_sys::Promise::reject(&js_error(&Error::BadMessage(
+            return js_sys::Promise::reject(&js_error(&Error::Protocol(ProtocolError::BadMessage(
                 "send takes a string, an ArrayBuffer or a typed array".into(),
-            )));
+            ))));
         }
         let (id, p) = self.inner.request();
         self.inner.post_request(id, ToWorker::Send { id, data });
@@ -148,10 +149,10 @@ impl TabClient {
     fn send_json(&self, value: JsValue) -> js_sys::Promise {
         match json_stringify(&value) {
             Ok(text) if text.is_string() => self.send(text),
-            Ok(_) => js_sys::Promise::reject(&js_error(&Error::BadMessage("sendJson: the value has no JSON form".into()))),
-            Err(e) => js_sys::Promise::reject(&js_error(&Error::BadMessage(
+            Ok(_) => js_sys::Promise::reject(&js_error(&Error::Protocol(ProtocolError::BadMessage("sendJson: the value has no JSON form".into())))),
+            Err(e) => js_sys::Promise::reject(&js_error(&Error::Protocol(ProtocolError::BadMessage(
                 ["sendJson: ", &get(&e, "message").as_string().unwrap_or_default()].concat(),
-            ))),
+            )))),
         }
     }
 
@@ -165,7 +166,7 @@ impl TabClient {
             return Err(closed_error());
         }
         let Some(topic) = topic.as_string().filter(|t| !t.is_empty() && t.len() <= 256) else {
-            return Err(js_error(&Error::Topic("a topic must be a string of 1 to 256 bytes".into())));
+            return Err(js_error(&Error::Engine(EngineError::Topic("a topic must be a string of 1 to 256 bytes".into()))));
         };
         let handler = function(handler, "subscribe takes a function as the handler")?;
         let id = self.inner.next_handler.get() + 1;
@@ -235,7 +236,7 @@ impl TabClient {
             Some(t) => Some(t),
             None if topic.is_undefined() || topic.is_null() => None,
             None => {
-                return js_sys::Promise::reject(&js_error(&Error::BadMessage("history takes a topic string, or nothing".into())))
+                return js_sys::Promise::reject(&js_error(&Error::Protocol(ProtocolError::BadMessage("history takes a topic string, or nothing".into()))))
             }
         };
         let (id, p) = self.inner.request();
@@ -273,7 +274,7 @@ impl TabClient {
         let t = match token.as_string() {
             Some(t) => Some(t),
             None if token.is_null() => None,
-            None => return Err(js_error(&Error::BadMessage("setToken takes a string, or null to sign out".into()))),
+            None => return Err(js_error(&Error::Protocol(ProtocolError::BadMessage("setToken takes a string, or null to sign out".into())))),
         };
         // Remembered for a replacement worker's hello, or a new attach after the page comes
         // back from the back/forward cache: newer than anything this tab heard of.

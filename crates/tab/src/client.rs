@@ -3,6 +3,7 @@
 //! port (`shared.rs`, this module's own transport) or the in-page engine of direct mode
 //! (the `tabmux-direct` module, loaded only where it runs).
 
+use tabmux_core::{EngineError, WorkerError};
 use crate::js::{coded_error, get, js_error, json_parse};
 use crate::listeners::{emit, Event, Listeners};
 use gloo_events::EventListener;
@@ -349,7 +350,7 @@ impl Inner {
     /// rejected at once rather than left waiting.
     pub(crate) fn post_request(&self, id: u32, msg: ToWorker) {
         if !self.post(msg) {
-            let e = Error::WorkerCrashed("a replacement worker is starting; try again shortly".into());
+            let e = Error::Worker(WorkerError::Crashed("a replacement worker is starting; try again shortly".into()));
             self.on_message(ToTab::error(&e, Some(id)));
         }
     }
@@ -471,7 +472,7 @@ impl Inner {
                 }
             }
             ToTab::Lagged { missed } => {
-                let err = js_error(&Error::Lagged(missed));
+                let err = js_error(&Error::Engine(EngineError::Lagged(missed)));
                 let _ = js_sys::Reflect::set(&err, &"missed".into(), &(missed as f64).into());
                 self.report(&err);
             }
@@ -584,7 +585,7 @@ impl Inner {
         if let Some(link) = self.link.borrow_mut().take() {
             link.end(say_bye);
         }
-        self.reject_pending(&js_error(&Error::NotOpen("closed".into())));
+        self.reject_pending(&js_error(&Error::Engine(EngineError::NotOpen("closed".into()))));
         // Its status listeners (a React hook's) hear that it is closed, last.
         let last = js_sys::Object::assign(&js_sys::Object::new(), self.status().unchecked_ref());
         let _ = js_sys::Reflect::set(&last, &"state".into(), &"closed".into());
@@ -611,7 +612,7 @@ impl Inner {
         if let Some(link) = link {
             link.end(true);
         }
-        self.reject_pending(&js_error(&Error::NotOpen("suspended: the page went into the back/forward cache".into())));
+        self.reject_pending(&js_error(&Error::Engine(EngineError::NotOpen("suspended: the page went into the back/forward cache".into()))));
         self.let_go();
     }
 

@@ -10,6 +10,7 @@
 //! what it answers, with one timer for its deadline. The locks around an unload are this
 //! module's own.
 
+use tabmux_core::WorkerError;
 use crate::client::Inner;
 use crate::js::{get, js_error, timer_later};
 use crate::client::WELCOME_TIMEOUT_MS;
@@ -53,7 +54,7 @@ fn hold_lock(inner: &Rc<Inner>, then: impl FnOnce(Option<String>) + 'static) {
         then(Some(granted_name));
     });
     if !asked {
-        inner.fail_connect(&Error::WorkerFailed("could not take a Web Lock".into()));
+        inner.fail_connect(&Error::Worker(WorkerError::Failed("could not take a Web Lock".into())));
     }
 }
 
@@ -137,7 +138,7 @@ fn announce_lost(inner: &Inner, why: &str, delay: u64) {
     if inner.logs() {
         inner.log(&log_event(&[("event", "worker-lost".into()), ("reason", why.into()), ("replaceInMs", (delay as f64).into())]));
     }
-    let lost = Error::WorkerCrashed(why.to_string());
+    let lost = Error::Worker(WorkerError::Crashed(why.to_string()));
     let err = js_error(&lost);
     inner.reject_pending(&err);
     let status = js_sys::Object::assign(&js_sys::Object::new(), &inner.status().unchecked_into());
@@ -188,7 +189,7 @@ fn on_deadline(inner: &Rc<Inner>) {
                 (w.hello.as_ref().map(|(_, u)| u.clone()).unwrap_or_default(), decimal(u64::from(w.timeout_ms)))
             };
             let why = ["the shared worker at ", &url, " did not answer within ", &ms, " ms"].concat();
-            inner.fail_connect(&Error::WorkerFailed(why));
+            inner.fail_connect(&Error::Worker(WorkerError::Failed(why)));
         }
         Some(Due::Unanswered { delay, returning }) => {
             let why = if returning {

@@ -4,6 +4,7 @@
 //! rule) `url` of
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
+use tabmux_core::WorkerError;
 use crate::client::{Inner, Link, WELCOME_TIMEOUT_MS};
 use crate::js::{get, js_error, later, listen};
 use gloo_events::EventListener;
@@ -236,7 +237,7 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let _ = js_sys::Reflect::set(&wo, &"extendedLifetime".into(), &true.into());
     let worker = SharedWorker::new_with_worker_options(url, &wo).map_err(|e| {
         let why = get(&e, "message").as_string().unwrap_or_default();
-        js_error(&Error::WorkerFailed(["could not start the shared worker at ", url, ": ", &why].concat()))
+        js_error(&Error::Worker(WorkerError::Failed(["could not start the shared worker at ", url, ": ", &why].concat())))
     })?;
     let port = worker.port();
     let weak = Rc::downgrade(inner);
@@ -261,7 +262,7 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let script = url.to_string();
     let on_error = listen(&worker, "error", move |_| {
         if let Some(i) = weak.upgrade() {
-            let e = Error::WorkerFailed(["the shared worker script at ", &script, " failed to load or run"].concat());
+            let e = Error::Worker(WorkerError::Failed(["the shared worker script at ", &script, " failed to load or run"].concat()));
             // A replacement that does not load is lost like any worker (tried again later);
             // the first one fails `connect()` (which may fall back to direct mode).
             i.worker_lost(generation, &e.message());

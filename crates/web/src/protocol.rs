@@ -17,6 +17,7 @@
 //! on the JS string) is known to be within the field's limit: a page cannot make the worker
 //! copy a 100 MB string.
 
+use tabmux_core::{EngineError, ProtocolError, WorkerError};
 use tabmux_core::integrity::MAX_TOPIC_BYTES;
 use tabmux_core::token::MAX_TOKEN_BYTES;
 use tabmux_core::error::decimal;
@@ -79,7 +80,7 @@ pub trait Field: Sized {
 }
 
 /// The protocol version, carried by a hello and a welcome: reading another one is
-/// [`Error::VersionMismatch`].
+/// [`ProtocolError::VersionMismatch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Version;
 
@@ -90,7 +91,7 @@ impl Field for Version {
     fn read(v: JsValue, _: Rule) -> Result<Self, Option<Error>> {
         match v.as_f64() {
             Some(n) if n == f64::from(PROTOCOL_VERSION) => Ok(Version),
-            Some(n) => Err(Some(Error::VersionMismatch { got: n.clamp(0.0, f64::from(u32::MAX)) as u32, want: PROTOCOL_VERSION })),
+            Some(n) => Err(Some(Error::Protocol(ProtocolError::VersionMismatch { got: n.clamp(0.0, f64::from(u32::MAX)) as u32, want: PROTOCOL_VERSION }))),
             None => Err(None),
         }
     }
@@ -227,7 +228,7 @@ fn field<T: Field>(v: &JsValue, tag: &'static str, wire: &'static str, rule: Rul
 #[cold]
 #[inline(never)]
 fn refused(own: Option<Error>, tag: &str, wire: &str, expected: fn(Rule) -> String, rule: Rule) -> Error {
-    own.unwrap_or_else(|| Error::BadMessage([tag, "'s ", wire, " must be ", &expected(rule)].concat()))
+    own.unwrap_or_else(|| Error::Protocol(ProtocolError::BadMessage([tag, "'s ", wire, " must be ", &expected(rule)].concat())))
 }
 
 /// Writes field `wire` into `o` unless the value is left out.
@@ -241,9 +242,9 @@ fn put<T: Field>(o: &js_sys::Object, wire: &str, value: &T, rule: Rule) {
 /// the JS side: a 100 MB `t` is not copied).
 fn message_type(v: &JsValue) -> Result<String, Error> {
     if !v.is_object() {
-        return Err(Error::BadMessage("expected a string, an ArrayBuffer, or an object with a \"t\" field".into()));
+        return Err(Error::Protocol(ProtocolError::BadMessage("expected a string, an ArrayBuffer, or an object with a \"t\" field".into())));
     }
-    String::read(get(v, "t"), text(1, MAX_TYPE)).map_err(|_| Error::BadMessage("the object has no \"t\" field naming a message type".into()))
+    String::read(get(v, "t"), text(1, MAX_TYPE)).map_err(|_| Error::Protocol(ProtocolError::BadMessage("the object has no \"t\" field naming a message type".into())))
 }
 
 /// Whether a message on a port is a data frame (string, `ArrayBuffer` or typed array)
@@ -269,7 +270,7 @@ fn read_post<M>(post: &JsValue, decode: fn(&JsValue) -> Result<M, Error>, mut ea
         return each(post, decode(post));
     }
     for item in post.unchecked_ref::<js_sys::Array>().iter() {
-        let msg = if js_sys::Array::is_array(&item) { Err(Error::BadMessage("a batch holds messages, not batches".into())) } else { decode(&item) };
+        let msg = if js_sys::Array::is_array(&item) { Err(Error::Protocol(ProtocolError::BadMessage("a batch holds messages, not batches".into()))) } else { decode(&item) };
         each(&item, msg);
     }
 }
@@ -337,8 +338,8 @@ macro_rules! messages {
             }
 
             /// Reads one message (not a post of several: see `read_post`). Never panics:
-            /// every malformed shape is an [`Error::BadMessage`] saying which field must be
-            /// what, a hello of another version an [`Error::VersionMismatch`].
+            /// every malformed shape is an [`ProtocolError::BadMessage`] saying which field must be
+            /// what, a hello of another version an [`ProtocolError::VersionMismatch`].
             pub fn decode(v: &JsValue) -> Result<$Enum, Error> {
                 if is_frame(v) {
                     return Ok($Enum::Frame(v.clone()));
@@ -351,7 +352,7 @@ macro_rules! messages {
                             Ok($Enum::$Var { $( $field: field(v, $tag, $wire, messages!(@rule $($rule)?))?, )* })
                         }
                     )*
-                    other => Err(Error::BadMessage(["unknown message type ", &tabmux_core::text::quote_escaped(other)].concat())),
+                    other => Err(Error::Protocol(ProtocolError::BadMessage(["unknown message type ", &tabmux_core::text::quote_escaped(other)].concat()))),
                 }
             }
 
@@ -595,11 +596,7 @@ messages! {
 impl ToTab {
     /// An error report for `e`.
     pub fn error(e: &Error, id: Option<u32>) -> ToTab {
-        let reason = match e {
-            Error::WorkerCrashed(why) | Error::WorkerFailed(why) | Error::OpenFailed(why) => Some(why.clone()),
-            _ => None,
-        };
-        ToTab::Error { code: e.kind(), message: e.message(), id, reason }
+        ToTab::Error { code: e.kind(), message: e.message(), id, reason: e.reason().map(String::from) }
     }
 }
 

@@ -13,6 +13,7 @@
 //! hello a port may only say hello (or goodbye): anything else is refused `not-attached`.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
 
+use tabmux_core::{ProtocolError, WorkerError};
 use gloo_events::EventListener as PortListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -113,7 +114,7 @@ impl WorkerRuntime {
         if pending >= MAX_PENDING_PORTS {
             // The number is MAX_PENDING_PORTS, written out.
             let why = "tabmux: 1024 ports of this worker have not said hello yet; this one is closed";
-            drop(port.post_message(&ToTab::error(&Error::TooManyPorts(why.into()), None).encode()));
+            drop(port.post_message(&ToTab::error(&Error::Worker(WorkerError::TooManyPorts(why.into())), None).encode()));
             port.close();
             return;
         }
@@ -132,7 +133,7 @@ impl WorkerRuntime {
                 if let Some(state) = weak.upgrade() {
                     let late = state.ports.borrow().get(&key).is_some_and(|e| e.client.is_none());
                     if late {
-                        drop_port(&state, key, Some(&Error::NotAttached));
+                        drop_port(&state, key, Some(&Error::Protocol(ProtocolError::NotAttached)));
                     }
                 }
             }),
@@ -279,14 +280,14 @@ fn on_message(state: &Rc<State>, key: u32, item: &JsValue, msg: Result<ToWorker,
     match (msg, client) {
         (ToWorker::Hello { .. }, None) if state.mixed.is_some() => {
             let why = state.mixed.clone().unwrap_or_default();
-            drop_port(state, key, Some(&Error::WorkerFailed(why)));
+            drop_port(state, key, Some(&Error::Worker(WorkerError::Failed(why))));
         }
         (ToWorker::Hello { build, .. }, None) if build.as_deref().unwrap_or(DEV_BUILD) != state.build => {
             // A page of another release: the worker it was built for is not this one (the
             // script at its URL changed under it). Its client falls back or retries.
             let page = build.as_deref().unwrap_or(DEV_BUILD);
             let why = ["this page is build ", page, " but the worker script is build ", &state.build, "; a page and a worker of different releases do not share (reload the page for the new release)"].concat();
-            drop_port(state, key, Some(&Error::WorkerFailed(why)));
+            drop_port(state, key, Some(&Error::Worker(WorkerError::Failed(why))));
         }
         (ToWorker::Hello { tab_id, options, lock, token, token_gen, seq, .. }, None) => {
             let claim = TokenClaim { token: token.as_deref(), gen: token_gen };
@@ -336,7 +337,7 @@ fn on_message(state: &Rc<State>, key: u32, item: &JsValue, msg: Result<ToWorker,
             }
         },
         // Nothing else before a hello: no port decides anything for the others unattached.
-        (_, None) => reply_err(&Error::NotAttached),
+        (_, None) => reply_err(&Error::Protocol(ProtocolError::NotAttached)),
         (msg, Some(c)) => state.driver.serve(c, msg),
     }
 }

@@ -1,6 +1,7 @@
 //! The connection's life: attempts (a token fetch first when `token.url` is set), open,
 //! close, retries with backoff behind the breaker, going offline and online, and tokens.
 
+use crate::error::{EngineError, ProtocolError};
 use super::{truncate_reason, Engine};
 use crate::action::Action;
 use crate::close_policy::CloseAction;
@@ -101,10 +102,10 @@ impl Engine {
 
     /// An attached client reported that its page saw the browser go offline or online. It
     /// counts while the client is attached, and alone never makes the engine offline
-    /// (`network.rs`). An unknown client is refused with [`Error::NotAttached`].
+    /// (`network.rs`). An unknown client is refused with [`ProtocolError::NotAttached`].
     pub fn handle_tab_online(&mut self, now: Ms, client: ClientId, online: bool) -> Result<(), Error> {
         self.tick(now);
-        self.clients.get_mut(&client).ok_or(Error::NotAttached)?.network = Some(online);
+        self.clients.get_mut(&client).ok_or(Error::Protocol(ProtocolError::NotAttached))?.network = Some(online);
         self.network_changed(online);
         Ok(())
     }
@@ -139,7 +140,7 @@ impl Engine {
     pub fn handle_set_token(&mut self, now: Ms, client: ClientId, token: &str) -> Result<(), Error> {
         self.tick(now);
         if !is_usable_token(token) {
-            return Err(Error::BadMessage(["a token must be 1 to ", &decimal(MAX_TOKEN_BYTES as u64), " bytes"].concat()));
+            return Err(Error::Protocol(ProtocolError::BadMessage(["a token must be 1 to ", &decimal(MAX_TOKEN_BYTES as u64), " bytes"].concat())));
         }
         let idx = self.client_ep(client)?;
         let now = self.now();
@@ -235,7 +236,7 @@ impl Engine {
         // What belonged to the old identity goes: its sends, its kept frames, its place in
         // the stream.
         for q in ep.queue.take_all() {
-            let error = Error::NotOpen("unauthorized".into());
+            let error = Error::Engine(EngineError::NotOpen("unauthorized".into()));
             self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error });
         }
         for replay in ep.replay.all_ids() {

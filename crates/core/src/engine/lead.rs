@@ -1,6 +1,7 @@
 //! The engine's side of `leader.rs`: what tabs report (visible or hidden, lagging,
 //! exclusive handlers), and the leader's changes told as [`Action::Leader`].
 
+use crate::error::EngineError;
 use super::Engine;
 use crate::action::Action;
 use crate::error::Error;
@@ -39,7 +40,7 @@ impl Engine {
         let idx = self.client_ep(client)?;
         let ep = &mut self.endpoints[idx];
         if let Some(t) = topic.filter(|t| on && !ep.topics.holds(client, t)) {
-            return Err(Error::Topic(["an exclusive handler for ", t, " needs a subscription to it"].concat()));
+            return Err(Error::Engine(EngineError::Topic(["an exclusive handler for ", t, " needs a subscription to it"].concat())));
         }
         ep.lead.set_exclusive(client, topic, on);
         Ok(())

@@ -22,6 +22,7 @@ mod lead;
 mod report;
 mod timeout;
 
+use crate::error::{EngineError, ProtocolError};
 use crate::action::{Action, Delivery, FrameMeta, SendOutcome};
 use crate::away::{Away, HELD};
 use crate::endpoint::{Conn, Endpoint};
@@ -139,8 +140,8 @@ impl Engine {
     }
 
     fn client_ep(&self, client: ClientId) -> Result<usize, Error> {
-        let entry = self.clients.get(&client).ok_or(Error::NotAttached)?;
-        self.ep_index(entry.endpoint).ok_or(Error::NotAttached)
+        let entry = self.clients.get(&client).ok_or(Error::Protocol(ProtocolError::NotAttached))?;
+        self.ep_index(entry.endpoint).ok_or(Error::Protocol(ProtocolError::NotAttached))
     }
 
     /// Attaches a client to the endpoint named by `options.url`, creating the endpoint
@@ -208,7 +209,7 @@ impl Engine {
         let getter = options.token.get;
         let debug = options.debug;
         if self.clients.len() >= MAX_CLIENTS {
-            return Err(Error::TooManyClients(self.clients.len()));
+            return Err(Error::Engine(EngineError::TooManyClients(self.clients.len())));
         }
         let client = ClientId(self.fresh_id());
         // An endpoint is a URL with its subprotocols and account: two accounts never share a socket.
@@ -276,7 +277,7 @@ impl Engine {
 
     /// Before a new endpoint is made: below [`MAX_ENDPOINTS`] nothing happens; at it, the
     /// endpoint without clients (kept for `idleCloseMs`) that would close first is closed now,
-    /// and with none such the attach is refused with [`Error::TooManyEndpoints`].
+    /// and with none such the attach is refused with [`EngineError::TooManyEndpoints`].
     fn make_room_for_endpoint(&mut self) -> Result<(), Error> {
         if self.endpoints.len() < MAX_ENDPOINTS {
             return Ok(());
@@ -290,9 +291,9 @@ impl Engine {
                 Ok(())
             }
             // The number is written out (tests/caps.rs checks it against the constant).
-            None => Err(Error::TooManyEndpoints(
+            None => Err(Error::Engine(EngineError::TooManyEndpoints(
                 "tabmux: this worker already holds 64 endpoints (URLs with their subprotocols), each with a client; a new URL waits until one of them is left".into(),
-            )),
+            ))),
         }
     }
 
@@ -388,7 +389,7 @@ impl Engine {
         }
         // …and its queued sends are dropped.
         for q in self.endpoints[idx].queue.take_client(client) {
-            self.actions.push_back(Action::SendFailed { client, send: q.send, error: Error::NotAttached });
+            self.actions.push_back(Action::SendFailed { client, send: q.send, error: Error::Protocol(ProtocolError::NotAttached) });
         }
         // Asked for a token and gone: the next tab is asked at once.
         if let Some(ask) = self.endpoints[idx].ask.take_if(|a| a.client == client) {
@@ -418,7 +419,7 @@ impl Engine {
             self.actions.push_back(Action::Forget { replay });
         }
         for q in ep.queue.take_all() {
-            self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error: Error::NotAttached });
+            self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error: Error::Protocol(ProtocolError::NotAttached) });
         }
     }
 
@@ -429,7 +430,7 @@ impl Engine {
         let idx = self.client_ep(client)?;
         let ep = &mut self.endpoints[idx];
         let Some(o) = ep.options.topics.as_ref() else {
-            return Err(Error::Topic("subscribe needs the topics option (key, subscribe, unsubscribe)".into()));
+            return Err(Error::Engine(EngineError::Topic("subscribe needs the topics option (key, subscribe, unsubscribe)".into())));
         };
         check_topic(topic)?;
         let frame = fill_template(&o.subscribe, topic);
@@ -492,10 +493,10 @@ impl Engine {
 
     /// A client's `history` or `stats` request at `now`: taken, or refused past
     /// [`crate::request_budget::REQUESTS_PER_WINDOW`] in a window, with
-    /// [`Error::TooManyRequests`] (the other clients' budgets are their own).
+    /// [`EngineError::TooManyRequests`] (the other clients' budgets are their own).
     pub fn admit_request(&mut self, now: Ms, client: ClientId) -> Result<(), Error> {
         let now = self.tick(now);
-        self.clients.get_mut(&client).ok_or(Error::NotAttached)?.requests.take(now)
+        self.clients.get_mut(&client).ok_or(Error::Protocol(ProtocolError::NotAttached))?.requests.take(now)
     }
 
     /// The replay ids of the frames kept for `topic` (`None`: frames without a topic),

@@ -1,6 +1,7 @@
 //! The deadlines: [`Engine::poll_timeout`] says when the next one is, and
 //! [`Engine::handle_timeout`] does what is due. Both read the one table in `timers.rs`.
 
+use crate::error::EngineError;
 use super::{Engine, CONNECT_TIMEOUT_CODE};
 use crate::action::Action;
 use crate::endpoint::Conn;
@@ -49,7 +50,7 @@ impl Engine {
             Timer::QueueExpiry => {
                 while let Some(q) = ep.queue.pop_expired(now) {
                     ep.counters.errors += 1;
-                    let error = Error::Expired(ep.options.queue.ttl_ms);
+                    let error = Error::Engine(EngineError::Expired(ep.options.queue.ttl_ms));
                     self.actions.push_back(Action::SendFailed { client: q.client, send: q.send, error });
                 }
             }

@@ -1,6 +1,7 @@
 //! Carrying out the engine's actions: sockets opened and closed, frames written, tokens
 //! fetched, and the messages each action sends to the clients.
 
+use tabmux_core::EngineError;
 use super::{js_message, AnySend, Driver, Inner, Posts, Sink, Socket};
 use super::frames::{Extractor, PongMatcher};
 use crate::protocol::ToTab;
@@ -91,8 +92,8 @@ impl Inner {
                     let written = self.sockets.get(&socket).map(|s| s.ws.unchecked_ref::<AnySend>().send(&p.data));
                     let reply = match written {
                         Some(Ok(())) => p.request.map(|id| ToTab::Sent { id }),
-                        Some(Err(e)) => Some(ToTab::error(&Error::NotOpen(js_message(&e)), p.request)),
-                        None => Some(ToTab::error(&Error::NotOpen("closed".into()), p.request)),
+                        Some(Err(e)) => Some(ToTab::error(&Error::Engine(EngineError::NotOpen(js_message(&e))), p.request)),
+                        None => Some(ToTab::error(&Error::Engine(EngineError::NotOpen("closed".into())), p.request)),
                     }
                     .map(|m| m.encode());
                     if let (Some(msg), Some(sink)) = (reply, self.sinks.get(&client)) {
@@ -107,7 +108,7 @@ impl Inner {
                 }
                 Action::OpenFailed { endpoint, message } => {
                     // The engine redacted the token from the message.
-                    posts.push((self.sinks_of(endpoint), ToTab::error(&Error::OpenFailed(message), None).encode()));
+                    posts.push((self.sinks_of(endpoint), ToTab::error(&Error::Engine(EngineError::OpenFailed(message)), None).encode()));
                 }
                 Action::Gap { endpoint, from, to } => {
                     posts.push((self.sinks_of(endpoint), ToTab::Gap { from, to }.encode()));

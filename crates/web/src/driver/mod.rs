@@ -2,6 +2,7 @@
 //! client-facing calls and the socket and timer events; `actions.rs`: carrying out the
 //! engine's actions; `frames.rs`: reading frames without copying them into wasm.
 
+use tabmux_core::{EngineError, ProtocolError};
 use crate::protocol::{ToTab, ToWorker};
 use crate::wire::{frame_len, navigator_on_line, now_ms, object, wall_offset_ms};
 use gloo_events::EventListener;
@@ -118,7 +119,7 @@ impl Driver {
         };
         sink.post(&ToTab::Welcome { client_id: client.0 }.encode());
         if differs {
-            sink.post(&ToTab::error(&Error::OptionsDiffer, None).encode());
+            sink.post(&ToTab::error(&Error::Engine(EngineError::OptionsDiffer), None).encode());
         }
         // The endpoint may already be open: the new client must hear its status now, even if
         // the engine has nothing new to tell the others.
@@ -164,7 +165,7 @@ impl Driver {
             let mut inner = self.inner.borrow_mut();
             let Some(len) = frame_len(data) else {
                 inner.engine.note_send_error(now_ms(), client);
-                return Err(Error::BadMessage("send takes a string, an ArrayBuffer or a typed array".into()));
+                return Err(Error::Protocol(ProtocolError::BadMessage("send takes a string, an ArrayBuffer or a typed array".into())));
             };
             let send = inner.next_send;
             inner.next_send += 1;
@@ -172,11 +173,11 @@ impl Driver {
                 SendOutcome::Write(socket) => {
                     // The engine only names sockets the driver holds; a miss is refused, not a panic.
                     let Some(s) = inner.sockets.get(&socket) else {
-                        return Err(Error::NotOpen("the socket is gone".into()));
+                        return Err(Error::Engine(EngineError::NotOpen("the socket is gone".into())));
                     };
                     if let Err(e) = s.ws.unchecked_ref::<AnySend>().send(data) {
                         inner.engine.note_send_error(now_ms(), client);
-                        return Err(Error::NotOpen(js_message(&e)));
+                        return Err(Error::Engine(EngineError::NotOpen(js_message(&e))));
                     }
                     request.and_then(|id| inner.sinks.get(&client).map(|s| (s.clone(), id)))
                 }
@@ -359,7 +360,7 @@ impl Driver {
                 }
                 caught_up.map(drop)
             }
-            ToWorker::Hello { .. } => Err(Error::BadMessage("this port already said hello".into())),
+            ToWorker::Hello { .. } => Err(Error::Protocol(ProtocolError::BadMessage("this port already said hello".into()))),
             // Liveness locks are the worker's business (it handles them before this);
             // an in-page engine has none.
             ToWorker::Liveness { .. } => Ok(()),
