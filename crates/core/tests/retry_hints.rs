@@ -211,8 +211,7 @@ fn the_retry_reason_is_in_the_status_fields_as_in_the_serde_form() {
 
 #[test]
 fn a_new_worker_waiting_for_its_tabs_says_so() {
-    let mut o = exact("ws://h/ws");
-    o.sequence = Some(serde_json::from_value(serde_json::json!({ "key": "/seq" })).unwrap());
+    let o = exact_with(serde_json::json!({ "sequence": { "key": "/seq" } }));
     let mut h = Harness::new(1);
     let (_, ep) = h.engine.handle_attach_resuming(h.now, "a", o, None, Some(5)).unwrap();
     assert_eq!(h.status(ep).retry_reason, Some(RetryReason::Resume));

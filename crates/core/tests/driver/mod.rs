@@ -74,9 +74,8 @@ fn options(url: &str, variant: usize) -> Options {
         "idleCloseMs": if variant % 4 == 1 { 1500 } else { 0 },
         "serverPing": if variant % 2 == 1 { serde_json::json!({ "match": "2", "reply": "3" }) } else { serde_json::Value::Null },
     });
-    let o: Options = serde_json::from_value(json).expect("the driver's options parse");
-    o.validate().expect("the driver's options are valid");
-    o
+    // The reader validates as it reads.
+    tabmux_core::read_options(&json).expect("the driver's options are read and valid")
 }
 
 struct Model {
