@@ -8,11 +8,10 @@
 //! opens closes the breaker, one that fails (or drops before `minUptimeMs`) opens it again.
 
 use crate::time::Ms;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Breaker settings (`options.breaker`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BreakerOptions {
     /// Failed attempts in a row that open the breaker. Default 3.
