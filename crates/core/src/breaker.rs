@@ -8,7 +8,6 @@
 //! opens closes the breaker, one that fails (or drops before `minUptimeMs`) opens it again.
 
 use crate::time::Ms;
-use serde::Serialize;
 
 /// Breaker settings (`options.breaker`).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +31,7 @@ impl BreakerOptions {
 }
 
 /// The breaker's position, as tabs see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BreakerState {
     /// Attempts flow.

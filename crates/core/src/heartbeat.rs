@@ -3,7 +3,6 @@
 
 use crate::time::Ms;
 use alloc::string::String;
-use serde::Serialize;
 
 /// How a pong is recognised: a text frame that parses as a JSON object whose `field`
 /// equals `value` (a string).
@@ -60,8 +59,7 @@ impl HeartbeatOptions {
 pub const HEARTBEAT_TIMEOUT_CODE: u16 = 4000;
 
 /// A connection-quality grade from the round-trip time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Quality {
     /// No round trip measured on this connection yet.

@@ -8,7 +8,6 @@
 
 use alloc::collections::VecDeque;
 use core::borrow::Borrow;
-use serde::{Serialize, Serializer};
 
 /// An ordered map over a sorted deque. See the module docs for when it fits.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,13 +126,6 @@ impl<K: Ord, V> SortedMap<K, V> {
     /// Keeps the entries for which `keep` says so.
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
-    }
-}
-
-/// As a map (for options and stats in their serde form).
-impl<K: Serialize, V: Serialize> Serialize for SortedMap<K, V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.entries.iter().map(|(k, v)| (k, v)))
     }
 }
 

@@ -58,7 +58,6 @@ fn a_status_is_exactly_this_object() {
         "protocol": "v2", "health": "critical", "online": true, "tabs": 3, "clients": 4,
     });
     assert_eq!(to_json(&full.fields()), want);
-    assert_eq!(serde_json::to_value(&full).unwrap(), want);
     let empty = empty_status();
     let want = json!({
         "state": "connecting", "attempt": 0, "nextRetryAt": null, "retryReason": null, "lastClose": null,
@@ -66,7 +65,6 @@ fn a_status_is_exactly_this_object() {
         "lastHeartbeatAt": null, "protocol": null, "health": "warning", "online": false, "tabs": 1, "clients": 1,
     });
     assert_eq!(to_json(&empty.fields()), want);
-    assert_eq!(serde_json::to_value(&empty).unwrap(), want);
 }
 
 /// Every counter, each with its own value.
@@ -89,7 +87,6 @@ fn counters_json() -> serde_json::Value {
 #[test]
 fn counters_are_exactly_this_object() {
     assert_eq!(to_json(&counters().fields()), counters_json());
-    assert_eq!(serde_json::to_value(counters()).unwrap(), counters_json());
 }
 
 /// The stats: their own fields, then the status's and the counters' beside them (one flat
@@ -125,7 +122,6 @@ fn stats_are_exactly_this_object() {
     map.extend(counters_json().as_object().unwrap().clone());
     assert_eq!(map.len(), 12 + 16 + 20, "no name of the three parts is another's");
     assert_eq!(to_json(&stats.fields()), want);
-    assert_eq!(serde_json::to_value(&stats).unwrap(), want);
     // The status and counters come after the stats' own seven fields, in their order.
     let names: Vec<&str> = stats.fields().iter().map(|(k, _)| *k).collect();
     assert_eq!(names[..8], ["queueMessages", "queueBytes", "replayFrames", "replayBytes", "topics", "dedupKeys", "lastSeq", "state"]);
@@ -157,7 +153,6 @@ fn every_log_event_is_exactly_this_object() {
     ];
     for (e, want) in events {
         assert_eq!(to_json(&e.fields()), want, "{e:?}");
-        assert_eq!(serde_json::to_value(&e).unwrap(), want, "{e:?}");
         assert_eq!(e.fields()[0].0, "event", "{e:?}: event first");
     }
 }

@@ -196,17 +196,11 @@ fn retry_now_with_a_hint_waits_the_hint_and_nothing_more() {
 }
 
 #[test]
-fn the_retry_reason_is_in_the_status_fields_as_in_the_serde_form() {
+fn the_retry_reason_is_in_the_status_fields() {
     let (mut h, c, _) = setup(exact("ws://h/ws"));
     close_with(&mut h, 1012, "reconnect-within=30000");
-    let st = h.engine.stats(c).unwrap();
-    let json = serde_json::to_value(&st).unwrap();
-    assert_eq!(json["retryReason"], "server-hint");
-    assert_eq!(json["serverHints"], 1);
-    assert_eq!(tabmux_core::fields::to_json(&st.fields()), json);
-    for r in [RetryReason::Backoff, RetryReason::ServerHint, RetryReason::CloseCode, RetryReason::Breaker, RetryReason::Resume] {
-        assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-    }
+    let json = tabmux_core::fields::to_json(&h.engine.stats(c).unwrap().fields());
+    assert_eq!((&json["retryReason"], &json["serverHints"]), (&serde_json::json!("server-hint"), &serde_json::json!(1)));
 }
 
 #[test]
