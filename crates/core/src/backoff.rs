@@ -1,9 +1,6 @@
 //! Reconnect delays: exponential growth with a cap, and jitter drawn per attempt.
 
 use crate::rng::Rng;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
-use core::fmt;
 
 /// How a delay is spread around its exponential base, drawn anew for every attempt
 /// so that many browsers that lost the same server do not come back in step.
@@ -44,57 +41,8 @@ pub const DEFAULT_INITIAL_MS: u64 = 7500;
 /// What `backoff.jitter` accepts, for messages.
 pub const JITTER_EXPECTED: &str = "a ratio between 0 and 1, or \"full\", \"full-once\", \"equal\" or \"decorrelated\"";
 
-/// Written as it is read: a number for a ratio, else the mode's name.
-impl Serialize for Jitter {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Jitter::Ratio(r) => s.serialize_f64(*r),
-            Jitter::Full => s.serialize_str("full"),
-            Jitter::Equal => s.serialize_str("equal"),
-            Jitter::Decorrelated => s.serialize_str("decorrelated"),
-            Jitter::FullOnce => s.serialize_str("full-once"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Jitter {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Jitter;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(JITTER_EXPECTED)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Jitter, E> {
-                if (0.0..=1.0).contains(&v) {
-                    Ok(Jitter::Ratio(v))
-                } else {
-                    Err(E::custom(format_args!("jitter ratio must be between 0 and 1, got {v}")))
-                }
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Jitter, E> {
-                self.visit_f64(v as f64)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Jitter, E> {
-                self.visit_f64(v as f64)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Jitter, E> {
-                match v {
-                    "full" => Ok(Jitter::Full),
-                    "equal" => Ok(Jitter::Equal),
-                    "decorrelated" => Ok(Jitter::Decorrelated),
-                    "full-once" => Ok(Jitter::FullOnce),
-                    other => Err(E::invalid_value(de::Unexpected::Str(other), &self)),
-                }
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// Backoff settings (`options.backoff`). All times in milliseconds.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BackoffOptions {
     /// Delay before the first retry, before jitter. Default [`DEFAULT_INITIAL_MS`] (7500; with

@@ -8,11 +8,9 @@
 //! opens closes the breaker, one that fails (or drops before `minUptimeMs`) opens it again.
 
 use crate::time::Ms;
-use serde::{Deserialize, Serialize};
 
 /// Breaker settings (`options.breaker`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BreakerOptions {
     /// Failed attempts in a row that open the breaker. Default 3.
@@ -33,8 +31,7 @@ impl BreakerOptions {
 }
 
 /// The breaker's position, as tabs see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BreakerState {
     /// Attempts flow.

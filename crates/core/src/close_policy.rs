@@ -4,11 +4,9 @@
 //! backoff.
 
 use crate::time::Ms;
-use serde::{Deserialize, Serialize};
 
 /// What to do after the socket closed with a given code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseAction {
     /// Reconnect after the backoff delay.

@@ -8,8 +8,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 /// The last `capacity` keys seen on an endpoint, oldest first, with a hash index to look them
-/// up. The index is a small open-addressing table of our own rather than a `BTreeSet`, whose
-/// node code weighed about 4.9 KB of the worker's wasm.
+/// up. The index is a small open-addressing table of our own, so the worker's wasm holds no
+/// `BTreeSet` node code.
 #[derive(Debug, Default)]
 pub(crate) struct Dedup {
     order: VecDeque<String>,

@@ -1,6 +1,6 @@
-//! Status, stats and log events as plain name/value pairs: what a shell builds its JS objects
-//! from without a serializer (serde's, with serde-wasm-bindgen, cost the worker about 8 KB of
-//! wasm). Tests check that each gives exactly the serde form.
+//! Status, stats and log events as plain name/value pairs: the one form of what tabs are told
+//! (camelCase names; a log event's `event` first), which each shell turns into JS objects
+//! without a serializer in the wasm. `tests/fields.rs` pins every object as literal JSON.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -41,7 +41,7 @@ impl<'a> FieldValue<'a> {
     }
 }
 
-/// The JSON these fields stand for: tests compare it with the serde form of the same value.
+/// The JSON these fields stand for (for tests and fuzzing: the shells build JS objects instead).
 #[cfg(feature = "json")]
 pub fn to_json(fields: &[(&str, FieldValue)]) -> serde_json::Value {
     let mut map = serde_json::Map::new();

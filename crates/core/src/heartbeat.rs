@@ -3,12 +3,10 @@
 
 use crate::time::Ms;
 use alloc::string::String;
-use serde::{Deserialize, Serialize};
 
 /// How a pong is recognised: a text frame that parses as a JSON object whose `field`
 /// equals `value` (a string).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PongMatch {
     /// The top-level field to look at. Default `"type"`.
     pub field: String,
@@ -28,8 +26,7 @@ impl Default for PongMatch {
 }
 
 /// Heartbeat settings (`options.heartbeat`; `false` turns the heartbeat off).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct HeartbeatOptions {
     /// A ping is sent this long after the last one, while open. Default 30000.
@@ -62,8 +59,7 @@ impl HeartbeatOptions {
 pub const HEARTBEAT_TIMEOUT_CODE: u16 = 4000;
 
 /// A connection-quality grade from the round-trip time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Quality {
     /// No round trip measured on this connection yet.

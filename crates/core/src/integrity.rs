@@ -4,11 +4,9 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
 
 /// One JSON pointer or a list of them; the first that finds a value wins.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Pointers {
     /// One pointer, e.g. `"/id"`.
     One(String),
@@ -27,20 +25,17 @@ impl Pointers {
 }
 
 /// Dedup settings (`options.dedup`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct DedupOptions {
     /// Where a frame's key is (a JSON pointer or a list of them).
     pub key: Pointers,
-    /// How many recent keys are remembered. Default 200.
-    #[serde(default = "default_capacity")]
+    /// How many recent keys are remembered. Default [`DEFAULT_DEDUP_CAPACITY`].
     pub capacity: usize,
 }
 
-fn default_capacity() -> usize {
-    200
-}
+/// The default `dedup.capacity`.
+pub const DEFAULT_DEDUP_CAPACITY: usize = 200;
 
 impl DedupOptions {
     /// Every key `dedup` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
@@ -48,20 +43,18 @@ impl DedupOptions {
 }
 
 /// Sequence settings (`options.sequence`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SequenceOptions {
     /// Where a frame's sequence number is (a JSON pointer to a non-negative integer).
     pub key: String,
-    /// The query parameter that carries the last sequence seen on each reconnect. Default `"since"`.
-    #[serde(default = "default_resume_param")]
+    /// The query parameter that carries the last sequence seen on each reconnect. Default
+    /// [`DEFAULT_RESUME_PARAM`].
     pub resume_param: String,
 }
 
-fn default_resume_param() -> String {
-    "since".into()
-}
+/// The default `sequence.resumeParam`.
+pub const DEFAULT_RESUME_PARAM: &str = "since";
 
 impl SequenceOptions {
     /// Every key `sequence` accepts (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
@@ -69,8 +62,7 @@ impl SequenceOptions {
 }
 
 /// Topic settings (`options.topics`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TopicOptions {
     /// Where a frame's topic is (a JSON pointer to a string).
@@ -88,8 +80,7 @@ impl TopicOptions {
 }
 
 /// Send-queue settings (`options.queue`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct QueueOptions {
     /// Frames held while the socket is not open. Default 1000.
@@ -112,8 +103,7 @@ impl QueueOptions {
 }
 
 /// Replay settings (`options.replay`): recent frames kept for tabs that attach later.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ReplayOptions {
     /// Frames kept per topic (and for frames without one). Default 0: off.

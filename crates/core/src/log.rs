@@ -10,14 +10,12 @@ use crate::breaker::BreakerState;
 use crate::close_policy::CloseAction;
 use crate::time::Ms;
 use alloc::string::String;
-use serde::Serialize;
 
 /// How often (at most) dropped frames are reported, as counts.
 pub const DROPS_EVERY_MS: Ms = 1000;
 
 /// One decision of the engine, as a client's logger receives it (`{ event: "retry", … }`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogEvent {
     /// A socket is being created (attempt 0 is the first; the URL has the token redacted).
@@ -103,7 +101,7 @@ pub enum LogEvent {
 
 impl LogEvent {
     /// The event as name/value pairs, `event` first: what a shell builds its object from
-    /// without a serializer (the same object as the serde form, checked by a test).
+    /// without a serializer (each event's object pinned in `tests/fields.rs`).
     pub fn fields(&self) -> Vec<(&'static str, FieldValue<'_>)> {
         use FieldValue::{Bool, Null, Num, Text};
         fn text(s: &Option<String>) -> FieldValue<'_> {

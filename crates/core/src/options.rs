@@ -12,11 +12,9 @@ use crate::error::Error;
 use crate::sorted_map::SortedMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
 
 /// Which transport a tab asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Mode {
     /// The SharedWorker where the browser has one, else a socket in the page.
@@ -31,124 +29,69 @@ pub enum Mode {
 /// The default URL of the worker script.
 pub const DEFAULT_WORKER_URL: &str = "/shared-websocket-worker.js";
 
-/// Everything `connect()` accepts. Unknown keys are an error, so a typo is never ignored.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Everything `connect()` accepts. Read from the page's object by [`crate::read_options`], the
+/// one place that names the options, gives their defaults and refuses unknown keys (so a typo
+/// is never ignored); `tests/options.rs` checks the key lists against these fields.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Options {
     /// The endpoint: an absolute `ws://` or `wss://` URL. Required.
     pub url: String,
     /// Where the worker script is served. Default `/shared-websocket-worker.js`.
-    #[serde(default = "default_worker_url")]
     pub worker_url: String,
     /// `auto`, `shared` or `direct`. Default `auto`.
-    #[serde(default)]
     pub mode: Mode,
     /// How long a tab waits for the shared worker's welcome before it counts the worker as
     /// failed (`auto` then falls back to direct mode). Default 10000. Read by the tab.
-    #[serde(default = "default_worker_timeout_ms")]
     pub worker_timeout_ms: u64,
     /// Reconnect delays.
-    #[serde(default)]
     pub backoff: BackoffOptions,
     /// Close code → action, merged over the built-in table (keys are decimal codes).
-    #[serde(default)]
     pub close_codes: SortedMap<String, CloseAction>,
     /// A server's close-code convention by name (`"pusher"`, `"centrifugo"`, `"graphql-ws"`:
     /// [`crate::close_presets`]), under `closeCodes` and over the built-in table. Off unless given.
-    #[serde(default)]
     pub close_code_preset: Option<String>,
     /// A connect attempt that has not opened after this long counts as failed. Default 10000.
-    #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
     /// The circuit breaker around connect attempts.
-    #[serde(default)]
     pub breaker: BreakerOptions,
     /// Pings and the pong timeout; `None` (`heartbeat: false`) turns them off.
-    #[serde(default = "default_heartbeat", deserialize_with = "heartbeat_or_off")]
     pub heartbeat: Option<HeartbeatOptions>,
     /// Where the token comes from and where it goes.
-    #[serde(default)]
     pub token: TokenOptions,
     /// Drop frames whose key was seen recently. Off unless given.
-    #[serde(default)]
     pub dedup: Option<DedupOptions>,
     /// Track sequence numbers: drop repeats, report gaps, resume after reconnects. Off unless given.
-    #[serde(default)]
     pub sequence: Option<SequenceOptions>,
     /// Route frames by topic to the tabs subscribed to it. Off unless given.
-    #[serde(default)]
     pub topics: Option<TopicOptions>,
     /// Sends while the socket is not open wait here.
-    #[serde(default)]
     pub queue: QueueOptions,
     /// Recent frames kept for tabs that attach later.
-    #[serde(default)]
     pub replay: ReplayOptions,
     /// How long the socket stays open after its last tab leaves, for the next page (a reload,
     /// a navigation): see [`crate::away`]. Default [`DEFAULT_IDLE_CLOSE_MS`]; 0 closes at once.
-    #[serde(default = "default_idle_close_ms")]
     pub idle_close_ms: u64,
     /// This client's handlers get text frames parsed as JSON (parsed in the page, once per
     /// client). The client's own business: it does not count as a different setting.
-    #[serde(default)]
     pub json: bool,
     /// Pings the server sends and the engine answers (once per socket). Off unless given.
-    #[serde(default)]
     pub server_ping: Option<ServerPingOptions>,
     /// WebSocket subprotocols offered to the server, in order (`new WebSocket(url, protocols)`).
     /// Part of the endpoint's identity: the same URL with other protocols is another socket.
-    #[serde(default)]
     pub protocols: Vec<String>,
     /// This client gets the engine's debug log (`debug: true`, or a `logger` function, which
     /// stays in the page). The client's own business, like `json`.
-    #[serde(default)]
     pub debug: bool,
     /// Who the user is (an id the app chooses, 1 to 256 bytes). Part of the endpoint's
     /// identity: clients of two accounts never share a socket. Default: none.
-    #[serde(default)]
     pub account: Option<String>,
-}
-
-fn default_heartbeat() -> Option<HeartbeatOptions> {
-    Some(HeartbeatOptions::default())
-}
-
-/// `heartbeat: false` or `null` → off; `true` → the defaults; an object → those settings.
-fn heartbeat_or_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<HeartbeatOptions>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        Flag(bool),
-        Settings(HeartbeatOptions),
-    }
-    Ok(match Option::<Either>::deserialize(d)? {
-        None | Some(Either::Flag(false)) => None,
-        Some(Either::Flag(true)) => Some(HeartbeatOptions::default()),
-        Some(Either::Settings(h)) => Some(h),
-    })
 }
 
 /// The default `idleCloseMs`: long enough for a reload or a same-site navigation of the
 /// last page to attach again (well under a second on a fast site, a few seconds on a slow
 /// one), short enough that a closed site lets go of its server socket soon.
 pub const DEFAULT_IDLE_CLOSE_MS: u64 = 5_000;
-
-fn default_idle_close_ms() -> u64 {
-    DEFAULT_IDLE_CLOSE_MS
-}
-
-fn default_worker_url() -> String {
-    DEFAULT_WORKER_URL.to_string()
-}
-
-fn default_worker_timeout_ms() -> u64 {
-    10_000
-}
-
-fn default_connect_timeout_ms() -> u64 {
-    10_000
-}
 
 impl Options {
     /// Every key `connect()` accepts at the top level (tests/options.rs, `the_key_lists_match_the_fields`, checks it against the fields).
@@ -161,15 +104,15 @@ impl Options {
     pub fn new(url: &str) -> Self {
         Options {
             url: url.to_string(),
-            worker_url: default_worker_url(),
+            worker_url: DEFAULT_WORKER_URL.to_string(),
             mode: Mode::Auto,
-            worker_timeout_ms: default_worker_timeout_ms(),
+            worker_timeout_ms: 10_000,
             backoff: BackoffOptions::default(),
             close_codes: SortedMap::new(),
             close_code_preset: None,
-            connect_timeout_ms: default_connect_timeout_ms(),
+            connect_timeout_ms: 10_000,
             breaker: BreakerOptions::default(),
-            heartbeat: default_heartbeat(),
+            heartbeat: Some(HeartbeatOptions::default()),
             token: TokenOptions::default(),
             dedup: None,
             sequence: None,
@@ -418,7 +361,7 @@ pub fn check_mixed_content(url: &str, page_protocol: &str) -> Result<(), Error> 
 
 /// The host of a `ws://` URL's rest (lowercase): before the first `/` or `?`, after the last
 /// `@`, without the port or an IPv6 address's brackets. Byte scans, not `str::split`: the
-/// page's wasm calls this, and the split iterators weighed 1.4 KB there.
+/// page's wasm calls this and holds no split iterators.
 fn ws_host(rest: &str) -> &str {
     fn upto<'a>(s: &'a str, stop: &dyn Fn(u8) -> bool) -> &'a str {
         s.get(..s.bytes().position(stop).unwrap_or(s.len())).unwrap_or("")

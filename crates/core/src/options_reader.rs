@@ -10,7 +10,7 @@ use crate::close_policy::CloseAction;
 use crate::close_presets;
 use crate::error::Error;
 use crate::heartbeat::{HeartbeatOptions, PongMatch};
-use crate::integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions};
+use crate::integrity::{DedupOptions, Pointers, QueueOptions, ReplayOptions, SequenceOptions, TopicOptions, DEFAULT_DEDUP_CAPACITY, DEFAULT_RESUME_PARAM};
 use crate::options::{Mode, Options};
 use crate::server_ping::{PingMatch, ServerPingOptions};
 use crate::token::TokenOptions;
@@ -144,13 +144,13 @@ pub fn read_options<S: Source>(v: &S) -> Result<Options, Error> {
             k => Pointers::One(text(&k, "dedup.key")?),
         };
         let capacity = d.field("capacity").map(|c| uint(&c, "dedup.capacity", usize::MAX as u64)).transpose()?;
-        o.dedup = Some(DedupOptions { key, capacity: capacity.map_or(200, |c| c as usize) });
+        o.dedup = Some(DedupOptions { key, capacity: capacity.map_or(DEFAULT_DEDUP_CAPACITY, |c| c as usize) });
     }
     if let Some(q) = object(v, "sequence")? {
         check_keys(&q, SequenceOptions::KEYS, "sequence.")?;
         let key = text(&required(&q, "sequence", "key")?, "sequence.key")?;
         let resume_param = q.field("resumeParam").map(|r| text(&r, "sequence.resumeParam")).transpose()?;
-        o.sequence = Some(SequenceOptions { key, resume_param: resume_param.unwrap_or_else(|| "since".into()) });
+        o.sequence = Some(SequenceOptions { key, resume_param: resume_param.unwrap_or_else(|| DEFAULT_RESUME_PARAM.into()) });
     }
     if let Some(t) = object(v, "topics")? {
         check_keys(&t, TopicOptions::KEYS, "topics.")?;

@@ -7,14 +7,12 @@
 //! every frame: the length first, the text only for frames of the pattern's size.
 
 use alloc::string::String;
-use serde::{Deserialize, Serialize};
 
 /// Frames longer than this (UTF-16 code units) are never taken for a server ping.
 pub const MAX_SERVER_PING_LEN: usize = 1024;
 
 /// How a server ping is recognised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PingMatch {
     /// A text frame that parses as a JSON object whose top-level `field` is the string `value`.
@@ -29,12 +27,10 @@ pub enum PingMatch {
 }
 
 /// `options.serverPing`: what a server ping looks like and what to answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServerPingOptions {
-    /// How a ping is recognised.
-    #[serde(rename = "match")]
+    /// How a ping is recognised (`match`).
     pub matches: PingMatch,
     /// The text frame sent back.
     pub reply: String,

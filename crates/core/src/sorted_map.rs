@@ -8,9 +8,6 @@
 
 use alloc::collections::VecDeque;
 use core::borrow::Borrow;
-use core::marker::PhantomData;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde::{Serialize, Serializer};
 
 /// An ordered map over a sorted deque. See the module docs for when it fits.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,34 +129,6 @@ impl<K: Ord, V> SortedMap<K, V> {
     }
 }
 
-/// As a map (for options and stats in their serde form).
-impl<K: Serialize, V: Serialize> Serialize for SortedMap<K, V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.entries.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-/// From a map; a key given twice keeps its last value, as with `BTreeMap`.
-impl<'de, K: Ord + Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for SortedMap<K, V> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entries<K, V>(PhantomData<(K, V)>);
-        impl<'de, K: Ord + Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for Entries<K, V> {
-            type Value = SortedMap<K, V>;
-            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
-                let mut out = SortedMap::new();
-                while let Some((k, v)) = entries.next_entry()? {
-                    out.insert(k, v);
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_map(Entries(PhantomData))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,15 +178,5 @@ mod tests {
             assert_eq!(m.remove(&i), Some(i * 2));
         }
         assert!(m.is_empty());
-    }
-
-    #[test]
-    fn serde_form_is_the_btree_maps() {
-        let text = r#"{"4000":"b","1012":"a","1006":"c","1012":"d"}"#;
-        let a: SortedMap<String, String> = serde_json::from_str(text).unwrap();
-        let b: BTreeMap<String, String> = serde_json::from_str(text).unwrap();
-        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
-        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"1006":"c","1012":"d","4000":"b"}"#);
-        assert!(serde_json::from_str::<SortedMap<String, u32>>("[1]").is_err());
     }
 }

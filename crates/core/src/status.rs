@@ -8,11 +8,9 @@ use crate::fields::FieldValue::{self, Bool, Null, Num, Obj, Text};
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 /// The connection state as tabs see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum State {
     /// The first attempt is under way.
@@ -47,8 +45,7 @@ impl State {
 }
 
 /// Why the next attempt is when it is (`status.retryReason`, while one is planned).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RetryReason {
     /// The backoff's delay.
@@ -77,7 +74,7 @@ impl RetryReason {
 }
 
 /// How the last socket closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseInfo {
     /// The close code (4008 for a connect timeout).
     pub code: u16,
@@ -86,8 +83,7 @@ pub struct CloseInfo {
 }
 
 /// The status pushed to every tab of an endpoint whenever it changes, and to a new tab at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// The connection state.
     pub state: State,
@@ -127,8 +123,7 @@ pub struct Status {
 }
 
 /// Counters for one endpoint, returned by `client.stats()`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Counters {
     /// Frames received from the server.
     pub frames_in: u64,
@@ -173,7 +168,7 @@ pub struct Counters {
 }
 
 /// Nearest-rank percentiles of a sample window (ms).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Percentiles {
     /// The median, if there are samples.
     pub p50: Option<u64>,
@@ -191,8 +186,7 @@ impl Percentiles {
 }
 
 /// A one-word verdict on the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Health {
     /// Open, breaker closed, round trip not poor, no failed attempts pending.
@@ -226,8 +220,7 @@ impl Health {
 }
 
 /// The reply to `client.stats()`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     /// Frames waiting in the send queue.
     pub queue_messages: u32,
@@ -244,10 +237,8 @@ pub struct Stats {
     /// The last sequence number seen.
     pub last_seq: Option<u64>,
     /// The status at the time of the request.
-    #[serde(flatten)]
     pub status: Status,
     /// The counters.
-    #[serde(flatten)]
     pub counters: Counters,
     /// Endpoints (distinct URLs) this engine holds sockets for.
     pub endpoints: u32,
@@ -255,11 +246,9 @@ pub struct Stats {
     pub reconnects: u64,
     /// Close code → count, over the last 100 closes.
     pub close_codes: SortedMap<String, u32>,
-    /// Connection durations (ms) over the last 50 connections.
-    #[serde(rename = "durations")]
+    /// Connection durations (ms) over the last 50 connections (`durations`).
     pub durations_ms: Percentiles,
-    /// Heartbeat round trips (ms) over the last 50 pongs.
-    #[serde(rename = "rtt")]
+    /// Heartbeat round trips (ms) over the last 50 pongs (`rtt`).
     pub rtt_ms_p: Percentiles,
 }
 
@@ -267,7 +256,7 @@ pub struct Stats {
 pub type Fields<'a> = Vec<(&'a str, FieldValue<'a>)>;
 
 impl Status {
-    /// This status as name/value pairs, in the serde form (camelCase names).
+    /// This status as name/value pairs (camelCase names): the object tabs get.
     pub fn fields(&self) -> Fields<'_> {
         let last_close = self
             .last_close
@@ -295,7 +284,7 @@ impl Status {
 }
 
 impl Counters {
-    /// These counters as name/value pairs, in the serde form.
+    /// These counters as name/value pairs (camelCase names).
     pub fn fields(&self) -> Fields<'_> {
         vec![
             ("framesIn", Num(self.frames_in)),
@@ -329,8 +318,8 @@ impl Percentiles {
 }
 
 impl Stats {
-    /// These stats as name/value pairs, in the serde form (the status and the counters
-    /// flattened into it, as `#[serde(flatten)]` does).
+    /// These stats as name/value pairs: their own, then the status's and the counters' in
+    /// the same flat object, then the windows (`closeCodes`, `durations`, `rtt`).
     pub fn fields(&self) -> Fields<'_> {
         let mut f = vec![
             ("queueMessages", Num(self.queue_messages.into())),

@@ -1,6 +1,6 @@
-//! Small text helpers for what std's would cost in wasm: `str::replace` and
-//! `str::contains(&str)` bring the two-way substring searcher and str slicing's panic path
-//! (about 5 KB of the worker), and `{:?}` brings Debug escaping with its Unicode tables. The
+//! Small text helpers, so the wasm holds none of what std's would bring: `str::replace` and
+//! `str::contains(&str)` bring the two-way substring searcher and str slicing's panic path,
+//! and `{:?}` brings Debug escaping with its Unicode tables. The
 //! texts here are short (error messages, URLs, templates, JSON pointers), so a plain byte
 //! search is enough. Each helper is checked against the std form it replaces.
 

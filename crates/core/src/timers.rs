@@ -95,14 +95,14 @@ mod tests {
     use crate::options::Options;
 
     fn endpoint() -> Endpoint {
-        let o: Options = serde_json::from_value(serde_json::json!({
+        let o: Options = crate::read_options(&serde_json::json!({
             "url": "ws://h/ws",
             "token": { "url": "/token", "pollMs": 500 },
             "backoff": { "minUptimeMs": 70 },
             "heartbeat": { "intervalMs": 100, "timeoutMs": 30 },
             "queue": { "ttlMs": 40 },
         }))
-        .unwrap();
+        .expect("the reader takes them");
         let table = o.close_table().unwrap();
         Endpoint::new(EndpointId(1), o, table, None, 1000, false)
     }

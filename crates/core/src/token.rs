@@ -1,11 +1,9 @@
 //! Token settings and how a token goes into the connect URL.
 
 use alloc::string::String;
-use serde::{Deserialize, Serialize};
 
 /// Token settings (`options.token`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TokenOptions {
     /// The query parameter the token goes in. Default `"token"`.

@@ -44,7 +44,7 @@ impl<T: Copy + Ord> Window<T> {
             return None;
         }
         // An insertion sort: windows hold at most a hundred samples, and std's sort would
-        // add a quicksort (about 3 KB of wasm) for each sample type.
+        // add a quicksort to the wasm for each sample type.
         let mut v: alloc::vec::Vec<T> = alloc::vec::Vec::with_capacity(self.items.len());
         for &x in &self.items {
             let at = v.partition_point(|&y| y <= x);

@@ -3,7 +3,7 @@
 //! and the frames that reached no page handed to it. All on a virtual clock.
 mod common;
 use common::*;
-use tabmux_core::{Action, ClientId, FrameMeta, Options, ReplayOptions, SocketId, DEFAULT_IDLE_CLOSE_MS};
+use tabmux_core::{Action, ClientId, FrameMeta, Options, SocketId, DEFAULT_IDLE_CLOSE_MS};
 
 const SUB_A: &str = r#"{"type":"subscribe","topic":"A"}"#;
 const SUB_B: &str = r#"{"type":"subscribe","topic":"B"}"#;
@@ -12,9 +12,7 @@ const UNSUB_B: &str = r#"{"type":"unsubscribe","topic":"B"}"#;
 
 /// Topics and replay on, `idleCloseMs` at its default.
 fn options() -> Options {
-    let mut o = with_topics();
-    o.replay = serde_json::from_value::<ReplayOptions>(serde_json::json!({ "frames": 50 })).unwrap();
-    o
+    exact_with(serde_json::json!({ "topics": topics_json(), "replay": { "frames": 50 } }))
 }
 
 fn frame(h: &mut Harness, s: SocketId, topic: Option<&str>) -> (Vec<ClientId>, u64) {
@@ -126,7 +124,7 @@ fn with_no_page_back_the_socket_closes_when_the_idle_time_ends_and_topics_go_wit
 fn without_replay_the_socket_and_topics_are_kept_and_no_frame_is_held() {
     let mut h = Harness::new(1);
     let mut o = options();
-    o.replay = serde_json::from_value::<ReplayOptions>(serde_json::json!({ "frames": 0 })).unwrap();
+    o.replay.frames = 0;
     let (a, _) = h.attach("page", o.clone());
     let s = h.last_socket();
     h.open(s);

@@ -2,16 +2,14 @@
 mod common;
 use tabmux_core::{EngineError, ProtocolError};
 use common::*;
-use tabmux_core::{Action, ClientId, DedupOptions, Error, FrameMeta, Pointers, QueueOptions, ReplayOptions, SendOutcome, SequenceOptions, TopicOptions};
+use tabmux_core::{Action, ClientId, Error, FrameMeta, Pointers, SendOutcome};
 
 fn meta<'a>(key: Option<&'a str>, seq: Option<u64>, topic: Option<&'a str>) -> FrameMeta<'a> {
     FrameMeta { len: 100, pong: false, server_ping: false, key, seq, topic }
 }
 
 fn with_dedup(capacity: usize) -> tabmux_core::Options {
-    let mut o = exact("ws://h/ws");
-    o.dedup = Some(serde_json::from_value::<DedupOptions>(serde_json::json!({ "key": ["/meta/in_reply_to", "/id"], "capacity": capacity })).unwrap());
-    o
+    exact_with(serde_json::json!({ "dedup": { "key": ["/meta/in_reply_to", "/id"], "capacity": capacity } }))
 }
 
 #[test]
@@ -37,9 +35,7 @@ fn dedup_drops_a_key_seen_among_the_last_capacity_keys_and_evicts_oldest_first()
 }
 
 fn with_seq() -> tabmux_core::Options {
-    let mut o = exact("ws://h/ws");
-    o.sequence = Some(serde_json::from_value::<SequenceOptions>(serde_json::json!({ "key": "/seq" })).unwrap());
-    o
+    exact_with(serde_json::json!({ "sequence": { "key": "/seq" } }))
 }
 
 #[test]
@@ -123,9 +119,7 @@ fn subscribing_needs_the_topics_option_and_a_sane_topic() {
 }
 
 fn with_queue(max_messages: usize, max_bytes: usize, ttl_ms: u64) -> tabmux_core::Options {
-    let mut o = exact("ws://h/ws");
-    o.queue = serde_json::from_value::<QueueOptions>(serde_json::json!({ "maxMessages": max_messages, "maxBytes": max_bytes, "ttlMs": ttl_ms })).unwrap();
-    o
+    exact_with(serde_json::json!({ "queue": { "maxMessages": max_messages, "maxBytes": max_bytes, "ttlMs": ttl_ms } }))
 }
 
 #[test]
@@ -195,8 +189,7 @@ fn queue_byte_cap_and_ttl_reject_with_clear_errors_and_a_leaving_client_drops_it
 #[test]
 fn replay_keeps_the_last_frames_per_topic_within_the_byte_cap() {
     let mut h = Harness::new(1);
-    let mut o = with_topics();
-    o.replay = serde_json::from_value::<ReplayOptions>(serde_json::json!({ "frames": 2, "bytes": 450 })).unwrap();
+    let o = exact_with(serde_json::json!({ "topics": topics_json(), "replay": { "frames": 2, "bytes": 450 } }));
     let (c, _) = h.attach("a", o);
     let s = h.last_socket();
     h.open(s);
@@ -248,12 +241,19 @@ fn idle_close_keeps_the_socket_for_a_while_after_the_last_tab() {
 
 #[test]
 fn pointers_options_parse_as_one_or_many() {
-    let one: Pointers = serde_json::from_str(r#""/id""#).unwrap();
-    assert_eq!(one.list(), ["/id"]);
-    let mut o = exact("ws://h/ws");
-    o.dedup = Some(serde_json::from_str(r#"{"key":"id"}"#).unwrap());
-    assert_eq!(o.validate().unwrap_err().to_string(), "tabmux: invalid options: dedup.key must be a JSON pointer like \"/id\" or a non-empty list of them");
-    let mut o = exact("ws://h/ws");
-    o.topics = Some(serde_json::from_value::<TopicOptions>(serde_json::json!({ "key": "/t", "subscribe": "sub", "unsubscribe": "{topic}" })).unwrap());
-    assert_eq!(o.validate().unwrap_err().to_string(), "tabmux: invalid options: topics subscribe and unsubscribe must contain {topic}");
+    use serde_json::json;
+    let read = |extra: serde_json::Value| {
+        let mut v = json!({ "url": "ws://h/ws" });
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        tabmux_core::read_options(&v).map_err(|e| e.to_string())
+    };
+    let one = read(json!({ "dedup": { "key": "/id" } })).unwrap().dedup.unwrap();
+    assert_eq!(one.key, Pointers::One("/id".into()));
+    let many = read(json!({ "dedup": { "key": ["/a", "/id"] } })).unwrap().dedup.unwrap();
+    assert_eq!(many.key.list(), ["/a", "/id"]);
+    assert_eq!(read(json!({ "dedup": { "key": "id" } })).unwrap_err(), "tabmux: invalid options: dedup.key must be a JSON pointer like \"/id\" or a non-empty list of them");
+    assert_eq!(
+        read(json!({ "topics": { "key": "/t", "subscribe": "sub", "unsubscribe": "{topic}" } })).unwrap_err(),
+        "tabmux: invalid options: topics subscribe and unsubscribe must contain {topic}"
+    );
 }

@@ -129,12 +129,10 @@ fn token_fetches_are_logged_with_their_outcome_and_never_the_token() {
     assert_eq!(events[2], LogEvent::Connect { attempt: 0, url: "ws://h/ws?token=***".into() });
     assert_eq!(events[3], LogEvent::Close { code: 4002, reason: "bad token *** and ***".into(), class: "retry" });
     assert!(events.contains(&LogEvent::TokenFetched { ok: false, changed: false, error: Some("token fetch failed: HTTP 500 for ***".into()) }));
-    let json = serde_json::to_string(&events).unwrap();
-    assert!(!json.contains("s3cr3t"), "{json}");
-    // The wire form: { "event": "token-fetched", "ok": …, "changed": … } and camelCase fields.
-    assert_eq!(serde_json::to_value(&events[1]).unwrap(), serde_json::json!({ "event": "token-fetched", "ok": true, "changed": true, "error": null }));
-    let retry = serde_json::to_value(LogEvent::Retry { attempt: 1, delay_ms: 5, at: 6, hint: Some("retry-after=5".into()) }).unwrap();
-    assert_eq!(retry, serde_json::json!({ "event": "retry", "attempt": 1, "delayMs": 5, "at": 6, "hint": "retry-after=5" }));
+    for e in &events {
+        let json = tabmux_core::fields::to_json(&e.fields()).to_string();
+        assert!(!json.contains("s3cr3t"), "{json}");
+    }
 }
 
 #[test]
@@ -180,28 +178,6 @@ fn only_debug_clients_are_loggers_and_the_log_stops_when_the_last_leaves() {
     h.fire_next();
     assert_eq!(logs(&h.actions), vec![]);
     let _ = (quiet, ep);
-}
-
-/// The shells build the event object from `fields()`: it must be the serde form exactly.
-#[test]
-fn fields_are_the_serde_form_of_every_event() {
-    let events = [
-        LogEvent::Connect { attempt: 2, url: "ws://h/?token=***".into() },
-        LogEvent::Open { protocol: None },
-        LogEvent::Open { protocol: Some("v1".into()) },
-        LogEvent::Close { code: 4000, reason: "heartbeat timeout".into(), class: "retry-now" },
-        LogEvent::Retry { attempt: 3, delay_ms: 8000, at: 123, hint: None },
-        LogEvent::Retry { attempt: 1, delay_ms: 30_000, at: 456, hint: Some("reconnect-within=30000".into()) },
-        LogEvent::Down { attempt: 5 },
-        LogEvent::Breaker { from: BreakerState::HalfOpen, to: BreakerState::Open },
-        LogEvent::TokenFetch,
-        LogEvent::TokenFetched { ok: false, changed: false, error: Some("HTTP 500".into()) },
-        LogEvent::TokenFetched { ok: true, changed: true, error: None },
-        LogEvent::Drops { duplicates: 7, gaps: 1 },
-    ];
-    for e in events {
-        assert_eq!(tabmux_core::fields::to_json(&e.fields()), serde_json::to_value(&e).unwrap(), "{e:?}");
-    }
 }
 
 #[test]

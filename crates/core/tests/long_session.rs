@@ -9,15 +9,14 @@ use tabmux_core::{Action, FrameMeta};
 #[test]
 fn eight_hours_of_traffic_grow_nothing() {
     let mut h = Harness::new(7);
-    let o: tabmux_core::Options = serde_json::from_value(serde_json::json!({
+    let o = options_from_json(serde_json::json!({
         "url": "ws://h/ws",
         "token": { "url": "/token", "pollMs": 10000 },
         "dedup": { "key": "/id" },
         "sequence": { "key": "/seq" },
         "topics": { "key": "/topic", "subscribe": "{\"s\":\"{topic}\"}", "unsubscribe": "{\"u\":\"{topic}\"}" },
         "replay": { "frames": 50 },
-    }))
-    .unwrap();
+    }));
     let (anchor, ep) = h.attach("anchor", o.clone());
     let mut seq = 0u64;
     let mut samples = Vec::new();

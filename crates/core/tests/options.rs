@@ -32,14 +32,46 @@ fn every_option_is_read() {
     assert_eq!(o.close_code_table().unwrap(), vec![(1006, CloseAction::RetryNow), (4001, CloseAction::Fatal)]);
 }
 
+/// Each jitter is read as written: a ratio as a number, a mode by its name.
 #[test]
-fn options_round_trip_through_their_serialized_form() {
-    let mut o = Options::new("ws://h/ws");
-    for j in [Jitter::Ratio(0.35), Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
-        o.backoff.jitter = j;
-        o.close_codes.insert("4001".into(), CloseAction::RefreshToken);
-        let json = serde_json::to_string(&o).unwrap();
-        assert_eq!(parse(&json).unwrap(), o);
+fn every_jitter_and_close_action_is_read_as_written() {
+    for (text, jitter) in [("0.35", Jitter::Ratio(0.35)), ("0", Jitter::Ratio(0.0)), ("1", Jitter::Ratio(1.0)), (r#""full""#, Jitter::Full), (r#""equal""#, Jitter::Equal), (r#""decorrelated""#, Jitter::Decorrelated), (r#""full-once""#, Jitter::FullOnce)] {
+        let o = parse(&format!(r#"{{"url":"ws://h/ws","backoff":{{"jitter":{text}}}}}"#)).unwrap();
+        let mut want = Options::new("ws://h/ws");
+        want.backoff.jitter = jitter;
+        assert_eq!(o, want, "{text}");
+    }
+    for (name, action) in [("retry", CloseAction::Retry), ("retry-now", CloseAction::RetryNow), ("refresh-token", CloseAction::RefreshToken), ("fatal", CloseAction::Fatal)] {
+        let o = parse(&format!(r#"{{"url":"ws://h/ws","closeCodes":{{"4001":"{name}"}}}}"#)).unwrap();
+        assert_eq!(o.close_code_table().unwrap(), vec![(4001, action)], "{name}");
+    }
+}
+
+/// The top-level fields of a value's `{:#?}` form, in order: each field's name and its text
+/// (a nested value's lines included). The derived `Debug` lists every field, so this names
+/// them all without a second list of them.
+fn debug_fields(value: &impl std::fmt::Debug) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in format!("{value:#?}").lines().skip(1) {
+        let top = line.strip_prefix("    ").filter(|rest| !rest.starts_with(' '));
+        match top.and_then(|rest| rest.split_once(": ")).filter(|(name, _)| name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')) {
+            Some((name, value)) => fields.push((name.to_string(), value.to_string())),
+            None => {
+                if let Some(last) = fields.last_mut() {
+                    last.1.push_str(line);
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// Every field of `changed` differs from the same field of `default`.
+fn every_field_differs(changed: &impl std::fmt::Debug, default: &impl std::fmt::Debug, what: &str) {
+    let (a, b) = (debug_fields(changed), debug_fields(default));
+    assert!(!a.is_empty() && a.len() == b.len(), "{what}: {a:?} / {b:?}");
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert_ne!(x, y, "{what}.{name} is its default: the test's JSON should change it");
     }
 }
 
@@ -47,6 +79,7 @@ fn options_round_trip_through_their_serialized_form() {
 /// no option.
 #[test]
 fn options_with_every_field_changed_read_back_unchanged() {
+    use tabmux_core::{BackoffOptions, BreakerOptions, HeartbeatOptions, PingMatch, Pointers, PongMatch, QueueOptions, ReplayOptions, TokenOptions};
     let json = r#"{"url":"wss://x.example/ws","workerUrl":"/w.js","mode":"shared","workerTimeoutMs":2500,
         "backoff":{"initialMs":100,"factor":1.5,"maxMs":900,"jitter":0.25,"maxAttempts":7,"minUptimeMs":11},
         "closeCodes":{"4001":"refresh-token","4002":"retry-now","4003":"retry","4004":"fatal"},"closeCodePreset":"pusher",
@@ -58,14 +91,89 @@ fn options_with_every_field_changed_read_back_unchanged() {
         "queue":{"maxMessages":5,"maxBytes":66,"ttlMs":77},"replay":{"frames":3,"bytes":44},"idleCloseMs":99,"json":true,
         "serverPing":{"match":{"field":"op","value":"hb"},"reply":"ack"},"protocols":["v2","v1"],"debug":true,"account":"ann"}"#;
     let o = parse(json).unwrap();
-    let back = serde_json::to_value(&o).unwrap();
-    let mut want: serde_json::Value = serde_json::from_str(json).unwrap();
-    assert_eq!(back, want);
+    let default = Options::new("ws://h/");
+    // The JSON changes every field (so a field the reader skipped would show here)...
+    every_field_differs(&o, &default, "options");
+    every_field_differs(&o.backoff, &BackoffOptions::default(), "backoff");
+    every_field_differs(&o.breaker, &BreakerOptions::default(), "breaker");
+    let heartbeat = o.heartbeat.clone().unwrap();
+    every_field_differs(&heartbeat, &HeartbeatOptions::default(), "heartbeat");
+    every_field_differs(&heartbeat.pong, &PongMatch::default(), "heartbeat.pong");
+    every_field_differs(&o.token, &TokenOptions::default(), "token");
+    every_field_differs(&o.queue, &QueueOptions::default(), "queue");
+    every_field_differs(&o.replay, &ReplayOptions::default(), "replay");
+    // (dedup, sequence, topics and serverPing have no default: None above, each field below.)
+
+    // ...and each is read as written.
+    let dedup = o.dedup.clone().unwrap();
+    assert_eq!((dedup.key, dedup.capacity), (Pointers::Many(vec!["/a".into(), "/b".into()]), 17));
+    let sequence = o.sequence.clone().unwrap();
+    assert_eq!((sequence.key.as_str(), sequence.resume_param.as_str()), ("/s", "from"));
+    let topics = o.topics.clone().unwrap();
+    assert_eq!((topics.key.as_str(), topics.subscribe.as_str(), topics.unsubscribe.as_str()), ("/t", "s {topic}", "u {topic}"));
+    let ping = o.server_ping.clone().unwrap();
+    assert_eq!((ping.matches, ping.reply.as_str()), (PingMatch::Field { field: "op".into(), value: "hb".into() }, "ack"));
+    let mut want = Options::new("wss://x.example/ws");
+    want.worker_url = "/w.js".into();
+    want.mode = Mode::Shared;
+    want.worker_timeout_ms = 2500;
+    let b = &mut want.backoff;
+    (b.initial_ms, b.factor, b.max_ms, b.jitter, b.max_attempts, b.min_uptime_ms) = (100, 1.5, 900, Jitter::Ratio(0.25), Some(7), 11);
+    for (code, action) in [("4001", CloseAction::RefreshToken), ("4002", CloseAction::RetryNow), ("4003", CloseAction::Retry), ("4004", CloseAction::Fatal)] {
+        want.close_codes.insert(code.into(), action);
+    }
+    want.close_code_preset = Some("pusher".into());
+    want.connect_timeout_ms = 1234;
+    (want.breaker.failure_threshold, want.breaker.reset_timeout_ms) = (9, 4321);
+    let mut h = HeartbeatOptions::default();
+    (h.interval_ms, h.timeout_ms, h.ping) = (2000, 300, "p".into());
+    (h.pong.field, h.pong.value) = ("op".into(), "po".into());
+    want.heartbeat = Some(h);
+    let t = &mut want.token;
+    (t.param, t.url, t.poll_ms, t.debounce_ms, t.value, t.get, t.required) = ("t".into(), Some("/tok".into()), 7000, 12, Some("v".into()), true, true);
+    (want.dedup, want.sequence, want.topics, want.server_ping) = (o.dedup.clone(), o.sequence.clone(), o.topics.clone(), o.server_ping.clone());
+    (want.queue.max_messages, want.queue.max_bytes, want.queue.ttl_ms) = (5, 66, 77);
+    (want.replay.frames, want.replay.bytes) = (3, 44);
+    want.idle_close_ms = 99;
+    want.json = true;
+    want.protocols = vec!["v2".into(), "v1".into()];
+    want.debug = true;
+    want.account = Some("ann".into());
+    assert_eq!(o, want);
+
     // And the defaults are what Options::new says, with one pointer or a list.
-    want = serde_json::json!({ "url": "ws://h/", "dedup": { "key": "/id" }, "heartbeat": false, "token": { "url": null } });
-    let o = tabmux_core::read_options(&want).unwrap();
+    let o = tabmux_core::read_options(&serde_json::json!({ "url": "ws://h/", "dedup": { "key": "/id" }, "heartbeat": false, "token": { "url": null } })).unwrap();
     assert_eq!(o.dedup.as_ref().map(|d| (d.key.list(), d.capacity)), Some((vec!["/id"], 200)));
     assert_eq!((o.heartbeat, o.token.url, o.backoff.jitter), (None, None, Jitter::FullOnce));
+}
+
+/// What each option is when it is not given, as the reader fills it in: the one place the
+/// defaults are read from (`Options::new` and each options struct's `Default`, or the reader's
+/// own for the parts that have none).
+#[test]
+fn each_default_is_the_documented_one() {
+    let o = parse(r#"{"url":"ws://h/ws","dedup":{"key":"/id"},"sequence":{"key":"/seq"},"heartbeat":{}}"#).unwrap();
+    assert_eq!((o.worker_url.as_str(), o.mode, o.worker_timeout_ms, o.connect_timeout_ms, o.idle_close_ms), ("/shared-websocket-worker.js", Mode::Auto, 10_000, 10_000, 5_000));
+    let b = &o.backoff;
+    assert_eq!((b.initial_ms, b.factor, b.max_ms, b.jitter, b.max_attempts, b.min_uptime_ms), (7500, 1.0, 30_000, Jitter::FullOnce, None, 5000));
+    assert_eq!((o.close_codes.len(), o.close_code_preset.as_deref()), (0, None));
+    assert_eq!((o.breaker.failure_threshold, o.breaker.reset_timeout_ms), (3, 30_000));
+    let h = o.heartbeat.as_ref().unwrap();
+    assert_eq!((h.interval_ms, h.timeout_ms, h.ping.as_str(), h.pong.field.as_str(), h.pong.value.as_str()), (30_000, 10_000, r#"{"type":"ping"}"#, "type", "pong"));
+    let t = &o.token;
+    assert_eq!((t.param.as_str(), t.url.as_deref(), t.poll_ms, t.debounce_ms, t.value.as_deref(), t.get, t.required), ("token", None, 10_000, 250, None, false, false));
+    assert_eq!(o.dedup.as_ref().map(|d| d.capacity), Some(200));
+    assert_eq!(o.sequence.as_ref().map(|s| s.resume_param.as_str()), Some("since"));
+    assert_eq!((o.topics.is_none(), o.server_ping.is_none(), o.account.is_none()), (true, true, true));
+    assert_eq!((o.queue.max_messages, o.queue.max_bytes, o.queue.ttl_ms), (1000, 1 << 20, 60_000));
+    assert_eq!((o.replay.frames, o.replay.bytes), (0, 1 << 20));
+    assert_eq!((o.json, o.debug, o.protocols.len()), (false, false, 0));
+    // An object option given as `{}` or `null` is the same as leaving it out.
+    for key in ["backoff", "breaker", "token", "queue", "replay", "closeCodes"] {
+        for value in ["{}", "null"] {
+            assert_eq!(parse(&format!(r#"{{"url":"ws://h/ws","{key}":{value}}}"#)).unwrap(), Options::new("ws://h/ws"), "{key}: {value}");
+        }
+    }
 }
 
 #[test]
@@ -123,15 +231,24 @@ fn each_bad_option_gets_a_message_that_names_it() {
     }
 }
 
-/// The keys a value serializes with (every field: no options struct skips one), sorted.
-fn serialized_keys<T: serde::Serialize>(value: &T) -> Vec<String> {
-    let v = serde_json::to_value(value).unwrap();
-    let mut keys: Vec<String> = v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().cloned().collect();
+/// A field's name as the reader reads it: camelCase (`match` for `matches`, a Rust keyword).
+fn option_name(field: &str) -> String {
+    if field == "matches" {
+        return "match".into();
+    }
+    let mut parts = field.split('_');
+    let first = parts.next().unwrap_or_default().to_string();
+    parts.fold(first, |acc, p| acc + &p[..1].to_uppercase() + &p[1..])
+}
+
+/// The option names of a value's fields (from its derived `Debug`), sorted.
+fn field_names(value: &impl std::fmt::Debug) -> Vec<String> {
+    let mut keys: Vec<String> = debug_fields(value).into_iter().map(|(name, _)| option_name(&name)).collect();
     keys.sort_unstable();
     keys
 }
 
-/// A list of keys the reader accepts, sorted, as the serialized keys are.
+/// A list of keys the reader accepts, sorted, as the field names are.
 fn sorted(keys: &[&str]) -> Vec<String> {
     let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
     keys.sort_unstable();
@@ -139,35 +256,30 @@ fn sorted(keys: &[&str]) -> Vec<String> {
 }
 
 /// Each object the options reader walks checks its keys against a `KEYS` list
-/// (options_reader.rs, check_keys); each list must name exactly its struct's fields, as serde
-/// names them. A field added without its key (or a key without its field) fails here.
+/// (options_reader.rs, check_keys); each list must name exactly its struct's fields. A field
+/// added without its key (or a key without its field) fails here.
 #[test]
 fn the_key_lists_match_the_fields() {
     use tabmux_core::{
         BackoffOptions, BreakerOptions, DedupOptions, HeartbeatOptions, PongMatch, QueueOptions, ReplayOptions, SequenceOptions, ServerPingOptions, TokenOptions, TopicOptions,
     };
     // Those without a default: read from their smallest valid object.
-    fn from<T: serde::de::DeserializeOwned>(json: &str) -> T {
-        serde_json::from_str(json).unwrap()
-    }
-    let dedup: DedupOptions = from(r#"{"key":"/id"}"#);
-    let sequence: SequenceOptions = from(r#"{"key":"/seq"}"#);
-    let topics: TopicOptions = from(r#"{"key":"/topic","subscribe":"s","unsubscribe":"u"}"#);
+    let o = parse(r#"{"url":"ws://h/","dedup":{"key":"/id"},"sequence":{"key":"/seq"},"topics":{"key":"/topic","subscribe":"{topic}","unsubscribe":"{topic}"}}"#).unwrap();
     let ping = ServerPingOptions::preset("graphql-ws").unwrap();
     let lists: Vec<(&str, Vec<String>, &[&str])> = vec![
-        ("options", serialized_keys(&Options::new("ws://h/")), Options::KEYS),
-        ("backoff", serialized_keys(&BackoffOptions::default()), BackoffOptions::KEYS),
-        ("breaker", serialized_keys(&BreakerOptions::default()), BreakerOptions::KEYS),
-        ("heartbeat", serialized_keys(&HeartbeatOptions::default()), HeartbeatOptions::KEYS),
-        ("heartbeat.pong", serialized_keys(&PongMatch::default()), PongMatch::KEYS),
-        ("token", serialized_keys(&TokenOptions::default()), TokenOptions::KEYS),
-        ("dedup", serialized_keys(&dedup), DedupOptions::KEYS),
-        ("sequence", serialized_keys(&sequence), SequenceOptions::KEYS),
-        ("topics", serialized_keys(&topics), TopicOptions::KEYS),
-        ("queue", serialized_keys(&QueueOptions::default()), QueueOptions::KEYS),
-        ("replay", serialized_keys(&ReplayOptions::default()), ReplayOptions::KEYS),
-        ("serverPing", serialized_keys(&ping), ServerPingOptions::KEYS),
-        ("serverPing.match", serialized_keys(&ping.matches), ServerPingOptions::MATCH_KEYS),
+        ("options", field_names(&Options::new("ws://h/")), Options::KEYS),
+        ("backoff", field_names(&BackoffOptions::default()), BackoffOptions::KEYS),
+        ("breaker", field_names(&BreakerOptions::default()), BreakerOptions::KEYS),
+        ("heartbeat", field_names(&HeartbeatOptions::default()), HeartbeatOptions::KEYS),
+        ("heartbeat.pong", field_names(&PongMatch::default()), PongMatch::KEYS),
+        ("token", field_names(&TokenOptions::default()), TokenOptions::KEYS),
+        ("dedup", field_names(&o.dedup.unwrap()), DedupOptions::KEYS),
+        ("sequence", field_names(&o.sequence.unwrap()), SequenceOptions::KEYS),
+        ("topics", field_names(&o.topics.unwrap()), TopicOptions::KEYS),
+        ("queue", field_names(&QueueOptions::default()), QueueOptions::KEYS),
+        ("replay", field_names(&ReplayOptions::default()), ReplayOptions::KEYS),
+        ("serverPing", field_names(&ping), ServerPingOptions::KEYS),
+        ("serverPing.match", field_names(&ping.matches), ServerPingOptions::MATCH_KEYS),
     ];
     assert_eq!(lists.len(), 13);
     for (name, fields, keys) in lists {
@@ -251,10 +363,9 @@ fn every_limit_accepts_its_edge_and_refuses_one_past_it_each_on_its_own() {
 #[test]
 fn state_names_are_the_wire_names() {
     use tabmux_core::State;
-    for s in [State::Connecting, State::Open, State::Reconnecting, State::Offline, State::Down, State::Unauthorized, State::Closed] {
-        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
-    }
-    assert_eq!(State::Unauthorized.as_str(), "unauthorized");
+    let states = [State::Connecting, State::Open, State::Reconnecting, State::Offline, State::Down, State::Unauthorized, State::Closed];
+    let names = states.map(State::as_str);
+    assert_eq!(names, ["connecting", "open", "reconnecting", "offline", "down", "unauthorized", "closed"]);
 }
 
 #[test]

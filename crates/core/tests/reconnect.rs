@@ -309,15 +309,17 @@ fn each_jitter_mode_gives_these_exact_delays_for_a_fixed_seed() {
 
 #[test]
 fn jitter_reads_numbers_and_names_and_says_what_it_expects() {
-    assert_eq!(serde_json::from_str::<Jitter>("1").unwrap(), Jitter::Ratio(1.0));
-    assert_eq!(serde_json::from_str::<Jitter>("0").unwrap(), Jitter::Ratio(0.0));
-    assert_eq!(serde_json::from_str::<Jitter>("0.5").unwrap(), Jitter::Ratio(0.5));
-    assert_eq!(serde_json::from_str::<Jitter>("\"equal\"").unwrap(), Jitter::Equal);
-    assert_eq!(serde_json::from_str::<Jitter>("-1").unwrap_err().to_string(), "jitter ratio must be between 0 and 1, got -1 at line 1 column 2");
-    assert_eq!(serde_json::from_str::<Jitter>("2").unwrap_err().to_string(), "jitter ratio must be between 0 and 1, got 2 at line 1 column 1");
+    use serde_json::json;
+    let read = |v: serde_json::Value| tabmux_core::options_reader::jitter(&v).map_err(|e| e.to_string());
+    assert_eq!(read(json!(1)), Ok(Jitter::Ratio(1.0)));
+    assert_eq!(read(json!(0)), Ok(Jitter::Ratio(0.0)));
+    assert_eq!(read(json!(0.5)), Ok(Jitter::Ratio(0.5)));
+    assert_eq!(read(json!("equal")), Ok(Jitter::Equal));
+    assert_eq!(read(json!(-1)), Err("tabmux: invalid options: backoff.jitter: jitter ratio must be between 0 and 1, got -1".into()));
+    assert_eq!(read(json!(2)), Err("tabmux: invalid options: backoff.jitter: jitter ratio must be between 0 and 1, got 2".into()));
     assert_eq!(
-        serde_json::from_str::<Jitter>("true").unwrap_err().to_string(),
-        "invalid type: boolean `true`, expected a ratio between 0 and 1, or \"full\", \"full-once\", \"equal\" or \"decorrelated\" at line 1 column 4"
+        read(json!(true)),
+        Err("tabmux: invalid options: backoff.jitter: expected a ratio between 0 and 1, or \"full\", \"full-once\", \"equal\" or \"decorrelated\", got true".into())
     );
 }
 

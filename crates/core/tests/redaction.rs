@@ -7,6 +7,7 @@ mod common;
 use tabmux_core::EngineError;
 use common::*;
 use tabmux_core::redact::{CREDENTIAL_PARAMS, MIN_SECRET_BYTES};
+use tabmux_core::fields::to_json;
 use tabmux_core::{check_mixed_content, read_options, Action, Error};
 
 /// Everything the engine showed a tab so far, as text: log events, statuses (as sent on each
@@ -16,15 +17,15 @@ fn shown(h: &Harness, c: tabmux_core::ClientId, extra: &[String]) -> Vec<String>
     let mut out: Vec<String> = Vec::new();
     for a in &h.actions {
         match a {
-            Action::Log { event, .. } => out.push(serde_json::to_string(event).unwrap()),
-            Action::Status { status, .. } => out.push(serde_json::to_string(status).unwrap()),
+            Action::Log { event, .. } => out.push(to_json(&event.fields()).to_string()),
+            Action::Status { status, .. } => out.push(to_json(&status.fields()).to_string()),
             Action::OpenFailed { message, .. } => out.push(Error::Engine(EngineError::OpenFailed(message.clone())).message()),
             Action::SendFailed { error, .. } => out.push(error.message()),
             _ => {}
         }
     }
     if let Ok(stats) = h.engine.stats(c) {
-        out.push(serde_json::to_string(&stats).unwrap());
+        out.push(to_json(&stats.fields()).to_string());
     }
     out.extend(extra.iter().cloned());
     out
@@ -141,5 +142,6 @@ fn a_token_set_by_a_tab_is_hidden_raw_and_encoded_and_a_short_one_leaves_a_reaso
     h.drain();
     assert_eq!(h.status(ep).last_close.unwrap().reason, "token expired");
     let connects: Vec<String> = shown(&h, c, &[]).into_iter().filter(|t| t.contains("\"connect\"")).collect();
-    assert_eq!(connects.last().unwrap(), r#"{"event":"connect","attempt":0,"url":"ws://h/ws?token=***"}"#);
+    let last: serde_json::Value = serde_json::from_str(connects.last().unwrap()).unwrap();
+    assert_eq!(last, serde_json::json!({ "event": "connect", "attempt": 0, "url": "ws://h/ws?token=***" }));
 }

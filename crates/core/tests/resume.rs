@@ -2,12 +2,10 @@
 //! number it delivered: the stream resumes after the lowest such number. Virtual clock.
 mod common;
 use common::*;
-use tabmux_core::{Action, Options, SequenceOptions, State, RESUME_GATHER_MS, RESUME_WINDOW_MS};
+use tabmux_core::{Action, Options, State, RESUME_GATHER_MS, RESUME_WINDOW_MS};
 
 fn options() -> Options {
-    let mut o = exact("ws://h/ws");
-    o.sequence = Some(serde_json::from_value::<SequenceOptions>(serde_json::json!({ "key": "/seq" })).unwrap());
-    o
+    exact_with(serde_json::json!({ "sequence": { "key": "/seq" } }))
 }
 
 #[test]

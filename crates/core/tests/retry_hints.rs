@@ -196,23 +196,16 @@ fn retry_now_with_a_hint_waits_the_hint_and_nothing_more() {
 }
 
 #[test]
-fn the_retry_reason_is_in_the_status_fields_as_in_the_serde_form() {
+fn the_retry_reason_is_in_the_status_fields() {
     let (mut h, c, _) = setup(exact("ws://h/ws"));
     close_with(&mut h, 1012, "reconnect-within=30000");
-    let st = h.engine.stats(c).unwrap();
-    let json = serde_json::to_value(&st).unwrap();
-    assert_eq!(json["retryReason"], "server-hint");
-    assert_eq!(json["serverHints"], 1);
-    assert_eq!(tabmux_core::fields::to_json(&st.fields()), json);
-    for r in [RetryReason::Backoff, RetryReason::ServerHint, RetryReason::CloseCode, RetryReason::Breaker, RetryReason::Resume] {
-        assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-    }
+    let json = tabmux_core::fields::to_json(&h.engine.stats(c).unwrap().fields());
+    assert_eq!((&json["retryReason"], &json["serverHints"]), (&serde_json::json!("server-hint"), &serde_json::json!(1)));
 }
 
 #[test]
 fn a_new_worker_waiting_for_its_tabs_says_so() {
-    let mut o = exact("ws://h/ws");
-    o.sequence = Some(serde_json::from_value(serde_json::json!({ "key": "/seq" })).unwrap());
+    let o = exact_with(serde_json::json!({ "sequence": { "key": "/seq" } }));
     let mut h = Harness::new(1);
     let (_, ep) = h.engine.handle_attach_resuming(h.now, "a", o, None, Some(5)).unwrap();
     assert_eq!(h.status(ep).retry_reason, Some(RetryReason::Resume));

@@ -25,9 +25,7 @@ fn a_token_url_that_never_answers_times_out_as_a_failed_attempt() {
 #[test]
 fn counters_count_exactly() {
     let mut h = Harness::new(1);
-    let mut o = exact("ws://h/ws");
-    o.heartbeat = Some(Default::default());
-    o.topics = Some(serde_json::from_value(serde_json::json!({"key": "/t", "subscribe": "s{topic}", "unsubscribe": "u{topic}"})).unwrap());
+    let o = exact_with(serde_json::json!({"heartbeat": true, "topics": {"key": "/t", "subscribe": "s{topic}", "unsubscribe": "u{topic}"}}));
     let (c, _) = h.attach("a", o);
     assert_eq!(h.engine.handle_send(h.now, c, 1, 7), Ok(SendOutcome::Queued));
     assert_eq!(h.engine.handle_send(h.now, c, 2, 5), Ok(SendOutcome::Queued));
@@ -52,9 +50,7 @@ fn counters_count_exactly() {
 #[test]
 fn queue_and_replay_caps_are_exact() {
     let mut h = Harness::new(1);
-    let mut o = exact("ws://h/ws");
-    o.queue = serde_json::from_value(serde_json::json!({"maxMessages": 2, "maxBytes": 20})).unwrap();
-    o.replay = serde_json::from_value(serde_json::json!({"frames": 2, "bytes": 20})).unwrap();
+    let o = exact_with(serde_json::json!({"queue": {"maxMessages": 2, "maxBytes": 20}, "replay": {"frames": 2, "bytes": 20}}));
     let (c, _) = h.attach("a", o);
     assert_eq!(h.engine.handle_send(h.now, c, 1, 10), Ok(SendOutcome::Queued));
     assert_eq!(h.engine.handle_send(h.now, c, 2, 10), Ok(SendOutcome::Queued), "exactly maxBytes fits");
@@ -129,8 +125,7 @@ fn counters_of_token_fetches_expired_and_refused_sends_and_gaps_count_exactly() 
 
     // Errors: a queued send that expires, then one refused by a full queue.
     let mut h = Harness::new(1);
-    let mut o = exact("ws://h/ws");
-    o.queue = serde_json::from_value(serde_json::json!({"maxMessages": 1, "ttlMs": 500})).unwrap();
+    let o = exact_with(serde_json::json!({"queue": {"maxMessages": 1, "ttlMs": 500}}));
     let (c, _) = h.attach("a", o);
     assert_eq!(h.engine.handle_send(h.now, c, 1, 3), Ok(SendOutcome::Queued));
     h.advance(500);
@@ -142,8 +137,7 @@ fn counters_of_token_fetches_expired_and_refused_sends_and_gaps_count_exactly() 
 
     // Gaps: 1, 2, then 5 and 9 are two gaps.
     let mut h = Harness::new(1);
-    let mut o = exact("ws://h/ws");
-    o.sequence = Some(serde_json::from_value(serde_json::json!({"key": "/seq"})).unwrap());
+    let o = exact_with(serde_json::json!({"sequence": {"key": "/seq"}}));
     let (c, _) = h.attach("a", o);
     let s = h.last_socket();
     h.open(s);
@@ -156,9 +150,7 @@ fn counters_of_token_fetches_expired_and_refused_sends_and_gaps_count_exactly() 
 #[test]
 fn a_topic_longer_than_256_bytes_is_no_topic_and_replay_ids_are_distinct() {
     let mut h = Harness::new(1);
-    let mut o = exact("ws://h/ws");
-    o.topics = Some(serde_json::from_value(serde_json::json!({"key": "/t", "subscribe": "s{topic}", "unsubscribe": "u{topic}"})).unwrap());
-    o.replay = serde_json::from_value(serde_json::json!({"frames": 5})).unwrap();
+    let o = exact_with(serde_json::json!({"topics": {"key": "/t", "subscribe": "s{topic}", "unsubscribe": "u{topic}"}, "replay": {"frames": 5}}));
     let (c, _) = h.attach("a", o);
     let s = h.last_socket();
     h.open(s);

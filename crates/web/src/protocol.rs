@@ -17,7 +17,7 @@
 //! on the JS string) is known to be within the field's limit: a page cannot make the worker
 //! copy a 100 MB string.
 
-use tabmux_core::{EngineError, ProtocolError, WorkerError};
+use tabmux_core::ProtocolError;
 use tabmux_core::integrity::MAX_TOPIC_BYTES;
 use tabmux_core::token::MAX_TOKEN_BYTES;
 use tabmux_core::error::decimal;

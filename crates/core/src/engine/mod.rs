@@ -669,7 +669,7 @@ fn truncate_reason(reason: &str) -> String {
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    // `get`, not `[..end]`: the same text (end is a boundary), without str slicing's panic
-    // path (its message formats a char with Debug: about 3 KB of the worker's wasm).
+    // `get`, not `[..end]`: the same text (end is a boundary), and the wasm keeps no str
+    // slicing panic path (its message formats a char with Debug and its tables).
     reason.get(..end).unwrap_or_default().to_string()
 }

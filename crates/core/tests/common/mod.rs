@@ -92,28 +92,49 @@ pub fn opts(url: &str) -> Options {
     Options::new(url)
 }
 
+/// Options read from JSON by the one reader the shells use ([`tabmux_core::read_options`],
+/// which validates them too); a refusal panics with the reader's message.
+pub fn options_from_json(v: serde_json::Value) -> Options {
+    tabmux_core::read_options(&v).unwrap_or_else(|e| panic!("{v}: {e}"))
+}
+
+/// [`exact`]'s options as JSON.
+fn exact_json(url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "url": url,
+        "backoff": { "initialMs": 1000, "factor": 2, "jitter": 0 },
+        "heartbeat": false,
+        "breaker": { "failureThreshold": 1000 },
+    })
+}
+
 /// Options with no jitter and a 1 s base doubling per attempt, so delays are exact and round,
 /// and with the heartbeat off and the breaker out of the way, so a test sees only the rule it
 /// is about.
 pub fn exact(url: &str) -> Options {
-    let mut o = Options::new(url);
-    o.backoff.initial_ms = 1000;
-    o.backoff.factor = 2.0;
-    o.backoff.jitter = tabmux_core::Jitter::Ratio(0.0);
-    o.heartbeat = None;
-    o.breaker.failure_threshold = 1000;
-    o
+    options_from_json(exact_json(url))
+}
+
+/// [`exact`] on `ws://h/ws` with `extra`'s top-level options put over its own, e.g.
+/// `exact_with(json!({ "sequence": { "key": "/seq" } }))`.
+pub fn exact_with(extra: serde_json::Value) -> Options {
+    let mut v = exact_json("ws://h/ws");
+    v.as_object_mut().unwrap().extend(extra.as_object().expect("an object of options").clone());
+    options_from_json(v)
+}
+
+/// The `topics` option of [`with_topics`].
+pub fn topics_json() -> serde_json::Value {
+    serde_json::json!({
+        "key": "/topic",
+        "subscribe": r#"{"type":"subscribe","topic":"{topic}"}"#,
+        "unsubscribe": r#"{"type":"unsubscribe","topic":"{topic}"}"#,
+    })
 }
 
 /// [`exact`] with topics on: `{"type":"subscribe","topic":"<t>"}` and its unsubscribe twin.
 pub fn with_topics() -> Options {
-    let mut o = exact("ws://h/ws");
-    o.topics = Some(serde_json::from_value(serde_json::json!({
-        "key": "/topic",
-        "subscribe": r#"{"type":"subscribe","topic":"{topic}"}"#,
-        "unsubscribe": r#"{"type":"unsubscribe","topic":"{topic}"}"#,
-    })).unwrap());
-    o
+    exact_with(serde_json::json!({ "topics": topics_json() }))
 }
 
 /// The url of the last OpenSocket action.
