@@ -1,6 +1,6 @@
 //! Every timer of the worker (and of direct mode) through one function: gloo's `Timeout::new`
 //! is generic over its callback, and each callback type brings its own copy of the closure
-//! glue (about 600 B of wasm each); a boxed callback has one type.
+//! glue; a boxed callback has one type, so there is one copy.
 
 use gloo_timers::callback::Timeout;
 
