@@ -79,36 +79,24 @@ fn to_tab() -> Vec<ToTab> {
     ]
 }
 
-/// The wire names the examples cover, each once.
-fn tags<'a>(tags: impl Iterator<Item = Option<&'a str>>) -> Vec<&'a str> {
-    let mut seen: Vec<&str> = tags.flatten().collect();
-    seen.sort_unstable();
-    seen.dedup();
-    seen
-}
-
-fn all(tags: &[&'static str]) -> Vec<&'static str> {
-    let mut all = tags.to_vec();
+/// Every example survives `encode` then `decode` unchanged, and every wire name (`all`) has
+/// at least one example.
+fn round_trips<M: PartialEq + std::fmt::Debug>(examples: Vec<M>, all: &[&str], tag: fn(&M) -> Option<&'static str>, encode: fn(&M) -> JsValue, decode: fn(&JsValue) -> Result<M, Error>) {
+    let mut covered: Vec<&str> = examples.iter().filter_map(tag).collect();
+    covered.sort_unstable();
+    covered.dedup();
+    let mut all = all.to_vec();
     all.sort_unstable();
-    all
-}
-
-#[wasm_bindgen_test]
-fn every_message_to_the_worker_round_trips() {
-    let examples = to_worker();
-    assert_eq!(tags(examples.iter().map(ToWorker::tag)), all(ToWorker::TAGS), "every message has an example");
+    assert_eq!(covered, all, "every message has an example");
     for m in examples {
-        assert_eq!(ToWorker::decode(&m.encode()).as_ref(), Ok(&m));
+        assert_eq!(decode(&encode(&m)).as_ref(), Ok(&m));
     }
 }
 
 #[wasm_bindgen_test]
-fn every_message_to_a_page_round_trips() {
-    let examples = to_tab();
-    assert_eq!(tags(examples.iter().map(ToTab::tag)), all(ToTab::TAGS), "every message has an example");
-    for m in examples {
-        assert_eq!(ToTab::decode(&m.encode()).as_ref(), Ok(&m));
-    }
+fn every_message_of_both_directions_round_trips() {
+    round_trips(to_worker(), ToWorker::TAGS, ToWorker::tag, ToWorker::encode, ToWorker::decode);
+    round_trips(to_tab(), ToTab::TAGS, ToTab::tag, ToTab::encode, ToTab::decode);
 }
 
 #[wasm_bindgen_test]
