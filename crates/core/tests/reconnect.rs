@@ -68,7 +68,7 @@ fn full_equal_and_decorrelated_jitter_stay_within_their_ranges() {
             b.jitter = Jitter::Decorrelated;
             let prev = 700 * attempt as u64;
             let dec = b.delay(attempt, Some(prev), &mut rng);
-            assert!(dec >= 1000 && dec <= (prev * 3).max(1000).min(30_000), "{dec}");
+            assert!(dec >= 1000 && dec <= (prev * 3).clamp(1000, 30_000), "{dec}");
         }
     }
 }
