@@ -9,8 +9,7 @@
 //! counted. Once it has caught up to half the bound it is told how many it missed
 //! ([`Backlog::drained`] returns the count), then receives again.
 
-use crate::error::ProtocolError;
-use crate::error::Error;
+use crate::error::{Error, ProtocolError};
 use std::collections::VecDeque;
 
 /// A tab reports after every this many frames (data frames and topic frames alike).

@@ -2,8 +2,7 @@
 //! history answer up to the replay cap), so a page that floods them is refused past a rate,
 //! and the other tabs never notice.
 
-use crate::error::EngineError;
-use crate::error::Error;
+use crate::error::{EngineError, Error};
 use crate::time::Ms;
 
 /// The most `history` plus `stats` requests one client may make in one window.

@@ -2,8 +2,7 @@
 //! socket is not open wait here, within a count, a byte cap and a time to live, and are
 //! written in order when it opens. Only sizes and ids are held; the data stays in the shell.
 
-use crate::error::EngineError;
-use crate::error::{decimal, Error};
+use crate::error::{decimal, EngineError, Error};
 use crate::ids::ClientId;
 use crate::integrity::QueueOptions;
 use crate::time::Ms;

@@ -3,8 +3,7 @@
 //! subscribe frame, the last one out the unsubscribe frame; a topic frame goes to its
 //! subscribers only.
 
-use crate::error::EngineError;
-use crate::error::{decimal, Error};
+use crate::error::{decimal, EngineError, Error};
 use crate::ids::ClientId;
 use crate::integrity::{MAX_TOPICS, MAX_TOPIC_BYTES};
 use crate::sorted_map::SortedMap;

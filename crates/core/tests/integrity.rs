@@ -1,8 +1,7 @@
 //! Dedup, sequence gaps and resume, topics with ref-counts, the send queue, replay, idle close.
 mod common;
-use tabmux_core::{EngineError, ProtocolError};
 use common::*;
-use tabmux_core::{Action, ClientId, Error, FrameMeta, Pointers, SendOutcome};
+use tabmux_core::{Action, ClientId, EngineError, Error, FrameMeta, Pointers, ProtocolError, SendOutcome};
 
 fn meta<'a>(key: Option<&'a str>, seq: Option<u64>, topic: Option<&'a str>) -> FrameMeta<'a> {
     FrameMeta { len: 100, pong: false, server_ping: false, key, seq, topic }

@@ -4,11 +4,10 @@
 //! a tab, and a server or a fetch echoing them. A short value is hidden as a query value only,
 //! so a close reason stays readable.
 mod common;
-use tabmux_core::EngineError;
 use common::*;
 use tabmux_core::redact::{CREDENTIAL_PARAMS, MIN_SECRET_BYTES};
 use tabmux_core::fields::to_json;
-use tabmux_core::{check_mixed_content, read_options, Action, Error};
+use tabmux_core::{check_mixed_content, read_options, Action, EngineError, Error};
 
 /// Everything the engine showed a tab so far, as text: log events, statuses (as sent on each
 /// Status action), stats, error messages. Not the URL a socket is opened with or a token is

@@ -3,8 +3,7 @@
 //! malformed field is refused with a message naming it.
 #![allow(missing_docs)]
 
-use tabmux_core::ProtocolError;
-use tabmux_core::{Error, ErrorCode};
+use tabmux_core::{Error, ErrorCode, ProtocolError};
 use tabmux_web::{post_of, ToTab, ToWorker};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;

@@ -1,12 +1,11 @@
 //! What the page calls: [`TabClient`], the object `connect()` resolves to (js/index.js
 //! wraps it), over the client's [`Inner`] state.
 
-use tabmux_core::{EngineError, ProtocolError};
 use crate::client::{Inner, Reattach, TabClient};
 use crate::js::{get, js_error, json_stringify, later};
 use crate::listeners::Event;
 use std::rc::Rc;
-use tabmux_core::Error;
+use tabmux_core::{EngineError, Error, ProtocolError};
 use tabmux_web::{is_frame, ToWorker};
 use wasm_bindgen::prelude::*;
 

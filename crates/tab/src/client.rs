@@ -3,7 +3,6 @@
 //! port (`shared.rs`, this module's own transport) or the in-page engine of direct mode
 //! (the `tabmux-direct` module, loaded only where it runs).
 
-use tabmux_core::{EngineError, WorkerError};
 use crate::js::{coded_error, get, js_error, json_parse};
 use crate::listeners::{emit, Event, Listeners};
 use gloo_events::EventListener;
@@ -11,7 +10,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use tabmux_core::worker_life::{Welcome, WorkerLife};
-use tabmux_core::{Error, ErrorCode};
+use tabmux_core::{EngineError, Error, ErrorCode, WorkerError};
 use tabmux_web::locks::Held;
 use tabmux_web::{SeqReader, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;

@@ -83,6 +83,4 @@ fn listen_boxed(
     EventListener::new(target, event, move |ev| f(ev))
 }
 
-pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
+pub(crate) use tabmux_web::get;

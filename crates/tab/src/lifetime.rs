@@ -10,7 +10,6 @@
 //! what it answers, with one timer for its deadline. The locks around an unload are this
 //! module's own.
 
-use tabmux_core::WorkerError;
 use crate::client::Inner;
 use crate::js::{get, js_error, timer_later};
 use crate::client::WELCOME_TIMEOUT_MS;
@@ -18,7 +17,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
 use tabmux_core::worker_life::{Due, Welcome, WorkerLife};
-use tabmux_core::Error;
+use tabmux_core::{Error, WorkerError};
 use tabmux_web::{locks, now_ms, ToWorker};
 use wasm_bindgen::prelude::*;
 

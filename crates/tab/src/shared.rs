@@ -4,14 +4,13 @@
 //! rule) `url` of
 //! the options: the worker validates the rest and its error rejects `connect()`.
 
-use tabmux_core::WorkerError;
 use crate::client::{Inner, Link, WELCOME_TIMEOUT_MS};
 use crate::js::{get, js_error, later, listen};
 use gloo_events::EventListener;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use tabmux_core::backlog::DRAIN_EVERY;
-use tabmux_core::{check_mixed_content, Error, WORKER_NAME};
+use tabmux_core::{check_mixed_content, Error, WORKER_NAME, WorkerError};
 use tabmux_web::{post_of, ToWorker};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};

@@ -9,6 +9,7 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use crate::wire::get;
 
 /// A held Web Lock: dropping the guard lets the lock go.
 pub struct Held(js_sys::Function);
@@ -17,10 +18,6 @@ impl Drop for Held {
     fn drop(&mut self) {
         let _ = self.0.call0(&JsValue::NULL);
     }
-}
-
-fn get(v: &JsValue, k: &str) -> JsValue {
-    js_sys::Reflect::get(v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `navigator.locks` and its `request`, where this context has Web Locks.

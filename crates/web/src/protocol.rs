@@ -17,11 +17,11 @@
 //! on the JS string) is known to be within the field's limit: a page cannot make the worker
 //! copy a 100 MB string.
 
-use tabmux_core::ProtocolError;
+use crate::wire::get;
+use tabmux_core::error::decimal;
 use tabmux_core::integrity::MAX_TOPIC_BYTES;
 use tabmux_core::token::MAX_TOKEN_BYTES;
-use tabmux_core::error::decimal;
-use tabmux_core::{Error, ErrorCode, PROTOCOL_VERSION};
+use tabmux_core::{Error, ErrorCode, PROTOCOL_VERSION, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The longest tab id accepted in a hello.
@@ -212,10 +212,6 @@ impl<T: Field> Field for Option<T> {
     fn expected(rule: Rule) -> String {
         T::expected(rule) + ", or null"
     }
-}
-
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Field `wire` of message `tag`, read under `rule`.

@@ -77,7 +77,8 @@ fn object_at(fields: &[(&str, FieldValue)], wall_offset: i64) -> JsValue {
     o.into()
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
+/// `obj[key]`, or `undefined` when reading it throws (a getter, a revoked proxy).
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 

@@ -13,14 +13,13 @@
 //! hello a port may only say hello (or goodbye): anything else is refused `not-attached`.
 #![allow(unsafe_code)] // wasm-bindgen's generated glue; no hand-written unsafe.
 
-use tabmux_core::{ProtocolError, WorkerError};
 use gloo_events::EventListener as PortListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabmux_core::error::decimal;
 use tabmux_core::protocol::{HELLO_TIMEOUT_MS, MAX_PENDING_PORTS};
-use tabmux_core::{ClientId, Error, SortedMap, DEV_BUILD};
+use tabmux_core::{ClientId, DEV_BUILD, Error, ProtocolError, SortedMap, WorkerError};
 use tabmux_web::locks::{self, Held};
 use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker, TokenClaim};
 use wasm_bindgen::prelude::*;

@@ -1,12 +1,11 @@
 //! The connection's life: attempts (a token fetch first when `token.url` is set), open,
 //! close, retries with backoff behind the breaker, going offline and online, and tokens.
 
-use crate::error::{EngineError, ProtocolError};
 use super::{truncate_reason, Engine};
 use crate::action::Action;
 use crate::close_policy::CloseAction;
 use crate::endpoint::Conn;
-use crate::error::{decimal, Error};
+use crate::error::{decimal, EngineError, Error, ProtocolError};
 use crate::heartbeat::Heartbeat;
 use crate::ids::{ClientId, EndpointId, SocketId};
 use crate::integrity::fill_template;

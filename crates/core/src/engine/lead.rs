@@ -1,10 +1,9 @@
 //! The engine's side of `leader.rs`: what tabs report (visible or hidden, lagging,
 //! exclusive handlers), and the leader's changes told as [`Action::Leader`].
 
-use crate::error::EngineError;
 use super::Engine;
 use crate::action::Action;
-use crate::error::Error;
+use crate::error::{EngineError, Error};
 use crate::ids::ClientId;
 use crate::time::Ms;
 

@@ -22,11 +22,10 @@ mod lead;
 mod report;
 mod timeout;
 
-use crate::error::{EngineError, ProtocolError};
 use crate::action::{Action, Delivery, FrameMeta, SendOutcome};
 use crate::away::{Away, HELD};
 use crate::endpoint::{Conn, Endpoint};
-use crate::error::Error;
+use crate::error::{EngineError, Error, ProtocolError};
 use crate::ids::{ClientId, EndpointId, SocketId};
 use crate::integrity::{fill_template, MAX_TOPIC_BYTES};
 use crate::options::Options;

@@ -1,11 +1,10 @@
 //! The deadlines: [`Engine::poll_timeout`] says when the next one is, and
 //! [`Engine::handle_timeout`] does what is due. Both read the one table in `timers.rs`.
 
-use crate::error::EngineError;
 use super::{Engine, CONNECT_TIMEOUT_CODE};
 use crate::action::Action;
 use crate::endpoint::Conn;
-use crate::error::Error;
+use crate::error::{EngineError, Error};
 use crate::retry_plan::RetryPlan;
 use crate::heartbeat::HEARTBEAT_TIMEOUT_CODE;
 use crate::time::Ms;

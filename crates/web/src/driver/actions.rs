@@ -1,7 +1,6 @@
 //! Carrying out the engine's actions: sockets opened and closed, frames written, tokens
 //! fetched, and the messages each action sends to the clients.
 
-use tabmux_core::EngineError;
 use super::{js_message, AnySend, Driver, Inner, Posts, Sink, Socket};
 use super::frames::{Extractor, PongMatcher};
 use crate::protocol::ToTab;
@@ -9,7 +8,7 @@ use crate::wire::{frame_len, now_ms, object};
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use tabmux_core::{Action, EndpointId, Error, SocketId};
+use tabmux_core::{Action, EndpointId, EngineError, Error, SocketId};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 

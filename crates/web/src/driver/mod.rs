@@ -2,7 +2,6 @@
 //! client-facing calls and the socket and timer events; `actions.rs`: carrying out the
 //! engine's actions; `frames.rs`: reading frames without copying them into wasm.
 
-use tabmux_core::{EngineError, ProtocolError};
 use crate::protocol::{ToTab, ToWorker};
 use crate::wire::{frame_len, navigator_on_line, now_ms, object, wall_offset_ms};
 use gloo_events::EventListener;
@@ -11,9 +10,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use frames::{Extracted, Extractor, JsFrame, PongMatcher};
 pub use tabmux_core::engine::TokenClaim;
-use tabmux_core::{
-    ClientId, Delivery, Engine, EndpointId, Error, FrameMeta, Options, SendOutcome, ServerPingOptions, SocketId, SortedMap,
-};
+use tabmux_core::{ClientId, Delivery, EndpointId, Engine, EngineError, Error, FrameMeta, Options, ProtocolError, SendOutcome, ServerPingOptions, SocketId, SortedMap};
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
 
