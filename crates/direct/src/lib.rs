@@ -15,9 +15,7 @@ use wasm_bindgen::prelude::*;
 
 thread_local! {
     /// One engine per page: every direct client of the page shares its sockets.
-    static DRIVER: Driver = Driver::new(
-        (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64),
-    );
+    static DRIVER: Driver = Driver::new(tabmux_web::random_seed());
 }
 
 /// A client's way to the engine in this page.

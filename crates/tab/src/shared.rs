@@ -26,7 +26,7 @@ thread_local! {
 }
 
 fn random_id() -> String {
-    let mut n = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
+    let mut n = tabmux_web::random_seed();
     let alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz";
     (0..12)
         .map(|_| {

@@ -77,6 +77,12 @@ fn object_at(fields: &[(&str, FieldValue)], wall_offset: i64) -> JsValue {
     o.into()
 }
 
+/// A seed for the engine's random numbers and for ids: `Math.random()` over 53 bits, mixed
+/// with the wall clock.
+pub fn random_seed() -> u64 {
+    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64)
+}
+
 /// `obj[key]`, or `undefined` when reading it throws (a getter, a revoked proxy).
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)

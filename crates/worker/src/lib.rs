@@ -77,7 +77,7 @@ pub fn start(build: String) -> WorkerRuntime {
         ["the worker script is build ", &build, " but its wasm is build ", &own, " (a cached file of another release); reload the page"].concat()
     });
     console_error_panic_hook::set_once();
-    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64 ^ (js_sys::Date::now() as u64);
+    let seed = tabmux_web::random_seed();
     let state = Rc::new(State {
         driver: Driver::new(seed),
         _network: RefCell::new(Vec::new()),
