@@ -334,8 +334,8 @@ macro_rules! messages {
             }
 
             /// Reads one message (not a post of several: see `read_post`). Never panics:
-            /// every malformed shape is an [`ProtocolError::BadMessage`] saying which field must be
-            /// what, a hello of another version an [`ProtocolError::VersionMismatch`].
+            /// every malformed shape is a [`ProtocolError::BadMessage`] saying which field
+            /// must be what, a hello of another version a [`ProtocolError::VersionMismatch`].
             pub fn decode(v: &JsValue) -> Result<$Enum, Error> {
                 if is_frame(v) {
                     return Ok($Enum::Frame(v.clone()));
