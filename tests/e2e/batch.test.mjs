@@ -45,6 +45,41 @@ test("5,000 frames in a burst: fewer port messages than frames (batches), every 
   await context.close();
 });
 
+test("a lone frame, a burst right after it, then a lone frame again: each lone frame posted alone, the burst batched, every frame once and in order", async () => {
+  const ch = "mixed";
+  const { context, page, url } = await tabOn(ch);
+  // A second port of the same worker, read raw: each message it gets, as the worker posted it.
+  await page.evaluate((url) => {
+    window.RAW = { messages: [] };
+    RAW.w = T.raw(url, (data) => {
+      if (typeof data === "object" && !Array.isArray(data)) return; // welcome, status
+      RAW.messages.push(data);
+    });
+  }, url);
+  await until(() => page.evaluate(() => T.state(0)?.tabs === 2), "the raw port counted");
+  // The worker has been idle for a while: the lone frame goes at once, and the burst the
+  // server sends right after it (one request later) finds it posted or joins it in order.
+  const lone = await server.ctl(`/control/broadcast?channel=${ch}&n=1`);
+  const burst = await server.ctl(`/control/broadcast?channel=${ch}&n=2000`);
+  assert.equal(burst.firstSeq, lone.firstSeq + 1);
+  const frames = () => page.evaluate(() => ({ raw: RAW.messages.flat().length, client: T.clients[0].messages.length }));
+  await until(async () => { const n = await frames(); return n.raw === 2001 && n.client === 2001; }, "2,001 frames in both", 60_000);
+  // Idle again: the next lone frame goes alone too.
+  await new Promise((r) => setTimeout(r, 100));
+  const last = await server.ctl(`/control/broadcast?channel=${ch}&n=1`);
+  assert.equal(last.firstSeq, burst.firstSeq + 2000);
+  await until(async () => { const n = await frames(); return n.raw === 2002 && n.client === 2002; }, "2,002 frames in both", 10_000);
+  const messages = await page.evaluate(() => RAW.messages);
+  const want = seqFrames(lone.firstSeq, last.firstSeq, ch);
+  console.log(`# 2,002 frames (lone, burst of 2,000, lone) reached the raw port in ${messages.length} messages`);
+  assert.equal(messages[0], want[0], "the first lone frame was posted alone");
+  assert.equal(messages.at(-1), want.at(-1), "the last lone frame was posted alone");
+  assert.deepEqual(messages.flat(), want);
+  assert.deepEqual(await page.evaluate(() => T.clients[0].messages), want);
+  assert.ok(messages.some(Array.isArray) && messages.length < 2002, `the burst batched: ${messages.length} messages for 2,002 frames`);
+  await context.close();
+});
+
 test("1,000 sends in one task: every one written in order and acknowledged, in fewer messages than sends", async () => {
   const ch = "sends";
   const { context, page, url } = await tabOn(ch);

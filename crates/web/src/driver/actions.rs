@@ -125,7 +125,9 @@ impl Inner {
                             Some(t) => ToTab::Topic { topic: t.clone(), data: data.clone(), one: false }.encode(),
                             None => data.clone(),
                         };
-                        if sink.post_frame(&msg, len, Some(id)) {
+                        // One port: whether to post at once is read for each frame (the first may go at once,
+                        // the rest then join a batch).
+                        if sink.post_frame(&msg, len, Some(id), super::sink::idle()) {
                             self.engine.handle_lagging(now_ms(), client, true);
                         }
                     }

@@ -476,12 +476,15 @@ impl Driver {
             Then::Topic(sinks, msg) => (sinks, msg),
             Then::Nothing => (&[], data),
         };
+        // Whether the frame goes to its ports at once (sink.rs): decided once, before the
+        // first of its posts.
+        let idle = !sinks.is_empty() && sink::idle();
         for s in sinks {
             let msg = match &one {
                 Some((chosen, own)) if chosen.same(s) => own,
                 _ => msg,
             };
-            if s.post_frame(msg, len, kept) {
+            if s.post_frame(msg, len, kept, idle) {
                 self.lagging(s);
             }
         }

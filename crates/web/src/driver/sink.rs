@@ -3,13 +3,14 @@
 
 use crate::protocol::{post_of, ToTab};
 use gloo_events::EventListener;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::collections::VecDeque;
 use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{Backlog, Error};
 use wasm_bindgen::prelude::*;
 use web_sys::MessagePort;
+use crate::wire::performance_now;
 
 /// Where a client's messages go.
 #[derive(Clone, Debug)]
@@ -23,13 +24,18 @@ pub enum Sink {
 /// A tab's port, the frames the tab has not yet said it drained (`tabmux_core::backlog`),
 /// and the frames waiting to be posted to it together.
 ///
-/// Frames are not posted one by one: the first of a task's frames asks for a flush in a
-/// task of its own (a `MessageChannel` message), and frames that arrive before it runs
-/// (from socket messages already queued behind the first) go in the same post, as one
-/// array. A worker that keeps up posts each frame alone, one task later; a worker that
-/// falls behind posts fewer, larger messages (each `postMessage` has a fixed cost: half
-/// of the worker's time under the benchmark's load, `npm run bench:profile`). Any other
-/// message to the tab flushes its waiting frames first, so the order is kept.
+/// When a frame goes: a frame for a port with nothing waiting goes at once when the worker
+/// was idle before it (no post to any port for [`IDLE_GAP_MS`], see [`idle`]): at a low rate
+/// each frame is one post, as in a bare worker, with no wake and no task in between.
+/// Otherwise frames are coming back to back (socket messages queued behind one another),
+/// and the frame starts a batch: it asks for a flush in a task of its own (a
+/// `MessageChannel` message, one for all ports), and the frames that arrive before that runs
+/// (from socket messages already queued behind it) join the same post, as one array; so
+/// does every frame for a port that already has a post due. A worker that falls behind posts
+/// fewer, larger messages (each `postMessage` has a fixed cost: half of the worker's time
+/// under the benchmark's load, `npm run bench:profile`). Any other message to the tab
+/// flushes its waiting frames first, and a frame goes at once only when none is waiting, so
+/// the order is kept.
 #[derive(Debug)]
 pub struct PortSink {
     port: MessagePort,
@@ -45,21 +51,50 @@ pub struct PortSink {
 /// on its way when it unloads is far less (a few tasks' worth).
 const RECENT_KEPT: usize = DRAIN_EVERY as usize;
 
+/// How long the worker must have posted nothing (ms of `performance.now()`) for a frame to go
+/// to a port at once (see [`PortSink`]). Under load the worker takes the next socket message
+/// right after its last post (a gap of microseconds); at 1,000 frames/s it waits most of a
+/// millisecond. A quarter of a millisecond is between the two and above the coarsened clock's
+/// step (Chromium: 0.1 ms); with a 1 ms clock (Firefox) it reads "not in the same
+/// millisecond".
+const IDLE_GAP_MS: f64 = 0.25;
+
 impl PortSink {
     fn flush(&self) {
         let batch = std::mem::take(&mut *self.batch.borrow_mut());
-        // A closed port drops messages silently; nothing to report.
         if let Some(post) = post_of(batch) {
-            drop(self.port.post_message(&post));
+            self.send(&post);
         }
+    }
+
+    /// Posts `msg` to the tab now, and notes when the worker last posted (see [`idle`]).
+    fn send(&self, msg: &JsValue) {
+        // A closed port drops messages silently; nothing to report.
+        drop(self.port.post_message(msg));
+        FLUSHER.with(|f| {
+            if let Some(f) = f {
+                f.last_post.set(performance_now());
+            }
+        });
     }
 }
 
-/// The ports with frames waiting, and the channel whose message flushes them.
+/// The ports with frames waiting, the channel whose message flushes them, and when the
+/// worker last posted to a port.
 struct Flusher {
     dirty: RefCell<Vec<Rc<PortSink>>>,
     wake: MessagePort,
+    /// `performance.now()` after the worker's last post to any port.
+    last_post: Cell<f64>,
     _listener: EventListener,
+}
+
+/// Whether the worker is idle now: it posted nothing to any port for [`IDLE_GAP_MS`]. Read
+/// once for a frame, before it goes to its ports, so that every port decides alike (the
+/// frame's own posts to the first ports do not make the others wait). With no wake channel
+/// every post goes at once anyway.
+pub(super) fn idle() -> bool {
+    FLUSHER.with(|f| f.as_ref().is_none_or(|f| performance_now() - f.last_post.get() >= IDLE_GAP_MS))
 }
 
 thread_local! {
@@ -78,7 +113,12 @@ impl Flusher {
             });
         });
         channel.port1().start();
-        Some(Flusher { dirty: RefCell::new(Vec::new()), wake: channel.port2(), _listener: listener })
+        Some(Flusher {
+            dirty: RefCell::new(Vec::new()),
+            wake: channel.port2(),
+            last_post: Cell::new(f64::NEG_INFINITY),
+            _listener: listener,
+        })
     }
 }
 
@@ -89,10 +129,11 @@ impl Sink {
     }
 
     /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
-    /// behind to take it; to a port, with the other frames of the moment (see [`PortSink`]).
+    /// behind to take it; to a port, at once or with the other frames of the moment (see
+    /// [`PortSink`]). `idle`: [`idle`] read once for this frame before its first port.
     /// `kept`: its replay id, when it is kept for replay. Returns whether this frame made
     /// the tab start lagging (the engine is told: a lagging tab does not lead).
-    pub(super) fn post_frame(&self, v: &JsValue, len: usize, kept: Option<u64>) -> bool {
+    pub(super) fn post_frame(&self, v: &JsValue, len: usize, kept: Option<u64>, idle: bool) -> bool {
         match self {
             Sink::Port(p) => {
                 let mut backlog = p.backlog.borrow_mut();
@@ -108,9 +149,9 @@ impl Sink {
                     recent.push_back((backlog.posted(), id));
                 }
                 drop(backlog);
-                self.post_later(v);
+                self.enqueue(v, Some(idle));
             }
-            Sink::Local(_) => self.post_later(v),
+            Sink::Local(_) => self.post(v),
         }
         false
     }
@@ -132,13 +173,24 @@ impl Sink {
         recent.iter().filter(|(n, _)| *n > handled).map(|(_, id)| *id).collect()
     }
 
-    /// Posts `v` with the frames of the moment (see [`PortSink`]): for a frame, or a message
-    /// that may wait a task and join them (the acknowledgement of a written send: a burst of
-    /// sends is answered in a few posts, not one each).
+    /// Posts `v` at once or with the frames of the moment (see [`PortSink`]): a message that
+    /// may wait a task and join them (the acknowledgement of a written send: a burst of sends
+    /// is answered in a few posts, not one each).
     pub(super) fn post_later(&self, v: &JsValue) {
+        self.enqueue(v, None);
+    }
+
+    /// See [`PortSink`]: `v` goes at once when nothing waits for the port and the worker is
+    /// idle (`idle`, or [`idle`] read now when `None`); otherwise it joins the port's batch,
+    /// and the first of a batch asks for the flush.
+    fn enqueue(&self, v: &JsValue, idle: Option<bool>) {
         let Sink::Port(p) = self else { return self.post(v) };
         let first = {
             let mut batch = p.batch.borrow_mut();
+            if batch.is_empty() && idle.unwrap_or_else(self::idle) {
+                drop(batch);
+                return p.send(v);
+            }
             batch.push(v.clone());
             batch.len() == 1
         };
@@ -174,7 +226,7 @@ impl Sink {
             Sink::Port(p) => {
                 // Frames waiting for this port go first: the order is kept.
                 p.flush();
-                drop(p.port.post_message(v));
+                p.send(v);
             }
             Sink::Local(f) => {
                 if let Err(e) = f.call1(&JsValue::NULL, v) {
