@@ -21,6 +21,7 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use hub::{Hub, Outgoing};
 use origin::Origins;
@@ -112,6 +113,10 @@ async fn main() {
         std::process::exit(2);
     });
     println!("tabmux-devserver listening on http://127.0.0.1:{port}");
+    // No Nagle: a small write (a frame, a probe) that follows another unacknowledged one
+    // would otherwise wait for the browser's delayed ACK (up to 40 ms on loopback), which
+    // made the benchmark's paced round trips about 20 ms in every mode, even at 50 frames/s.
+    let listener = listener.tap_io(|tcp| drop(tcp.set_nodelay(true)));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
