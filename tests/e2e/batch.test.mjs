@@ -45,7 +45,7 @@ test("5,000 frames in a burst: fewer port messages than frames (batches), every 
   await context.close();
 });
 
-test("a lone frame, a burst right after it, then a lone frame again: each lone frame posted alone, the burst batched, every frame once and in order", async () => {
+test("a lone frame, a burst right after it, then a lone frame again: each lone frame posted alone, every frame once and in order", async () => {
   const ch = "mixed";
   const { context, page, url } = await tabOn(ch);
   // A second port of the same worker, read raw: each message it gets, as the worker posted it.
@@ -71,12 +71,15 @@ test("a lone frame, a burst right after it, then a lone frame again: each lone f
   await until(async () => { const n = await frames(); return n.raw === 2002 && n.client === 2002; }, "2,002 frames in both", 10_000);
   const messages = await page.evaluate(() => RAW.messages);
   const want = seqFrames(lone.firstSeq, last.firstSeq, ch);
+  // How many posts the burst took depends on how far the worker fell behind (8 to 25 in
+  // five of seven runs here; in two, on a loaded machine, most of the server's frames came
+  // slower than the worker posted them and went alone: 1,181 and 2,002 posts): logged, not
+  // asserted. The 5,000-frame test above asserts batching.
   console.log(`# 2,002 frames (lone, burst of 2,000, lone) reached the raw port in ${messages.length} messages`);
   assert.equal(messages[0], want[0], "the first lone frame was posted alone");
   assert.equal(messages.at(-1), want.at(-1), "the last lone frame was posted alone");
   assert.deepEqual(messages.flat(), want);
   assert.deepEqual(await page.evaluate(() => T.clients[0].messages), want);
-  assert.ok(messages.some(Array.isArray) && messages.length < 2002, `the burst batched: ${messages.length} messages for 2,002 frames`);
   await context.close();
 });
 
