@@ -9,6 +9,7 @@ Contract (all of it configurable on the tabmux side, these are the values the RE
   which cannot change the answer.
 - `?since=N` on a reconnect → the stream's frames N+1… from Redis, then live frames, in order,
   without a hole (tabmux's `sequence: { key: "/seq" }` drops anything at or below what it saw).
+  A frame the channel layer dropped reaches the socket from the stream within a second.
 - `{"type":"ping"}` → `{"type":"pong"}` (tabmux's default heartbeat).
 - `{"op":"sub","topic":T}` / `{"op":"unsub","topic":T}` → join/leave the topic's group.
 - Anything else → `{"type":"error","error":…}` on this socket; never a crash.
@@ -32,6 +33,7 @@ TOPIC = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")  # a valid channel-layer group nam
 MAX_TOPICS = 100  # per socket
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 1008
+CATCH_UP_S = 1.0  # how often a socket checks the stream for frames the channel layer dropped
 
 # This node's counters, served by /stats (in memory: they are per process on purpose).
 node_stats = {"open": 0, "accepted": 0, "unauthorized": 0, "forbidden": 0, "token_fetches": 0, "errors": 0, "topics": 0}
@@ -47,6 +49,9 @@ class FeedConsumer(AsyncWebsocketConsumer):
         # disconnect handler): the place to keep the open-socket count and stop the timer.
         self.topics = set()
         self.expiry = None
+        self.catch_up_task = None
+        # One sender of stream frames at a time: the live handler and the catch-up task.
+        self.sending = asyncio.Lock()
         node_stats["open"] += 1
         try:
             await super().__call__(scope, receive, send)
@@ -56,6 +61,8 @@ class FeedConsumer(AsyncWebsocketConsumer):
             node_stats["topics"] -= len(self.topics)
             if self.expiry:
                 self.expiry.cancel()
+            if self.catch_up_task:
+                self.catch_up_task.cancel()
 
     async def connect(self):
         self.stream = self.scope["url_route"]["kwargs"]["stream"]
@@ -83,6 +90,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         else:
             self.last = await streams.current(self.stream)  # a first connect starts from now
         self.expiry = asyncio.create_task(self.close_when_expired(claims["exp"]))
+        self.catch_up_task = asyncio.create_task(self.catch_up())
 
     async def disconnect(self, code):
         try:
@@ -100,12 +108,31 @@ class FeedConsumer(AsyncWebsocketConsumer):
     async def send_stored(self, before):
         """Sends the stored frames after `self.last` (and before `before`)."""
         async for seq, frame in streams.after(self.stream, self.last, before):
+            if seq <= self.last:
+                continue
             await self.send(frame)
             self.last = seq
 
+    async def catch_up(self):
+        """Every second, sends what the stream holds past `self.last`. The channel layer may
+        drop a batch; a hole is filled when the next batch comes (feed_frames), and this fills
+        the last one, after which none comes."""
+        while True:
+            await asyncio.sleep(CATCH_UP_S)
+            try:
+                if await streams.current(self.stream) > self.last:
+                    async with self.sending:
+                        await self.send_stored(before=None)
+            except Exception:  # Redis is down: the consumer's own read ends it (close 1011)
+                pass
+
     # Channel-layer handlers: the message "type" "feed.frames" calls feed_frames.
     async def feed_frames(self, event):
-        for seq, frame in event["frames"]:
+        async with self.sending:
+            await self.send_frames(event["frames"])
+
+    async def send_frames(self, frames):
+        for seq, frame in frames:
             if seq <= self.last:
                 continue  # already sent (replayed from the stream)
             if seq > self.last + 1:
