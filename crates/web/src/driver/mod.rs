@@ -10,7 +10,10 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use frames::{Extracted, Extractor, JsFrame, PongMatcher};
 pub use tabmux_core::engine::TokenClaim;
-use tabmux_core::{ClientId, Delivery, EndpointId, Engine, EngineError, Error, FrameMeta, Options, ProtocolError, SendOutcome, ServerPingOptions, SocketId, SortedMap};
+use tabmux_core::{
+    ClientId, Delivery, EndpointId, Engine, EngineError, Error, FrameMeta, Options, ProtocolError, SendOutcome,
+    ServerPingOptions, SocketId, SortedMap,
+};
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
 
