@@ -8,6 +8,14 @@ fn fetches(h: &Harness) -> usize {
     h.count(|a| matches!(a, Action::FetchToken { .. }))
 }
 
+/// Tab "a" attached with `url_opts()`, and the token URL's first answer given.
+fn attached_with(h: &mut Harness, answer: Result<&str, &str>) -> tabmux_core::EndpointId {
+    let (_, ep) = h.attach("a", url_opts());
+    h.engine.handle_token_fetched(h.now, ep, answer);
+    h.drain();
+    ep
+}
+
 fn url_opts() -> tabmux_core::Options {
     let mut o = exact("ws://h/ws");
     o.token.url = Some("/token".into());
@@ -75,9 +83,7 @@ fn a_token_url_is_fetched_before_each_connect_and_polled_once_per_interval() {
 #[test]
 fn close_4401_with_a_token_url_fetches_once_and_reconnects_once_then_gives_up() {
     let mut h = Harness::new(1);
-    let (_, ep) = h.attach("a", url_opts());
-    h.engine.handle_token_fetched(h.now, ep, Ok("old"));
-    h.drain();
+    let ep = attached_with(&mut h, Ok("old"));
     h.open(h.last_socket());
     h.close(h.last_socket(), 4401);
     assert_eq!(fetches(&h), 2);
@@ -110,9 +116,7 @@ fn close_4401_without_a_token_source_is_unauthorized_until_a_tab_sets_a_token() 
 #[test]
 fn a_failed_token_fetch_is_a_failed_attempt_and_the_error_is_shown_without_the_token() {
     let mut h = Harness::new(1);
-    let (_, ep) = h.attach("a", url_opts());
-    h.engine.handle_token_fetched(h.now, ep, Err("HTTP 503"));
-    h.drain();
+    let ep = attached_with(&mut h, Err("HTTP 503"));
     let st = h.status(ep);
     assert_eq!((st.state, st.last_error.as_deref()), (State::Reconnecting, Some("token fetch failed: HTTP 503")));
     assert_eq!(h.fire_next(), Some(1000));
@@ -143,18 +147,14 @@ fn bad_tokens_are_refused() {
 fn an_empty_or_oversized_token_from_the_url_is_a_failed_attempt() {
     for bad in [String::new(), "  \n".to_string(), "x".repeat(8193)] {
         let mut h = Harness::new(1);
-        let (_, ep) = h.attach("a", url_opts());
-        h.engine.handle_token_fetched(h.now, ep, Ok(&bad));
-        h.drain();
+        let ep = attached_with(&mut h, Ok(&bad));
         let st = h.status(ep);
         assert_eq!((st.state, st.last_error.as_deref()), (State::Reconnecting, Some("the token URL returned an empty or oversized token")));
         assert_eq!(h.opens(), 0, "no socket without a token");
     }
     // Exactly 8 KiB is a token.
     let mut h = Harness::new(1);
-    let (_, ep) = h.attach("a", url_opts());
-    h.engine.handle_token_fetched(h.now, ep, Ok(&"t".repeat(8192)));
-    h.drain();
+    attached_with(&mut h, Ok(&"t".repeat(8192)));
     assert_eq!(h.opens(), 1);
 }
 
@@ -192,9 +192,7 @@ fn a_hello_with_a_token_connects_with_it_once() {
 #[test]
 fn accepted_then_refused_at_once_retries_once() {
     let mut h = Harness::new(1);
-    let (_, ep) = h.attach("a", url_opts());
-    h.engine.handle_token_fetched(h.now, ep, Ok("T"));
-    h.drain();
+    let ep = attached_with(&mut h, Ok("T"));
     for _ in 0..3 {
         if h.state(ep) == State::Unauthorized {
             break;
@@ -215,9 +213,7 @@ fn accepted_then_refused_at_once_retries_once() {
 #[test]
 fn a_token_that_worked_a_while_is_refreshed_at_each_expiry() {
     let mut h = Harness::new(1);
-    let (_, ep) = h.attach("a", url_opts());
-    h.engine.handle_token_fetched(h.now, ep, Ok("T0"));
-    h.drain();
+    let ep = attached_with(&mut h, Ok("T0"));
     for i in 1..=5 {
         h.open(h.last_socket());
         h.now += 2_000;

@@ -177,8 +177,7 @@ impl Sink {
     /// that may wait a task and join them, the acknowledgement of a written send. A burst of
     /// sends is answered in a few posts, not one each; and when several tabs' sends are queued
     /// (a server's probe answered by every tab), the worker writes them all to the socket
-    /// before it posts any acknowledgement. The wake itself costs the worker little (a 1-tab
-    /// profile at 1,000 frames/s: 208 ms in `postMessage` with a wake per frame, 202 without).
+    /// before it posts any acknowledgement.
     pub(super) fn post_later(&self, v: &JsValue) {
         self.enqueue(v, false);
     }
