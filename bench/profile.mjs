@@ -1,5 +1,6 @@
 // `npm run bench:profile [shared|bare] [seconds]`: where the CPU goes under the paced load of
-// the benchmark (8 tabs, or PROFILE_TABS, each its own renderer, a 1 KB frame, or PROFILE_SIZE bytes, every millisecond). Builds the
+// the benchmark (8 tabs, or PROFILE_TABS, each its own renderer, a 1 KB frame, or PROFILE_SIZE
+// bytes, 1,000 a second, or PROFILE_RATE, with the paced case's latency probes). Builds the
 // wasm with its function names (TABMUX_WASM_NAMES=1; rebuilt without them at the end), starts
 // Chromium with a DevTools port, attaches the V8 sampling profiler to the SharedWorker and to
 // tab 1 over raw CDP (no Network domain, so no frame copies), and prints each target's top
@@ -17,6 +18,10 @@ const seconds = Number(process.argv[3] ?? 5);
 const TABS = Number(process.env.PROFILE_TABS ?? 8);
 const SIZE = Number(process.env.PROFILE_SIZE ?? 1024);
 const TOP = Number(process.env.PROFILE_TOP ?? 25);
+const RATE = Number(process.env.PROFILE_RATE ?? 1000);
+// As the benchmark's paced case: a probe every two frame intervals, at least 10 ms apart.
+const PROBE_MS = Math.max(10, 2 * Math.round(1000 / RATE));
+const FRAMES = Math.round(seconds * RATE);
 
 const { helpers: { sleep, until }, chromium, server } = await setup({ names: true });
 
@@ -38,7 +43,7 @@ function selfTimes(profile) {
 
 const dir = mkdtempSync(join(tmpdir(), "tabmux-profile-"));
 const channel = "profile";
-const qs = new URLSearchParams({ run: "p1", tab: "0", url: server.ws(`/ws/${channel}`), mode, tabs: String(TABS), frames: String(seconds * 1000), integrity: "0" });
+const qs = new URLSearchParams({ run: "p1", tab: "0", url: server.ws(`/ws/${channel}`), mode, tabs: String(TABS), frames: String(FRAMES), integrity: "0" });
 const proc = spawn(chromium, [
   "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update",
   "--disable-sync", "--disable-dev-shm-usage", "--disable-popup-blocking", "--disable-background-timer-throttling",
@@ -64,12 +69,13 @@ try {
     sessions.push([label, sessionId]);
   }
   for (const [, s] of sessions) await c.send("Profiler.start", {}, s);
-  await server.ctl(`/control/ticker?channel=${channel}&ms=1&count=${seconds * 1000}&size=${SIZE}`);
+  await server.ctl(`/control/ticker?channel=${channel}&ms=${Math.round(1000 / RATE)}&count=${FRAMES}&size=${SIZE}`);
+  await server.ctl(`/control/probe?channel=${channel}&n=${Math.floor((seconds * 1000) / PROBE_MS)}&interval_ms=${PROBE_MS}`);
   await until(async () => (await server.ctl(`/control/notes?run=p1`)).filter((n) => n.note.kind === "done").length === TABS, "every frame in every tab", seconds * 1000 + 60_000);
   for (const [label, s] of sessions) {
     const { profile } = await c.send("Profiler.stop", {}, s);
     const { totalMs, top } = selfTimes(profile);
-    console.log(`\n${mode}: ${label}, ${seconds} s at 1,000 frames/s, ${totalMs.toFixed(0)} ms sampled (idle included); top ${TOP} by self time:`);
+    console.log(`\n${mode}: ${label}, ${seconds} s at ${RATE} frames/s with a probe every ${PROBE_MS} ms, ${totalMs.toFixed(0)} ms sampled (idle included); top ${TOP} by self time:`);
     console.table(top);
   }
   c.close();

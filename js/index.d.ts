@@ -315,7 +315,8 @@ export declare class Client<T = Frame> {
   /** This tab became the leader (true) or stopped being it (false). */
   on(event: "leader", listener: (leader: boolean) => void): () => boolean;
   /**
-   * Resolves once written; queued while not open; rejects with code "queue-full", "expired",
+   * Resolves once written (told with the worker's next message to this tab, at most 20 ms
+   * after the write); queued while not open; rejects with code "queue-full", "expired",
    * or "worker-crashed" (the worker died with it queued, or a replacement is starting).
    */
   send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;

@@ -109,6 +109,56 @@ test("1,000 sends in one task: every one written in order and acknowledged, in f
   await context.close();
 });
 
+test("a send's acknowledgement goes with the next post to its tab (the server's answer), or alone after 20 ms; sends made right after their acknowledgement are not held", async () => {
+  const ch = "ack-hold";
+  const { context, page, url } = await tabOn(ch);
+  // A raw port of the same worker: each message it gets, as the worker posted it, with the
+  // time since its last send.
+  await page.evaluate((url) => {
+    window.RAW = { messages: [], sentAt: 0, loop: 0 };
+    RAW.send = (id, data) => {
+      RAW.sentAt = performance.now();
+      RAW.w.port.postMessage({ t: "send", id, data });
+    };
+    RAW.w = T.raw(url, (data) => {
+      if (typeof data === "object" && !Array.isArray(data) && data.t !== "sent") return; // welcome, status
+      RAW.messages.push({ data, ms: performance.now() - RAW.sentAt });
+      // The loop: each acknowledgement of sends 2 to 10 makes the next send at once.
+      const id = data?.t === "sent" ? data.id : 0;
+      if (id >= 2 && id < 11) RAW.send(id + 1, `loop ${id + 1}`);
+      if (id === 11) RAW.loop = performance.now() - RAW.loopStart;
+    });
+  }, url);
+  await until(() => page.evaluate(() => T.state(0)?.tabs === 2), "the raw port counted");
+  const messages = () => page.evaluate(() => RAW.messages);
+  // The server answers a ping at once: its pong takes the acknowledgement along, one post.
+  await page.evaluate(() => RAW.send(1, '{"type":"ping"}'));
+  await until(async () => (await messages()).length === 1, "the answer");
+  assert.deepEqual((await messages())[0].data, [{ t: "sent", id: 1 }, '{"type":"pong"}']);
+  // Nothing else comes: send 2's acknowledgement goes alone, after the hold (20 ms; the
+  // page's clock started before the worker's). Sends 3 to 11 are each made as the last one's
+  // acknowledgement arrives, and are acknowledged without the hold.
+  await new Promise((r) => setTimeout(r, 100));
+  await page.evaluate(() => {
+    RAW.messages = [];
+    RAW.loopStart = performance.now();
+    RAW.send(2, "loop 2");
+  });
+  await until(() => page.evaluate(() => RAW.loop > 0), "the loop's 10 acknowledgements");
+  const loop = await page.evaluate(() => ({ messages: RAW.messages, ms: RAW.loop }));
+  assert.deepEqual(loop.messages.map((m) => m.data), Array.from({ length: 10 }, (_, i) => ({ t: "sent", id: i + 2 })));
+  assert.ok(loop.messages[0].ms >= 19, `send 2 acknowledged after ${loop.messages[0].ms} ms`);
+  console.log(`# acknowledgements in the loop after ${loop.messages.map((m) => m.ms.toFixed(1)).join(", ")} ms`);
+  // Held, the 9 others would take 180 ms or more.
+  assert.ok(loop.ms < 20 + 150, `10 sends in a loop took ${loop.ms} ms`);
+  await until(async () => (await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).length === 11, "11 frames at the server");
+  assert.deepEqual(
+    (await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).map((r) => r.data),
+    ['{"type":"ping"}', ...Array.from({ length: 10 }, (_, i) => `loop ${i + 2}`)],
+  );
+  await context.close();
+});
+
 test("a page's sends of one task reach the worker as one message; a batch holding a batch is refused item by item; order and promises hold", async () => {
   const ch = "page-sends";
   const { context, page, url } = await tabOn(ch);

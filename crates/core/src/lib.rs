@@ -7,6 +7,7 @@
 
 extern crate alloc;
 
+pub mod ack_hold;
 pub mod backlog;
 pub mod backoff;
 pub mod breaker;

@@ -127,7 +127,9 @@ impl TabClient {
     }
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
-    /// once it is written; while the socket is not open it waits in the engine's queue.
+    /// once it is written (told with the worker's next message to this tab, at most 20 ms
+    /// after the write: `tabmux_core::ack_hold`); while the socket is not open it waits in
+    /// the engine's queue.
     /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
     fn send(&self, data: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {

@@ -188,7 +188,7 @@ impl Driver {
             }
         };
         if let Some((sink, id)) = ack {
-            sink.post_later(&ToTab::Sent { id }.encode());
+            sink.post_ack(&ToTab::Sent { id }.encode());
         }
         self.pump();
         Ok(())

@@ -6,6 +6,7 @@ use gloo_events::EventListener;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::collections::VecDeque;
+use tabmux_core::ack_hold::{AckHold, ACK_HOLD_MS};
 use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{Backlog, Error};
 use wasm_bindgen::prelude::*;
@@ -36,6 +37,10 @@ pub enum Sink {
 /// under the benchmark's load, `npm run bench:profile`). Any other message to the tab
 /// flushes its waiting frames first, and a frame goes at once only when none is waiting, so
 /// the order is kept.
+///
+/// A send's acknowledgement waits for the next post to the tab and goes first in it, for at
+/// most [`ACK_HOLD_MS`] (`tabmux_core::ack_hold`): at a low rate it does not cost the tab a
+/// message of its own.
 #[derive(Debug)]
 pub struct PortSink {
     port: MessagePort,
@@ -45,6 +50,9 @@ pub struct PortSink {
     /// posted, their replay id). A goodbye says how many the tab handled; the ones past that
     /// go to the next page. At most [`RECENT_KEPT`].
     recent: RefCell<VecDeque<(u64, u64)>>,
+    /// Acknowledgements waiting for the next post to the tab.
+    acks: RefCell<Vec<JsValue>>,
+    ack_hold: Cell<AckHold>,
 }
 
 /// How many recently posted frames a port remembers for its goodbye: what a page can have
@@ -62,8 +70,22 @@ const IDLE_GAP_MS: f64 = 0.25;
 impl PortSink {
     fn flush(&self) {
         let batch = std::mem::take(&mut *self.batch.borrow_mut());
-        if let Some(post) = post_of(batch) {
+        self.send_with_acks(batch);
+    }
+
+    /// Posts the waiting acknowledgements and then `msgs`, in one post (none when both are
+    /// empty).
+    fn send_with_acks(&self, msgs: Vec<JsValue>) {
+        let mut acks = std::mem::take(&mut *self.acks.borrow_mut());
+        let held = !acks.is_empty();
+        acks.extend(msgs);
+        if let Some(post) = post_of(acks) {
             self.send(&post);
+            if held {
+                let mut hold = self.ack_hold.get();
+                hold.posted(performance_now());
+                self.ack_hold.set(hold);
+            }
         }
     }
 
@@ -86,6 +108,10 @@ struct Flusher {
     wake: MessagePort,
     /// `performance.now()` after the worker's last post to any port.
     last_post: Cell<f64>,
+    /// The ports holding acknowledgements, and the timer that posts them when nothing else
+    /// went to their tabs for [`ACK_HOLD_MS`].
+    holding: RefCell<Vec<Rc<PortSink>>>,
+    ack_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     _listener: EventListener,
 }
 
@@ -117,15 +143,49 @@ impl Flusher {
             dirty: RefCell::new(Vec::new()),
             wake: channel.port2(),
             last_post: Cell::new(f64::NEG_INFINITY),
+            holding: RefCell::new(Vec::new()),
+            ack_timer: RefCell::new(None),
             _listener: listener,
         })
+    }
+
+    /// `port` holds an acknowledgement: it goes within [`ACK_HOLD_MS`] (sooner when another
+    /// post to the tab takes it). One timer for all ports, armed by the first.
+    fn hold(&self, port: Rc<PortSink>) {
+        let mut holding = self.holding.borrow_mut();
+        if !holding.iter().any(|h| Rc::ptr_eq(h, &port)) {
+            holding.push(port);
+        }
+        drop(holding);
+        let mut timer = self.ack_timer.borrow_mut();
+        if timer.is_none() {
+            *timer = Some(crate::timer::after(
+                ACK_HOLD_MS,
+                Box::new(|| {
+                    FLUSHER.with(|f| {
+                        if let Some(f) = f {
+                            drop(f.ack_timer.borrow_mut().take());
+                            let holding = std::mem::take(&mut *f.holding.borrow_mut());
+                            holding.iter().for_each(|p| p.send_with_acks(Vec::new()));
+                        }
+                    });
+                }),
+            ));
+        }
     }
 }
 
 impl Sink {
     /// A tab's port, with nothing posted yet.
     pub fn port(port: MessagePort) -> Sink {
-        Sink::Port(Rc::new(PortSink { port, backlog: RefCell::default(), batch: RefCell::default(), recent: RefCell::default() }))
+        Sink::Port(Rc::new(PortSink {
+            port,
+            backlog: RefCell::default(),
+            batch: RefCell::default(),
+            recent: RefCell::default(),
+            acks: RefCell::default(),
+            ack_hold: Cell::default(),
+        }))
     }
 
     /// Posts a frame (or a topic message) of length `len`, unless the tab lags too far
@@ -173,13 +233,28 @@ impl Sink {
         recent.iter().filter(|(n, _)| *n > handled).map(|(_, id)| *id).collect()
     }
 
-    /// Posts `v` with the frames of the moment, never at once (see [`PortSink`]): a message
-    /// that may wait a task and join them, the acknowledgement of a written send. A burst of
-    /// sends is answered in a few posts, not one each; and when several tabs' sends are queued
-    /// (a server's probe answered by every tab), the worker writes them all to the socket
-    /// before it posts any acknowledgement.
-    pub(super) fn post_later(&self, v: &JsValue) {
-        self.enqueue(v, false);
+    /// Posts the acknowledgement of a written send: with the next post to the tab, within
+    /// [`ACK_HOLD_MS`] (see [`PortSink`]); with the frames of the moment, never at once, when a
+    /// post to the tab is due anyway or the tab is waiting on it (`tabmux_core::ack_hold`). A
+    /// burst of sends is answered in a few posts, not one each; and when several tabs' sends
+    /// are queued (a server's probe answered by every tab), the worker writes them all to the
+    /// socket before it posts any acknowledgement.
+    pub(super) fn post_ack(&self, v: &JsValue) {
+        let Sink::Port(p) = self else { return self.post(v) };
+        if !p.batch.borrow().is_empty() || !p.ack_hold.get().may_wait(performance_now()) {
+            return self.enqueue(v, false);
+        }
+        let first = {
+            let mut acks = p.acks.borrow_mut();
+            acks.push(v.clone());
+            acks.len() == 1
+        };
+        if first {
+            let held = FLUSHER.with(|f| f.as_ref().map(|f| f.hold(p.clone())));
+            if held.is_none() {
+                p.flush();
+            }
+        }
     }
 
     /// See [`PortSink`]: `v` goes at once when nothing waits for the port and `idle`;
@@ -190,7 +265,10 @@ impl Sink {
             let mut batch = p.batch.borrow_mut();
             if idle && batch.is_empty() {
                 drop(batch);
-                return p.send(v);
+                if p.acks.borrow().is_empty() {
+                    return p.send(v);
+                }
+                return p.send_with_acks(vec![v.clone()]);
             }
             batch.push(v.clone());
             batch.len() == 1
@@ -225,7 +303,11 @@ impl Sink {
     pub(super) fn post(&self, v: &JsValue) {
         match self {
             Sink::Port(p) => {
-                // Frames waiting for this port go first: the order is kept.
+                // Frames waiting for this port go first: the order is kept. Acknowledgements
+                // waiting go in the same post when no frame does.
+                if p.batch.borrow().is_empty() {
+                    return p.send_with_acks(vec![v.clone()]);
+                }
                 p.flush();
                 p.send(v);
             }
