@@ -159,6 +159,34 @@ test("a send's acknowledgement goes with the next post to its tab (the server's 
   await context.close();
 });
 
+test("a page's lone send is posted within send(), with no microtask; a second send in the same task waits for the end of the task and goes with the rest", async () => {
+  const ch = "lone-send";
+  const { context, page } = await tabOn(ch);
+  const result = await page.evaluate(async () => {
+    const post = MessagePort.prototype.postMessage;
+    const posted = [];
+    MessagePort.prototype.postMessage = function (m, ...rest) {
+      posted.push(m);
+      return post.call(this, m, ...rest);
+    };
+    const c = T.clients[0].c;
+    await new Promise((r) => setTimeout(r, 50)); // nothing sent for a while
+    const done = [c.send("lone")];
+    const afterFirst = posted.length;
+    done.push(c.send("burst 1"), c.send("burst 2"));
+    const afterThird = posted.length;
+    await null;
+    const afterTask = posted.length;
+    await Promise.all(done);
+    MessagePort.prototype.postMessage = post;
+    return { afterFirst, afterThird, afterTask, posted: posted.map((m) => (Array.isArray(m) ? m.map((x) => x.data) : m.data)) };
+  });
+  assert.deepEqual(result, { afterFirst: 1, afterThird: 1, afterTask: 2, posted: ["lone", ["burst 1", "burst 2"]] });
+  await until(async () => (await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).length === 3, "3 frames at the server");
+  assert.deepEqual((await server.ctl("/control/stats")).received.filter((r) => r.channel === ch).map((r) => r.data), ["lone", "burst 1", "burst 2"]);
+  await context.close();
+});
+
 test("a page's sends of one task reach the worker as one message; a batch holding a batch is refused item by item; order and promises hold", async () => {
   const ch = "page-sends";
   const { context, page, url } = await tabOn(ch);

@@ -19,7 +19,7 @@ thread_local! {
 extern "C" {
     /// `performance.now()`: monotonic, unmoved by steps of the OS clock.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    pub(crate) fn performance_now() -> f64;
+    pub fn performance_now() -> f64;
 }
 
 /// The engine's clock: monotonic milliseconds (`performance.timeOrigin` plus
