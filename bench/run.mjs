@@ -54,6 +54,36 @@ function cpuMs(pgid) {
   }
   return (ticks * 1000) / CLK_TCK;
 }
+/** CPU time (ms) of each live process of group `pgid`: pid → { kind, ms }; kind is the
+ *  process's `--type` (renderer, gpu-process, utility) or "browser". */
+function cpuByProcess(pgid) {
+  const out = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[2]) !== pgid) continue;
+      const kind = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${d}/cmdline`, "utf8"))?.[1] ?? "browser";
+      out.set(d, { kind, ms: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK });
+    } catch {}
+  }
+  return out;
+}
+/** Where the CPU went between two `cpuByProcess` readings (ms per 1,000 frames): the
+ *  browser process, the renderers from the busiest (in a shared mode, the worker's is
+ *  usually first), and the other processes together. */
+function cpuSplit(before, after, per) {
+  const r = [];
+  let browser = 0, other = 0;
+  for (const [pid, { kind, ms }] of after) {
+    const d = (ms - (before.get(pid)?.ms ?? 0)) / per;
+    if (kind === "renderer") r.push(d);
+    else if (kind === "browser") browser += d;
+    else other += d;
+  }
+  return { browser, other, renderers: r.sort((a, b) => b - a) };
+}
 /** How many renderer processes process group `pgid` has (one per tab when tabs have no opener). */
 function renderers(pgid) {
   let n = 0;
@@ -100,7 +130,7 @@ async function launch(params, beforeStart = async () => {}) {
     try { process.kill(-proc.pid, "SIGKILL"); } catch {}
     rmSync(dir, { recursive: true, force: true });
   };
-  return { run, channel, stop, cpu: () => cpuMs(proc.pid), renderers: () => renderers(proc.pid) };
+  return { run, channel, stop, cpu: () => cpuMs(proc.pid), split: () => cpuByProcess(proc.pid), renderers: () => renderers(proc.pid) };
 }
 
 async function measure(mode, tabs, size, integrity) {
@@ -146,14 +176,16 @@ async function paced(mode, { tabs, rate }) {
     const conns = (await server.ctl("/control/stats")).byChannel[b.channel] ?? 0;
     const procs = b.renderers();
     const cpu0 = b.cpu();
+    const split0 = b.split();
     await server.ctl(`/control/ticker?channel=${b.channel}&ms=${every}&count=${frames}&size=1024`);
     await server.ctl(`/control/probe?channel=${b.channel}&n=${Math.floor((PACED_S * 1000) / probeMs)}&interval_ms=${probeMs}`);
     const done = await waitNotes(b.run, "done", tabs, PACED_S * 1000 + 120_000);
     const cpu = b.cpu() - cpu0;
+    const split = cpuSplit(split0, b.split(), (frames * tabs) / 1000);
     await sleep(700); // the last probes' answers
     const rtts = (await server.ctl(`/control/probes?channel=${b.channel}`)).rttMs;
     return {
-      mode, tabs, rate, conns, renderers: procs, cpuPer1k: cpu / ((frames * tabs) / 1000),
+      mode, tabs, rate, conns, renderers: procs, cpuPer1k: cpu / ((frames * tabs) / 1000), split,
       lost: done.reduce((n, d) => n + d.gaps, 0), dups: done.reduce((n, d) => n + d.dups, 0),
       rtt: { p50: pct(rtts, 50), p95: pct(rtts, 95), p99: pct(rtts, 99), samples: rtts.length },
     };
@@ -205,7 +237,7 @@ for (let rep = 0; rep < (ONLY && ONLY !== "paced" ? 0 : REPS); rep++) {
     for (const mode of rotated(PACED_MODES, rep)) {
       const r = await paced(mode, c);
       pacedRaw.push({ rep, ...r });
-      console.log(`rep ${rep} paced ${mode.padEnd(6)} ${c.tabs} tab${c.tabs > 1 ? "s" : ""} × ${c.rate} frames/s: rtt p50 ${r.rtt.p50?.toFixed(2)} p99 ${r.rtt.p99?.toFixed(2)} ms (${r.rtt.samples} probes), cpu ${r.cpuPer1k.toFixed(1)} ms/1k, renderers ${r.renderers}, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
+      console.log(`rep ${rep} paced ${mode.padEnd(6)} ${c.tabs} tab${c.tabs > 1 ? "s" : ""} × ${c.rate} frames/s: rtt p50 ${r.rtt.p50?.toFixed(2)} p99 ${r.rtt.p99?.toFixed(2)} ms (${r.rtt.samples} probes), cpu ${r.cpuPer1k.toFixed(1)} ms/1k (browser process ${r.split.browser.toFixed(0)}, renderers ${r.split.renderers.map((x) => x.toFixed(0)).join("/")}, other ${r.split.other.toFixed(0)}), renderers ${r.renderers}, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
     }
   }
 }
