@@ -185,17 +185,20 @@ struct PortLink {
     handled: Rc<Cell<u64>>,
     /// Sends of this task, posted together at its end (one message for a burst of sends).
     outbox: Rc<RefCell<Vec<JsValue>>>,
-    /// `performance.now()` at the last send (see [`SEND_GAP_MS`]).
+    /// `performance.now()` at the last send, after its post when it went alone (see
+    /// [`SEND_GAP_MS`]).
     last_send: Cell<f64>,
     _worker: SharedWorker,
     _listeners: [EventListener; 2],
 }
 
-/// A send comes this long (ms) after the page's last one: it is posted at once, with no
+/// A send that comes this long (ms) after the page's last one is posted at once, with no
 /// microtask (a page answering its server now and then). One that comes sooner is part of a
 /// burst: it waits in the outbox for the end of the task and goes with the others in one
-/// post. Above the coarsened clock's step (Chromium: 0.1 ms); with a 1 ms clock (Firefox) it
-/// reads "not in the same millisecond".
+/// post. The gap is counted from the end of the last send's post when that went alone (a post
+/// takes a while, and the send right after it is still part of the burst). Above the
+/// coarsened clock's step (Chromium: 0.1 ms); with a 1 ms clock (Firefox) it reads "not in
+/// the same millisecond".
 const SEND_GAP_MS: f64 = 0.25;
 
 /// Posts the sends waiting in `outbox`: one alone, several as one array.
@@ -210,7 +213,9 @@ impl Link for PortLink {
             let now = performance_now();
             let alone = now - self.last_send.replace(now) >= SEND_GAP_MS;
             if alone && self.outbox.borrow().is_empty() {
-                return self.port.post_message(&msg.encode()).is_ok();
+                let posted = self.port.post_message(&msg.encode()).is_ok();
+                self.last_send.set(performance_now());
+                return posted;
             }
             let first = {
                 let mut outbox = self.outbox.borrow_mut();
