@@ -71,8 +71,8 @@ function cpuByProcess(pgid) {
   return out;
 }
 /** Where the CPU went between two `cpuByProcess` readings (ms per 1,000 frames): the
- *  browser process, the renderers from the busiest (in a shared mode, the worker's is
- *  usually first), and the other processes together. */
+ *  browser process, the renderers from the busiest (the worker's is one of them; /proc does
+ *  not say which), and the other processes together. */
 function cpuSplit(before, after, per) {
   const r = [];
   let browser = 0, other = 0;

@@ -1,16 +1,16 @@
 //! When a tab hears that its send was written.
 //!
 //! A send's acknowledgement is a message to the tab, and a message posted on its own wakes
-//! the tab's renderer once more for every send. At a low rate (a tab answering its server a
-//! few times a second) that is a third more wakes in the benchmark's paced case at 50
-//! frames/s, with a probe answered every 40 ms. So an
+//! the tab's renderer once more for every send: in the benchmark's paced case at 50 frames/s
+//! (a probe answered every 40 ms), a third more wakes than the frames and probes alone. So an
 //! acknowledgement waits for the next message to its tab (a frame, usually) and goes in the
 //! same post, for at most [`ACK_HOLD_MS`]; `send()` resolves that much later at most.
 //!
 //! A tab that acts on its acknowledgements at once (a loop of `await send()`) is not slowed:
 //! a send that reaches the worker within [`PROMPT_MS`] of the last acknowledgement posted to
 //! its tab was made after hearing of it, and its acknowledgement goes with the messages of the
-//! moment (one task later), as do the acknowledgements of a tab whose post is due anyway.
+//! moment (one task later), as do the acknowledgements of a tab whose post is due anyway. On
+//! a loaded machine a page can take longer than that to answer, and that send waits.
 
 /// The longest an acknowledgement waits for a message to go with (ms).
 pub const ACK_HOLD_MS: u32 = 20;
