@@ -37,39 +37,31 @@ const ONLY = process.env.BENCH_ONLY ?? ""; // "startup" or "paced": only those f
 const { helpers: { sleep }, chromium, server } = await setup();
 const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null; };
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-/** CPU time (ms, user + system) of every live process in process group `pgid`. */
-function cpuMs(pgid) {
-  let ticks = 0;
+/** CPU time (ms, user + system) of each live process of group `pgid`: pid → { kind, ms };
+ *  kind is the process's `--type` (renderer, gpu-process, utility) or "browser". */
+function cpuByProcess(pgid) {
+  const out = new Map();
   for (const d of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(d)) continue;
-    let stat;
+    let stat, cmdline;
     try {
       stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      cmdline = readFileSync(`/proc/${d}/cmdline`, "utf8");
     } catch {
       continue; // ended meanwhile
     }
     // After "(comm) ": state ppid pgrp … utime (14th field of the line) stime (15th).
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return (ticks * 1000) / CLK_TCK;
-}
-/** CPU time (ms) of each live process of group `pgid`: pid → { kind, ms }; kind is the
- *  process's `--type` (renderer, gpu-process, utility) or "browser". */
-function cpuByProcess(pgid) {
-  const out = new Map();
-  for (const d of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) !== pgid) continue;
-      const kind = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${d}/cmdline`, "utf8"))?.[1] ?? "browser";
-      out.set(d, { kind, ms: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK });
-    } catch {}
+    if (Number(f[2]) !== pgid) continue;
+    const kind = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? "browser";
+    out.set(d, { kind, ms: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK });
   }
   return out;
 }
+/** CPU time (ms, user + system) of every live process in process group `pgid`. */
+const cpuMs = (pgid) => [...cpuByProcess(pgid).values()].reduce((sum, p) => sum + p.ms, 0);
+/** How many renderer processes process group `pgid` has (one per tab when tabs have no opener). */
+const renderers = (pgid) => [...cpuByProcess(pgid).values()].filter((p) => p.kind === "renderer").length;
 /** Where the CPU went between two `cpuByProcess` readings (ms per 1,000 frames): the
  *  browser process, the renderers from the busiest (the worker's is one of them; /proc does
  *  not say which), and the other processes together. */
@@ -83,19 +75,6 @@ function cpuSplit(before, after, per) {
     else other += d;
   }
   return { browser, other, renderers: r.sort((a, b) => b - a) };
-}
-/** How many renderer processes process group `pgid` has (one per tab when tabs have no opener). */
-function renderers(pgid) {
-  let n = 0;
-  for (const d of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-      if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes("--type=renderer")) n++;
-    } catch {}
-  }
-  return n;
 }
 const pct = (xs, p) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)] : null; };
 

@@ -80,24 +80,27 @@ impl PortSink {
         let held = !acks.is_empty();
         acks.extend(msgs);
         if let Some(post) = post_of(acks) {
-            self.send(&post);
+            let now = self.send(&post);
             if held {
                 let mut hold = self.ack_hold.get();
-                hold.posted(performance_now());
+                hold.posted(now);
                 self.ack_hold.set(hold);
             }
         }
     }
 
     /// Posts `msg` to the tab now, and notes when the worker last posted (see [`idle`]).
-    fn send(&self, msg: &JsValue) {
+    /// Returns that time.
+    fn send(&self, msg: &JsValue) -> f64 {
         // A closed port drops messages silently; nothing to report.
         drop(self.port.post_message(msg));
+        let now = performance_now();
         FLUSHER.with(|f| {
             if let Some(f) = f {
-                f.last_post.set(performance_now());
+                f.last_post.set(now);
             }
         });
+        now
     }
 }
 
@@ -266,9 +269,11 @@ impl Sink {
             if idle && batch.is_empty() {
                 drop(batch);
                 if p.acks.borrow().is_empty() {
-                    return p.send(v);
+                    p.send(v);
+                } else {
+                    p.send_with_acks(vec![v.clone()]);
                 }
-                return p.send_with_acks(vec![v.clone()]);
+                return;
             }
             batch.push(v.clone());
             batch.len() == 1
