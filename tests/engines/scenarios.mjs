@@ -183,13 +183,19 @@ export const scenarios = [
       // (WebKit may freeze the worker with the page: 3 s tell; elsewhere the usual 10 s, for a
       // loaded machine.)
       const closed = await until(async () => !(await x.stats()).byChannel[ch], "the socket closed while the page is away", x.engine === "webkit" ? 3000 : 10_000).then(() => true, () => false);
-      // Measured (WebKitGTK 2.50.6), in some runs: the shared worker is frozen together with
-      // its last page before it has read the page's goodbye; it reads it when the page comes
-      // back, so the socket stays open while the page is away. The page still comes back
-      // attached and subscribed, to one socket.
-      const frozen = !closed && x.engine === "webkit" && mode === "shared";
-      if (frozen) console.log("# DIFFERS in webkit: the shared worker was frozen with its only page before reading the goodbye: the socket stayed open while the page was away");
-      else assert.ok(closed, "the socket closed while the page is away");
+      // Measured in some runs (WebKitGTK 2.50.6; Firefox 153 ESR on a loaded machine, 3 of 35): the
+      // shared worker is frozen together with its only page. Either before it has read the
+      // page's goodbye (the topic still held at the server), or after (Firefox: the topic let
+      // go, the socket's close asked for in the same task, and the server's end still open 10 s
+      // later). The worker goes on when the page comes back: the page comes back attached and
+      // subscribed, to one socket.
+      const frozen = !closed && x.engine !== "chromium" && mode === "shared";
+      if (frozen) {
+        const got = await x.received(ch);
+        const read = got.length === 2;
+        assert.deepEqual(got, read ? [sub("A"), unsub("A")] : [sub("A")], "the goodbye read at most once");
+        console.log(`# DIFFERS in ${x.engine}: the shared worker was frozen with its only page ${read ? "after reading the goodbye (its topic let go)" : "before reading the goodbye"}: the socket stayed open at the server while the page was away`);
+      } else assert.ok(closed, "the socket closed while the page is away");
       await x.server.ctl(`/control/broadcast?channel=${ch}&n=2`);
       await x.back(a, home);
       const back = await a.eval(() => ({ kept: globalThis.MARK ?? null, shown: SHOWN }));
