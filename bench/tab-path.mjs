@@ -1,0 +1,158 @@
+// `npm run bench:tab`: what tabmux's client costs a tab per message, against a bare JS
+// SharedWorker's port (bench/bare-worker.js) in the same page and the same run, one message
+// at a time (nothing saturated, as in an app at a low rate). The phases:
+// - sends: `client.send(text)` against `port.postMessage(text)`, each call alone (a task
+//   between calls);
+// - frames: the server's ticker sends a 100-byte frame every 3 ms;
+// - frames answered: the same, and the listener sends on every 2nd or every 4th frame (as the
+//   paced benchmark's tabs answer its probes), so acknowledgements come too: on every 4th
+//   (12 ms apart) each rides the next frame; on every 2nd (6 ms apart) the send often comes
+//   within `PROMPT_MS` of the last acknowledgement, which then goes at once, alone.
+// Three figures for each: the main thread's busy time per message (the DevTools protocol's
+// `TaskDuration`: every task of the page, the browser's own work in them included); the JS
+// time of the call (a send) or from the port's message event to the app's listener (a
+// frame); and the port messages per message. Chromium's `performance.now()` here is
+// coarsened (100 µs, with jitter), so the times are means over BENCH_TAB_N messages (default
+// 4,000); the table has the median of BENCH_REPS
+// repetitions (default 3), the modes alternating. `BENCH_TAB_PROFILE=1` also runs the V8
+// sampling profiler on tabmux's page in each phase (wasm function names kept in a build made
+// for it, rebuilt without them at the end) and prints its top functions by self time per
+// message. Talks only to its own server on 127.0.0.1.
+import { setup } from "./setup.mjs";
+import { build } from "../scripts/build.mjs";
+
+const N = Number(process.env.BENCH_TAB_N ?? 4000);
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const PROFILE = process.env.BENCH_TAB_PROFILE === "1";
+const { helpers, server } = await setup({ names: PROFILE });
+const browser = await helpers.launchBrowser();
+const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+
+/** A page in a new browser context (so a worker of its own) on a new channel, connected in
+ * `mode`. */
+async function open(mode, channel) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.http}/bench/tab-path.html`);
+  await page.waitForFunction(() => document.title === "ready");
+  const url = server.ws(`/ws/${channel}`);
+  await page.evaluate(async ({ mode, url }) => {
+    const note = () => {
+      AT.total += performance.now() - AT.start;
+      if (++AT.n % AT.answer === 0) send('{"probe-ack":1234567}');
+    };
+    if (mode === "tabmux") {
+      const c = await tabmux.connect({ url, heartbeat: false });
+      await new Promise((resolve) => (c.status?.state === "open" ? resolve() : c.on("status", (s) => s.state === "open" && resolve())));
+      c.on("message", note);
+      globalThis.send = (d) => c.send(d);
+    } else {
+      const w = new SharedWorker("/bench/bare-worker.js", { name: `bare-${url}` });
+      await new Promise((resolve) => {
+        w.port.onmessage = (e) => (typeof e.data === "object" && e.data?.t === "open" ? resolve() : note());
+        w.port.postMessage({ t: "hello", url });
+      });
+      globalThis.send = (d) => w.port.postMessage(d);
+    }
+  }, { mode, url });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Performance.enable");
+  return { context, page, cdp };
+}
+
+/** The page's main-thread busy time so far, in ms. */
+async function busyMs(cdp) {
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  return 1000 * metrics.find((m) => m.name === "TaskDuration").value;
+}
+
+/** Self time per message (µs) by function, from a V8 CPU profile: the top 20, idle left out. */
+function perMessage(profile, n) {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x.callFrame]));
+  const fns = new Map();
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id);
+    const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}`.trim();
+    fns.set(name, (fns.get(name) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  });
+  fns.delete("(idle)");
+  return [...fns].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([name, us]) => ({ "µs per message": +(us / n).toFixed(2), name: name.slice(0, 120) }));
+}
+
+/** Runs `phase` (which returns its figures), with the profiler on when asked. */
+async function profiled(cdp, label, phase) {
+  if (!PROFILE || label.startsWith("bare")) return phase();
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+  await cdp.send("Profiler.start");
+  const r = await phase();
+  const { profile } = await cdp.send("Profiler.stop");
+  console.log(`\n${label}: top functions by self time`);
+  console.table(perMessage(profile, N));
+  return r;
+}
+
+async function sendCost(page, cdp) {
+  const before = await busyMs(cdp);
+  await page.evaluate(() => (AT.events = 0));
+  const js = await page.evaluate(async (N) => {
+    const data = '{"probe-ack":1234567}';
+    let busy = 0;
+    for (let i = 0; i < N; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      const t = performance.now();
+      send(data);
+      busy += performance.now() - t;
+    }
+    return (1000 * busy) / N;
+  }, N);
+  // The 20 ms an acknowledgement may wait, and then some.
+  await helpers.sleep(100);
+  return { js, task: (1000 * ((await busyMs(cdp)) - before)) / N, events: (await page.evaluate(() => AT.events)) / N };
+}
+
+async function frameCost(page, cdp, channel, answer) {
+  await page.evaluate((answer) => Object.assign(AT, { total: 0, n: 0, events: 0, answer: answer || Infinity }), answer);
+  const before = await busyMs(cdp);
+  await server.ctl(`/control/ticker?channel=${channel}&ms=3&count=${N}&size=100`);
+  await helpers.until(() => page.evaluate((N) => AT.n >= N, N), `${N} frames`, N * 3 + 60_000);
+  await helpers.sleep(100);
+  const task = (1000 * ((await busyMs(cdp)) - before)) / N;
+  const { js, events } = await page.evaluate(() => ({ js: (1000 * AT.total) / AT.n, events: AT.events / AT.n }));
+  return { js, task, events };
+}
+
+const PHASES = ["sends", "frames", "frames, every 2nd answered", "frames, every 4th answered"];
+const got = Object.fromEntries(["tabmux", "bare"].map((m) => [m, Object.fromEntries(PHASES.map((p) => [p, []]))]));
+let runs = 0;
+for (let rep = 0; rep < REPS; rep++) {
+  for (const mode of rep % 2 ? ["bare", "tabmux"] : ["tabmux", "bare"]) {
+    const channel = `tab-path-${runs++}`;
+    const { context, page, cdp } = await open(mode, channel);
+    try {
+      const r = {
+        sends: await profiled(cdp, `${mode}, sends`, () => sendCost(page, cdp)),
+        frames: await profiled(cdp, `${mode}, frames`, () => frameCost(page, cdp, channel, 0)),
+        "frames, every 2nd answered": await profiled(cdp, `${mode}, frames, every 2nd answered`, () => frameCost(page, cdp, channel, 2)),
+        "frames, every 4th answered": await profiled(cdp, `${mode}, frames, every 4th answered`, () => frameCost(page, cdp, channel, 4)),
+      };
+      for (const p of PHASES) got[mode][p].push(r[p]);
+      console.log(`rep ${rep} ${mode.padEnd(6)}: ${PHASES.map((p) => `${p} ${r[p].task.toFixed(1)} µs busy (JS ${r[p].js.toFixed(1)}, ${r[p].events.toFixed(2)} port messages each)`).join(", ")}`);
+    } finally {
+      await context.close();
+    }
+  }
+}
+const f1 = (x) => +x.toFixed(1);
+const rows = PHASES.map((p) => {
+  const [t, b] = ["tabmux", "bare"].map((m) => ({ task: median(got[m][p].map((x) => x.task)), js: median(got[m][p].map((x) => x.js)), events: median(got[m][p].map((x) => x.events)) }));
+  return {
+    per: p === "sends" ? "send" : "frame", phase: p, "busy µs": f1(t.task), "bare busy µs": f1(b.task), "busy ratio": +(t.task / b.task).toFixed(2),
+    "JS µs": f1(t.js), "bare JS µs": f1(b.js), "port messages": +t.events.toFixed(2), "bare port messages": +b.events.toFixed(2),
+  };
+});
+console.log(`\nPer message in one tab, median of ${REPS} repetitions of ${N} (bare: a bare JS SharedWorker's port):`);
+console.table(rows);
+await browser.close();
+await server.stop();
+if (PROFILE) await build(); // the shipped form again (no names)
