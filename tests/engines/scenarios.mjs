@@ -180,15 +180,15 @@ export const scenarios = [
       const [a] = tabs;
       assert.equal(infos[0].transport, mode);
       const home = await leaveSubscribed(x, a, ch);
-      // (WebKit may freeze the worker with the page: 3 s tell; elsewhere the usual 10 s, for a
-      // loaded machine.)
+      // (WebKit and Firefox may freeze the worker with the page, below: 3 s tell in WebKit,
+      // where it is common; elsewhere the usual 10 s, for a loaded machine.)
       const closed = await until(async () => !(await x.stats()).byChannel[ch], "the socket closed while the page is away", x.engine === "webkit" ? 3000 : 10_000).then(() => true, () => false);
-      // Measured in some runs (WebKitGTK 2.50.6; Firefox 153 ESR on a loaded machine, 3 of 35): the
-      // shared worker is frozen together with its only page. Either before it has read the
-      // page's goodbye (the topic still held at the server), or after (Firefox: the topic let
-      // go, the socket's close asked for in the same task, and the server's end still open 10 s
-      // later). The worker goes on when the page comes back: the page comes back attached and
-      // subscribed, to one socket.
+      // Measured in some runs (WebKitGTK 2.50.6; Firefox 153 ESR on a loaded machine, 3 of
+      // 35): the shared worker is frozen together with its only page. Either before it has read
+      // the page's goodbye (the topic still held at the server), or after (Firefox: the topic
+      // let go, the socket's close asked for in the same task, and the server's end still open
+      // 10 s later). The worker goes on when the page comes back: the page comes back attached
+      // and subscribed once, with one socket open.
       const frozen = !closed && x.engine !== "chromium" && mode === "shared";
       if (frozen) {
         const got = await x.received(ch);
