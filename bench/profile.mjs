@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "../scripts/build.mjs";
 import { setup } from "./setup.mjs";
-import { cdp } from "./cdp.mjs";
+import { cdp, selfTimes } from "./cdp.mjs";
 
 const mode = process.argv[2] ?? "shared";
 const seconds = Number(process.argv[3] ?? 5);
@@ -25,20 +25,10 @@ const FRAMES = Math.round(seconds * RATE);
 
 const { helpers: { sleep, until }, chromium, server } = await setup({ names: true });
 
-/** Self time per function (ms) from a V8 CPU profile, highest first. */
-function selfTimes(profile) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const dt = new Map();
-  for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
-  const total = [...dt.values()].reduce((a, b) => a + b, 0);
-  const fns = new Map();
-  for (const [nodeId, us] of dt) {
-    const f = byId.get(nodeId).callFrame;
-    const where = f.url ? f.url.split("/").pop() : "";
-    const name = `${f.functionName || "(anonymous)"}${where ? ` ${where}` : ""}`;
-    fns.set(name, (fns.get(name) ?? 0) + us);
-  }
-  return { totalMs: total / 1000, top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([name, us]) => ({ ms: +(us / 1000).toFixed(1), share: `${((100 * us) / total).toFixed(1)}%`, name })) };
+/** The top functions by self time (ms, and share of the profile) from a V8 CPU profile. */
+function topFunctions(profile) {
+  const { totalUs, byFunction } = selfTimes(profile);
+  return { totalMs: totalUs / 1000, top: byFunction.slice(0, TOP).map(([name, us]) => ({ ms: +(us / 1000).toFixed(1), share: `${((100 * us) / totalUs).toFixed(1)}%`, name })) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "tabmux-profile-"));
@@ -74,7 +64,7 @@ try {
   await until(async () => (await server.ctl(`/control/notes?run=p1`)).filter((n) => n.note.kind === "done").length === TABS, "every frame in every tab", seconds * 1000 + 60_000);
   for (const [label, s] of sessions) {
     const { profile } = await c.send("Profiler.stop", {}, s);
-    const { totalMs, top } = selfTimes(profile);
+    const { totalMs, top } = topFunctions(profile);
     console.log(`\n${mode}: ${label}, ${seconds} s at ${RATE} frames/s with a probe every ${PROBE_MS} ms, ${totalMs.toFixed(0)} ms sampled (idle included); top ${TOP} by self time:`);
     console.table(top);
   }

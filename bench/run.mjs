@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { SIDES } from "../scripts/size-check.mjs";
 import { root } from "../scripts/bootstrap.mjs";
-import { setup } from "./setup.mjs";
+import { setup, median } from "./setup.mjs";
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 // Start-up runs are short: more repetitions of them (default: as many as the throughput runs).
@@ -35,7 +35,6 @@ const PACED_S = Number(process.env.BENCH_PACED_S ?? 5);
 const ONLY = process.env.BENCH_ONLY ?? ""; // "startup" or "paced": only those figures, printed (docs untouched)
 
 const { helpers: { sleep }, chromium, server } = await setup();
-const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null; };
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 /** CPU time (ms, user + system) of each live process of group `pgid`: pid → { kind, ms };
  *  kind is the process's `--type` (renderer, gpu-process, utility) or "browser". */

@@ -18,3 +18,9 @@ export async function setup({ names = false } = {}) {
   const server = await helpers.startServer({ statics: [join(root, "dist", "worker"), root], bin: join(root, "target", "release", "tabmux-devserver") });
   return { helpers, chromium, server };
 }
+
+/** The median of `xs` (the mean of the middle two when their count is even); null when empty. */
+export const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null;
+};

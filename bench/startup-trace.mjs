@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setup } from "./setup.mjs";
+import { setup, median } from "./setup.mjs";
 import { cdp } from "./cdp.mjs";
 
 const REPS = Number(process.argv[2] ?? 5);
@@ -86,10 +86,6 @@ async function trace(mode) {
   }
 }
 
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 try {
   const runs = { shared: [], bare: [] };
   for (let rep = 0; rep < REPS; rep++) for (const mode of rep % 2 ? ["bare", "shared"] : ["shared", "bare"]) runs[mode].push(await trace(mode));

@@ -18,7 +18,8 @@
 // sampling profiler on tabmux's page in each phase (wasm function names kept in a build made
 // for it, rebuilt without them at the end) and prints its top functions by self time per
 // message. Talks only to its own server on 127.0.0.1.
-import { setup } from "./setup.mjs";
+import { setup, median } from "./setup.mjs";
+import { selfTimes } from "./cdp.mjs";
 import { build } from "../scripts/build.mjs";
 
 const N = Number(process.env.BENCH_TAB_N ?? 4000);
@@ -26,7 +27,6 @@ const REPS = Number(process.env.BENCH_REPS ?? 3);
 const PROFILE = process.env.BENCH_TAB_PROFILE === "1";
 const { helpers, server } = await setup({ names: PROFILE });
 const browser = await helpers.launchBrowser();
-const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /** A page in a new browser context (so a worker of its own) on a new channel, connected in
  * `mode`. */
@@ -66,17 +66,12 @@ async function busyMs(cdp) {
   return 1000 * metrics.find((m) => m.name === "TaskDuration").value;
 }
 
-/** Self time per message (µs) by function, from a V8 CPU profile: the top 20, idle left out. */
+/** The top 20 functions by self time per message (µs) in a V8 CPU profile, idle left out. */
 function perMessage(profile, n) {
-  const byId = new Map(profile.nodes.map((x) => [x.id, x.callFrame]));
-  const fns = new Map();
-  profile.samples.forEach((id, i) => {
-    const f = byId.get(id);
-    const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}`.trim();
-    fns.set(name, (fns.get(name) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
-  });
-  fns.delete("(idle)");
-  return [...fns].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([name, us]) => ({ "µs per message": +(us / n).toFixed(2), name: name.slice(0, 120) }));
+  return selfTimes(profile)
+    .byFunction.filter(([name]) => name !== "(idle)")
+    .slice(0, 20)
+    .map(([name, us]) => ({ "µs per message": +(us / n).toFixed(2), name: name.slice(0, 120) }));
 }
 
 /** Runs `phase` (which returns its figures), with the profiler on when asked. */
