@@ -1,7 +1,11 @@
 // `npm run bench:tab`: what tabmux's client costs a tab per message, against a bare JS
 // SharedWorker's port (bench/bare-worker.js) in the same page and the same run, one message
-// at a time (nothing saturated, as in an app at a low rate). The phases:
-// - sends: `client.send(text)` against `port.postMessage(text)`, each call alone (a task
+// at a time (nothing saturated, as in an app at a low rate). Two baselines on that port:
+// "bare" posts each send as the text alone and hears nothing back; "acked" does what a send
+// that settles needs, in ten lines of JavaScript: it posts `{ t: "send", id, data }`, keeps
+// the promise's resolve in a Map, and the worker acknowledges as tabmux's does on the wire
+// (the id with the next frame, or alone after 20 ms). The phases:
+// - sends: `client.send(text)` against the baselines' posts, each call alone (a task
 //   between calls);
 // - frames: the server's ticker sends a 100-byte frame every 3 ms;
 // - frames answered: the same, and the listener sends on every 2nd or every 4th frame (as the
@@ -14,7 +18,7 @@
 // frame); and the port messages per message. Chromium's `performance.now()` here is
 // coarsened (100 µs, with jitter), so the times are means over BENCH_TAB_N messages (default
 // 4,000); the table has the median of BENCH_REPS
-// repetitions (default 3), the modes alternating. `BENCH_TAB_PROFILE=1` also runs the V8
+// repetitions (default 3), the modes rotating. `BENCH_TAB_PROFILE=1` also runs the V8
 // sampling profiler on tabmux's page in each phase (wasm function names kept in a build made
 // for it, rebuilt without them at the end) and prints its top functions by self time per
 // message. Talks only to its own server on 127.0.0.1.
@@ -48,11 +52,21 @@ async function open(mode, channel) {
       globalThis.send = (d) => c.send(d);
     } else {
       const w = new SharedWorker("/bench/bare-worker.js", { name: `bare-${url}` });
+      const waiting = new Map();
+      let id = 0;
+      const item = (m) => (typeof m === "number" ? (waiting.get(m)(), waiting.delete(m)) : note());
       await new Promise((resolve) => {
-        w.port.onmessage = (e) => (typeof e.data === "object" && e.data?.t === "open" ? resolve() : note());
+        w.port.onmessage = ({ data }) => {
+          if (data?.t === "open") resolve();
+          else if (Array.isArray(data)) data.forEach(item);
+          else item(data);
+        };
         w.port.postMessage({ t: "hello", url });
       });
-      globalThis.send = (d) => w.port.postMessage(d);
+      globalThis.send =
+        mode === "acked"
+          ? (data) => new Promise((resolve) => (waiting.set(++id, resolve), w.port.postMessage({ t: "send", id, data })))
+          : (d) => w.port.postMessage(d);
     }
   }, { mode, url });
   const cdp = await context.newCDPSession(page);
@@ -76,7 +90,7 @@ function perMessage(profile, n) {
 
 /** Runs `phase` (which returns its figures), with the profiler on when asked. */
 async function profiled(cdp, label, phase) {
-  if (!PROFILE || label.startsWith("bare")) return phase();
+  if (!PROFILE || !label.startsWith("tabmux")) return phase();
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
   await cdp.send("Profiler.start");
@@ -118,10 +132,11 @@ async function frameCost(page, cdp, channel, answer) {
 }
 
 const PHASES = ["sends", "frames", "frames, every 2nd answered", "frames, every 4th answered"];
-const got = Object.fromEntries(["tabmux", "bare"].map((m) => [m, Object.fromEntries(PHASES.map((p) => [p, []]))]));
+const MODES = ["tabmux", "bare", "acked"];
+const got = Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PHASES.map((p) => [p, []]))]));
 let runs = 0;
 for (let rep = 0; rep < REPS; rep++) {
-  for (const mode of rep % 2 ? ["bare", "tabmux"] : ["tabmux", "bare"]) {
+  for (const mode of [...MODES.slice(rep % 3), ...MODES.slice(0, rep % 3)]) {
     const channel = `tab-path-${runs++}`;
     const { context, page, cdp } = await open(mode, channel);
     try {
@@ -140,13 +155,14 @@ for (let rep = 0; rep < REPS; rep++) {
 }
 const f1 = (x) => +x.toFixed(1);
 const rows = PHASES.map((p) => {
-  const [t, b] = ["tabmux", "bare"].map((m) => ({ task: median(got[m][p].map((x) => x.task)), js: median(got[m][p].map((x) => x.js)), events: median(got[m][p].map((x) => x.events)) }));
+  const [t, b, a] = MODES.map((m) => ({ task: median(got[m][p].map((x) => x.task)), js: median(got[m][p].map((x) => x.js)), events: median(got[m][p].map((x) => x.events)) }));
   return {
-    per: p === "sends" ? "send" : "frame", phase: p, "busy µs": f1(t.task), "bare busy µs": f1(b.task), "busy ratio": +(t.task / b.task).toFixed(2),
-    "JS µs": f1(t.js), "bare JS µs": f1(b.js), "port messages": +t.events.toFixed(2), "bare port messages": +b.events.toFixed(2),
+    per: p === "sends" ? "send" : "frame", phase: p, "busy µs": f1(t.task), "bare busy µs": f1(b.task), "acked busy µs": f1(a.task),
+    "vs bare": +(t.task / b.task).toFixed(2), "vs acked": +(t.task / a.task).toFixed(2),
+    "JS µs": f1(t.js), "bare JS µs": f1(b.js), "acked JS µs": f1(a.js), "port messages": +t.events.toFixed(2), "acked port messages": +a.events.toFixed(2),
   };
 });
-console.log(`\nPer message in one tab, median of ${REPS} repetitions of ${N} (bare: a bare JS SharedWorker's port):`);
+console.log(`\nPer message in one tab, median of ${REPS} repetitions of ${N} (bare: a bare JS SharedWorker's port; acked: the same with sends that settle):`);
 console.table(rows);
 await browser.close();
 await server.stop();
