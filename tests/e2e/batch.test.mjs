@@ -91,8 +91,9 @@ test("1,000 sends in one task: every one written in order and acknowledged, in f
     window.RAW = { events: 0, acked: [] };
     RAW.w = T.raw(url, (data) => {
       const items = Array.isArray(data) ? data : [data];
-      if (items.some((m) => m?.t === "sent")) RAW.events++;
-      for (const m of items) if (m?.t === "sent") RAW.acked.push(m.id);
+      // An acknowledgement is the send's id alone, a number.
+      if (items.some((m) => typeof m === "number")) RAW.events++;
+      for (const m of items) if (typeof m === "number") RAW.acked.push(m);
     });
   }, url);
   await until(() => page.evaluate(() => T.state(0)?.tabs === 2), "the raw port counted");
@@ -121,10 +122,10 @@ test("a send's acknowledgement goes with the next post to its tab (the server's 
       RAW.w.port.postMessage({ t: "send", id, data });
     };
     RAW.w = T.raw(url, (data) => {
-      if (typeof data === "object" && !Array.isArray(data) && data.t !== "sent") return; // welcome, status
+      if (typeof data === "object" && !Array.isArray(data)) return; // welcome, status
       RAW.messages.push({ data, ms: performance.now() - RAW.sentAt });
       // The loop: each acknowledgement of sends 2 to 10 makes the next send at once.
-      const id = data?.t === "sent" ? data.id : 0;
+      const id = typeof data === "number" ? data : 0;
       if (id >= 2 && id < 11) RAW.send(id + 1, `loop ${id + 1}`);
       if (id === 11) RAW.loop = performance.now() - RAW.loopStart;
     });
@@ -134,7 +135,7 @@ test("a send's acknowledgement goes with the next post to its tab (the server's 
   // The server answers a ping at once: its pong takes the acknowledgement along, one post.
   await page.evaluate(() => RAW.send(1, '{"type":"ping"}'));
   await until(async () => (await messages()).length === 1, "the answer");
-  assert.deepEqual((await messages())[0].data, [{ t: "sent", id: 1 }, '{"type":"pong"}']);
+  assert.deepEqual((await messages())[0].data, [1, '{"type":"pong"}']);
   // Nothing else comes: send 2's acknowledgement goes alone, after the hold (20 ms; the
   // page's clock started before the worker's). Sends 3 to 11 are each made as the last one's
   // acknowledgement arrives: one that reaches the worker within 5 ms of it is acknowledged
@@ -148,7 +149,7 @@ test("a send's acknowledgement goes with the next post to its tab (the server's 
   });
   await until(() => page.evaluate(() => RAW.loop > 0), "the loop's 10 acknowledgements");
   const loop = await page.evaluate(() => ({ messages: RAW.messages, ms: RAW.loop }));
-  assert.deepEqual(loop.messages.map((m) => m.data), Array.from({ length: 10 }, (_, i) => ({ t: "sent", id: i + 2 })));
+  assert.deepEqual(loop.messages.map((m) => m.data), Array.from({ length: 10 }, (_, i) => i + 2));
   assert.ok(loop.messages[0].ms >= 19, `send 2 acknowledged after ${loop.messages[0].ms} ms`);
   console.log(`# acknowledgements in the loop after ${loop.messages.map((m) => m.ms.toFixed(1)).join(", ")} ms`);
   // All 9 held would take 180 ms or more.

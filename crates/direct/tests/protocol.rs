@@ -106,6 +106,8 @@ fn optional_fields_and_defaults_are_left_out() {
     assert_eq!(keys(ToWorker::Bye { handled: None }.encode()), ["t"]);
     assert_eq!(keys(ToWorker::Hello { build: None, tab_id: "t".into(), options: JsValue::NULL, lock: None, token: None, token_gen: 0, seq: None }.encode()), ["t", "v", "tabId", "options"]);
     assert_eq!(keys(ToTab::Welcome { client_id: 1 }.encode()), ["t", "v", "clientId"]);
+    // An acknowledgement is its id alone.
+    assert_eq!(ToTab::Sent { id: 7 }.encode().as_f64(), Some(7.0));
     // Where `null` means something (no request; signed out), `None` is written as null.
     let json = |v: JsValue| String::from(js_sys::JSON::stringify(&v).unwrap());
     assert_eq!(json(ToTab::error(&Error::Protocol(ProtocolError::NotAttached), None).encode()), r#"{"t":"error","code":"not-attached","message":"tabmux: the first message on a port must be a hello","id":null}"#);
@@ -133,6 +135,10 @@ fn a_post_of_several_is_read_in_order_and_a_nested_array_alone_is_refused() {
     let mut one = Vec::new();
     ToTab::read_post(&"x".into(), |_, m| one.push(m));
     assert_eq!(one, [Ok(ToTab::Frame("x".into()))]);
+    // A frame with an acknowledgement riding it.
+    let mut acked = Vec::new();
+    ToTab::read_post(&post_of(vec!["y".into(), ToTab::Sent { id: 9 }.encode()]).unwrap(), |_, m| acked.push(m));
+    assert_eq!(acked, [Ok(ToTab::Frame("y".into())), Ok(ToTab::Sent { id: 9 })]);
 }
 
 #[wasm_bindgen_test]
@@ -156,6 +162,10 @@ fn each_malformed_field_is_refused_with_what_it_must_be() {
     assert_eq!(refused(r#"{"t":"nope"}"#), "unknown message type \"nope\"");
     assert_eq!(refused(r#"{"x":1}"#), "the object has no \"t\" field naming a message type");
     assert_eq!(refused("5"), "expected a string, an ArrayBuffer, or an object with a \"t\" field");
+    // Only the worker posts a number (an acknowledgement), and only a whole one in u32.
+    for bad in [1.5, -1.0, 4294967296.0, f64::NAN] {
+        assert_eq!(ToTab::decode(&bad.into()), Err(Error::Protocol(ProtocolError::BadMessage("sent's id must be an integer".into()))), "{bad}");
+    }
     // A page's error report from the worker script's shim, which writes `id: null`.
     let shim = obj(r#"{"t":"error","code":"worker-failed","message":"tabmux: no wasm","id":null}"#);
     assert_eq!(ToTab::decode(&shim), Ok(ToTab::Error { code: ErrorCode::WorkerFailed, message: "tabmux: no wasm".into(), id: None, reason: None }));

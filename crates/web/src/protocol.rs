@@ -8,8 +8,9 @@
 //! sides cannot drift apart.
 //!
 //! On the wire a string, an `ArrayBuffer` or a typed array is a data frame (page → worker:
-//! send it; worker → page: it arrived), passed on untouched. Every other message is a plain
-//! object whose `t` field names it. One post carries one message or, as an array, several
+//! send it; worker → page: it arrived), passed on untouched. A number is a send's
+//! acknowledgement ([`ToTab::Sent`], worker → page). Every other message is a plain object
+//! whose `t` field names it. One post carries one message or, as an array, several
 //! ([`post_of`], [`ToWorker::read_post`], [`ToTab::read_post`]): batching is the transport's,
 //! not a message.
 //!
@@ -216,7 +217,12 @@ impl<T: Field> Field for Option<T> {
 
 /// Field `wire` of message `tag`, read under `rule`.
 fn field<T: Field>(v: &JsValue, tag: &'static str, wire: &'static str, rule: Rule) -> Result<T, Error> {
-    T::read(get(v, wire), rule).map_err(|e| refused(e, tag, wire, T::expected, rule))
+    value(get(v, wire), tag, wire, rule)
+}
+
+/// `v` as field `wire` of message `tag`, read under `rule`.
+fn value<T: Field>(v: JsValue, tag: &'static str, wire: &'static str, rule: Rule) -> Result<T, Error> {
+    T::read(v, rule).map_err(|e| refused(e, tag, wire, T::expected, rule))
 }
 
 /// The error for a refused field: its own, or one that says what the field must be. (Not
@@ -273,17 +279,19 @@ fn read_post<M>(post: &JsValue, decode: fn(&JsValue) -> Result<M, Error>, mut ea
 
 /// Declares the messages of one direction: the enum, with a `Frame` variant for data frames,
 /// and its `encode`, `decode` and `read_post`. Each message is
-/// `Name = "tag" [as CONST] [, "wire" = Constant] { field: Type = "wire" [rule], … }`: a
-/// constant (a unit struct that is a [`Field`], like [`Version`]) is written into every such
-/// message and checked first when one is read; a field's rule (a [`Rule`]) is `Rule::ANY`
-/// when left out. Fields are read in the order declared.
+/// `Name = "tag" [as CONST] [, "wire" = Constant] [, number field] { field: Type = "wire" [rule], … }`:
+/// a constant (a unit struct that is a [`Field`], like [`Version`]) is written into every
+/// such message and checked first when one is read; a field's rule (a [`Rule`]) is
+/// `Rule::ANY` when left out. Fields are read in the order declared. A message with
+/// `number field` (one field, a number, named as on the wire; at most one such message per
+/// direction) is posted as that number alone, and a number posted is read as it.
 macro_rules! messages {
     (
         $(#[$meta:meta])*
         pub enum $Enum:ident {
             $(
                 $(#[$vmeta:meta])*
-                $Var:ident = $tag:literal $(as $CONST:ident)? $(, $cwire:literal = $Const:ident)? {
+                $Var:ident = $tag:literal $(as $CONST:ident)? $(, $cwire:literal = $Const:ident)? $(, number $num:ident)? {
                     $(
                         $(#[$fmeta:meta])*
                         $field:ident : $Ty:ty = $wire:literal $([$rule:expr])?
@@ -321,8 +329,9 @@ macro_rules! messages {
                 match self {
                     $Enum::Frame(data) => data.clone(),
                     $(
-                        #[allow(unused_variables)]
+                        #[allow(unused_variables, unreachable_code)]
                         $Enum::$Var { $($field),* } => {
+                            $( return (*$num).into(); )?
                             let o = js_sys::Object::new();
                             let _ = js_sys::Reflect::set(&o, &"t".into(), &$tag.into());
                             $( put(&o, $cwire, &$Const, Rule::ANY); )?
@@ -340,6 +349,11 @@ macro_rules! messages {
                 if is_frame(v) {
                     return Ok($Enum::Frame(v.clone()));
                 }
+                $($(
+                    if v.as_f64().is_some() {
+                        return Ok($Enum::$Var { $num: value(v.clone(), $tag, stringify!($num), Rule::ANY)? });
+                    }
+                )?)*
                 let t = message_type(v)?;
                 match t.as_str() {
                     $(
@@ -506,8 +520,10 @@ messages! {
             /// The engine's wasm memory, in bytes.
             memory_bytes: u32 = "memoryBytes",
         },
-        /// A send with this id was written on the socket.
-        Sent = "sent" {
+        /// A send with this id was written on the socket. Posted as the id alone, a number
+        /// (the message's `number` form): the message a tab gets most after frames is then
+        /// no object to build, clone and read.
+        Sent = "sent", number id {
             /// The page's request id.
             id: u32 = "id",
         },

@@ -159,7 +159,7 @@ impl Driver {
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the client's socket, or
     /// queues it until the socket opens. With a `request` id the client is answered
-    /// `{ t: "sent", id }` once the frame is written (errors carry the id too).
+    /// [`ToTab::Sent`] once the frame is written (errors carry the id too).
     pub fn send(&self, client: ClientId, data: &JsValue, request: Option<u32>) -> Result<(), Error> {
         let ack = {
             let mut inner = self.inner.borrow_mut();
