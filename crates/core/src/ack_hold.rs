@@ -6,35 +6,46 @@
 //! acknowledgement waits for the next message to its tab (a frame, usually) and goes in the
 //! same post, for at most [`ACK_HOLD_MS`]; `send()` resolves that much later at most.
 //!
-//! A tab that acts on its acknowledgements at once (a loop of `await send()`) is not slowed:
-//! a send that reaches the worker within [`PROMPT_MS`] of the last acknowledgement posted to
-//! its tab was made after hearing of it, and its acknowledgement goes with the messages of the
-//! moment (one task later), as do the acknowledgements of a tab whose post is due anyway. On
-//! a loaded machine a page can take longer than that to answer, and that send waits.
+//! A tab that acts on its acknowledgements at once (a loop of `await send()`) is not slowed.
+//! The tab tells those sends apart ([`Heard`]) and says so in the send (`prompt`): a send
+//! made right after it read a post that acknowledged sends — the rest of an `await send()`
+//! runs in that task, as microtasks after the post was read — and before the next post
+//! reached it. Its acknowledgement goes with the messages of the moment (one task later), as
+//! do the acknowledgements of a tab whose post is due anyway. A send made while the tab
+//! reads a post (a frame's listener), after another post came, or later (a timer, a click)
+//! waits. (So would the rest of an `await send()` that worked for over [`PROMPT_MS`] first.)
 
 /// The longest an acknowledgement waits for a message to go with (ms).
 pub const ACK_HOLD_MS: u32 = 20;
 
-/// A send that comes this soon after the last acknowledgement posted to its tab (ms) is
-/// acknowledged without waiting.
-pub const PROMPT_MS: f64 = 5.0;
+/// How long after reading a post that acknowledged sends (ms) a send still answers them. The
+/// rest of an `await send()` comes within microseconds, in the same task; a timer's or an
+/// event's send comes in a later task, most often later than this. Read with `<=`: with a
+/// clock that steps by 1 ms (Firefox) two readings in one task can differ by one step.
+pub const PROMPT_MS: f64 = 1.0;
 
-/// One tab's acknowledgements: when one last went out.
+/// A tab's view of its last post: whether a send made now answers acknowledgements.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct AckHold {
-    last_posted: Option<f64>,
+pub struct Heard {
+    /// When the last post read acknowledged sends; `None` while a post is read and after
+    /// one that did not.
+    acked_at: Option<f64>,
 }
 
-impl AckHold {
-    /// Whether the acknowledgement of a send written at `now` (ms, any monotonic origin) may
-    /// wait for the tab's next message.
-    pub fn may_wait(&self, now: f64) -> bool {
-        self.last_posted.is_none_or(|t| now - t >= PROMPT_MS)
+impl Heard {
+    /// A post is being read: a send made now (from a listener) answers the post.
+    pub fn reading(&mut self) {
+        self.acked_at = None;
     }
 
-    /// Acknowledgements went to the tab at `now`.
-    pub fn posted(&mut self, now: f64) {
-        self.last_posted = Some(now);
+    /// The post was read; `acked_at` is when, if it acknowledged sends.
+    pub fn read(&mut self, acked_at: Option<f64>) {
+        self.acked_at = acked_at;
+    }
+
+    /// Whether a send made at `now` (read only when it matters) answers acknowledgements.
+    pub fn prompt(&self, now: impl FnOnce() -> f64) -> bool {
+        self.acked_at.is_some_and(|t| now() - t <= PROMPT_MS)
     }
 }
 
@@ -43,35 +54,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_first_send_waits() {
-        assert!(AckHold::default().may_wait(0.0));
-        assert!(AckHold::default().may_wait(1e9));
+    fn nothing_heard_is_not_prompt() {
+        assert!(!Heard::default().prompt(|| 0.0));
     }
 
     #[test]
-    fn a_send_right_after_an_acknowledgement_does_not_wait() {
-        let mut h = AckHold::default();
-        h.posted(100.0);
-        assert!(!h.may_wait(100.0));
-        assert!(!h.may_wait(104.9));
-        assert!(h.may_wait(105.0));
-        assert!(h.may_wait(130.0));
+    fn a_send_right_after_a_post_that_acknowledged_is_prompt_and_a_later_one_is_not() {
+        let mut h = Heard::default();
+        h.reading();
+        h.read(Some(100.0));
+        assert!(h.prompt(|| 100.0));
+        assert!(h.prompt(|| 101.0));
+        assert!(!h.prompt(|| 101.1));
+        assert!(!h.prompt(|| 104.0));
     }
 
     #[test]
-    fn a_loop_stays_prompt_as_long_as_it_answers_within_the_window() {
-        let mut h = AckHold::default();
-        // The first send of the loop waits (nothing told it apart), then each next one comes
-        // 0.4 ms after the last acknowledgement went.
-        assert!(h.may_wait(0.0));
-        let mut t = f64::from(ACK_HOLD_MS);
-        for _ in 0..100 {
-            h.posted(t);
-            t += 0.4;
-            assert!(!h.may_wait(t));
-            t += 0.1;
-        }
-        // It stops; a send 30 ms later waits again.
-        assert!(h.may_wait(t + 30.0));
+    fn a_send_while_a_post_is_read_or_after_one_without_acknowledgements_is_not_prompt() {
+        let mut h = Heard::default();
+        h.read(Some(100.0));
+        h.reading();
+        assert!(!h.prompt(|| 100.0));
+        h.read(None);
+        assert!(!h.prompt(|| 100.0));
+    }
+
+    #[test]
+    fn the_clock_is_read_only_when_it_matters() {
+        let mut h = Heard::default();
+        assert!(!h.prompt(|| unreachable!("no acknowledgement heard")));
+        h.read(None);
+        assert!(!h.prompt(|| unreachable!("no acknowledgement heard")));
     }
 }

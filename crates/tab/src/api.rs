@@ -128,8 +128,8 @@ impl TabClient {
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the shared socket. Resolves
     /// once it is written (told with the worker's next message to this tab, at most 20 ms
-    /// after the write: `tabmux_core::ack_hold`); while the socket is not open it waits in
-    /// the engine's queue.
+    /// after the write, or at once for a send made on hearing of the last ones:
+    /// `tabmux_core::ack_hold`); while the socket is not open it waits in the engine's queue.
     /// Rejects (code `queue-full`, `expired`, …) when it will never be written.
     fn send(&self, data: JsValue) -> js_sys::Promise {
         if self.inner.closed.get() {
@@ -141,7 +141,7 @@ impl TabClient {
             ))));
         }
         let (id, p) = self.inner.request();
-        self.inner.post_request(id, ToWorker::Send { id, data });
+        self.inner.post_request(id, ToWorker::Send { id, data, prompt: self.inner.prompt() });
         p
     }
 

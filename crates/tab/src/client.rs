@@ -9,10 +9,11 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use tabmux_core::ack_hold::Heard;
 use tabmux_core::worker_life::{Welcome, WorkerLife};
 use tabmux_core::{EngineError, Error, ErrorCode, WorkerError};
 use tabmux_web::locks::Held;
-use tabmux_web::{SeqReader, ToTab, ToWorker};
+use tabmux_web::{performance_now, SeqReader, ToTab, ToWorker};
 use wasm_bindgen::prelude::*;
 
 /// The way to the engine: a worker's port, or the engine in this page.
@@ -101,6 +102,9 @@ pub(crate) struct Inner {
     /// Requests waiting for their answer, by id (a handful at a time: a list is enough).
     pub(crate) pending: RefCell<Vec<(u32, Resolvers)>>,
     pub(crate) next_request: Cell<u32>,
+    /// Whether a send made now answers acknowledgements just read, and asks for its own at
+    /// once (`tabmux_core::ack_hold`).
+    pub(crate) heard: Cell<Heard>,
     pub closed: Cell<bool>,
     /// `options.json`: text frames reach this client's handlers parsed (once per frame).
     pub(crate) json: Cell<bool>,
@@ -161,6 +165,7 @@ impl Inner {
             connecting: RefCell::new(None),
             pending: RefCell::new(Vec::new()),
             next_request: Cell::new(0),
+            heard: Cell::default(),
             closed: Cell::new(false),
             json: Cell::new(false),
             debug: Cell::new(false),
@@ -395,16 +400,31 @@ impl Inner {
     /// Returns how many frames it held (data and topic frames: what the worker's backlog
     /// counts).
     pub(crate) fn on_incoming(&self, data: &JsValue) -> u64 {
+        self.set_heard(Heard::reading);
+        let mut acks = false;
         // Several messages posted together: each as if it came alone, in order.
         let mut frames = 0;
         ToTab::read_post(data, |item, msg| match msg {
             Ok(msg) => {
                 frames += u64::from(matches!(msg, ToTab::Frame(_) | ToTab::Topic { .. }));
+                acks |= matches!(msg, ToTab::Sent { .. });
                 self.on_message(msg);
             }
             Err(e) => web_sys::console::warn_3(&"tabmux: unreadable message from the worker:".into(), &e.message().into(), item),
         });
+        self.set_heard(|h| h.read(acks.then(performance_now)));
         frames
+    }
+
+    fn set_heard(&self, f: impl FnOnce(&mut Heard)) {
+        let mut h = self.heard.get();
+        f(&mut h);
+        self.heard.set(h);
+    }
+
+    /// Whether a send made now answers acknowledgements just read (`tabmux_core::ack_hold`).
+    pub(crate) fn prompt(&self) -> bool {
+        self.heard.get().prompt(performance_now)
     }
 
     pub(crate) fn on_message(&self, msg: ToTab) {

@@ -465,6 +465,10 @@ messages! {
             id: u32 = "id",
             /// The frame (string, `ArrayBuffer` or typed array; the engine refuses anything else).
             data: JsValue = "data",
+            /// The page made this send on hearing of its last acknowledgements: answer it
+            /// without waiting for a post to go with (`tabmux_core::ack_hold`). Left out when
+            /// not.
+            prompt: bool = "now" [Rule::OMIT_DEFAULT],
         },
         /// The page has handled `total` frames (data and topic frames) from this worker in all,
         /// said after every `tabmux_core::backlog::DRAIN_EVERY` of them. A page that stops

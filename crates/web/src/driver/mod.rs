@@ -159,8 +159,9 @@ impl Driver {
 
     /// Sends a frame (string, `ArrayBuffer` or typed array) on the client's socket, or
     /// queues it until the socket opens. With a `request` id the client is answered
-    /// [`ToTab::Sent`] once the frame is written (errors carry the id too).
-    pub fn send(&self, client: ClientId, data: &JsValue, request: Option<u32>) -> Result<(), Error> {
+    /// [`ToTab::Sent`] once the frame is written (errors carry the id too): without waiting
+    /// for a post to go with when `prompt` (`tabmux_core::ack_hold`).
+    pub fn send(&self, client: ClientId, data: &JsValue, request: Option<u32>, prompt: bool) -> Result<(), Error> {
         let ack = {
             let mut inner = self.inner.borrow_mut();
             let Some(len) = frame_len(data) else {
@@ -188,7 +189,7 @@ impl Driver {
             }
         };
         if let Some((sink, id)) = ack {
-            sink.post_ack(&ToTab::Sent { id }.encode());
+            sink.post_ack(&ToTab::Sent { id }.encode(), prompt);
         }
         self.pump();
         Ok(())
@@ -316,9 +317,9 @@ impl Driver {
             }
         }
         let result = match msg {
-            ToWorker::Frame(data) => self.send(client, &data, None),
-            ToWorker::Send { id, data } => {
-                if let Err(e) = self.send(client, &data, Some(id)) {
+            ToWorker::Frame(data) => self.send(client, &data, None, false),
+            ToWorker::Send { id, data, prompt } => {
+                if let Err(e) = self.send(client, &data, Some(id), prompt) {
                     self.reply(client, &ToTab::error(&e, Some(id)));
                 }
                 Ok(())

@@ -6,7 +6,7 @@ use gloo_events::EventListener;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::collections::VecDeque;
-use tabmux_core::ack_hold::{AckHold, ACK_HOLD_MS};
+use tabmux_core::ack_hold::ACK_HOLD_MS;
 use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{Backlog, Error};
 use wasm_bindgen::prelude::*;
@@ -52,7 +52,8 @@ pub struct PortSink {
     recent: RefCell<VecDeque<(u64, u64)>>,
     /// Acknowledgements waiting for the next post to the tab.
     acks: RefCell<Vec<JsValue>>,
-    ack_hold: Cell<AckHold>,
+    /// `performance.now()` when the first of `acks` began to wait.
+    held_since: Cell<f64>,
 }
 
 /// How many recently posted frames a port remembers for its goodbye: what a page can have
@@ -77,21 +78,14 @@ impl PortSink {
     /// empty).
     fn send_with_acks(&self, msgs: Vec<JsValue>) {
         let mut acks = std::mem::take(&mut *self.acks.borrow_mut());
-        let held = !acks.is_empty();
         acks.extend(msgs);
         if let Some(post) = post_of(acks) {
-            let now = self.send(&post);
-            if held {
-                let mut hold = self.ack_hold.get();
-                hold.posted(now);
-                self.ack_hold.set(hold);
-            }
+            self.send(&post);
         }
     }
 
     /// Posts `msg` to the tab now, and notes when the worker last posted (see [`idle`]).
-    /// Returns that time.
-    fn send(&self, msg: &JsValue) -> f64 {
+    fn send(&self, msg: &JsValue) {
         // A closed port drops messages silently; nothing to report.
         drop(self.port.post_message(msg));
         let now = performance_now();
@@ -100,7 +94,6 @@ impl PortSink {
                 f.last_post.set(now);
             }
         });
-        now
     }
 }
 
@@ -152,28 +145,47 @@ impl Flusher {
         })
     }
 
-    /// `port` holds an acknowledgement: it goes within [`ACK_HOLD_MS`] (sooner when another
-    /// post to the tab takes it). One timer for all ports, armed by the first.
+    /// `port` holds an acknowledgement since its `held_since`: it goes within
+    /// [`ACK_HOLD_MS`] of that (sooner when another post to the tab takes it). One timer for
+    /// all ports, armed for the one that has waited longest.
     fn hold(&self, port: Rc<PortSink>) {
         let mut holding = self.holding.borrow_mut();
         if !holding.iter().any(|h| Rc::ptr_eq(h, &port)) {
             holding.push(port);
         }
         drop(holding);
-        let mut timer = self.ack_timer.borrow_mut();
-        if timer.is_none() {
-            *timer = Some(crate::timer::after(
-                ACK_HOLD_MS,
-                Box::new(|| {
-                    FLUSHER.with(|f| {
-                        if let Some(f) = f {
-                            drop(f.ack_timer.borrow_mut().take());
-                            let holding = std::mem::take(&mut *f.holding.borrow_mut());
-                            holding.iter().for_each(|p| p.send_with_acks(Vec::new()));
-                        }
-                    });
-                }),
-            ));
+        if self.ack_timer.borrow().is_none() {
+            self.arm(ACK_HOLD_MS);
+        }
+    }
+
+    fn arm(&self, ms: u32) {
+        let post = Box::new(|| FLUSHER.with(|f| f.as_ref().map_or((), Flusher::post_held)));
+        *self.ack_timer.borrow_mut() = Some(crate::timer::after(ms, post));
+    }
+
+    /// The timer: posts alone the acknowledgements that have waited [`ACK_HOLD_MS`] (within
+    /// a millisecond: timers are not that exact); those held since wait on, and the timer is
+    /// armed again for the first of them.
+    fn post_held(&self) {
+        drop(self.ack_timer.borrow_mut().take());
+        let now = performance_now();
+        let mut next: Option<f64> = None;
+        let holding = std::mem::take(&mut *self.holding.borrow_mut());
+        for p in holding {
+            if p.acks.borrow().is_empty() {
+                continue; // they went with a post meanwhile
+            }
+            let due = p.held_since.get() + f64::from(ACK_HOLD_MS);
+            if due <= now + 1.0 {
+                p.send_with_acks(Vec::new());
+            } else {
+                next = Some(next.map_or(due, |n| n.min(due)));
+                self.holding.borrow_mut().push(p);
+            }
+        }
+        if let Some(due) = next {
+            self.arm((due - now).ceil() as u32);
         }
     }
 }
@@ -187,7 +199,7 @@ impl Sink {
             batch: RefCell::default(),
             recent: RefCell::default(),
             acks: RefCell::default(),
-            ack_hold: Cell::default(),
+            held_since: Cell::new(0.0),
         }))
     }
 
@@ -238,13 +250,13 @@ impl Sink {
 
     /// Posts the acknowledgement of a written send: with the next post to the tab, within
     /// [`ACK_HOLD_MS`] (see [`PortSink`]); with the frames of the moment, never at once, when a
-    /// post to the tab is due anyway or the tab is waiting on it (`tabmux_core::ack_hold`). A
-    /// burst of sends is answered in a few posts, not one each; and when several tabs' sends
-    /// are queued (a server's probe answered by every tab), the worker writes them all to the
-    /// socket before it posts any acknowledgement.
-    pub(super) fn post_ack(&self, v: &JsValue) {
+    /// post to the tab is due anyway or the tab says it is waiting on it (`prompt`:
+    /// `tabmux_core::ack_hold`). A burst of sends is answered in a few posts, not one each;
+    /// and when several tabs' sends are queued (a server's probe answered by every tab), the
+    /// worker writes them all to the socket before it posts any acknowledgement.
+    pub(super) fn post_ack(&self, v: &JsValue, prompt: bool) {
         let Sink::Port(p) = self else { return self.post(v) };
-        if !p.batch.borrow().is_empty() || !p.ack_hold.get().may_wait(performance_now()) {
+        if prompt || !p.batch.borrow().is_empty() {
             return self.enqueue(v, false);
         }
         let first = {
@@ -253,6 +265,7 @@ impl Sink {
             acks.len() == 1
         };
         if first {
+            p.held_since.set(performance_now());
             let held = FLUSHER.with(|f| f.as_ref().map(|f| f.hold(p.clone())));
             if held.is_none() {
                 p.flush();
