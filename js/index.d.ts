@@ -316,7 +316,7 @@ export declare class Client<T = Frame> {
   on(event: "leader", listener: (leader: boolean) => void): () => boolean;
   /**
    * Resolves once written (told with the worker's next message to this tab, at most 20 ms
-   * after the write); queued while not open; rejects with code "queue-full", "expired",
+   * after the write; at once in a loop of `await send()`); queued while not open; rejects with code "queue-full", "expired",
    * or "worker-crashed" (the worker died with it queued, or a replacement is starting).
    */
   send(data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
