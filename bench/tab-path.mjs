@@ -9,9 +9,9 @@
 //   between calls);
 // - frames: the server's ticker sends a 100-byte frame every 3 ms;
 // - frames answered: the same, and the listener sends on every 2nd or every 4th frame (as the
-//   paced benchmark's tabs answer its probes), so acknowledgements come too: on every 4th
-//   (12 ms apart) each rides the next frame; on every 2nd (6 ms apart) the send often comes
-//   within `PROMPT_MS` of the last acknowledgement, which then goes at once, alone.
+//   paced benchmark's tabs answer its probes), so acknowledgements come too, each riding the
+//   next frame (a listener's send never asks for its acknowledgement at once:
+//   `tabmux_core::ack_hold`).
 // Three figures for each: the main thread's busy time per message (the DevTools protocol's
 // `TaskDuration`: every task of the page, the browser's own work in them included); the JS
 // time of the call (a send) or from the port's message event to the app's listener (a
