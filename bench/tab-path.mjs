@@ -17,8 +17,7 @@
 // time of the call (a send) or from the port's message event to the app's listener (a
 // frame); and the port messages per message. Chromium's `performance.now()` here is
 // coarsened (100 µs, with jitter), so the times are means over BENCH_TAB_N messages (default
-// 4,000); the table has the median of BENCH_REPS
-// repetitions (default 3), the modes rotating. `BENCH_TAB_PROFILE=1` also runs the V8
+// 4,000); the table has the median of BENCH_REPS repetitions (default 3), the modes rotating. `BENCH_TAB_PROFILE=1` also runs the V8
 // sampling profiler on tabmux's page in each phase (wasm function names kept in a build made
 // for it, rebuilt without them at the end) and prints its top functions by self time per
 // message. Talks only to its own server on 127.0.0.1.

@@ -33,14 +33,12 @@ pub struct Heard {
 }
 
 impl Heard {
-    /// A post is being read: a send made now (from a listener) answers the post.
-    pub fn reading(&mut self) {
-        self.acked_at = None;
-    }
+    /// While a post is read: a send made now (from a listener) answers the post.
+    pub const READING: Heard = Heard { acked_at: None };
 
-    /// The post was read; `acked_at` is when, if it acknowledged sends.
-    pub fn read(&mut self, acked_at: Option<f64>) {
-        self.acked_at = acked_at;
+    /// After a post was read; `acked_at` is when, if it acknowledged sends.
+    pub fn read(acked_at: Option<f64>) -> Heard {
+        Heard { acked_at }
     }
 
     /// Whether a send made at `now` (read only when it matters) answers acknowledgements.
@@ -60,9 +58,7 @@ mod tests {
 
     #[test]
     fn a_send_right_after_a_post_that_acknowledged_is_prompt_and_a_later_one_is_not() {
-        let mut h = Heard::default();
-        h.reading();
-        h.read(Some(100.0));
+        let h = Heard::read(Some(100.0));
         assert!(h.prompt(|| 100.0));
         assert!(h.prompt(|| 101.0));
         assert!(!h.prompt(|| 101.1));
@@ -71,19 +67,14 @@ mod tests {
 
     #[test]
     fn a_send_while_a_post_is_read_or_after_one_without_acknowledgements_is_not_prompt() {
-        let mut h = Heard::default();
-        h.read(Some(100.0));
-        h.reading();
-        assert!(!h.prompt(|| 100.0));
-        h.read(None);
-        assert!(!h.prompt(|| 100.0));
+        assert!(!Heard::READING.prompt(|| 100.0));
+        assert!(!Heard::read(None).prompt(|| 100.0));
     }
 
     #[test]
     fn the_clock_is_read_only_when_it_matters() {
-        let mut h = Heard::default();
-        assert!(!h.prompt(|| unreachable!("no acknowledgement heard")));
-        h.read(None);
-        assert!(!h.prompt(|| unreachable!("no acknowledgement heard")));
+        assert!(!Heard::default().prompt(|| unreachable!("no acknowledgement heard")));
+        assert!(!Heard::READING.prompt(|| unreachable!("no acknowledgement heard")));
+        assert!(!Heard::read(None).prompt(|| unreachable!("no acknowledgement heard")));
     }
 }

@@ -400,7 +400,7 @@ impl Inner {
     /// Returns how many frames it held (data and topic frames: what the worker's backlog
     /// counts).
     pub(crate) fn on_incoming(&self, data: &JsValue) -> u64 {
-        self.set_heard(Heard::reading);
+        self.heard.set(Heard::READING);
         let mut acks = false;
         // Several messages posted together: each as if it came alone, in order.
         let mut frames = 0;
@@ -412,14 +412,8 @@ impl Inner {
             }
             Err(e) => web_sys::console::warn_3(&"tabmux: unreadable message from the worker:".into(), &e.message().into(), item),
         });
-        self.set_heard(|h| h.read(acks.then(performance_now)));
+        self.heard.set(Heard::read(acks.then(performance_now)));
         frames
-    }
-
-    fn set_heard(&self, f: impl FnOnce(&mut Heard)) {
-        let mut h = self.heard.get();
-        f(&mut h);
-        self.heard.set(h);
     }
 
     /// Whether a send made now answers acknowledgements just read (`tabmux_core::ack_hold`).
