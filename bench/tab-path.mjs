@@ -18,7 +18,7 @@
 // frame); and the port messages per message. Chromium's `performance.now()` here is
 // coarsened (100 µs, with jitter), so the times are means over BENCH_TAB_N messages (default
 // 4,000); the table has the median of BENCH_REPS repetitions (default 3), the modes rotating. `BENCH_TAB_PROFILE=1` also runs the V8
-// sampling profiler on tabmux's page in each phase (wasm function names kept in a build made
+// sampling profiler on each mode's page in each phase (wasm function names kept in a build made
 // for it, rebuilt without them at the end) and prints its top functions by self time per
 // message. Talks only to its own server on 127.0.0.1.
 import { setup, median } from "./setup.mjs";
@@ -89,7 +89,7 @@ function perMessage(profile, n) {
 
 /** Runs `phase` (which returns its figures), with the profiler on when asked. */
 async function profiled(cdp, label, phase) {
-  if (!PROFILE || !label.startsWith("tabmux")) return phase();
+  if (!PROFILE) return phase();
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
   await cdp.send("Profiler.start");

@@ -4,7 +4,7 @@
 #![allow(missing_docs)]
 
 use tabmux_core::{Error, ErrorCode, ProtocolError};
-use tabmux_web::{post_of, ToTab, ToWorker};
+use tabmux_web::{names_made, post_of, ToTab, ToWorker};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -97,6 +97,19 @@ fn round_trips<M: PartialEq + std::fmt::Debug>(examples: Vec<M>, all: &[&str], t
 fn every_message_of_both_directions_round_trips() {
     round_trips(to_worker(), ToWorker::TAGS, ToWorker::tag, ToWorker::encode, ToWorker::decode);
     round_trips(to_tab(), ToTab::TAGS, ToTab::tag, ToTab::encode, ToTab::decode);
+}
+
+#[wasm_bindgen_test]
+fn the_protocols_names_are_made_once() {
+    let all = || {
+        to_worker().iter().for_each(|m| drop(ToWorker::decode(&m.encode())));
+        to_tab().iter().for_each(|m| drop(ToTab::decode(&m.encode())));
+    };
+    all();
+    let made = names_made();
+    assert!(made > ToWorker::TAGS.len() + ToTab::TAGS.len(), "tags and field names are cached: {made}");
+    all();
+    assert_eq!(names_made(), made, "a name used again is not made again");
 }
 
 #[wasm_bindgen_test]

@@ -18,7 +18,7 @@
 //! on the JS string) is known to be within the field's limit: a page cannot make the worker
 //! copy a 100 MB string.
 
-use crate::wire::get;
+use std::cell::RefCell;
 use tabmux_core::error::decimal;
 use tabmux_core::integrity::MAX_TOPIC_BYTES;
 use tabmux_core::token::MAX_TOKEN_BYTES;
@@ -233,10 +233,43 @@ fn refused(own: Option<Error>, tag: &str, wire: &str, expected: fn(Rule) -> Stri
     own.unwrap_or_else(|| Error::Protocol(ProtocolError::BadMessage([tag, "'s ", wire, " must be ", &expected(rule)].concat())))
 }
 
+thread_local! {
+    /// The protocol's names as JS strings, each made once: giving JavaScript a Rust string
+    /// decodes its UTF-8 on the JS side (`TextDecoder.decode`), which took about as long
+    /// as the rest of a send's encoding in `npm run bench:tab`'s profile. Keyed by the
+    /// literal's address and length; only the `&'static str` names of this module go in,
+    /// so it holds at most one entry per name.
+    static NAMES: RefCell<Vec<((usize, usize), JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many names [`NAMES`] holds (a test's check that it stops growing).
+pub fn names_made() -> usize {
+    NAMES.with_borrow(Vec::len)
+}
+
+/// `v[wire]`, or `undefined` when reading it throws.
+fn get(v: &JsValue, wire: &'static str) -> JsValue {
+    js_sys::Reflect::get(v, &name(wire)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The protocol name `name` as a JS string ([`NAMES`]).
+#[inline(never)]
+fn name(name: &'static str) -> JsValue {
+    let key = (name.as_ptr() as usize, name.len());
+    NAMES.with_borrow_mut(|names| match names.iter().find(|(k, _)| *k == key) {
+        Some((_, v)) => v.clone(),
+        None => {
+            let v = JsValue::from_str(name);
+            names.push((key, v.clone()));
+            v
+        }
+    })
+}
+
 /// Writes field `wire` into `o` unless the value is left out.
-fn put<T: Field>(o: &js_sys::Object, wire: &str, value: &T, rule: Rule) {
+fn put<T: Field>(o: &js_sys::Object, wire: &'static str, value: &T, rule: Rule) {
     if let Some(v) = value.write(rule) {
-        let _ = js_sys::Reflect::set(o, &JsValue::from_str(wire), &v);
+        let _ = js_sys::Reflect::set(o, &name(wire), &v);
     }
 }
 
@@ -333,7 +366,7 @@ macro_rules! messages {
                         $Enum::$Var { $($field),* } => {
                             $( return (*$num).into(); )?
                             let o = js_sys::Object::new();
-                            let _ = js_sys::Reflect::set(&o, &"t".into(), &$tag.into());
+                            let _ = js_sys::Reflect::set(&o, &name("t"), &name($tag));
                             $( put(&o, $cwire, &$Const, Rule::ANY); )?
                             $( put(&o, $wire, $field, messages!(@rule $($rule)?)); )*
                             o.into()
