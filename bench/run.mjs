@@ -4,8 +4,8 @@
 // DevTools protocol: Playwright would copy every frame a page's own WebSocket receives and
 // understate the per-tab baseline about 2×); tab 0 opens the other tabs without an opener
 // (each its own renderer process, as a user's tabs), and every tab reports to the dev server.
-// Browser CPU: user + system time of every process of the browser (its process group, read
-// from /proc) over the measured window, per 1,000 frames delivered to tabs. Writes bench/results/*.json and
+// Browser CPU: the run time of every thread of every process of the browser (its process
+// group; /proc's schedstat, in ns) over the measured window, per 1,000 frames delivered to tabs. Writes bench/results/*.json and
 // docs/BENCHMARKS.md. Talks only to its own server on 127.0.0.1; every run is bounded.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -32,48 +32,67 @@ const PACED = (process.env.BENCH_PACED ?? "1x50,1x200,1x1000,8x50,8x200,8x1000")
   return { tabs, rate };
 });
 const PACED_S = Number(process.env.BENCH_PACED_S ?? 5);
+// Before each paced case's traffic, its tabs connected and quiet: first SETTLE_S seconds
+// unmeasured (the browser is still busy starting: pages, compiling, collecting), then IDLE_S
+// seconds of the browser's CPU at rest, which is taken off the traffic's to give the CPU
+// above idle. At 50 frames/s the resting browser (timers, the other processes) is much of it.
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 2);
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 2);
 const ONLY = process.env.BENCH_ONLY ?? ""; // "startup" or "paced": only those figures, printed (docs untouched)
 
 const { helpers: { sleep }, chromium, server } = await setup();
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-/** CPU time (ms, user + system) of each live process of group `pgid`: pid → { kind, ms };
- *  kind is the process's `--type` (renderer, gpu-process, utility) or "browser". */
+/** The CPU time of every thread of each live process of group `pgid`: pid → { kind, threads:
+ *  tid → ms }; kind is the process's `--type` (renderer, gpu-process, utility) or "browser".
+ *  Read from each thread's /proc/<pid>/task/<tid>/schedstat (its run time in ns), not from
+ *  the process's utime + stime, which count in clock ticks (10 ms): a paced case of 250
+ *  frames uses about 70 ms of CPU in all, spread over half a dozen processes, each rounded
+ *  to a tick. */
 function cpuByProcess(pgid) {
   const out = new Map();
   for (const d of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(d)) continue;
-    let stat, cmdline;
+    let stat, cmdline, tids;
     try {
       stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      // After "(comm) ": state ppid pgrp …
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
       cmdline = readFileSync(`/proc/${d}/cmdline`, "utf8");
+      tids = readdirSync(`/proc/${d}/task`);
     } catch {
       continue; // ended meanwhile
     }
-    // After "(comm) ": state ppid pgrp … utime (14th field of the line) stime (15th).
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[2]) !== pgid) continue;
-    const kind = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? "browser";
-    out.set(d, { kind, ms: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK });
+    const threads = new Map();
+    for (const t of tids) {
+      try {
+        threads.set(t, Number(readFileSync(`/proc/${d}/task/${t}/schedstat`, "utf8").split(" ")[0]) / 1e6);
+      } catch {} // ended meanwhile
+    }
+    out.set(d, { kind: /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? "browser", threads });
   }
   return out;
 }
-/** CPU time (ms, user + system) of every live process in process group `pgid`. */
-const cpuMs = (pgid) => [...cpuByProcess(pgid).values()].reduce((sum, p) => sum + p.ms, 0);
 /** How many renderer processes process group `pgid` has (one per tab when tabs have no opener). */
 const renderers = (pgid) => [...cpuByProcess(pgid).values()].filter((p) => p.kind === "renderer").length;
-/** Where the CPU went between two `cpuByProcess` readings (ms per 1,000 frames): the
+/** The CPU (ms) used between two `cpuByProcess` readings, in all and where it went: the
  *  browser process, the renderers from the busiest (the worker's is one of them; /proc does
- *  not say which), and the other processes together. */
-function cpuSplit(before, after, per) {
+ *  not say which), and the other processes together; each divided by `per`. A thread new
+ *  since the first reading counts from zero; one that ended before the second takes its last
+ *  time with it (`ended` counts them: Chromium ends a pool thread only after it idled for
+ *  many seconds). */
+function cpuSplit(before, after, per = 1) {
   const r = [];
-  let browser = 0, other = 0;
-  for (const [pid, { kind, ms }] of after) {
-    const d = (ms - (before.get(pid)?.ms ?? 0)) / per;
+  let browser = 0, other = 0, ended = 0;
+  for (const [pid, { kind, threads }] of after) {
+    let d = 0;
+    for (const [tid, ms] of threads) d += ms - (before.get(pid)?.threads.get(tid) ?? 0);
+    d /= per;
     if (kind === "renderer") r.push(d);
     else if (kind === "browser") browser += d;
     else other += d;
   }
-  return { browser, other, renderers: r.sort((a, b) => b - a) };
+  for (const [pid, { threads }] of before) for (const tid of threads.keys()) ended += after.get(pid)?.threads.has(tid) ? 0 : 1;
+  const renderers = r.sort((a, b) => b - a);
+  return { total: browser + other + renderers.reduce((a, b) => a + b, 0), browser, other, renderers, ended };
 }
 const pct = (xs, p) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)] : null; };
 
@@ -108,7 +127,7 @@ async function launch(params, beforeStart = async () => {}) {
     try { process.kill(-proc.pid, "SIGKILL"); } catch {}
     rmSync(dir, { recursive: true, force: true });
   };
-  return { run, channel, stop, cpu: () => cpuMs(proc.pid), split: () => cpuByProcess(proc.pid), renderers: () => renderers(proc.pid) };
+  return { run, channel, stop, cpu: () => cpuByProcess(proc.pid), renderers: () => renderers(proc.pid) };
 }
 
 async function measure(mode, tabs, size, integrity) {
@@ -120,7 +139,7 @@ async function measure(mode, tabs, size, integrity) {
     const cpu0 = b.cpu();
     const sent = await server.ctl(`/control/broadcast?channel=${b.channel}&n=${frames}&size=${size}`);
     const done = await waitNotes(b.run, "done", tabs, 180_000);
-    const cpu = b.cpu() - cpu0;
+    const cpu = cpuSplit(cpu0, b.cpu()).total;
     const seconds = (Math.max(...done.map((d) => d.at)) - sent.at) / 1000;
     await server.ctl(`/control/probe?channel=${b.channel}&n=${PROBES}&interval_ms=5`);
     await sleep(PROBES * 5 + 700);
@@ -153,17 +172,23 @@ async function paced(mode, { tabs, rate }) {
     await waitNotes(b.run, "ready", tabs, 30_000);
     const conns = (await server.ctl("/control/stats")).byChannel[b.channel] ?? 0;
     const procs = b.renderers();
+    await sleep(SETTLE_S * 1000);
+    const rest0 = b.cpu();
+    const restAt = performance.now();
+    await sleep(IDLE_S * 1000);
+    const idlePerS = cpuSplit(rest0, b.cpu()).total / ((performance.now() - restAt) / 1000);
     const cpu0 = b.cpu();
-    const split0 = b.split();
+    const at0 = performance.now();
     await server.ctl(`/control/ticker?channel=${b.channel}&ms=${every}&count=${frames}&size=1024`);
     await server.ctl(`/control/probe?channel=${b.channel}&n=${Math.floor((PACED_S * 1000) / probeMs)}&interval_ms=${probeMs}`);
     const done = await waitNotes(b.run, "done", tabs, PACED_S * 1000 + 120_000);
-    const cpu = b.cpu() - cpu0;
-    const split = cpuSplit(split0, b.split(), (frames * tabs) / 1000);
+    const per = (frames * tabs) / 1000;
+    const split = cpuSplit(cpu0, b.cpu(), per);
+    const aboveIdle = split.total - (idlePerS * (performance.now() - at0)) / 1000 / per;
     await sleep(700); // the last probes' answers
     const rtts = (await server.ctl(`/control/probes?channel=${b.channel}`)).rttMs;
     return {
-      mode, tabs, rate, conns, renderers: procs, cpuPer1k: cpu / ((frames * tabs) / 1000), split,
+      mode, tabs, rate, conns, renderers: procs, cpuPer1k: split.total, idlePerS, aboveIdle, split,
       lost: done.reduce((n, d) => n + d.gaps, 0), dups: done.reduce((n, d) => n + d.dups, 0),
       rtt: { p50: pct(rtts, 50), p95: pct(rtts, 95), p99: pct(rtts, 99), samples: rtts.length },
     };
@@ -215,7 +240,7 @@ for (let rep = 0; rep < (ONLY && ONLY !== "paced" ? 0 : REPS); rep++) {
     for (const mode of rotated(PACED_MODES, rep)) {
       const r = await paced(mode, c);
       pacedRaw.push({ rep, ...r });
-      console.log(`rep ${rep} paced ${mode.padEnd(6)} ${c.tabs} tab${c.tabs > 1 ? "s" : ""} × ${c.rate} frames/s: rtt p50 ${r.rtt.p50?.toFixed(2)} p99 ${r.rtt.p99?.toFixed(2)} ms (${r.rtt.samples} probes), cpu ${r.cpuPer1k.toFixed(1)} ms/1k (browser process ${r.split.browser.toFixed(0)}, renderers ${r.split.renderers.map((x) => x.toFixed(0)).join("/")}, other ${r.split.other.toFixed(0)}), renderers ${r.renderers}, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
+      console.log(`rep ${rep} paced ${mode.padEnd(6)} ${c.tabs} tab${c.tabs > 1 ? "s" : ""} × ${c.rate} frames/s: rtt p50 ${r.rtt.p50?.toFixed(2)} p99 ${r.rtt.p99?.toFixed(2)} ms (${r.rtt.samples} probes), cpu ${r.cpuPer1k.toFixed(1)} ms/1k, ${r.aboveIdle.toFixed(1)} above idle (idle ${r.idlePerS.toFixed(0)} ms/s; browser process ${r.split.browser.toFixed(0)}, renderers ${r.split.renderers.map((x) => x.toFixed(0)).join("/")}, other ${r.split.other.toFixed(0)}; threads ended ${r.split.ended}), renderers ${r.renderers}, conns ${r.conns}, lost ${r.lost}, dups ${r.dups}`);
     }
   }
 }
@@ -265,6 +290,7 @@ const pacedRows = PACED.flatMap(({ tabs, rate }) => {
       p99Min: Math.min(...rs.map((r) => r.rtt.p99)), p99Max: Math.max(...rs.map((r) => r.rtt.p99)),
       p50VsBare: m((r) => r.rtt.p50) - bm((r) => r.rtt.p50), p99VsBare: m((r) => r.rtt.p99) - bm((r) => r.rtt.p99),
       cpu: m((r) => r.cpuPer1k), cpuRatio: m((r) => r.cpuPer1k) / bm((r) => r.cpuPer1k),
+      idle: m((r) => r.idlePerS), aboveIdle: m((r) => r.aboveIdle), aboveIdleRatio: m((r) => r.aboveIdle) / bm((r) => r.aboveIdle),
       lost: rs.reduce((n, r) => n + r.lost, 0), dups: rs.reduce((n, r) => n + r.dups, 0),
     };
   }).filter((r) => Number.isFinite(r.conns));
@@ -309,13 +335,13 @@ writeFileSync(join(root, "bench", "results", `${stamp}.json`), JSON.stringify({ 
 const f0 = (x) => (x == null ? "–" : Math.round(x).toLocaleString("en-US"));
 const f2 = (x) => (x == null ? "–" : x.toFixed(2));
 const names = { shared: "tabmux shared", direct: "tabmux direct", bare: "bare-JS worker", pertab: "socket per tab" };
-let md = `# Benchmarks\n\nGenerated by \`npm run bench\` (${REPS} interleaved repetitions, the mode order rotated each time; medians, min–max where shown). Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.chromium}; Node ${machine.node}; dev server in release mode on 127.0.0.1. Chromium is launched directly, without the DevTools protocol; tab 0 opens the others without an opener, so each tab has its own renderer process. Browser CPU: user + system time of all the browser's processes over the measured window, per 1,000 frames delivered to tabs.\n\n`;
+let md = `# Benchmarks\n\nGenerated by \`npm run bench\` (${REPS} interleaved repetitions, the mode order rotated each time; medians, min–max where shown). Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.chromium}; Node ${machine.node}; dev server in release mode on 127.0.0.1. Chromium is launched directly, without the DevTools protocol; tab 0 opens the others without an opener, so each tab has its own renderer process. Browser CPU: the run time of all the browser's threads (/proc's schedstat, in ns) over the measured window, per 1,000 frames delivered to tabs.\n\n`;
 md += `Throughput: frames × tabs / (server time from the broadcast to the last tab's last frame). Round trips: ${PROBES} probes 5 ms apart, server → tab → server, on the server's clock. "vs bare" is the ratio to the bare-JS SharedWorker measured in the same run (throughput) or the difference (p99).\n\n`;
 md += `| frame | tabs | integrity | mode | server sockets | frames/s (min–max) | vs bare | browser CPU ms / 1,000 frames | vs bare | RTT p50 / p95 / p99 ms | p99 vs bare | lost | dup | worker memory before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
 for (const r of rows) md += `| ${r.size / 1024} KB | ${r.tabs} | ${r.integrity ? "on" : "off"} | ${names[r.mode]} | ${r.conns} | ${f0(r.fps)} (${f0(r.fpsMin)}–${f0(r.fpsMax)}) | ${f2(r.ratio)}× | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${f2(r.p50)} / ${f2(r.p95)} / ${f2(r.p99)} | ${r.p99VsBare >= 0 ? "+" : ""}${f2(r.p99VsBare)} | ${r.lost} | ${r.dups} | ${r.memBefore ? `${f0(r.memBefore)} → ${f0(r.memAfter)}` : "–"} |\n`;
-md += `\n## Paced: 1 and 8 tabs at 50, 200 and 1,000 frames/s each (1 KB), ${PACED_S} s\n\nThe server sends one frame every 1000/rate ms and a latency probe every 10 ms (every two frame intervals at 50/s) all along: traffic that saturates nothing, as most apps have. "vs bare" is the ratio to the bare-JS SharedWorker of the same case in the same run (CPU) or the difference (round trips). A mode that needs more CPU than the machine has queues, and its round trips show it.\n\n| tabs | frames/s each | mode | server sockets | RTT p50 ms (min–max) | vs bare | RTT p99 ms (min–max) | vs bare | browser CPU ms / 1,000 frames | vs bare | lost | dup |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+md += `\n## Paced: 1 and 8 tabs at 50, 200 and 1,000 frames/s each (1 KB), ${PACED_S} s\n\nThe server sends one frame every 1000/rate ms and a latency probe every 10 ms (every two frame intervals at 50/s) all along: traffic that saturates nothing, as most apps have. "vs bare" is the ratio to the bare-JS SharedWorker of the same case in the same run (CPU) or the difference (round trips). A mode that needs more CPU than the machine has queues, and its round trips show it. Before the traffic, the tabs sit connected and quiet: ${SETTLE_S} s unmeasured (the browser finishing its start), then ${IDLE_S} s whose CPU ("idle", ms per second) is taken off the traffic's, to give the CPU the frames cost ("above idle").\n\n| tabs | frames/s each | mode | server sockets | RTT p50 ms (min–max) | vs bare | RTT p99 ms (min–max) | vs bare | browser CPU ms / 1,000 frames | vs bare | idle ms/s | above idle, ms / 1,000 frames | vs bare | lost | dup |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
 const signed = (x) => (x == null ? "–" : `${x >= 0 ? "+" : ""}${f2(x)}`);
-for (const r of pacedRows) md += `| ${r.tabs} | ${f0(r.rate)} | ${names[r.mode]} | ${r.conns} | ${f2(r.p50)} (${f2(r.p50Min)}–${f2(r.p50Max)}) | ${signed(r.p50VsBare)} | ${f2(r.p99)} (${f2(r.p99Min)}–${f2(r.p99Max)}) | ${signed(r.p99VsBare)} | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${r.lost} | ${r.dups} |\n`;
+for (const r of pacedRows) md += `| ${r.tabs} | ${f0(r.rate)} | ${names[r.mode]} | ${r.conns} | ${f2(r.p50)} (${f2(r.p50Min)}–${f2(r.p50Max)}) | ${signed(r.p50VsBare)} | ${f2(r.p99)} (${f2(r.p99Min)}–${f2(r.p99Max)}) | ${signed(r.p99VsBare)} | ${f2(r.cpu)} | ${f2(r.cpuRatio)}× | ${f0(r.idle)} | ${f2(r.aboveIdle)} | ${f2(r.aboveIdleRatio)}× | ${r.lost} | ${r.dups} |\n`;
 const bareStart = startRows.find((s) => s.mode === "bare");
 md += `\n## Start-up (2 tabs, ${START_REPS} repetitions: median, min–max)\n\nA ticker sends a frame every 2 ms from before the browser starts, so a first frame follows the socket's open (or a tab's attach) by at most 2 ms. The first tab starts the worker; the second is opened once the first has its first frame (a running worker). "Page start" adds loading the library (the bare worker and the plain socket have nothing to load).\n\n| mode | connect() → first frame, first tab (ms) | vs bare | joining tab: connect() → next frame (ms) | vs bare | page start → first frame, first tab / joining tab (ms) |\n|---|---|---|---|---|---|\n`;
 for (const s of startRows) {
