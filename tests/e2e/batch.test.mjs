@@ -1,11 +1,14 @@
 // Frames that arrive while the worker is busy are posted to each tab together (one array per
 // port), and each tab's listeners still get every frame once, in order.
-import { test } from "node:test";
+import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { withServerAndBrowser, openTab, until, seqFrames } from "./helpers.mjs";
+import { withServerAndBrowser, openTab, until, seqFrames, sleep, workerCopy, timersFired, TIMERS, NEVER } from "./helpers.mjs";
 
 let server, browser;
 withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
+
+// A copy of the release worker that counts the timer callbacks it runs (helpers.mjs: TIMERS).
+before(() => workerCopy("timers-batch", TIMERS));
 
 /** A new context with one harness tab whose client is open on channel `ch`. */
 async function tabOn(ch) {
@@ -193,6 +196,30 @@ test("an acknowledgement held after another port's waits its own 20 ms: the one 
   // The page's clock and the worker's differ by a fraction of a millisecond.
   assert.ok(after[0] >= 19, `port 0 acknowledged after ${after[0]} ms`);
   assert.ok(after[1] >= 19, `port 1 acknowledged after ${after[1]} ms`);
+  await context.close();
+});
+
+test("acknowledgements that ride frames leave no timer behind: 20 sends answered on a 5 ms ticker, and no timer callback runs in the worker", async () => {
+  const ch = "ack-no-timer";
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  // Every duration at its largest: none of the engine's timers is due in this test.
+  const options = { url: server.ws(`/ws/${ch}`), workerUrl: "/dist-test/timers-batch/shared-websocket-worker.js", ...NEVER };
+  await page.evaluate((o) => T.connect(o), options);
+  await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
+  const start = await page.evaluate(timersFired);
+  // Every 2nd frame is answered; the next frame comes 5 ms later and carries the acknowledgement.
+  await page.evaluate(() => {
+    window.ANSWERED = { frames: 0, settled: 0 };
+    T.clients[0].c.on("message", () => {
+      if (++ANSWERED.frames % 2 === 0 && ANSWERED.frames <= 40) T.clients[0].c.send("answer").then(() => ANSWERED.settled++);
+    });
+  });
+  await server.ctl(`/control/ticker?channel=${ch}&ms=5&count=60&size=60`);
+  await until(() => page.evaluate(() => ANSWERED.frames === 60 && ANSWERED.settled === 20), "60 frames, 20 sends settled");
+  // Past the 20 ms an acknowledgement may wait, and then some.
+  await sleep(100);
+  assert.equal((await page.evaluate(timersFired)) - start, 0, "no timer callback ran in the worker");
   await context.close();
 });
 

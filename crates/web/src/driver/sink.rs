@@ -40,7 +40,7 @@ pub enum Sink {
 ///
 /// A send's acknowledgement waits for the next post to the tab and goes first in it, for at
 /// most [`ACK_HOLD_MS`] (`tabmux_core::ack_hold`): at a low rate it does not cost the tab a
-/// message of its own.
+/// message of its own, nor the worker a wake (the hold's timer goes with the last held one).
 #[derive(Debug)]
 pub struct PortSink {
     port: MessagePort,
@@ -78,6 +78,9 @@ impl PortSink {
     /// empty).
     fn send_with_acks(&self, msgs: Vec<JsValue>) {
         let mut acks = std::mem::take(&mut *self.acks.borrow_mut());
+        if !acks.is_empty() {
+            FLUSHER.with(|f| f.as_ref().map_or((), |f| f.released(self)));
+        }
         acks.extend(msgs);
         if let Some(post) = post_of(acks) {
             self.send(&post);
@@ -159,6 +162,18 @@ impl Flusher {
         }
     }
 
+    /// `port`'s acknowledgements went (with a frame, or alone): it holds none. With no port
+    /// holding any, the timer is cancelled: at a low rate the acknowledgements ride the next
+    /// frame, and a timer left to fire for nothing was a wake of the worker for every send.
+    fn released(&self, port: &PortSink) {
+        let mut holding = self.holding.borrow_mut();
+        holding.retain(|h| !std::ptr::eq(&**h, port));
+        if holding.is_empty() {
+            drop(holding);
+            drop(self.ack_timer.borrow_mut().take());
+        }
+    }
+
     fn arm(&self, ms: u32) {
         let post = Box::new(|| FLUSHER.with(|f| f.as_ref().map_or((), Flusher::post_held)));
         *self.ack_timer.borrow_mut() = Some(crate::timer::after(ms, post));
@@ -172,10 +187,8 @@ impl Flusher {
         let now = performance_now();
         let mut next: Option<f64> = None;
         let holding = std::mem::take(&mut *self.holding.borrow_mut());
+        // Every port here holds acknowledgements: one whose went with a post left the list.
         for p in holding {
-            if p.acks.borrow().is_empty() {
-                continue; // they went with a post meanwhile
-            }
             let due = p.held_since.get() + f64::from(ACK_HOLD_MS);
             if due <= now + 1.0 {
                 p.send_with_acks(Vec::new());
