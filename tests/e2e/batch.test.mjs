@@ -2,13 +2,17 @@
 // port), and each tab's listeners still get every frame once, in order.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { withServerAndBrowser, openTab, until, seqFrames, sleep, workerCopy, timersFired, TIMERS, NEVER } from "./helpers.mjs";
+import { withServerAndBrowser, openTab, until, seqFrames, sleep, workerCopy, timersFired, TIMERS, NEVER, CLOCK_READS, clockReads } from "./helpers.mjs";
 
 let server, browser;
 withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
-// A copy of the release worker that counts the timer callbacks it runs (helpers.mjs: TIMERS).
-before(() => workerCopy("timers-batch", TIMERS));
+// Copies of the release worker that count the timer callbacks it runs and its clock reads
+// (helpers.mjs: TIMERS, CLOCK_READS).
+before(() => {
+  workerCopy("timers-batch", TIMERS);
+  workerCopy("clock-reads", CLOCK_READS);
+});
 
 /** A new context with one harness tab whose client is open on channel `ch`. */
 async function tabOn(ch) {
@@ -220,6 +224,24 @@ test("acknowledgements that ride frames leave no timer behind: 20 sends answered
   // Past the 20 ms an acknowledgement may wait, and then some.
   await sleep(100);
   assert.equal((await page.evaluate(timersFired)) - start, 0, "no timer callback ran in the worker");
+  await context.close();
+});
+
+test("a frame for 4 ports reads the worker's clock twice: once for the engine and the idle rule, once after its last post", async () => {
+  const ch = "clock-reads";
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  // Four clients, four ports of the same worker.
+  const options = { url: server.ws(`/ws/${ch}`), workerUrl: "/dist-test/clock-reads/shared-websocket-worker.js", ...NEVER };
+  for (let i = 0; i < 4; i++) await page.evaluate((o) => T.connect(o), options);
+  await until(() => page.evaluate(() => [0, 1, 2, 3].every((i) => T.state(i)?.state === "open")), "4 clients open");
+  // The worker idle for a while: the frame goes to each port at once.
+  await sleep(200);
+  const before = await page.evaluate(clockReads);
+  await server.ctl(`/control/broadcast?channel=${ch}&n=1`);
+  await until(() => page.evaluate(() => T.clients.every((c) => c.messages.length === 1)), "the frame in every client");
+  await sleep(100);
+  assert.equal((await page.evaluate(clockReads)) - before, 2);
   await context.close();
 });
 

@@ -205,6 +205,20 @@ export const TIMERS = `(() => { const real = self.setTimeout.bind(self); let fir
   const ch = new BroadcastChannel("tabmux-test-timers"); ch.onmessage = () => ch.postMessage(fired);
   self.setTimeout = (f, ms, ...a) => real((...b) => { fired++; return f(...b); }, ms, ...a); })();`;
 
+/** A prelude for `workerCopy`: counts the worker's `performance.now()` calls, answering any
+ * message on "tabmux-test-now" with the count. */
+export const CLOCK_READS = `(() => { const real = performance.now.bind(performance); let reads = 0;
+  const ch = new BroadcastChannel("tabmux-test-now"); ch.onmessage = () => ch.postMessage(reads);
+  performance.now = () => (reads++, real()); })();`;
+
+/** In a page: the clock reads a `CLOCK_READS` worker copy has made so far. */
+export const clockReads = () =>
+  new Promise((resolve) => {
+    const ch = new BroadcastChannel("tabmux-test-now");
+    ch.onmessage = (e) => resolve(e.data);
+    ch.postMessage("count?");
+  });
+
 /** In a page: the timer callbacks a `TIMERS` worker copy has run so far. */
 export const timersFired = () =>
   new Promise((resolve) => {

@@ -26,7 +26,13 @@ extern "C" {
 /// `performance.now()`), near ms since the epoch but never stepped by the OS clock. Every
 /// deadline is on this clock; wall time is only shown ([`wall_offset_ms`]).
 pub fn now_ms() -> u64 {
-    (TIME_ORIGIN.with(|o| *o) + performance_now()) as u64
+    ms_at(performance_now())
+}
+
+/// The engine's clock at `performance.now()` reading `now` (see [`now_ms`]): for a caller
+/// that reads the clock once for several uses.
+pub fn ms_at(now: f64) -> u64 {
+    (TIME_ORIGIN.with(|o| *o) + now) as u64
 }
 
 /// How far the wall clock (`Date.now()`) is ahead of the engine's clock now: added to an

@@ -4,7 +4,7 @@
 use super::{js_message, AnySend, Driver, Inner, Posts, Sink, Socket};
 use super::frames::{Extractor, PongMatcher};
 use crate::protocol::ToTab;
-use crate::wire::{frame_len, now_ms, object};
+use crate::wire::{frame_len, now_ms, object, performance_now};
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -127,7 +127,7 @@ impl Inner {
                         };
                         // One port: whether to post at once is read for each frame (the first may go at once,
                         // the rest then join a batch).
-                        if sink.post_frame(&msg, len, Some(id), super::sink::idle()) {
+                        if sink.post_frame(&msg, len, Some(id), super::sink::idle(performance_now())) {
                             self.engine.handle_lagging(now_ms(), client, true);
                         }
                     }

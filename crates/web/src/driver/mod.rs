@@ -3,7 +3,7 @@
 //! engine's actions; `frames.rs`: reading frames without copying them into wasm.
 
 use crate::protocol::{ToTab, ToWorker};
-use crate::wire::{frame_len, navigator_on_line, now_ms, object, wall_offset_ms};
+use crate::wire::{frame_len, ms_at, navigator_on_line, now_ms, object, performance_now, wall_offset_ms};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -435,6 +435,8 @@ impl Driver {
         let mut one: Option<(Sink, JsValue)> = None;
         let len = frame_len(data).unwrap_or(0);
         let mut kept = None;
+        // One clock read for the engine and for the ports' idle rule.
+        let now = performance_now();
         let then = {
             let mut guard = self.inner.borrow_mut();
             let inner = &mut *guard;
@@ -448,7 +450,7 @@ impl Driver {
             };
             let meta =
                 FrameMeta { len, pong, server_ping, key: x.key.as_deref(), seq: x.seq, topic: x.topic.as_deref() };
-            match inner.engine.handle_frame(now_ms(), socket, meta) {
+            match inner.engine.handle_frame(ms_at(now), socket, meta) {
                 Delivery::To { clients, topic, retain, one: chosen } => {
                     let then = if topic {
                         // Only the subscribers, each told the topic so the tab can route it.
@@ -482,16 +484,18 @@ impl Driver {
         };
         // Whether the frame goes to its ports at once (sink.rs): decided once, before the
         // first of its posts.
-        let idle = !sinks.is_empty() && sink::idle();
-        for s in sinks {
-            let msg = match &one {
-                Some((chosen, own)) if chosen.same(s) => own,
-                _ => msg,
-            };
-            if s.post_frame(msg, len, kept, idle) {
-                self.lagging(s);
+        let idle = !sinks.is_empty() && sink::idle(now);
+        sink::posting(|| {
+            for s in sinks {
+                let msg = match &one {
+                    Some((chosen, own)) if chosen.same(s) => own,
+                    _ => msg,
+                };
+                if s.post_frame(msg, len, kept, idle) {
+                    self.lagging(s);
+                }
             }
-        }
+        });
         // A pong changes the status; a gap, an eviction or a new leader is an action.
         if self.inner.borrow().engine.has_actions() {
             self.pump();
