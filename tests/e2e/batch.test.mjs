@@ -14,6 +14,17 @@ before(() => {
   workerCopy("clock-reads", CLOCK_READS);
 });
 
+/** A new context with one harness tab and `clients` clients open on channel `ch` through the
+ * worker copy `copy`, every duration at its largest (none of the engine's timers is due). */
+async function clientsOfCopy(ch, copy, clients = 1) {
+  const context = await browser.newContext();
+  const page = await openTab(context, server);
+  const options = { url: server.ws(`/ws/${ch}`), workerUrl: `/dist-test/${copy}/shared-websocket-worker.js`, ...NEVER };
+  for (let i = 0; i < clients; i++) await page.evaluate((o) => T.connect(o), options);
+  await until(() => page.evaluate(() => T.clients.every((_, i) => T.state(i)?.state === "open")), `${clients} clients open`);
+  return { context, page };
+}
+
 /** A new context with one harness tab whose client is open on channel `ch`. */
 async function tabOn(ch) {
   const context = await browser.newContext();
@@ -205,12 +216,7 @@ test("an acknowledgement held after another port's waits its own 20 ms: the one 
 
 test("acknowledgements that ride frames leave no timer behind: 20 sends answered on a 5 ms ticker, and no timer callback runs in the worker", async () => {
   const ch = "ack-no-timer";
-  const context = await browser.newContext();
-  const page = await openTab(context, server);
-  // Every duration at its largest: none of the engine's timers is due in this test.
-  const options = { url: server.ws(`/ws/${ch}`), workerUrl: "/dist-test/timers-batch/shared-websocket-worker.js", ...NEVER };
-  await page.evaluate((o) => T.connect(o), options);
-  await until(() => page.evaluate(() => T.state(0)?.state === "open"), "open");
+  const { context, page } = await clientsOfCopy(ch, "timers-batch");
   const start = await page.evaluate(timersFired);
   // Every 2nd frame is answered; the next frame comes 5 ms later and carries the acknowledgement.
   await page.evaluate(() => {
@@ -229,12 +235,8 @@ test("acknowledgements that ride frames leave no timer behind: 20 sends answered
 
 test("a frame for 4 ports reads the worker's clock twice: once for the engine and the idle rule, once after its last post", async () => {
   const ch = "clock-reads";
-  const context = await browser.newContext();
-  const page = await openTab(context, server);
   // Four clients, four ports of the same worker.
-  const options = { url: server.ws(`/ws/${ch}`), workerUrl: "/dist-test/clock-reads/shared-websocket-worker.js", ...NEVER };
-  for (let i = 0; i < 4; i++) await page.evaluate((o) => T.connect(o), options);
-  await until(() => page.evaluate(() => [0, 1, 2, 3].every((i) => T.state(i)?.state === "open")), "4 clients open");
+  const { context, page } = await clientsOfCopy(ch, "clock-reads", 4);
   // The worker idle for a while: the frame goes to each port at once.
   await sleep(200);
   const before = await page.evaluate(clockReads);
