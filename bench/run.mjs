@@ -49,8 +49,8 @@ const { helpers: { sleep }, chromium, server } = await setup();
  *  tid → ms }; kind is the process's `--type` (renderer, gpu-process, utility) or "browser".
  *  Read from each thread's /proc/<pid>/task/<tid>/schedstat (its run time in ns), not from
  *  the process's utime + stime, which count in clock ticks (10 ms): a paced case of 250
- *  frames uses about 70 ms of CPU in all, spread over half a dozen processes, each rounded
- *  to a tick. */
+ *  frames uses a few hundred ms of CPU in all, spread over half a dozen processes, each
+ *  rounded to a tick. */
 function cpuByProcess(pgid) {
   const out = new Map();
   for (const d of readdirSync("/proc")) {
@@ -171,7 +171,7 @@ async function paced(mode, { tabs, rate }) {
   const frames = rate * PACED_S;
   const every = Math.round(1000 / rate);
   const probeMs = Math.max(10, 2 * every);
-  const warm = WARM_S * 1000;
+  const warm = WARM_S * 1000; // frames, one a millisecond
   const b = await launch({ mode, tabs: String(tabs), frames: String(frames + warm), integrity: "0" });
   try {
     await waitNotes(b.run, "ready", tabs, 30_000);
