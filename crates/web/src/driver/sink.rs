@@ -112,8 +112,9 @@ struct Flusher {
     last_post: Cell<f64>,
     /// Whether posts are being made for one frame (see [`posting`]).
     posting: Cell<Posting>,
-    /// The ports holding acknowledgements, and the timer that posts them when nothing else
-    /// went to their tabs for [`ACK_HOLD_MS`].
+    /// The ports holding acknowledgements, each listed from its first held one (`hold`) until
+    /// they go (`released`); and the timer that posts them when nothing else went to their
+    /// tabs for [`ACK_HOLD_MS`].
     holding: RefCell<Vec<Rc<PortSink>>>,
     ack_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     _listener: EventListener,
@@ -180,11 +181,7 @@ impl Flusher {
     /// [`ACK_HOLD_MS`] of that (sooner when another post to the tab takes it). One timer for
     /// all ports, armed for the one that has waited longest.
     fn hold(&self, port: Rc<PortSink>) {
-        let mut holding = self.holding.borrow_mut();
-        if !holding.iter().any(|h| Rc::ptr_eq(h, &port)) {
-            holding.push(port);
-        }
-        drop(holding);
+        self.holding.borrow_mut().push(port);
         if self.ack_timer.borrow().is_none() {
             self.arm(ACK_HOLD_MS);
         }
