@@ -69,14 +69,26 @@ async function start() {
       if (c.status?.state === "open") return resolve();
       const off = c.on("status", (s) => s.state === "open" && (off(), resolve()));
     });
-  } else if (mode === "bare") {
+  } else if (mode === "bare" || mode === "acked") {
+    // "acked": a send that settles, as tabmux's does, in a few lines of JavaScript (the
+    // promise's resolve kept by id; the worker's acknowledgement is the id, alone or in front
+    // of a frame). "bare" posts the text and hears nothing back.
     connectAt = performance.now() - t0;
     const w = new SharedWorker("/bench/bare-worker.js", { name: `bare-${run}` });
+    const waiting = new Map();
+    let id = 0;
+    const item = (m) => (typeof m === "number" ? (waiting.get(m)?.(), waiting.delete(m)) : onFrame(m));
     await new Promise((resolve) => {
-      w.port.onmessage = (e) => (typeof e.data === "object" && e.data?.t === "open" ? resolve() : onFrame(e.data));
+      w.port.onmessage = ({ data }) => {
+        if (data?.t === "open") resolve();
+        else if (Array.isArray(data)) data.forEach(item);
+        else item(data);
+      };
       w.port.postMessage({ t: "hello", url });
     });
-    send = (s) => w.port.postMessage(s);
+    send = mode === "acked"
+      ? (data) => new Promise((resolve) => (waiting.set(++id, resolve), w.port.postMessage({ t: "send", id, data })))
+      : (s) => w.port.postMessage(s);
   } else {
     connectAt = performance.now() - t0;
     const ws = new WebSocket(url);

@@ -43,10 +43,15 @@ const WARM_S = Number(process.env.BENCH_WARM_S ?? 2);
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 2);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 2);
 const ONLY = process.env.BENCH_ONLY ?? ""; // "startup" or "paced": only those figures, printed (docs untouched)
+// BENCH_THREADS=1: each paced case also prints its CPU and wake-ups per 1,000 frames by thread
+// name (the worker's thread, a tab's main thread, IO, compositor…), summed over processes.
+const THREADS = process.env.BENCH_THREADS === "1";
 
 const { helpers: { sleep }, chromium, server } = await setup();
 /** The CPU time of every thread of each live process of group `pgid`: pid → { kind, threads:
- *  tid → ms }; kind is the process's `--type` (renderer, gpu-process, utility) or "browser".
+ *  tid → ms, runs: tid → times it was scheduled (its wake-ups, near enough), names: tid →
+ *  its name (with BENCH_THREADS) }; kind is the process's `--type` (renderer, gpu-process,
+ *  utility) or "browser".
  *  Read from each thread's /proc/<pid>/task/<tid>/schedstat (its run time in ns), not from
  *  the process's utime + stime, which count in clock ticks (10 ms): a paced case of 250
  *  frames uses a few hundred ms of CPU in all, spread over half a dozen processes, each
@@ -65,13 +70,16 @@ function cpuByProcess(pgid) {
     } catch {
       continue; // ended meanwhile
     }
-    const threads = new Map();
+    const threads = new Map(), runs = new Map(), names = new Map();
     for (const t of tids) {
       try {
-        threads.set(t, Number(readFileSync(`/proc/${d}/task/${t}/schedstat`, "utf8").split(" ")[0]) / 1e6);
+        const [ns, , slices] = readFileSync(`/proc/${d}/task/${t}/schedstat`, "utf8").split(" ");
+        if (THREADS) names.set(t, readFileSync(`/proc/${d}/task/${t}/comm`, "utf8").trim());
+        threads.set(t, Number(ns) / 1e6);
+        runs.set(t, Number(slices));
       } catch {} // ended meanwhile
     }
-    out.set(d, { kind: /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? "browser", threads });
+    out.set(d, { kind: /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? "browser", threads, runs, names });
   }
   return out;
 }
@@ -97,6 +105,20 @@ function cpuSplit(before, after, per = 1) {
   for (const [pid, { threads }] of before) for (const tid of threads.keys()) ended += after.get(pid)?.threads.has(tid) ? 0 : 1;
   const renderers = r.sort((a, b) => b - a);
   return { total: browser + other + renderers.reduce((a, b) => a + b, 0), browser, other, renderers, ended };
+}
+/** Between two `cpuByProcess` readings, per thread name (numbers stripped: a pool's threads
+ *  together) and process kind: [ms, wake-ups] each divided by `per`, busiest first. */
+function byThread(before, after, per) {
+  const out = new Map();
+  for (const [pid, { kind, threads, runs, names }] of after) {
+    for (const [tid, ms] of threads) {
+      const key = `${kind}:${(names.get(tid) ?? "?").replace(/[0-9]+$/, "")}`;
+      const was = before.get(pid);
+      const [m, n] = out.get(key) ?? [0, 0];
+      out.set(key, [m + (ms - (was?.threads.get(tid) ?? 0)) / per, n + (runs.get(tid) - (was?.runs.get(tid) ?? 0)) / per]);
+    }
+  }
+  return [...out].filter(([, [m]]) => m >= 0.5).sort((a, b) => b[1][0] - a[1][0]);
 }
 const pct = (xs, p) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)] : null; };
 
@@ -194,7 +216,12 @@ async function paced(mode, { tabs, rate }) {
     await server.ctl(`/control/probe?channel=${b.channel}&n=${Math.floor((PACED_S * 1000) / probeMs)}&interval_ms=${probeMs}`);
     const done = await waitNotes(b.run, "done", tabs, PACED_S * 1000 + 120_000);
     const per = (frames * tabs) / 1000;
-    const split = cpuSplit(cpu0, b.cpu(), per);
+    const cpu1 = b.cpu();
+    const split = cpuSplit(cpu0, cpu1, per);
+    if (THREADS) {
+      console.log(`${mode} ${tabs} × ${rate}: per 1,000 frames, ms of CPU / wake-ups, by thread`);
+      for (const [name, [ms, n]] of byThread(cpu0, cpu1, per)) console.log(`  ${name.padEnd(40)} ${ms.toFixed(1).padStart(8)} ms ${n.toFixed(0).padStart(7)}`);
+    }
     const aboveIdle = split.total - (idlePerS * (performance.now() - at0)) / 1000 / per;
     await sleep(700); // the last probes' answers
     const rtts = (await server.ctl(`/control/probes?channel=${b.channel}`)).rttMs;
@@ -244,6 +271,9 @@ for (let rep = 0; rep < (ONLY ? 0 : REPS); rep++) {
     }
   }
 }
+// Also "acked" (not by default): the bare worker with sends that settle, as tabmux's do (the
+// page keeps each send's promise; the worker acknowledges it, with the next frame or after
+// 20 ms), which tells the cost of a send's promise from the cost of tabmux.
 const PACED_MODES = (process.env.BENCH_PACED_MODES ?? "shared,bare,direct,pertab").split(",");
 const pacedRaw = [];
 for (let rep = 0; rep < (ONLY && ONLY !== "paced" ? 0 : REPS); rep++) {
@@ -345,7 +375,7 @@ writeFileSync(join(root, "bench", "results", `${stamp}.json`), JSON.stringify({ 
 // docs/BENCHMARKS.md with a table and an SVG chart.
 const f0 = (x) => (x == null ? "–" : Math.round(x).toLocaleString("en-US"));
 const f2 = (x) => (x == null ? "–" : x.toFixed(2));
-const names = { shared: "tabmux shared", direct: "tabmux direct", bare: "bare-JS worker", pertab: "socket per tab" };
+const names = { shared: "tabmux shared", direct: "tabmux direct", bare: "bare-JS worker", acked: "bare-JS worker, sends acked", pertab: "socket per tab" };
 let md = `# Benchmarks\n\nGenerated by \`npm run bench\` (${REPS} interleaved repetitions, the mode order rotated each time; medians, min–max where shown). Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.chromium}; Node ${machine.node}; dev server in release mode on 127.0.0.1. Chromium is launched directly, without the DevTools protocol; tab 0 opens the others without an opener, so each tab has its own renderer process. Browser CPU: the run time of all the browser's threads (/proc's schedstat, in ns) over the measured window, per 1,000 frames delivered to tabs.\n\n`;
 md += `Throughput: frames × tabs / (server time from the broadcast to the last tab's last frame). Round trips: ${PROBES} probes 5 ms apart, server → tab → server, on the server's clock. "vs bare" is the ratio to the bare-JS SharedWorker measured in the same run (throughput) or the difference (p99).\n\n`;
 md += `| frame | tabs | integrity | mode | server sockets | frames/s (min–max) | vs bare | browser CPU ms / 1,000 frames | vs bare | RTT p50 / p95 / p99 ms | p99 vs bare | lost | dup | worker memory before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
