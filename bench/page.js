@@ -57,8 +57,11 @@ function onFrame(data) {
 
 async function start() {
   if (mode === "shared" || mode === "direct") {
-    const { connect } = await import("/dist/index.js");
+    // `dist`: another build of the package, served from the repository (the bench's "other" mode).
+    const dist = q.get("dist");
+    const { connect } = await import(`${dist ?? "/dist"}/index.js`);
     const options = { url, mode, heartbeat: false };
+    if (dist) options.workerUrl = `${dist}/worker/shared-websocket-worker.js`;
     if (integrity) Object.assign(options, { dedup: { key: "/seq" }, sequence: { key: "/seq" } });
     connectAt = performance.now() - t0;
     const c = await connect(options);
