@@ -13,7 +13,7 @@ use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{check_mixed_content, Error, WORKER_NAME, WorkerError};
 use tabmux_web::{performance_now, post_of, ToWorker};
 use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, MessagePort, SharedWorker, WorkerOptions};
+use web_sys::{MessagePort, SharedWorker, WorkerOptions};
 
 /// The worker's name ends with this: every page asks for an extended lifetime.
 const EXTENDED_LIFETIME_TAG: &str = "xl";
@@ -265,9 +265,9 @@ fn open_worker(inner: &Rc<Inner>, url: &str) -> Result<Rc<dyn Link>, JsValue> {
     let counted = handled.clone();
     let drain = port.clone();
     let on_message = listen(&port, "message", move |ev| {
-        if let (Some(i), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
+        if let Some(i) = weak.upgrade() {
             let before = handled.get();
-            let n = before + i.on_incoming(&ev.data());
+            let n = before + i.on_incoming(&tabmux_web::event_data(ev));
             handled.set(n);
             if n / DRAIN_EVERY > before / DRAIN_EVERY {
                 let total = n - n % DRAIN_EVERY;

@@ -17,4 +17,4 @@ mod wire;
 pub use build_id::build_id;
 pub use driver::{js_message, Driver, SeqReader, Sink, TokenClaim};
 pub use protocol::{is_frame, names_made, post_of, ToTab, ToWorker};
-pub use wire::{frame_len, get, now_ms, object, parse_options, performance_now, random_seed};
+pub use wire::{event_data, frame_len, get, now_ms, object, parse_options, performance_now, random_seed};

@@ -23,7 +23,7 @@ use tabmux_core::{ClientId, DEV_BUILD, Error, ProtocolError, SortedMap, WorkerEr
 use tabmux_web::locks::{self, Held};
 use tabmux_web::{parse_options, Driver, Sink, ToTab, ToWorker, TokenClaim};
 use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, MessagePort};
+use web_sys::MessagePort;
 
 
 struct PortEntry {
@@ -121,8 +121,8 @@ impl WorkerRuntime {
         self.state.next_port.set(key.wrapping_add(1));
         let weak = Rc::downgrade(&self.state);
         let listener = PortListener::new(&port, "message", move |ev| {
-            if let (Some(state), Some(ev)) = (weak.upgrade(), ev.dyn_ref::<MessageEvent>()) {
-                on_port_message(&state, key, &ev.data());
+            if let Some(state) = weak.upgrade() {
+                on_port_message(&state, key, &tabmux_web::event_data(ev));
             }
         });
         let weak = Rc::downgrade(&self.state);

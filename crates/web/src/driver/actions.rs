@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use tabmux_core::{Action, EndpointId, EngineError, Error, SocketId};
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, WebSocket};
 
 #[wasm_bindgen]
 extern "C" {
@@ -213,8 +213,8 @@ fn open_socket(
     });
     let w = weak.clone();
     let on_message = EventListener::new(&ws, "message", move |ev| {
-        if let (Some(d), Some(ev)) = (Driver::from_weak(&w), ev.dyn_ref::<MessageEvent>()) {
-            d.on_message(socket, &ev.data());
+        if let Some(d) = Driver::from_weak(&w) {
+            d.on_message(socket, &crate::wire::event_data(ev));
         }
     });
     let on_close = EventListener::new(&ws, "close", move |ev| {
