@@ -26,6 +26,17 @@ pub enum PingMatch {
     Exact(String),
 }
 
+impl PingMatch {
+    /// The text [`ServerPingOptions::matches`] looks for in a frame: the field's value, or
+    /// the frame's whole text.
+    pub fn text(&self) -> &str {
+        match self {
+            PingMatch::Field { value, .. } => value,
+            PingMatch::Exact(text) => text,
+        }
+    }
+}
+
 /// `options.serverPing`: what a server ping looks like and what to answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

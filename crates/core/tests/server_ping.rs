@@ -148,3 +148,50 @@ fn server_ping_is_a_shared_setting_two_tabs_must_agree_on() {
     assert!(h.engine.conflicting_options(&ping_opts(preset("centrifugo"))));
     assert!(!h.engine.conflicting_options(&ping_opts(preset("socket.io"))));
 }
+
+/// A frame that records the texts the matcher compares it with.
+struct Asked<'a> {
+    frame: &'a str,
+    texts: std::cell::RefCell<Vec<String>>,
+}
+
+impl tabmux_core::FrameProbe for Asked<'_> {
+    fn size(&self) -> usize {
+        self.frame.size()
+    }
+    fn is_text(&self) -> bool {
+        true
+    }
+    fn text_equals(&self, text: &str) -> bool {
+        self.texts.borrow_mut().push(text.into());
+        self.frame.text_equals(text)
+    }
+    fn text_contains(&self, needle: &str) -> bool {
+        self.texts.borrow_mut().push(needle.into());
+        self.frame.text_contains(needle)
+    }
+    fn json_string_field(&self, field: &str) -> Option<String> {
+        self.frame.json_string_field(field)
+    }
+}
+
+#[test]
+fn the_matcher_compares_frames_only_with_its_text() {
+    // The browser's shell makes `PingMatch::text` a JS string once per socket, for every
+    // comparison the matcher asks for; this is the contract that keeps that one string enough.
+    for (p, frames, text) in [
+        (preset("graphql-ws"), [r#"{"type":"ping"}"#, r#"{"type":"next"}"#], "ping"),
+        (preset("socket.io"), ["2", "42"], "2"),
+        (preset("centrifugo"), ["{}", "{ }"], "{}"),
+    ] {
+        assert_eq!(p.matches.text(), text);
+        let mut asked = Vec::new();
+        for frame in frames {
+            let probe = Asked { frame, texts: Default::default() };
+            p.matches(&probe);
+            asked.extend(probe.texts.into_inner());
+        }
+        assert!(!asked.is_empty(), "{text}: the frames were compared");
+        assert!(asked.iter().all(|t| t == text), "{text}: asked {asked:?}");
+    }
+}

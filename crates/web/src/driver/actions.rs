@@ -2,7 +2,7 @@
 //! fetched, and the messages each action sends to the clients.
 
 use super::{js_message, AnySend, Driver, Inner, Posts, Sink, Socket};
-use super::frames::{Extractor, PongMatcher};
+use super::frames::{Extractor, PongMatcher, ServerPingMatcher};
 use crate::protocol::ToTab;
 use crate::wire::{frame_len, now_ms, object, performance_now};
 use gloo_events::EventListener;
@@ -62,7 +62,7 @@ impl Inner {
                                 .and_then(|o| o.heartbeat.as_ref())
                                 .map(|h| PongMatcher::new(&h.pong));
                             let extract = self.engine.options_of(endpoint).and_then(Extractor::new);
-                            let server_ping = self.engine.options_of(endpoint).and_then(|o| o.server_ping.clone());
+                            let server_ping = self.engine.options_of(endpoint).and_then(|o| o.server_ping.clone()).map(ServerPingMatcher::new);
                             self.sockets.insert(socket, Socket { ws, endpoint, pong, server_ping, extract, _listeners: listeners });
                         }
                         // Told to the engine after this drain, as any input.

@@ -1,7 +1,8 @@
 //! Reading a frame without copying it into wasm: the heartbeat's pong, the server-ping
 //! probe, and the dedup key, sequence number and topic the endpoint's options point at.
 
-use tabmux_core::{FrameProbe, Options, PongMatch};
+use std::borrow::Cow;
+use tabmux_core::{FrameProbe, Options, PongMatch, ServerPingOptions};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -47,11 +48,37 @@ impl PongMatcher {
     }
 }
 
+/// Recognises the server's pings (`serverPing`) with the text it looks for made a JS string
+/// once: a `Field` match asks every small text frame whether it contains its value.
+pub(super) struct ServerPingMatcher {
+    options: ServerPingOptions,
+    text: JsValue,
+}
+
+impl ServerPingMatcher {
+    pub(super) fn new(options: ServerPingOptions) -> Self {
+        ServerPingMatcher { text: JsValue::from_str(options.matches.text()), options }
+    }
+
+    pub(super) fn matches(&self, data: &JsValue, len: usize) -> bool {
+        self.options.matches(&JsFrame { data, len, known: (self.options.matches.text(), &self.text) })
+    }
+}
+
 /// A frame as the server-ping matcher sees it: the JS value, read without copying it into
-/// wasm (only a frame of the exact pattern's length is compared as text).
-pub(super) struct JsFrame<'a> {
-    pub(super) data: &'a JsValue,
-    pub(super) len: usize,
+/// wasm (only a frame of the exact pattern's length is compared as text). `known`: the
+/// matcher's text and the same as a JS string.
+struct JsFrame<'a> {
+    data: &'a JsValue,
+    len: usize,
+    known: (&'a str, &'a JsValue),
+}
+
+impl JsFrame<'_> {
+    /// `text` as a JS string: the one made already when it is the matcher's.
+    fn js(&self, text: &str) -> Cow<'_, JsValue> {
+        if text == self.known.0 { Cow::Borrowed(self.known.1) } else { Cow::Owned(JsValue::from_str(text)) }
+    }
 }
 
 impl FrameProbe for JsFrame<'_> {
@@ -62,10 +89,10 @@ impl FrameProbe for JsFrame<'_> {
         self.data.is_string()
     }
     fn text_equals(&self, text: &str) -> bool {
-        *self.data == JsValue::from_str(text)
+        *self.data == *self.js(text)
     }
     fn text_contains(&self, needle: &str) -> bool {
-        self.data.unchecked_ref::<JsText>().includes(&JsValue::from_str(needle))
+        self.data.unchecked_ref::<JsText>().includes(&self.js(needle))
     }
     fn json_string_field(&self, field: &str) -> Option<String> {
         let v = json_parse(self.data).ok().filter(JsValue::is_object)?;

@@ -8,11 +8,11 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use frames::{Extracted, Extractor, JsFrame, PongMatcher};
+use frames::{Extracted, Extractor, PongMatcher, ServerPingMatcher};
 pub use tabmux_core::engine::TokenClaim;
 use tabmux_core::{
     ClientId, Delivery, EndpointId, Engine, EngineError, Error, FrameMeta, Options, ProtocolError, SendOutcome,
-    ServerPingOptions, SocketId, SortedMap,
+    SocketId, SortedMap,
 };
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
@@ -37,7 +37,7 @@ struct Socket {
     ws: WebSocket,
     endpoint: EndpointId,
     pong: Option<PongMatcher>,
-    server_ping: Option<ServerPingOptions>,
+    server_ping: Option<ServerPingMatcher>,
     extract: Option<Extractor>,
     _listeners: [EventListener; 3],
 }
@@ -443,7 +443,7 @@ impl Driver {
             let Some(s) = inner.sockets.get(&socket) else { return };
             let endpoint = s.endpoint;
             let pong = s.pong.as_ref().is_some_and(|m| m.matches(data, len));
-            let server_ping = !pong && s.server_ping.as_ref().is_some_and(|p| p.matches(&JsFrame { data, len }));
+            let server_ping = !pong && s.server_ping.as_ref().is_some_and(|p| p.matches(data, len));
             let mut x = match (&s.extract, pong || server_ping) {
                 (Some(e), false) => e.extract(data),
                 _ => Extracted::default(),
