@@ -11,6 +11,7 @@ use tabmux_core::backlog::DRAIN_EVERY;
 use tabmux_core::{Backlog, Error};
 use wasm_bindgen::prelude::*;
 use web_sys::MessagePort;
+use crate::timer::Rearmable;
 use crate::wire::performance_now;
 
 /// Where a client's messages go.
@@ -116,7 +117,7 @@ struct Flusher {
     /// they go (`released`); and the timer that posts them when nothing else went to their
     /// tabs for [`ACK_HOLD_MS`].
     holding: RefCell<Vec<Rc<PortSink>>>,
-    ack_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
+    ack_timer: Rearmable,
     _listener: EventListener,
 }
 
@@ -172,7 +173,7 @@ impl Flusher {
             last_post: Cell::new(f64::NEG_INFINITY),
             posting: Cell::new(Posting::No),
             holding: RefCell::new(Vec::new()),
-            ack_timer: RefCell::new(None),
+            ack_timer: Rearmable::new(Box::new(|| FLUSHER.with(|f| f.as_ref().map_or((), Flusher::post_held)))),
             _listener: listener,
         })
     }
@@ -182,8 +183,8 @@ impl Flusher {
     /// all ports, armed for the one that has waited longest.
     fn hold(&self, port: Rc<PortSink>) {
         self.holding.borrow_mut().push(port);
-        if self.ack_timer.borrow().is_none() {
-            self.arm(ACK_HOLD_MS);
+        if !self.ack_timer.armed() {
+            self.ack_timer.arm(ACK_HOLD_MS);
         }
     }
 
@@ -195,20 +196,14 @@ impl Flusher {
         holding.retain(|h| !std::ptr::eq(&**h, port));
         if holding.is_empty() {
             drop(holding);
-            drop(self.ack_timer.borrow_mut().take());
+            self.ack_timer.cancel();
         }
-    }
-
-    fn arm(&self, ms: u32) {
-        let post = Box::new(|| FLUSHER.with(|f| f.as_ref().map_or((), Flusher::post_held)));
-        *self.ack_timer.borrow_mut() = Some(crate::timer::after(ms, post));
     }
 
     /// The timer: posts alone the acknowledgements that have waited [`ACK_HOLD_MS`] (within
     /// a millisecond: timers are not that exact); those held since wait on, and the timer is
     /// armed again for the first of them.
     fn post_held(&self) {
-        drop(self.ack_timer.borrow_mut().take());
         let now = performance_now();
         let mut next: Option<f64> = None;
         let holding = std::mem::take(&mut *self.holding.borrow_mut());
@@ -223,7 +218,7 @@ impl Flusher {
             }
         }
         if let Some(due) = next {
-            self.arm((due - now).ceil() as u32);
+            self.ack_timer.arm((due - now).ceil() as u32);
         }
     }
 }
