@@ -28,6 +28,9 @@ import { build } from "../scripts/build.mjs";
 const N = Number(process.env.BENCH_TAB_N ?? 4000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const PROFILE = process.env.BENCH_TAB_PROFILE === "1";
+// BENCH_OTHER: a folder of the repository holding another build of the package (a copy of
+// dist/), run as a fourth mode, "other", for an A/B of two builds in one run.
+const OTHER = process.env.BENCH_OTHER;
 const { helpers, server } = await setup({ names: PROFILE });
 const browser = await helpers.launchBrowser();
 
@@ -39,13 +42,15 @@ async function open(mode, channel) {
   await page.goto(`${server.http}/bench/tab-path.html`);
   await page.waitForFunction(() => document.title === "ready");
   const url = server.ws(`/ws/${channel}`);
-  await page.evaluate(async ({ mode, url }) => {
+  await page.evaluate(async ({ mode, url, other }) => {
     const note = () => {
       AT.total += performance.now() - AT.start;
       if (++AT.n % AT.answer === 0) send('{"probe-ack":1234567}');
     };
-    if (mode === "tabmux") {
-      const c = await tabmux.connect({ url, heartbeat: false });
+    if (mode === "tabmux" || mode === "other") {
+      const c = mode === "other"
+        ? await (await import(`/${other}/index.js`)).connect({ url, heartbeat: false, workerUrl: `/${other}/worker/shared-websocket-worker.js` })
+        : await tabmux.connect({ url, heartbeat: false });
       await new Promise((resolve) => (c.status?.state === "open" ? resolve() : c.on("status", (s) => s.state === "open" && resolve())));
       c.on("message", note);
       globalThis.send = (d) => c.send(d);
@@ -67,7 +72,7 @@ async function open(mode, channel) {
           ? (data) => new Promise((resolve) => (waiting.set(++id, resolve), w.port.postMessage({ t: "send", id, data })))
           : (d) => w.port.postMessage(d);
     }
-  }, { mode, url });
+  }, { mode, url, other: OTHER });
   const cdp = await context.newCDPSession(page);
   await cdp.send("Performance.enable");
   return { context, page, cdp };
@@ -131,11 +136,11 @@ async function frameCost(page, cdp, channel, answer) {
 }
 
 const PHASES = ["sends", "frames", "frames, every 2nd answered", "frames, every 4th answered"];
-const MODES = ["tabmux", "bare", "acked"];
+const MODES = ["tabmux", "bare", "acked", ...(OTHER ? ["other"] : [])];
 const got = Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PHASES.map((p) => [p, []]))]));
 let runs = 0;
 for (let rep = 0; rep < REPS; rep++) {
-  for (const mode of [...MODES.slice(rep % 3), ...MODES.slice(0, rep % 3)]) {
+  for (const mode of [...MODES.slice(rep % MODES.length), ...MODES.slice(0, rep % MODES.length)]) {
     const channel = `tab-path-${runs++}`;
     const { context, page, cdp } = await open(mode, channel);
     try {
@@ -154,11 +159,13 @@ for (let rep = 0; rep < REPS; rep++) {
 }
 const f1 = (x) => +x.toFixed(1);
 const rows = PHASES.map((p) => {
-  const [t, b, a] = MODES.map((m) => ({ task: median(got[m][p].map((x) => x.task)), js: median(got[m][p].map((x) => x.js)), events: median(got[m][p].map((x) => x.events)) }));
+  const [t, b, a, o] = MODES.map((m) => ({ task: median(got[m][p].map((x) => x.task)), js: median(got[m][p].map((x) => x.js)), events: median(got[m][p].map((x) => x.events)) }));
+  const other = o ? { "other busy µs": f1(o.task), "vs other": +(t.task / o.task).toFixed(2), "other JS µs": f1(o.js) } : {};
   return {
     per: p === "sends" ? "send" : "frame", phase: p, "busy µs": f1(t.task), "bare busy µs": f1(b.task), "acked busy µs": f1(a.task),
     "vs bare": +(t.task / b.task).toFixed(2), "vs acked": +(t.task / a.task).toFixed(2),
     "JS µs": f1(t.js), "bare JS µs": f1(b.js), "acked JS µs": f1(a.js), "port messages": +t.events.toFixed(2), "acked port messages": +a.events.toFixed(2),
+    ...other,
   };
 });
 console.log(`\nPer message in one tab, median of ${REPS} repetitions of ${N} (bare: a bare JS SharedWorker's port; acked: the same with sends that settle):`);
