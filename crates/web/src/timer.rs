@@ -23,10 +23,9 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
 }
 
-/// A timer whose callback is made once, however often it is armed: the timers set at a
-/// message's rate (a send's acknowledgement hold, the engine's next deadline) do not make
-/// and free a JS closure each time as a gloo `Timeout` does (`makeMutClosure` and its
-/// destructor were a tenth of the worker's time in timers at 50 frames/s).
+/// A timer whose callback is made once, however often it is armed: a timer set at a
+/// message's rate (the acknowledgement hold, armed for every answered send at a low rate)
+/// does not make and free a JS closure each time, as a gloo `Timeout` does.
 pub struct Rearmable {
     /// `setTimeout`'s handle while armed; taken before the callback runs.
     armed: Rc<RefCell<Option<JsValue>>>,
