@@ -149,7 +149,12 @@ impl Field for bool {
 
 /// A whole number from 0 to `max` (as a JS number).
 fn whole(v: &JsValue, max: f64) -> Option<f64> {
-    v.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
+    v.as_f64().and_then(|n| whole_number(n, max))
+}
+
+/// `n`, if it is a whole number from 0 to `max`.
+fn whole_number(n: f64, max: f64) -> Option<f64> {
+    (n.fract() == 0.0 && (0.0..=max).contains(&n)).then_some(n)
 }
 
 impl Field for u32 {
@@ -247,9 +252,23 @@ pub fn names_made() -> usize {
     NAMES.with_borrow(Vec::len)
 }
 
-/// `v[wire]`, or `undefined` when reading it throws.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A message object: plain data, as a port's structured clone makes it (no getters, no
+    /// setters, no proxy) or as [`messages!`]'s `encode` builds it. So its fields are read and
+    /// written as `o[k]` and `o[k] = v`, which cannot throw, rather than with `Reflect`,
+    /// whose `catch` wraps every call in a `try` in the glue.
+    type Plain;
+    #[wasm_bindgen(method, structural, indexing_getter)]
+    fn field(this: &Plain, key: &JsValue) -> JsValue;
+    #[wasm_bindgen(method, structural, indexing_setter)]
+    fn set_field(this: &Plain, key: &JsValue, value: &JsValue);
+}
+
+/// Field `wire` of message object `v` (`undefined` when absent). `v` is an object
+/// ([`message_type`] checks it first).
 fn get(v: &JsValue, wire: &'static str) -> JsValue {
-    js_sys::Reflect::get(v, &name(wire)).unwrap_or(JsValue::UNDEFINED)
+    v.unchecked_ref::<Plain>().field(&name(wire))
 }
 
 /// The protocol name `name` as a JS string ([`NAMES`]).
@@ -269,7 +288,7 @@ fn name(name: &'static str) -> JsValue {
 /// Writes field `wire` into `o` unless the value is left out.
 fn put<T: Field>(o: &js_sys::Object, wire: &'static str, value: &T, rule: Rule) {
     if let Some(v) = value.write(rule) {
-        let _ = js_sys::Reflect::set(o, &name(wire), &v);
+        o.unchecked_ref::<Plain>().set_field(&name(wire), &v);
     }
 }
 
@@ -285,7 +304,50 @@ fn message_type(v: &JsValue) -> Result<String, Error> {
 /// Whether a message on a port is a data frame (string, `ArrayBuffer` or typed array)
 /// rather than a control object.
 pub fn is_frame(v: &JsValue) -> bool {
-    v.is_string() || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
+    v.is_string() || is_binary(v)
+}
+
+/// Whether `v` is an `ArrayBuffer` or a typed array (a binary frame).
+fn is_binary(v: &JsValue) -> bool {
+    v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
+}
+
+/// What one value on a port is. Each question is a call into JS, so they are asked in the
+/// order of how often the answer is yes: a text frame (the most common message either way)
+/// is told by one call, an acknowledgement (a number, worker → page) by two, a batch by
+/// three.
+#[derive(Clone, Copy)]
+enum Shape {
+    Frame,
+    Number(f64),
+    Batch,
+    /// Anything else: a control message, or garbage.
+    Other,
+}
+
+/// `v`'s [`Shape`]; `numbers`: whether this direction has a message posted as a number (a
+/// number on the other is [`Shape::Other`], refused as any non-object).
+fn shape(v: &JsValue, numbers: bool) -> Shape {
+    if v.is_string() {
+        return Shape::Frame;
+    }
+    if numbers {
+        if let Some(n) = v.as_f64() {
+            return Shape::Number(n);
+        }
+    }
+    if js_sys::Array::is_array(v) {
+        Shape::Batch
+    } else if is_binary(v) {
+        Shape::Frame
+    } else {
+        Shape::Other
+    }
+}
+
+/// A message posted as a number (see [`messages!`]): `n` as its field `wire`, a `u32`.
+fn number(n: f64, tag: &'static str, wire: &'static str) -> Result<u32, Error> {
+    whole_number(n, f64::from(u32::MAX)).map(|n| n as u32).ok_or_else(|| refused(None, tag, wire, u32::expected, Rule::ANY))
 }
 
 /// One post holding `messages` (encoded), in order: the message itself when there is one, an
@@ -300,13 +362,15 @@ pub fn post_of(mut messages: Vec<JsValue>) -> Option<JsValue> {
 
 /// Calls `each` for every message of one post, in order, with the message as posted and as
 /// read. An array inside an array is refused, and the messages around it are still read.
-fn read_post<M>(post: &JsValue, decode: fn(&JsValue) -> Result<M, Error>, mut each: impl FnMut(&JsValue, Result<M, Error>)) {
-    if !js_sys::Array::is_array(post) {
-        return each(post, decode(post));
-    }
-    for item in post.unchecked_ref::<js_sys::Array>().iter() {
-        let msg = if js_sys::Array::is_array(&item) { Err(Error::Protocol(ProtocolError::BadMessage("a batch holds messages, not batches".into()))) } else { decode(&item) };
-        each(&item, msg);
+fn read_post<M>(post: &JsValue, numbers: bool, decode: fn(&JsValue, Shape) -> Result<M, Error>, mut each: impl FnMut(&JsValue, Result<M, Error>)) {
+    match shape(post, numbers) {
+        Shape::Batch => {
+            for item in post.unchecked_ref::<js_sys::Array>().iter() {
+                let msg = decode(&item, shape(&item, numbers));
+                each(&item, msg);
+            }
+        }
+        one => each(post, decode(post, one)),
     }
 }
 
@@ -316,7 +380,7 @@ fn read_post<M>(post: &JsValue, decode: fn(&JsValue) -> Result<M, Error>, mut ea
 /// a constant (a unit struct that is a [`Field`], like [`Version`]) is written into every
 /// such message and checked first when one is read; a field's rule (a [`Rule`]) is
 /// `Rule::ANY` when left out. Fields are read in the order declared. A message with
-/// `number field` (one field, a number, named as on the wire; at most one such message per
+/// `number field` (one field, a `u32`, named as on the wire; at most one such message per
 /// direction) is posted as that number alone, and a number posted is read as it.
 macro_rules! messages {
     (
@@ -366,7 +430,7 @@ macro_rules! messages {
                         $Enum::$Var { $($field),* } => {
                             $( return (*$num).into(); )?
                             let o = js_sys::Object::new();
-                            let _ = js_sys::Reflect::set(&o, &name("t"), &name($tag));
+                            o.unchecked_ref::<Plain>().set_field(&name("t"), &name($tag));
                             $( put(&o, $cwire, &$Const, Rule::ANY); )?
                             $( put(&o, $wire, $field, messages!(@rule $($rule)?)); )*
                             o.into()
@@ -375,18 +439,27 @@ macro_rules! messages {
                 }
             }
 
+            /// Whether a message of this direction is posted as a number.
+            const NUMBERS: bool = false $($( || !stringify!($num).is_empty() )?)*;
+
             /// Reads one message (not a post of several: see `read_post`). Never panics:
             /// every malformed shape is a [`ProtocolError::BadMessage`] saying which field
             /// must be what, a hello of another version a [`ProtocolError::VersionMismatch`].
             pub fn decode(v: &JsValue) -> Result<$Enum, Error> {
-                if is_frame(v) {
-                    return Ok($Enum::Frame(v.clone()));
-                }
-                $($(
-                    if v.as_f64().is_some() {
-                        return Ok($Enum::$Var { $num: value(v.clone(), $tag, stringify!($num), Rule::ANY)? });
+                $Enum::decode_shaped(v, shape(v, $Enum::NUMBERS))
+            }
+
+            /// [`Self::decode`], `v`'s [`Shape`] known.
+            fn decode_shaped(v: &JsValue, shape: Shape) -> Result<$Enum, Error> {
+                match shape {
+                    Shape::Frame => return Ok($Enum::Frame(v.clone())),
+                    Shape::Batch => return Err(Error::Protocol(ProtocolError::BadMessage("a batch holds messages, not batches".into()))),
+                    #[allow(unused_variables)]
+                    Shape::Number(n) => {
+                        $($( return Ok($Enum::$Var { $num: number(n, $tag, stringify!($num))? }); )?)*
                     }
-                )?)*
+                    Shape::Other => {}
+                }
                 let t = message_type(v)?;
                 match t.as_str() {
                     $(
@@ -402,7 +475,7 @@ macro_rules! messages {
             /// Calls `each` for every message of one post, in order, with the message as
             /// posted and as read (see [`post_of`]).
             pub fn read_post(post: &JsValue, each: impl FnMut(&JsValue, Result<$Enum, Error>)) {
-                read_post(post, $Enum::decode, each)
+                read_post(post, $Enum::NUMBERS, $Enum::decode_shaped, each)
             }
         }
     };
