@@ -20,7 +20,9 @@
 // 4,000); the table has the median of BENCH_REPS repetitions (default 3), the modes rotating. `BENCH_TAB_PROFILE=1` also runs the V8
 // sampling profiler on each mode's page in each phase (wasm function names kept in a build made
 // for it, rebuilt without them at the end) and prints its top functions by self time per
-// message. Talks only to its own server on 127.0.0.1.
+// message. `BENCH_TAB_TRACE=1` instead records a Chromium trace of each phase and prints the
+// page's main-thread trace events by name per message (task, message dispatch, function calls,
+// serialization, microtasks, GC). Talks only to its own server on 127.0.0.1.
 import { setup, median } from "./setup.mjs";
 import { selfTimes } from "./cdp.mjs";
 import { build } from "../scripts/build.mjs";
@@ -28,6 +30,12 @@ import { build } from "../scripts/build.mjs";
 const N = Number(process.env.BENCH_TAB_N ?? 4000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const PROFILE = process.env.BENCH_TAB_PROFILE === "1";
+// BENCH_TAB_TRACE=1: a Chromium trace of each mode's page in each phase; prints the page's
+// main-thread trace events by name (total ms per message, nested events counted in each of
+// their parents too), which tells the browser's own work (message dispatch, microtasks, GC,
+// compiling) that the V8 profile lumps together as "(program)".
+const TRACE = process.env.BENCH_TAB_TRACE === "1";
+const TRACE_CATEGORIES = ["toplevel", "v8", "devtools.timeline", "disabled-by-default-v8.gc", "disabled-by-default-devtools.timeline", "blink"];
 // BENCH_OTHER: a folder of the repository holding another build of the package (a copy of
 // dist/), run as a fourth mode, "other", for an A/B of two builds in one run.
 const OTHER = process.env.BENCH_OTHER;
@@ -92,8 +100,31 @@ function perMessage(profile, n) {
     .map(([name, us]) => ({ "µs per message": +(us / n).toFixed(2), name: name.slice(0, 120) }));
 }
 
-/** Runs `phase` (which returns its figures), with the profiler on when asked. */
-async function profiled(cdp, label, phase) {
+/** The trace's complete events on the busiest renderer main thread, by name: ms per message. */
+function traceByName(trace, n) {
+  const events = JSON.parse(trace.toString()).traceEvents;
+  const mains = new Set(events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain").map((e) => `${e.pid}:${e.tid}`));
+  const perThread = new Map();
+  for (const e of events) {
+    const key = `${e.pid}:${e.tid}`;
+    if (e.ph !== "X" || !mains.has(key)) continue;
+    const names = perThread.get(key) ?? perThread.set(key, new Map()).get(key);
+    names.set(e.name, (names.get(e.name) ?? 0) + (e.dur ?? 0));
+  }
+  const busiest = [...perThread.values()].sort((a, b) => (b.get("ThreadControllerImpl::RunTask") ?? 0) - (a.get("ThreadControllerImpl::RunTask") ?? 0))[0] ?? new Map();
+  return [...busiest].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, us]) => ({ "µs per message": +(us / n).toFixed(2), name }));
+}
+
+/** Runs `phase` (which returns its figures), with the profiler or the trace on when asked. */
+async function profiled(cdp, label, phase, page) {
+  if (TRACE) {
+    await browser.startTracing(page, { categories: TRACE_CATEGORIES });
+    const r = await phase();
+    const trace = await browser.stopTracing();
+    console.log(`\n${label}: the page's main thread, trace events by name`);
+    console.table(traceByName(trace, N));
+    return r;
+  }
   if (!PROFILE) return phase();
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
@@ -145,10 +176,10 @@ for (let rep = 0; rep < REPS; rep++) {
     const { context, page, cdp } = await open(mode, channel);
     try {
       const r = {
-        sends: await profiled(cdp, `${mode}, sends`, () => sendCost(page, cdp)),
-        frames: await profiled(cdp, `${mode}, frames`, () => frameCost(page, cdp, channel, 0)),
-        "frames, every 2nd answered": await profiled(cdp, `${mode}, frames, every 2nd answered`, () => frameCost(page, cdp, channel, 2)),
-        "frames, every 4th answered": await profiled(cdp, `${mode}, frames, every 4th answered`, () => frameCost(page, cdp, channel, 4)),
+        sends: await profiled(cdp, `${mode}, sends`, () => sendCost(page, cdp), page),
+        frames: await profiled(cdp, `${mode}, frames`, () => frameCost(page, cdp, channel, 0), page),
+        "frames, every 2nd answered": await profiled(cdp, `${mode}, frames, every 2nd answered`, () => frameCost(page, cdp, channel, 2), page),
+        "frames, every 4th answered": await profiled(cdp, `${mode}, frames, every 4th answered`, () => frameCost(page, cdp, channel, 4), page),
       };
       for (const p of PHASES) got[mode][p].push(r[p]);
       console.log(`rep ${rep} ${mode.padEnd(6)}: ${PHASES.map((p) => `${p} ${r[p].task.toFixed(1)} µs busy (JS ${r[p].js.toFixed(1)}, ${r[p].events.toFixed(2)} port messages each)`).join(", ")}`);
