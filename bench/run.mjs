@@ -416,6 +416,6 @@ TABS.forEach((t, gi) => {
 MODES.forEach((m, i) => (svg += `<rect x="${380 + (i % 2) * 130}" y="${30 + Math.floor(i / 2) * 16}" width="10" height="10" fill="${colors[m]}"/><text x="${394 + (i % 2) * 130}" y="${39 + Math.floor(i / 2) * 16}">${names[m]}</text>`));
 svg += `</svg>\n`;
 writeFileSync(join(root, "docs", "bench-throughput.svg"), svg);
-md += `\n![throughput chart](bench-throughput.svg)\n\nRaw numbers: \`bench/results/${stamp}.json\` (not committed). Command: \`BENCH_REPS=${REPS} BENCH_START_REPS=${START_REPS} npm run bench\`.\n`;
+md += `\n![throughput chart](bench-throughput.svg)\n\nRaw numbers: \`bench/results/${stamp}.json\` (not committed). Command: \`BENCH_REPS=${REPS} BENCH_START_REPS=${START_REPS}${process.env.BENCH_PACED_MODES ? ` BENCH_PACED_MODES=${PACED_MODES.join(",")}` : ""} npm run bench\`.\n`;
 writeFileSync(join(root, "docs", "BENCHMARKS.md"), md);
 console.log(md);
