@@ -156,6 +156,32 @@ fn a_post_of_several_is_read_in_order_and_a_nested_array_alone_is_refused() {
 }
 
 #[wasm_bindgen_test]
+fn a_number_is_an_acknowledgement_only_towards_a_page_and_only_a_whole_one_in_u32() {
+    let batch = |items: &[JsValue]| -> JsValue { items.iter().collect::<js_sys::Array>().into() };
+    let bytes: JsValue = js_sys::Uint8Array::new_with_length(2).into();
+    let mut read = Vec::new();
+    ToTab::read_post(&batch(&["a".into(), 1.5.into(), 7.into(), bytes.clone()]), |_, m| read.push(m));
+    assert_eq!(
+        read,
+        [
+            Ok(ToTab::Frame("a".into())),
+            Err(Error::Protocol(ProtocolError::BadMessage("sent's id must be an integer".into()))),
+            Ok(ToTab::Sent { id: 7 }),
+            Ok(ToTab::Frame(bytes.clone())),
+        ]
+    );
+    let mut read = Vec::new();
+    ToTab::read_post(&4294967295.0.into(), |_, m| read.push(m));
+    assert_eq!(read, [Ok(ToTab::Sent { id: u32::MAX })]);
+    // Towards the worker a number is no message at all, alone or in a batch.
+    let not_a_message = || Err(Error::Protocol(ProtocolError::BadMessage("expected a string, an ArrayBuffer, or an object with a \"t\" field".into())));
+    let mut read = Vec::new();
+    ToWorker::read_post(&batch(&[7.into(), "b".into()]), |_, m| read.push(m));
+    assert_eq!(read, [not_a_message(), Ok(ToWorker::Frame("b".into()))]);
+    assert_eq!(ToWorker::decode(&7.into()), not_a_message());
+}
+
+#[wasm_bindgen_test]
 fn each_malformed_field_is_refused_with_what_it_must_be() {
     let refused = |json: &str| match ToWorker::decode(&obj(json)) {
         Err(Error::Protocol(ProtocolError::BadMessage(m))) => m,
