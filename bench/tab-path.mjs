@@ -31,9 +31,10 @@ const N = Number(process.env.BENCH_TAB_N ?? 4000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const PROFILE = process.env.BENCH_TAB_PROFILE === "1";
 // BENCH_TAB_TRACE=1: a Chromium trace of each mode's page in each phase; prints the page's
-// main-thread trace events by name (total ms per message, nested events counted in each of
-// their parents too), which tells the browser's own work (message dispatch, microtasks, GC,
-// compiling) that the V8 profile lumps together as "(program)".
+// main-thread trace events by name (µs per message; an event's time counts under its own name
+// and again under each event around it), which tells apart the browser's own work (message
+// dispatch, microtasks, GC, compiling) that the V8 profile lumps together as "(program)".
+// Tracing slows everything down: compare the modes, not the figures with an untraced run.
 const TRACE = process.env.BENCH_TAB_TRACE === "1";
 const TRACE_CATEGORIES = ["toplevel", "v8", "devtools.timeline", "disabled-by-default-v8.gc", "disabled-by-default-devtools.timeline", "blink"];
 // BENCH_OTHER: a folder of the repository holding another build of the package (a copy of
@@ -100,7 +101,7 @@ function perMessage(profile, n) {
     .map(([name, us]) => ({ "µs per message": +(us / n).toFixed(2), name: name.slice(0, 120) }));
 }
 
-/** The trace's complete events on the busiest renderer main thread, by name: ms per message. */
+/** The trace's complete events on the busiest renderer main thread, by name: µs per message. */
 function traceByName(trace, n) {
   const events = JSON.parse(trace.toString()).traceEvents;
   const mains = new Set(events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain").map((e) => `${e.pid}:${e.tid}`));
