@@ -72,6 +72,29 @@ async function start() {
       if (c.status?.state === "open") return resolve();
       const off = c.on("status", (s) => s.state === "open" && (off(), resolve()));
     });
+  } else if (mode === "jstab") {
+    // tabmux's own worker with the page's side written in plain JavaScript: the messages of
+    // crates/web/src/protocol.rs by hand (a hello, sends that settle on their acknowledgement,
+    // frames to the listener, the drained count). Not the library (no locks, no replacement
+    // worker, no routing): a measurement of the most a page's client could save.
+    const build = (await import("/dist/tab/build-id.js")).default;
+    const w = new SharedWorker("/shared-websocket-worker.js", { name: `tabmux-v1-${build}-xl`, extendedLifetime: true });
+    const waiting = new Map();
+    let id = 0, handled = 0, opened = null;
+    const item = (m) => {
+      if (typeof m === "number") return waiting.get(m)?.(), waiting.delete(m);
+      if (typeof m !== "string") return m?.t === "status" && m.status.state === "open" && opened?.();
+      onFrame(m);
+      if (++handled % 256 === 0) w.port.postMessage({ t: "drained", n: handled });
+    };
+    connectAt = performance.now() - t0;
+    await new Promise((resolve) => {
+      opened = resolve;
+      w.port.onmessage = ({ data }) => (Array.isArray(data) ? data.forEach(item) : item(data));
+      const tabId = Math.random().toString(36).slice(2, 14);
+      w.port.postMessage({ t: "hello", v: 1, build, tabId, options: { url, heartbeat: false } });
+    });
+    send = (data) => new Promise((resolve) => (waiting.set(++id, resolve), w.port.postMessage({ t: "send", id, data })));
   } else if (mode === "bare" || mode === "acked") {
     // "acked": a send that settles, as tabmux's does, in a few lines of JavaScript (the
     // promise's resolve kept by id; the worker's acknowledgement is the id, alone or in front
