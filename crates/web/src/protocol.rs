@@ -315,7 +315,7 @@ fn is_binary(v: &JsValue) -> bool {
 /// What one value on a port is. Each question is a call into JS, so they are asked in the
 /// order of how often the answer is yes: a text frame (the most common message either way)
 /// is told by one call, an acknowledgement (a number, worker → page) by two, a batch by
-/// three.
+/// three towards a page and two towards the worker (which is asked nothing about numbers).
 #[derive(Clone, Copy)]
 enum Shape {
     Frame,
