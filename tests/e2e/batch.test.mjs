@@ -153,8 +153,18 @@ test("a send's acknowledgement goes with the next post to its tab (the server's 
   const messages = () => page.evaluate(() => RAW.messages);
   // The server answers a ping at once: its pong takes the acknowledgement along, one post.
   await page.evaluate(() => RAW.send(1, '{"type":"ping"}'));
-  await until(async () => (await messages()).length === 1, "the answer");
-  assert.deepEqual((await messages())[0].data, [1, '{"type":"pong"}']);
+  const pong = '{"type":"pong"}';
+  await until(async () => (await messages()).some((m) => m.data === pong || (Array.isArray(m.data) && m.data.includes(pong))), "the answer");
+  const answer = await messages();
+  if (answer.length === 1) {
+    assert.deepEqual(answer[0].data, [1, pong]);
+  } else {
+    // On a loaded machine the server's answer can take longer than the hold: then the
+    // acknowledgement goes alone once its 20 ms are over (never sooner), and the answer after.
+    assert.deepEqual(answer.map((m) => m.data), [1, pong]);
+    assert.ok(answer[0].ms >= 19, `send 1 acknowledged alone after ${answer[0].ms} ms`);
+    console.log(`# the server's answer came after the hold: the acknowledgement alone after ${answer[0].ms.toFixed(1)} ms`);
+  }
   // Nothing else comes: send 2's acknowledgement goes alone, after the hold (20 ms; the
   // page's clock started before the worker's). Sends 3 to 11 are each made as the last one's
   // acknowledgement arrives, with `now`: each is acknowledged without the hold.
