@@ -55,6 +55,19 @@ function onFrame(data) {
   if (++count === frames) memory().then((mem) => note("done", { count, dups, gaps, mem }));
 }
 
+/** Sends that settle on their acknowledgement, as tabmux's do, on a JS page's port (the
+ *  modes "jstab" and "acked"): `send(data)` posts `{ t: "send", id, data }` and keeps the
+ *  promise's resolve by id; `settled(id)` resolves it when the worker's acknowledgement (the
+ *  id, a number) comes. */
+function settlingSends(port) {
+  const waiting = new Map();
+  let id = 0;
+  return {
+    send: (data) => new Promise((resolve) => (waiting.set(++id, resolve), port.postMessage({ t: "send", id, data }))),
+    settled: (n) => (waiting.get(n)?.(), waiting.delete(n)),
+  };
+}
+
 async function start() {
   if (mode === "shared" || mode === "direct") {
     // `dist`: another build of the package, served from the repository (the bench's "other" mode).
@@ -79,10 +92,10 @@ async function start() {
     // worker, no routing): a measurement of the most a page's client could save.
     const build = (await import("/dist/tab/build-id.js")).default;
     const w = new SharedWorker("/shared-websocket-worker.js", { name: `tabmux-v1-${build}-xl`, extendedLifetime: true });
-    const waiting = new Map();
-    let id = 0, handled = 0, opened = null;
+    const sends = settlingSends(w.port);
+    let handled = 0, opened = null;
     const item = (m) => {
-      if (typeof m === "number") return waiting.get(m)?.(), waiting.delete(m);
+      if (typeof m === "number") return sends.settled(m);
       if (typeof m !== "string") return m?.t === "status" && m.status.state === "open" && opened?.();
       onFrame(m);
       if (++handled % 256 === 0) w.port.postMessage({ t: "drained", n: handled });
@@ -94,16 +107,15 @@ async function start() {
       const tabId = Math.random().toString(36).slice(2, 14);
       w.port.postMessage({ t: "hello", v: 1, build, tabId, options: { url, heartbeat: false } });
     });
-    send = (data) => new Promise((resolve) => (waiting.set(++id, resolve), w.port.postMessage({ t: "send", id, data })));
+    send = sends.send;
   } else if (mode === "bare" || mode === "acked") {
     // "acked": a send that settles, as tabmux's does, in a few lines of JavaScript (the
     // promise's resolve kept by id; the worker's acknowledgement is the id, alone or in front
     // of a frame). "bare" posts the text and hears nothing back.
     connectAt = performance.now() - t0;
     const w = new SharedWorker("/bench/bare-worker.js", { name: `bare-${run}` });
-    const waiting = new Map();
-    let id = 0;
-    const item = (m) => (typeof m === "number" ? (waiting.get(m)?.(), waiting.delete(m)) : onFrame(m));
+    const sends = settlingSends(w.port);
+    const item = (m) => (typeof m === "number" ? sends.settled(m) : onFrame(m));
     await new Promise((resolve) => {
       w.port.onmessage = ({ data }) => {
         if (data?.t === "open") resolve();
@@ -112,9 +124,7 @@ async function start() {
       };
       w.port.postMessage({ t: "hello", url });
     });
-    send = mode === "acked"
-      ? (data) => new Promise((resolve) => (waiting.set(++id, resolve), w.port.postMessage({ t: "send", id, data })))
-      : (s) => w.port.postMessage(s);
+    send = mode === "acked" ? sends.send : (s) => w.port.postMessage(s);
   } else {
     connectAt = performance.now() - t0;
     const ws = new WebSocket(url);
